@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+func newBuildCmd(s streams, getenv env) *cobra.Command {
+	var rf repoFlags
+	var output, outputDir string
+	cmd := &cobra.Command{
+		Use:   "build",
+		Short: "Build every cluster path into the objects Flux would apply",
+		Long: `Build every cluster path with Flux's semantics: the cluster path as the root
+Kustomization of a bootstrapped cluster, then every Flux Kustomization found in
+an output, recursively. Secret values are always redacted in the output.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "yaml" && output != "json" {
+				return &exitError{code: 2, err: fmt.Errorf("-o %s: want yaml or json", output)}
+			}
+			builds, err := rf.buildAll(cmd.Context(), getenv)
+			if err != nil {
+				return err
+			}
+			if outputDir != "" {
+				if err := report.BuildDir(outputDir, builds); err != nil {
+					return err
+				}
+			} else if output == "json" {
+				if err := report.BuildJSON(s.out, builds); err != nil {
+					return err
+				}
+			} else if err := report.BuildYAML(s.out, builds); err != nil {
+				return err
+			}
+			return buildFailures(s, builds)
+		},
+	}
+	rf.register(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
+	cmd.Flags().StringVar(&outputDir, "output-dir", "", "write one YAML file per Kustomization under this directory")
+	return cmd
+}
+
+// buildFailures reports Kustomizations that failed to build on stderr and
+// turns them into exit code 1.
+func buildFailures(s streams, builds []*result.ClusterBuild) error {
+	failed := 0
+	for _, cb := range builds {
+		m := report.NewMasker(cb.Sensitive)
+		for _, f := range cb.Findings {
+			if f.Severity == result.SeverityError && (f.Check == "build" || f.Check == "source") {
+				fmt.Fprintln(s.err, m.Mask(report.FindingLine(f)))
+				failed++
+			}
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d kustomization(s) failed to build", failed)}
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipwayhq/slipway/internal/build"
+	"github.com/slipwayhq/slipway/internal/result"
+	"github.com/slipwayhq/slipway/internal/source"
+)
+
+// repoFlags are the flags of every command that reads the repository.
+type repoFlags struct {
+	repo             string
+	paths            []string
+	ageKeyFile       string
+	allowRemoteBases bool
+	cacheDir         string
+	maxFileSize      int64
+}
+
+func (f *repoFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.repo, "repo", ".", "the configuration repository")
+	fl.StringArrayVar(&f.paths, "path", nil, "a cluster path to build (repeatable; default: every directory under clusters/)")
+	fl.StringVar(&f.ageKeyFile, "sops-age-key-file", "", "age key file to decrypt SOPS Secrets (default: $SOPS_AGE_KEY, then $SOPS_AGE_KEY_FILE)")
+	fl.BoolVar(&f.allowRemoteBases, "allow-remote-bases", false, "let kustomizations refer to remote bases")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache for fetched sources (default: the user cache directory)")
+	fl.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "refuse repository files larger than this many bytes")
+}
+
+// decryptor reads the age key from the flag or the environment. The key
+// content itself is never printed, whatever goes wrong.
+func (f *repoFlags) decryptor(getenv env) (*build.Decryptor, error) {
+	switch {
+	case f.ageKeyFile != "":
+		return build.NewDecryptorFromFile(f.ageKeyFile)
+	case getenv("SOPS_AGE_KEY") != "":
+		return build.NewDecryptor(getenv("SOPS_AGE_KEY"))
+	case getenv("SOPS_AGE_KEY_FILE") != "":
+		return build.NewDecryptorFromFile(getenv("SOPS_AGE_KEY_FILE"))
+	}
+	return build.NewDecryptor("")
+}
+
+func (f *repoFlags) gitCacheDir(getenv env) string {
+	if f.cacheDir != "" {
+		return filepath.Join(f.cacheDir, "git")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "slipway", "git")
+	}
+	return filepath.Join(os.TempDir(), "slipway-cache", "git")
+}
+
+// buildAll opens the repository and builds the selected cluster paths.
+func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.ClusterBuild, error) {
+	repo, err := source.OpenWorktree(f.repo)
+	if err != nil {
+		return nil, err
+	}
+	repo.MaxFileSize = f.maxFileSize
+	paths, err := repo.ClusterPaths(f.paths)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := f.decryptor(getenv)
+	if err != nil {
+		return nil, err
+	}
+	opts := build.DefaultOptions(repo)
+	opts.Decryptor = dec
+	opts.AllowRemoteBases = f.allowRemoteBases
+	token := getenv("SLIPWAY_GIT_TOKEN")
+	if token == "" {
+		token = getenv("GITHUB_TOKEN")
+	}
+	opts.Git = &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Token: token}
+	b, err := build.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	builds := b.BuildAll(ctx, paths)
+	if err := ctx.Err(); err != nil {
+		return builds, fmt.Errorf("interrupted: %w", err)
+	}
+	return builds, nil
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/validate"
+)
+
+func newValidateCmd(s streams, getenv env) *cobra.Command {
+	var rf repoFlags
+	var output, k8sVersion string
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Build every cluster path and check the result, offline",
+		Long: `Build every cluster path and run every check: schemas (built-in kinds for the
+target Kubernetes version, custom resources against CRDs in the build, Flux
+kinds against Flux's API types), duplicate objects, missing namespaces,
+dependsOn targets and cycles, unresolved variables and undecryptable Secrets.
+Exits 1 when any error is found.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text or json", output)}
+			}
+			checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: k8sVersion})
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			builds, err := rf.buildAll(cmd.Context(), getenv)
+			if err != nil {
+				return err
+			}
+			for _, cb := range builds {
+				validate.Run(cb, checks)
+			}
+			if output == "json" {
+				err = report.FindingsJSON(s.out, builds)
+			} else {
+				err = report.FindingsText(s.out, builds)
+			}
+			if err != nil {
+				return err
+			}
+			if c := report.Count(builds); c.Errors > 0 {
+				return &exitError{code: 1, err: fmt.Errorf("validation failed: %d error(s)", c.Errors)}
+			}
+			return nil
+		},
+	}
+	rf.register(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVar(&k8sVersion, "kubernetes-version", "", "target Kubernetes version, e.g. 1.33 (default: newest known, "+validate.SchemaVersion()+")")
+	return cmd
+}

@@ -1,0 +1,221 @@
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+
+	"github.com/slipwayhq/slipway/internal/source"
+)
+
+type artifactEntry struct {
+	once sync.Once
+	tree *sourceTree
+	err  error
+}
+
+// gitTree fetches a GitRepository of another repository.
+func (b *Builder) gitTree(ctx context.Context, gr *sourcev1.GitRepository) (*sourceTree, error) {
+	if b.opts.Git == nil {
+		return nil, fmt.Errorf("%s is another repository and fetching is disabled", gr.Spec.URL)
+	}
+	ref := source.GitRef{URL: gr.Spec.URL}
+	if r := gr.Spec.Reference; r != nil {
+		ref.Branch, ref.Tag, ref.SemVer, ref.Commit, ref.Name = r.Branch, r.Tag, r.SemVer, r.Commit, r.Name
+	}
+	dir, rev, err := b.opts.Git.Fetch(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := source.OpenWorktree(dir)
+	if err != nil {
+		return nil, err
+	}
+	repo.MaxFileSize = b.opts.Repo.MaxFileSize
+	ignore := ""
+	if gr.Spec.Ignore != nil {
+		ignore = *gr.Spec.Ignore
+	}
+	return &sourceTree{name: fmt.Sprintf("GitRepository/%s/%s@%s", gr.Namespace, gr.Name, rev), repo: repo, ignore: ignore}, nil
+}
+
+// artifactTree materialises the ExternalArtifact an ArtifactGenerator
+// produces, by running its copy operations over its sources into a
+// temporary directory. Files copied from this repository keep their
+// original path for findings.
+func (b *Builder) artifactTree(ctx context.Context, reg *sourceRegistry, def artifactDef) (*sourceTree, error) {
+	spec, _ := json.Marshal(struct {
+		S any
+		A any
+	}{def.gen.Spec.Sources, def.artifact})
+	sum := sha256.Sum256(spec)
+	key := def.gen.Namespace + "/" + def.artifact.Name + "@" + hex.EncodeToString(sum[:8])
+	b.mu.Lock()
+	e, ok := b.artifacts[key]
+	if !ok {
+		e = &artifactEntry{}
+		b.artifacts[key] = e
+	}
+	b.mu.Unlock()
+	e.once.Do(func() { e.tree, e.err = b.materialise(ctx, reg, def, hex.EncodeToString(sum[:8])) })
+	return e.tree, e.err
+}
+
+func (b *Builder) materialise(ctx context.Context, reg *sourceRegistry, def artifactDef, id string) (*sourceTree, error) {
+	work, err := b.tempDir()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(work, "artifacts", def.gen.Namespace+"-"+def.artifact.Name+"-"+id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	trees := map[string]*sourceTree{}
+	for _, s := range def.gen.Spec.Sources {
+		ns := s.Namespace
+		if ns == "" {
+			ns = def.gen.Namespace
+		}
+		if s.Kind == sourcev1.ExternalArtifactKind {
+			return nil, fmt.Errorf("ArtifactGenerator %s/%s: source %q: an ExternalArtifact cannot be an input", def.gen.Namespace, def.gen.Name, s.Alias)
+		}
+		r := b.resolve(ctx, reg, s.Kind, ns, s.Name)
+		if r.err != nil {
+			return nil, fmt.Errorf("ArtifactGenerator %s/%s: source %q: %w", def.gen.Namespace, def.gen.Name, s.Alias, r.err)
+		}
+		trees[s.Alias] = r.tree
+	}
+	files := map[string]string{}
+	for _, op := range def.artifact.Copy {
+		if err := copyOp(trees, op.From, op.To, op.Exclude, dir, files); err != nil {
+			return nil, fmt.Errorf("ArtifactGenerator %s/%s artifact %s: copy %s -> %s: %w", def.gen.Namespace, def.gen.Name, def.artifact.Name, op.From, op.To, err)
+		}
+	}
+	repo, err := source.OpenWorktree(dir)
+	if err != nil {
+		return nil, err
+	}
+	repo.MaxFileSize = b.opts.Repo.MaxFileSize
+	return &sourceTree{name: fmt.Sprintf("ExternalArtifact/%s/%s", def.gen.Namespace, def.artifact.Name), repo: repo, files: files}, nil
+}
+
+// copyOp implements the copy forms of ArtifactGenerator:
+//
+//	@src/dir/**      every file below dir, into to/ keeping subpaths
+//	@src/dir/*.yaml  matching files of dir, into to/
+//	@src/file.yaml   one file, into to/ (or renamed when to has no slash)
+//	@src/dir         the directory itself, into to/dir/
+func copyOp(trees map[string]*sourceTree, from, to string, exclude []string, dest string, files map[string]string) error {
+	alias, rel, ok := splitAlias(from)
+	if !ok {
+		return fmt.Errorf("from must start with @alias/")
+	}
+	tree, ok := trees[alias]
+	if !ok {
+		return fmt.Errorf("unknown source alias %q", alias)
+	}
+	if !strings.HasPrefix(to, "@artifact/") && to != "@artifact" {
+		return fmt.Errorf("to must start with @artifact/")
+	}
+	toRel := strings.TrimPrefix(strings.TrimPrefix(to, "@artifact"), "/")
+	if _, err := source.CleanRelative(toRel); err != nil {
+		return err
+	}
+	toDir := strings.HasSuffix(to, "/") || toRel == ""
+	root := tree.repo.Root
+
+	put := func(srcRel, dstRel string) error {
+		for _, ex := range exclude {
+			if m, _ := path.Match(ex, path.Base(srcRel)); m {
+				return nil
+			}
+			if m, _ := path.Match(ex, srcRel); m {
+				return nil
+			}
+		}
+		data, err := tree.repo.FS.ReadFile(filepath.Join(root, filepath.FromSlash(srcRel)))
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dest, filepath.FromSlash(dstRel))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, data, 0o644); err != nil {
+			return err
+		}
+		files[path.Clean(dstRel)] = tree.mapFile(srcRel)
+		return nil
+	}
+	walk := func(dirRel, dstBase string) error {
+		base := filepath.Join(root, filepath.FromSlash(dirRel))
+		return tree.repo.FS.Walk(base, func(p string, info os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			if info.IsDir() {
+				return nil
+			}
+			sub, _ := filepath.Rel(base, p)
+			return put(path.Join(dirRel, filepath.ToSlash(sub)), path.Join(dstBase, filepath.ToSlash(sub)))
+		})
+	}
+	switch {
+	case strings.HasSuffix(rel, "/**") || rel == "**":
+		d := strings.TrimSuffix(strings.TrimSuffix(rel, "**"), "/")
+		if d == "" {
+			d = "."
+		}
+		return walk(d, toRel)
+	case strings.ContainsAny(path.Base(rel), "*?["):
+		d := path.Dir(rel)
+		entries, err := tree.repo.FS.ReadDir(filepath.Join(root, filepath.FromSlash(d)))
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if m, _ := path.Match(path.Base(rel), e); m && !tree.repo.FS.IsDir(filepath.Join(root, filepath.FromSlash(d), e)) {
+				if err := put(path.Join(d, e), path.Join(toRel, e)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	default:
+		abs := filepath.Join(root, filepath.FromSlash(rel))
+		if !tree.repo.FS.Exists(abs) {
+			return fmt.Errorf("%s does not exist", rel)
+		}
+		if tree.repo.FS.IsDir(abs) {
+			return walk(rel, path.Join(toRel, path.Base(rel)))
+		}
+		if toDir {
+			return put(rel, path.Join(toRel, path.Base(rel)))
+		}
+		return put(rel, toRel)
+	}
+}
+
+func splitAlias(from string) (alias, rel string, ok bool) {
+	if !strings.HasPrefix(from, "@") {
+		return "", "", false
+	}
+	alias, rel, _ = strings.Cut(from[1:], "/")
+	clean, err := source.CleanRelative(rel)
+	if err != nil {
+		return "", "", false
+	}
+	if strings.HasSuffix(rel, "/**") && !strings.HasSuffix(clean, "**") {
+		clean += "/**"
+	}
+	return alias, clean, alias != ""
+}

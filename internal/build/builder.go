@@ -1,0 +1,374 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/slipwayhq/slipway/internal/flux"
+	"github.com/slipwayhq/slipway/internal/result"
+	"github.com/slipwayhq/slipway/internal/source"
+)
+
+// Options configure a Builder.
+type Options struct {
+	// Repo is the configuration repository.
+	Repo *source.Repository
+	// Decryptor holds the age keys; nil or keyless means encrypted Secrets
+	// are reported, not decrypted.
+	Decryptor *Decryptor
+	// AllowRemoteBases lets kustomize fetch remote bases.
+	AllowRemoteBases bool
+	// Parallelism bounds concurrent Kustomization builds.
+	Parallelism int
+	// Git fetches GitRepository sources of other repositories; nil means
+	// they are reported as unavailable.
+	Git *source.GitFetcher
+}
+
+// DefaultOptions returns options for a repository with sensible defaults.
+func DefaultOptions(repo *source.Repository) Options {
+	return Options{Repo: repo, Parallelism: 2 * runtime.GOMAXPROCS(0)}
+}
+
+// Builder builds cluster paths. It is safe for concurrent use.
+type Builder struct {
+	opts    Options
+	workDir string
+	sem     chan struct{}
+
+	mu        sync.Mutex
+	artifacts map[string]*artifactEntry
+}
+
+// New returns a Builder. Close it to remove the temporary files of
+// materialised artifacts.
+func New(opts Options) (*Builder, error) {
+	if opts.Repo == nil {
+		return nil, fmt.Errorf("build: no repository")
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 1
+	}
+	if opts.Decryptor == nil {
+		opts.Decryptor = &Decryptor{}
+	}
+	return &Builder{opts: opts, sem: make(chan struct{}, opts.Parallelism), artifacts: map[string]*artifactEntry{}}, nil
+}
+
+// Close removes temporary files.
+func (b *Builder) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.workDir == "" {
+		return nil
+	}
+	err := os.RemoveAll(b.workDir)
+	b.workDir = ""
+	return err
+}
+
+func (b *Builder) tempDir() (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.workDir == "" {
+		d, err := os.MkdirTemp("", "slipway-build-")
+		if err != nil {
+			return "", err
+		}
+		b.workDir = d
+	}
+	return b.workDir, nil
+}
+
+// BuildAll builds the cluster paths concurrently, in the given order.
+func (b *Builder) BuildAll(ctx context.Context, paths []string) []*result.ClusterBuild {
+	out := make([]*result.ClusterBuild, len(paths))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = b.BuildClusterPath(ctx, p)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// RootKustomization is the Kustomization Flux's bootstrap creates for a
+// cluster path; slipway starts every cluster path from it.
+func RootKustomization(clusterPath string) *kustomizev1.Kustomization {
+	return &kustomizev1.Kustomization{
+		TypeMeta:   metav1.TypeMeta{APIVersion: kustomizev1.GroupVersion.String(), Kind: kustomizev1.KustomizationKind},
+		ObjectMeta: metav1.ObjectMeta{Name: flux.DefaultNamespace, Namespace: flux.DefaultNamespace},
+		Spec: kustomizev1.KustomizationSpec{
+			Path:      "./" + clusterPath,
+			Prune:     true,
+			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: flux.DefaultNamespace, Namespace: flux.DefaultNamespace},
+		},
+	}
+}
+
+// clusterState is the work of one cluster path in progress.
+type clusterState struct {
+	path      string
+	reg       *sourceRegistry
+	seen      map[result.KustomizationRef]bool
+	order     []*result.KustomizationBuild
+	byRef     map[result.KustomizationRef]*result.KustomizationBuild
+	vars      map[string]*unstructured.Unstructured // Kind/ns/name of ConfigMaps and Secrets
+	findings  []result.Finding
+	sensitive []string
+}
+
+func (st *clusterState) lookup(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+	o, ok := st.vars[kind+"/"+namespace+"/"+name]
+	return o, ok
+}
+
+// BuildClusterPath builds one cluster path: the root Kustomization, then
+// every Kustomization found in an output, wave after wave. A Kustomization
+// waits while its source or its substitution inputs may still come from a
+// Kustomization not built yet; when nothing can progress, the rest are
+// built with what exists and the gaps are reported.
+func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *result.ClusterBuild {
+	start := time.Now()
+	cb := &result.ClusterBuild{Path: clusterPath}
+	st := &clusterState{
+		path:  clusterPath,
+		reg:   newRegistry(),
+		seen:  map[result.KustomizationRef]bool{},
+		byRef: map[result.KustomizationRef]*result.KustomizationBuild{},
+		vars:  map[string]*unstructured.Unstructured{},
+	}
+	root := &unit{ks: RootKustomization(clusterPath), root: true}
+	st.seen[root.ref()] = true
+	pending := []*unit{root}
+	final := false
+	for len(pending) > 0 {
+		if ctx.Err() != nil {
+			st.findings = append(st.findings, result.Finding{Severity: result.SeverityError, Check: "build", ClusterPath: clusterPath, Message: ctx.Err().Error()})
+			break
+		}
+		type job struct {
+			u    *unit
+			tree *sourceTree
+			vars varsResult
+			err  error
+		}
+		var ready []job
+		var waiting []*unit
+		for _, u := range pending {
+			r := b.resolve(ctx, st.reg, u.ks.Spec.SourceRef.Kind, u.ks.Spec.SourceRef.Namespace, u.ks.Spec.SourceRef.Name)
+			if r.pending && !final {
+				waiting = append(waiting, u)
+				continue
+			}
+			var vars varsResult
+			if u.ks.Spec.PostBuild != nil {
+				vars = loadVars(u.ks, st.lookup, final)
+				if len(vars.pending) > 0 && !final {
+					waiting = append(waiting, u)
+					continue
+				}
+			}
+			ready = append(ready, job{u: u, tree: r.tree, vars: vars, err: r.err})
+		}
+		if len(ready) == 0 {
+			final = true
+			pending = waiting
+			continue
+		}
+		results := make([]built, len(ready))
+		var wg sync.WaitGroup
+		for i, j := range ready {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if j.err != nil {
+					results[i] = b.unbuildable(clusterPath, j.u, j.err)
+					return
+				}
+				b.sem <- struct{}{}
+				defer func() { <-b.sem }()
+				results[i] = b.buildOne(ctx, clusterPath, j.u, j.tree, j.vars)
+			}()
+		}
+		wg.Wait()
+		var next []*unit
+		for i, r := range results {
+			st.add(r)
+			next = append(next, b.discover(ctx, st, ready[i].u, r.kb)...)
+		}
+		pending = append(waiting, next...)
+	}
+	cb.Kustomizations = st.order
+	cb.Findings = st.findings
+	cb.Sensitive = st.sensitive
+	cb.Duration = time.Since(start)
+	return cb
+}
+
+func (b *Builder) unbuildable(clusterPath string, u *unit, err error) built {
+	ref := u.ref()
+	kb := &result.KustomizationBuild{Ref: ref, Spec: u.ks, Origin: u.origin, Suspended: u.ks.Spec.Suspend,
+		Err: &KustomizationError{Ref: ref, Origin: u.origin, Err: err}}
+	return built{kb: kb, findings: []result.Finding{{Severity: result.SeverityError, Check: "source", ClusterPath: clusterPath,
+		Kustomization: &ref, Origin: u.origin, Message: kb.Err.Error()}}}
+}
+
+func (st *clusterState) add(r built) {
+	if prev, ok := st.byRef[r.kb.Ref]; ok {
+		// A rebuilt root replaces its first build in place.
+		*prev = *r.kb
+	} else {
+		st.byRef[r.kb.Ref] = r.kb
+		st.order = append(st.order, r.kb)
+	}
+	st.findings = append(st.findings, r.findings...)
+	st.sensitive = append(st.sensitive, r.sensitive...)
+	for _, o := range r.kb.Objects {
+		switch o.Object.GetKind() {
+		case "ConfigMap", "Secret":
+			if o.Object.GetAPIVersion() == "v1" {
+				st.vars[o.Object.GetKind()+"/"+o.Object.GetNamespace()+"/"+o.Object.GetName()] = o.Object
+			}
+		}
+	}
+}
+
+// discover registers the sources an output declares and returns the
+// Kustomizations in it that are still to be built.
+func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, kb *result.KustomizationBuild) []*unit {
+	var next []*unit
+	for _, o := range kb.Objects {
+		gvk := o.Object.GroupVersionKind()
+		id := o.ID()
+		switch {
+		case gvk.Group == flux.SourceGroup && gvk.Kind == flux.GitRepositoryKind:
+			gr, err := flux.DecodeGitRepository(o.Object)
+			if err != nil {
+				st.findings = append(st.findings, objFinding(st.path, kb, o, "flux", err.Error()))
+				continue
+			}
+			if gr.Namespace == "" {
+				gr.Namespace = flux.DefaultNamespace
+			}
+			st.reg.gitRepos[refKey(gr.Namespace, gr.Name)] = gr
+		case gvk.Group == flux.SourceExtGroup && gvk.Kind == flux.ArtifactGeneratorKind:
+			ag, err := flux.DecodeArtifactGenerator(o.Object)
+			if err != nil {
+				st.findings = append(st.findings, objFinding(st.path, kb, o, "flux", err.Error()))
+				continue
+			}
+			for _, a := range ag.Spec.Artifacts {
+				st.reg.artifacts[refKey(ag.Namespace, a.Name)] = artifactDef{gen: ag, artifact: a}
+			}
+		case flux.IsKustomization(o.Object):
+			ks, err := flux.DecodeKustomization(o.Object)
+			if err != nil {
+				st.findings = append(st.findings, objFinding(st.path, kb, o, "flux", err.Error()))
+				continue
+			}
+			ref := result.KustomizationRef{Namespace: ks.Namespace, Name: ks.Name}
+			if parent.root && b.isSelf(st, parent.ks, ks) {
+				// The bootstrapped flux-system Kustomization describes the
+				// root itself: adopt its identity, never build it twice.
+				b.adoptRoot(ctx, st, parent, kb, ks, o.Origin)
+				continue
+			}
+			if st.seen[ref] {
+				continue
+			}
+			st.seen[ref] = true
+			_ = id
+			next = append(next, &unit{ks: ks, origin: o.Origin})
+		}
+	}
+	return next
+}
+
+// isSelf reports whether ks is the root Kustomization of the cluster path:
+// same path from this repository.
+func (b *Builder) isSelf(st *clusterState, root, ks *kustomizev1.Kustomization) bool {
+	if ks.Spec.SourceRef.Kind != sourcev1.GitRepositoryKind {
+		return false
+	}
+	key := refKey(ks.Spec.SourceRef.Namespace, ks.Spec.SourceRef.Name)
+	if !b.isThisRepo(st.reg, key) {
+		return false
+	}
+	p, err := source.CleanRelative(ks.Spec.Path)
+	if err != nil {
+		return false
+	}
+	return path.Clean(p) == path.Clean(st.path)
+}
+
+// adoptRoot takes over the identity and spec of the bootstrapped root. When
+// its spec changes what the build produces, the root is rebuilt with it.
+func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, kb *result.KustomizationBuild, ks *kustomizev1.Kustomization, origin result.Origin) {
+	oldRef := kb.Ref
+	st.reg.rootRef = refKey(ks.Spec.SourceRef.Namespace, ks.Spec.SourceRef.Name)
+	synthetic := root.ks
+	root.ks = ks
+	root.origin = origin
+	newRef := root.ref()
+	delete(st.byRef, oldRef)
+	delete(st.seen, oldRef)
+	st.seen[newRef] = true
+	if buildAffecting(synthetic, ks) {
+		var vars varsResult
+		if ks.Spec.PostBuild != nil {
+			vars = loadVars(ks, st.lookup, true)
+		}
+		r := b.resolve(ctx, st.reg, ks.Spec.SourceRef.Kind, ks.Spec.SourceRef.Namespace, ks.Spec.SourceRef.Name)
+		if r.tree != nil {
+			rebuilt := b.buildOne(ctx, st.path, root, r.tree, vars)
+			*kb = *rebuilt.kb
+			kept := st.findings[:0]
+			for _, f := range st.findings {
+				if f.Kustomization == nil || *f.Kustomization != oldRef {
+					kept = append(kept, f)
+				}
+			}
+			st.findings = append(kept, rebuilt.findings...)
+			st.sensitive = append(st.sensitive, rebuilt.sensitive...)
+		}
+	}
+	kb.Ref, kb.Spec, kb.Origin, kb.Suspended = newRef, ks, origin, ks.Spec.Suspend
+	st.byRef[newRef] = kb
+	for i := range st.findings {
+		if k := st.findings[i].Kustomization; k != nil && *k == oldRef {
+			r := newRef
+			st.findings[i].Kustomization = &r
+		}
+	}
+	sort.SliceStable(st.order, func(i, j int) bool { return st.order[i] == kb })
+}
+
+// buildAffecting reports whether the real root spec would build differently
+// from the synthetic one slipway started with.
+func buildAffecting(a, b *kustomizev1.Kustomization) bool {
+	x, y := a.Spec, b.Spec
+	return len(y.Patches) > 0 || len(y.Images) > 0 || len(y.Components) > 0 ||
+		y.TargetNamespace != x.TargetNamespace || y.NamePrefix != x.NamePrefix || y.NameSuffix != x.NameSuffix ||
+		y.CommonMetadata != nil || y.PostBuild != nil || y.Decryption != nil || a.Name != b.Name || a.Namespace != b.Namespace
+}
+
+func objFinding(clusterPath string, kb *result.KustomizationBuild, o result.Object, check, msg string) result.Finding {
+	id := o.ID()
+	ref := kb.Ref
+	return result.Finding{Severity: result.SeverityError, Check: check, ClusterPath: clusterPath, Kustomization: &ref, Object: &id, Origin: o.Origin, Message: msg}
+}

@@ -1,0 +1,304 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"github.com/fluxcd/pkg/kustomize"
+	securefs "github.com/fluxcd/pkg/kustomize/filesys"
+	"github.com/fluxcd/pkg/sourceignore"
+	ssautil "github.com/fluxcd/pkg/ssa/utils"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/resource"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+
+	"github.com/slipwayhq/slipway/internal/result"
+	"github.com/slipwayhq/slipway/internal/source"
+)
+
+// defaultIgnore is what source-controller leaves out of every artifact, so
+// a directory without kustomization.yaml is scanned as Flux would see it.
+var defaultIgnore = strings.Join([]string{
+	sourceignore.ExcludeVCS, sourceignore.ExcludeExt, sourceignore.ExcludeCI, sourceignore.ExcludeExtra,
+}, ",")
+
+// KustomizationError is a failure to build one Flux Kustomization.
+type KustomizationError struct {
+	Ref    result.KustomizationRef
+	Origin result.Origin
+	Err    error
+}
+
+func (e *KustomizationError) Error() string {
+	return fmt.Sprintf("building kustomization %s: %v", e.Ref, e.Err)
+}
+func (e *KustomizationError) Unwrap() error { return e.Err }
+
+// unit is one Kustomization waiting to be built.
+type unit struct {
+	ks     *kustomizev1.Kustomization
+	origin result.Origin
+	root   bool
+}
+
+func (u *unit) ref() result.KustomizationRef {
+	return result.KustomizationRef{Namespace: u.ks.Namespace, Name: u.ks.Name}
+}
+
+// built is one Kustomization's build with what validate needs to know.
+type built struct {
+	kb        *result.KustomizationBuild
+	findings  []result.Finding
+	sensitive []string
+}
+
+// buildOne runs Flux's build of one Kustomization: generate or amend the
+// kustomization.yaml, kustomize build, decrypt, substitute, then add
+// commonMetadata and the owner labels.
+func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src *sourceTree, vars varsResult) built {
+	start := time.Now()
+	ks := u.ks
+	ref := u.ref()
+	kb := &result.KustomizationBuild{
+		Ref:       ref,
+		Spec:      ks,
+		Origin:    u.origin,
+		Source:    src.name,
+		Suspended: ks.Spec.Suspend,
+	}
+	for _, d := range ks.Spec.DependsOn {
+		ns := d.Namespace
+		if ns == "" {
+			ns = ks.Namespace
+		}
+		kb.DependsOn = append(kb.DependsOn, result.KustomizationRef{Namespace: ns, Name: d.Name})
+	}
+	out := built{kb: kb}
+	finding := func(sev result.Severity, check string, obj *result.ObjectID, origin result.Origin, msg string) {
+		r := ref
+		out.findings = append(out.findings, result.Finding{Severity: sev, Check: check, ClusterPath: clusterPath,
+			Kustomization: &r, Object: obj, Origin: origin, Message: msg})
+	}
+	fail := func(err error) built {
+		kb.Err = &KustomizationError{Ref: ref, Origin: u.origin, Err: err}
+		kb.Duration = time.Since(start)
+		origin := u.origin
+		var fe *source.FileError
+		if errors.As(err, &fe) {
+			origin = result.Origin{File: src.mapFile(fe.File), Line: fe.Line}
+		}
+		finding(result.SeverityError, "build", nil, origin, kb.Err.Error())
+		return out
+	}
+
+	path := ks.Spec.Path
+	if path == "" {
+		path = "./"
+	}
+	rel, err := source.CleanRelative(path)
+	if err != nil {
+		return fail(fmt.Errorf("spec.path: %w", err))
+	}
+	kb.Path = rel
+	dirAbs := filepath.Join(src.repo.Root, filepath.FromSlash(rel))
+	if !src.repo.FS.Exists(dirAbs) {
+		return fail(&source.PathError{Path: path, Reason: "spec.path does not exist in " + src.describe()})
+	}
+	if !src.repo.FS.IsDir(dirAbs) {
+		return fail(&source.PathError{Path: path, Reason: "spec.path is not a directory"})
+	}
+
+	guard := src.repo.Guard(nil)
+	guard.AllowRemote = b.opts.AllowRemoteBases
+	// Check an existing kustomization file strictly before Flux's generator
+	// parses it leniently, so a duplicate key is reported with its line.
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		kf := filepath.Join(dirAbs, name)
+		if src.repo.FS.Exists(kf) && !src.repo.FS.IsDir(kf) {
+			if _, err := guard.ReadFile(kf); err != nil {
+				return fail(err)
+			}
+			break
+		}
+	}
+
+	obj, err := toUnstructured(ks)
+	if err != nil {
+		return fail(err)
+	}
+	obj.SetAPIVersion(kustomizev1.GroupVersion.String())
+	obj.SetKind(kustomizev1.KustomizationKind)
+	gen := kustomize.NewGeneratorWithIgnore(src.repo.Root, strings.ReplaceAll(defaultIgnore, ",", "\n")+"\n"+src.ignore, obj)
+	manifest, kfile, _, err := gen.GenerateManifest(dirAbs)
+	if err != nil {
+		if gerr := guard.Err(); gerr != nil {
+			err = gerr
+		}
+		return fail(err)
+	}
+	var kus kustypes.Kustomization
+	if err := yaml.Unmarshal(manifest, &kus); err != nil {
+		return fail(fmt.Errorf("reading generated kustomization: %w", err))
+	}
+	if !b.opts.AllowRemoteBases {
+		if remote := source.RemoteRefs(manifest); len(remote) > 0 {
+			return fail(&source.FileError{File: src.repo.Rel(kfile), Err: fmt.Errorf("%w: %s", source.ErrRemoteBase, strings.Join(remote, ", "))})
+		}
+	}
+	keepOrigin := slices.Contains(kus.BuildMetadata, kustypes.OriginAnnotations)
+	if !keepOrigin {
+		kus.BuildMetadata = append(kus.BuildMetadata, kustypes.OriginAnnotations)
+	}
+	manifest, err = yaml.Marshal(kus)
+	if err != nil {
+		return fail(err)
+	}
+	fs := securefs.MakeFsInMemory(guard)
+	if err := fs.WriteFile(kfile, manifest); err != nil {
+		return fail(err)
+	}
+	resMap, err := kustomize.Build(fs, dirAbs)
+	kb.Files = src.mapFiles(guard.Files())
+	if err != nil {
+		if gerr := guard.Err(); gerr != nil {
+			err = gerr
+		}
+		return fail(err)
+	}
+
+	var unresolved []string
+	objects := make([]result.Object, 0, resMap.Size())
+	for _, res := range resMap.Resources() {
+		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
+			return fail(fmt.Errorf("an object has no apiVersion, kind or name: %s", firstLine(res.MustYaml())))
+		}
+		treeOrigin := locate(src.repo, src.repo.Root, dirAbs, res)
+		origin := treeOrigin
+		origin.File = src.mapFile(origin.File)
+		if !keepOrigin {
+			if err := res.SetOrigin(nil); err != nil {
+				return fail(err)
+			}
+		}
+		obj, err := toObject(res)
+		if err != nil {
+			return fail(err)
+		}
+		o := result.Object{Object: obj, Origin: origin}
+		id := o.ID()
+		if o.Object.GetKind() == "Secret" && IsEncrypted(o.Object) {
+			if ks.Spec.Decryption == nil {
+				finding(result.SeverityError, "sops", &id, origin,
+					"SOPS-encrypted Secret, but the Kustomization has no spec.decryption: Flux would apply it still encrypted")
+			}
+			if !b.opts.Decryptor.HasKeys() {
+				o.Encrypted = true
+				finding(result.SeverityInfo, "sops", &id, origin, "SOPS-encrypted Secret not decrypted: no age key given")
+				objects = append(objects, o)
+				continue
+			}
+			raw, err := res.AsYAML()
+			if err != nil {
+				return fail(err)
+			}
+			plain, err := b.opts.Decryptor.Decrypt(o.Object, raw)
+			if errors.Is(err, ErrMACMismatch) && treeOrigin.Line > 0 {
+				// kustomize sorts keys; SOPS hashes values in file order.
+				// The document as committed still proves integrity.
+				if doc, derr := src.document(treeOrigin); derr == nil {
+					if p2, err2 := b.opts.Decryptor.Decrypt(o.Object, doc); err2 == nil {
+						plain, err = p2, nil
+					}
+				}
+			}
+			if err != nil {
+				finding(result.SeverityError, "sops", &id, origin, err.Error())
+				o.Encrypted = true
+				objects = append(objects, o)
+				continue
+			}
+			data, err := plain.MarshalJSON()
+			if err != nil {
+				return fail(err)
+			}
+			if err := res.UnmarshalJSON(data); err != nil {
+				return fail(err)
+			}
+			o.Object = plain
+			for _, v := range stringValues(plain) {
+				out.sensitive = append(out.sensitive, v)
+			}
+		}
+		if ks.Spec.PostBuild != nil {
+			missing, err := substitute(ctx, ks, vars, res)
+			if err != nil {
+				return fail(fmt.Errorf("substituting variables in %s: %w", id, err))
+			}
+			for _, n := range missing {
+				finding(result.SeverityError, "substitution", &id, origin, fmt.Sprintf("variable ${%s} is not set and has no default (Flux would substitute an empty string)", n))
+				unresolved = append(unresolved, n)
+			}
+			if o.Object, err = toObject(res); err != nil {
+				return fail(err)
+			}
+		}
+		objects = append(objects, o)
+	}
+	for _, m := range vars.missing {
+		finding(result.SeverityError, "substitution", nil, u.origin, fmt.Sprintf("postBuild.substituteFrom %s does not exist in the cluster path and is not optional", m))
+	}
+	for _, m := range vars.unknown {
+		finding(result.SeverityInfo, "substitution", nil, u.origin, fmt.Sprintf("variables from %s are unknown (SOPS-encrypted, no age key): references to them are left as they are", m))
+	}
+
+	list := make([]*unstructured.Unstructured, len(objects))
+	for i := range objects {
+		list[i] = objects[i].Object
+	}
+	// kustomize-controller sets commonMetadata, then its owner labels, on
+	// every object it applies.
+	if cm := ks.Spec.CommonMetadata; cm != nil {
+		ssautil.SetCommonMetadata(list, cm.Labels, cm.Annotations)
+	}
+	ssautil.SetCommonMetadata(list, map[string]string{
+		kustomizev1.GroupVersion.Group + "/name":      ks.Name,
+		kustomizev1.GroupVersion.Group + "/namespace": ks.Namespace,
+	}, nil)
+	// Secrets themselves are redacted by every renderer; what must also be
+	// masked wherever it surfaces is what left a Secret: decrypted values and
+	// variables substituted from Secrets.
+	out.sensitive = append(out.sensitive, vars.sensitive...)
+	kb.Objects = objects
+	kb.Duration = time.Since(start)
+	return out
+}
+
+// toObject converts a kustomize resource through JSON, so numbers become
+// the int64/float64 values the Kubernetes libraries expect (kustomize's own
+// maps hold plain ints, which unstructured deep copies panic on).
+func toObject(res *resource.Resource) (*unstructured.Unstructured, error) {
+	data, err := res.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(data); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

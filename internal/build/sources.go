@@ -1,0 +1,156 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+
+	"github.com/slipwayhq/slipway/internal/flux"
+	"github.com/slipwayhq/slipway/internal/result"
+	"github.com/slipwayhq/slipway/internal/source"
+)
+
+// sourceTree is the file tree a Kustomization's spec.path is resolved in.
+type sourceTree struct {
+	// name is "" for this repository, else Kind/namespace/name.
+	name   string
+	repo   *source.Repository
+	ignore string
+	// files maps tree-relative paths back to this repository's paths when
+	// the tree was copied from it (ExternalArtifact), so findings point at
+	// the file a reviewer can open.
+	files map[string]string
+}
+
+func (s *sourceTree) describe() string {
+	if s.name == "" {
+		return "the repository"
+	}
+	return s.name
+}
+
+// document returns the committed YAML document an object came from.
+func (s *sourceTree) document(o result.Origin) ([]byte, error) {
+	data, err := s.repo.FS.ReadFile(filepath.Join(s.repo.Root, filepath.FromSlash(o.File)))
+	if err != nil {
+		return nil, err
+	}
+	return source.DocumentAt(data, o.Line)
+}
+
+func (s *sourceTree) mapFile(rel string) string {
+	if rel == "" {
+		return ""
+	}
+	if s.files != nil {
+		if orig, ok := s.files[rel]; ok {
+			return orig
+		}
+	}
+	if s.name == "" || s.files != nil {
+		return rel
+	}
+	return s.name + ":" + rel
+}
+
+func (s *sourceTree) mapFiles(rels []string) []string {
+	out := make([]string, 0, len(rels))
+	for _, r := range rels {
+		out = append(out, s.mapFile(r))
+	}
+	return out
+}
+
+// SourceError says why a Kustomization's sourceRef cannot be resolved.
+type SourceError struct {
+	Kind, Namespace, Name string
+	Reason                string
+}
+
+func (e *SourceError) Error() string {
+	return fmt.Sprintf("sourceRef %s %s/%s: %s", e.Kind, e.Namespace, e.Name, e.Reason)
+}
+
+// sourceRegistry holds the sources a cluster path declares.
+type sourceRegistry struct {
+	// rootRef is the GitRepository the cluster was bootstrapped from.
+	rootRef  string
+	gitRepos map[string]*sourcev1.GitRepository
+	// artifacts maps ExternalArtifact ns/name to its generator.
+	artifacts map[string]artifactDef
+}
+
+type artifactDef struct {
+	gen      *flux.ArtifactGenerator
+	artifact flux.OutputArtifact
+}
+
+func newRegistry() *sourceRegistry {
+	return &sourceRegistry{
+		rootRef:   flux.DefaultNamespace + "/" + flux.DefaultNamespace,
+		gitRepos:  map[string]*sourcev1.GitRepository{},
+		artifacts: map[string]artifactDef{},
+	}
+}
+
+// resolution is the answer to "where are this Kustomization's files".
+type resolution struct {
+	tree *sourceTree
+	// pending: the source may yet be declared by a Kustomization not built.
+	pending bool
+	err     error
+}
+
+// isThisRepo reports whether a GitRepository ns/name is this repository.
+func (b *Builder) isThisRepo(reg *sourceRegistry, key string) bool {
+	if key == reg.rootRef {
+		return true
+	}
+	if gr, ok := reg.gitRepos[key]; ok {
+		return b.opts.Repo.IsThisRepository(gr.Spec.URL)
+	}
+	return false
+}
+
+func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namespace, name string) resolution {
+	key := namespace + "/" + name
+	switch kind {
+	case sourcev1.GitRepositoryKind:
+		if b.isThisRepo(reg, key) {
+			ignore := ""
+			if gr, ok := reg.gitRepos[key]; ok && gr.Spec.Ignore != nil {
+				ignore = *gr.Spec.Ignore
+			}
+			return resolution{tree: &sourceTree{repo: b.opts.Repo, ignore: ignore}}
+		}
+		gr, ok := reg.gitRepos[key]
+		if !ok {
+			return resolution{pending: true, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: "no such GitRepository in the cluster path"}}
+		}
+		tree, err := b.gitTree(ctx, gr)
+		if err != nil {
+			return resolution{err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: err.Error()}}
+		}
+		return resolution{tree: tree}
+	case sourcev1.ExternalArtifactKind:
+		def, ok := reg.artifacts[key]
+		if !ok {
+			return resolution{pending: true, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: "no ArtifactGenerator in the cluster path produces it"}}
+		}
+		tree, err := b.artifactTree(ctx, reg, def)
+		if err != nil {
+			return resolution{err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: err.Error()}}
+		}
+		return resolution{tree: tree}
+	default:
+		return resolution{err: &SourceError{Kind: kind, Namespace: namespace, Name: name,
+			Reason: "source kind not supported by slipway yet (GitRepository and ExternalArtifact are)"}}
+	}
+}
+
+func refKey(namespace, name string) string { return namespace + "/" + name }
+
+func trimSlash(s string) string { return strings.Trim(s, "/") }

@@ -1,0 +1,208 @@
+package build
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"github.com/fluxcd/pkg/envsubst"
+	"github.com/fluxcd/pkg/kustomize"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/kustomize/api/resource"
+)
+
+// substituteDisabled is Flux's per-object opt-out of substitution.
+const substituteDisabled = "kustomize.toolkit.fluxcd.io/substitute"
+
+// varSource looks up a ConfigMap or Secret of the cluster path's build
+// output; it returns ok=false when no such object was built (yet).
+type varSource func(kind, namespace, name string) (obj *unstructured.Unstructured, ok bool)
+
+// varsResult is what substituteFrom resolved to.
+type varsResult struct {
+	vars map[string]string
+	// unknown is set when a source exists but its values are not readable
+	// (SOPS-encrypted, no key): unresolved names are then not reported and
+	// left in place rather than blanked.
+	unknown []string
+	// pending names sources not found yet (they may come from a later build).
+	pending []string
+	// missing names required sources that do not exist at all.
+	missing []string
+	// sensitive holds the values that came from Secrets.
+	sensitive []string
+}
+
+// loadVars mirrors kustomize-controller's LoadVariables over the build
+// output instead of the cluster: substituteFrom in order (later wins), then
+// the inline substitute map, newlines stripped as Flux does.
+func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsResult {
+	res := varsResult{vars: map[string]string{}}
+	pb := ks.Spec.PostBuild
+	for _, ref := range pb.SubstituteFrom {
+		obj, ok := lookup(ref.Kind, ks.Namespace, ref.Name)
+		if !ok {
+			if ref.Optional {
+				continue
+			}
+			if final {
+				res.missing = append(res.missing, ref.Kind+"/"+ks.Namespace+"/"+ref.Name)
+			} else {
+				res.pending = append(res.pending, ref.Kind+"/"+ks.Namespace+"/"+ref.Name)
+			}
+			continue
+		}
+		if IsEncrypted(obj) {
+			res.unknown = append(res.unknown, ref.Kind+"/"+ks.Namespace+"/"+ref.Name)
+			continue
+		}
+		for k, v := range stringValues(obj) {
+			v = strings.ReplaceAll(v, "\n", "")
+			res.vars[k] = v
+			if ref.Kind == "Secret" {
+				res.sensitive = append(res.sensitive, v)
+			}
+		}
+	}
+	for k, v := range pb.Substitute {
+		res.vars[k] = strings.ReplaceAll(v, "\n", "")
+	}
+	return res
+}
+
+// stringValues reads a ConfigMap's data or a Secret's data (base64) and
+// stringData, as the API server would present them.
+func stringValues(obj *unstructured.Unstructured) map[string]string {
+	out := map[string]string{}
+	data, _, _ := unstructured.NestedMap(obj.Object, "data")
+	for k, v := range data {
+		s, _ := v.(string)
+		if obj.GetKind() == "Secret" {
+			if dec, err := base64.StdEncoding.DecodeString(s); err == nil {
+				s = string(dec)
+			}
+		}
+		out[k] = s
+	}
+	if obj.GetKind() == "Secret" {
+		sd, _, _ := unstructured.NestedMap(obj.Object, "stringData")
+		for k, v := range sd {
+			s, _ := v.(string)
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// substitute runs Flux's own substitution on one resource with resolved
+// vars. It returns the names left unresolved (sorted) so validate can
+// report them; Flux's non-strict mode blanks them, which slipway mirrors
+// unless the values are merely unknown (encrypted source, no key).
+func substitute(ctx context.Context, ks *kustomizev1.Kustomization, vars varsResult, res *resource.Resource) ([]string, error) {
+	if res.GetLabels()[substituteDisabled] == kustomize.DisabledValue || res.GetAnnotations()[substituteDisabled] == kustomize.DisabledValue {
+		return nil, nil
+	}
+	always := ks.Spec.PostBuild.SubstituteStrategy == kustomizev1.SubstituteStrategyAlways
+	if len(vars.vars) == 0 && len(vars.unknown) == 0 && !always {
+		return nil, nil
+	}
+	data, err := res.AsYAML()
+	if err != nil {
+		return nil, err
+	}
+	unresolved, err := unresolvedVars(string(data), vars.vars)
+	if err != nil {
+		return nil, err
+	}
+	effective := vars.vars
+	if len(vars.unknown) > 0 && len(unresolved) > 0 {
+		// Keep ${NAME} for values we cannot see rather than blank them.
+		effective = make(map[string]string, len(vars.vars)+len(unresolved))
+		for k, v := range vars.vars {
+			effective[k] = v
+		}
+		for _, n := range unresolved {
+			effective[n] = "${" + n + "}"
+		}
+		unresolved = nil
+	}
+	if len(effective) == 0 && !always {
+		effective = map[string]string{}
+	}
+	u := &unstructured.Unstructured{Object: map[string]interface{}{
+		"apiVersion": kustomizev1.GroupVersion.String(),
+		"kind":       kustomizev1.KustomizationKind,
+		"metadata":   map[string]interface{}{"name": ks.Name, "namespace": ks.Namespace},
+	}}
+	subst := make(map[string]interface{}, len(effective))
+	for k, v := range effective {
+		subst[k] = v
+	}
+	_ = unstructured.SetNestedMap(u.Object, subst, "spec", "postBuild", "substitute")
+	// DryRun skips LoadVariables (which would ask a cluster): slipway has
+	// already merged substituteFrom into the inline map above.
+	if _, err := kustomize.SubstituteVariables(ctx, nil, *u, res,
+		kustomize.SubstituteWithDryRun(true), kustomize.SubstituteWithAlways(true)); err != nil {
+		return nil, err
+	}
+	return unresolved, nil
+}
+
+// unresolvedVars finds every variable referenced without a default and not
+// given, using envsubst's strict mode so the answer matches Flux's parser.
+func unresolvedVars(text string, vars map[string]string) ([]string, error) {
+	missing := map[string]bool{}
+	lookup := func(name string) (string, bool) {
+		if v, ok := vars[name]; ok {
+			return v, true
+		}
+		if missing[name] {
+			return "", true
+		}
+		return "", false
+	}
+	for i := 0; i < 1000; i++ {
+		_, err := envsubst.Eval(text, lookup)
+		if err == nil {
+			break
+		}
+		name, ok := strictMissingName(err)
+		if !ok {
+			return nil, fmt.Errorf("variable substitution failed: %w", err)
+		}
+		missing[name] = true
+	}
+	out := make([]string, 0, len(missing))
+	for n := range missing {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func strictMissingName(err error) (string, bool) {
+	msg := err.Error()
+	const marker = "variable not set (strict mode): "
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return "", false
+	}
+	name := strings.Trim(msg[i+len(marker):], `"`)
+	return name, name != ""
+}
+
+var errNotKustomization = errors.New("not a Kustomization")
+
+// toUnstructured converts a typed Flux object for libraries that take one.
+func toUnstructured(obj runtime.Object) (unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return unstructured.Unstructured{}, err
+	}
+	return unstructured.Unstructured{Object: m}, nil
+}

@@ -1,0 +1,139 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// BuildYAML writes each cluster path as one YAML stream, every object
+// preceded by a "# Source:" comment naming its file and line.
+func BuildYAML(w io.Writer, builds []*result.ClusterBuild) error {
+	for _, cb := range builds {
+		m := NewMasker(cb.Sensitive)
+		var b strings.Builder
+		fmt.Fprintf(&b, "# Cluster path: %s\n", cb.Path)
+		for _, kb := range cb.Kustomizations {
+			if err := kustomizationYAML(&b, kb); err != nil {
+				return err
+			}
+		}
+		if _, err := io.WriteString(w, m.Mask(b.String())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func kustomizationYAML(b *strings.Builder, kb *result.KustomizationBuild) error {
+	fmt.Fprintf(b, "# Kustomization: %s (path ./%s", kb.Ref, kb.Path)
+	if kb.Source != "" {
+		fmt.Fprintf(b, " of %s", kb.Source)
+	}
+	b.WriteString(")\n")
+	if kb.Err != nil {
+		fmt.Fprintf(b, "# Error: %s\n", oneLine(kb.Err.Error()))
+	}
+	for _, o := range kb.Objects {
+		data, err := yaml.Marshal(RedactSecret(o.Object).Object)
+		if err != nil {
+			return fmt.Errorf("rendering %s: %w", o.ID(), err)
+		}
+		b.WriteString("---\n")
+		if src := o.Origin.String(); src != "" {
+			fmt.Fprintf(b, "# Source: %s\n", src)
+		}
+		b.Write(data)
+	}
+	return nil
+}
+
+// BuildDir writes one file per Kustomization under dir:
+// <dir>/<cluster path>/<namespace>_<name>.yaml.
+func BuildDir(dir string, builds []*result.ClusterBuild) error {
+	for _, cb := range builds {
+		m := NewMasker(cb.Sensitive)
+		base := filepath.Join(dir, filepath.FromSlash(cb.Path))
+		if err := os.MkdirAll(base, 0o755); err != nil {
+			return err
+		}
+		for _, kb := range cb.Kustomizations {
+			var b strings.Builder
+			if err := kustomizationYAML(&b, kb); err != nil {
+				return err
+			}
+			name := filepath.Join(base, kb.Ref.Namespace+"_"+kb.Ref.Name+".yaml")
+			if err := os.WriteFile(name, []byte(m.Mask(b.String())), 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+type jsonObject struct {
+	Origin result.Origin  `json:"origin"`
+	Object map[string]any `json:"object"`
+}
+
+type jsonKustomization struct {
+	Kustomization result.KustomizationRef   `json:"kustomization"`
+	Path          string                    `json:"path"`
+	Source        string                    `json:"source,omitempty"`
+	Origin        result.Origin             `json:"origin"`
+	DependsOn     []result.KustomizationRef `json:"dependsOn,omitempty"`
+	Suspended     bool                      `json:"suspended,omitempty"`
+	Error         string                    `json:"error,omitempty"`
+	Files         []string                  `json:"files,omitempty"`
+	Objects       []jsonObject              `json:"objects"`
+}
+
+type jsonCluster struct {
+	Path           string              `json:"path"`
+	Kustomizations []jsonKustomization `json:"kustomizations"`
+	Findings       []result.Finding    `json:"findings"`
+}
+
+// BuildJSON writes the build as one JSON document.
+func BuildJSON(w io.Writer, builds []*result.ClusterBuild) error {
+	out := make([]jsonCluster, 0, len(builds))
+	var sensitive []string
+	for _, cb := range builds {
+		sensitive = append(sensitive, cb.Sensitive...)
+		jc := jsonCluster{Path: cb.Path, Findings: nonNil(cb.Findings)}
+		for _, kb := range cb.Kustomizations {
+			jk := jsonKustomization{Kustomization: kb.Ref, Path: kb.Path, Source: kb.Source, Origin: kb.Origin,
+				DependsOn: kb.DependsOn, Suspended: kb.Suspended, Files: kb.Files, Objects: []jsonObject{}}
+			if kb.Err != nil {
+				jk.Error = kb.Err.Error()
+			}
+			for _, o := range kb.Objects {
+				jk.Objects = append(jk.Objects, jsonObject{Origin: o.Origin, Object: RedactSecret(o.Object).Object})
+			}
+			jc.Kustomizations = append(jc.Kustomizations, jk)
+		}
+		out = append(out, jc)
+	}
+	data, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, NewMasker(sensitive).Mask(string(data))+"\n")
+	return err
+}
+
+func nonNil(f []result.Finding) []result.Finding {
+	if f == nil {
+		return []result.Finding{}
+	}
+	return f
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -1,0 +1,177 @@
+package source
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+type checkedFile struct {
+	docs []DocInfo
+	err  error
+}
+
+// GuardedFS is the repository filesystem as one build sees it: every file
+// read is bounded in size, YAML is checked strictly before kustomize parses
+// it, and the files read are recorded.
+type GuardedFS struct {
+	filesys.FileSystem
+	repo *Repository
+
+	// AllowRemote lets kustomizations refer to remote bases.
+	AllowRemote bool
+
+	mu       sync.Mutex
+	read     map[string]struct{}
+	firstErr error
+}
+
+// Guard returns a guarded view of the repository filesystem, or of fs (an
+// overlay over it) when given.
+func (r *Repository) Guard(fs filesys.FileSystem) *GuardedFS {
+	if fs == nil {
+		fs = r.FS
+	}
+	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}}
+}
+
+// ReadFile reads a file, refusing oversized and malformed YAML ones.
+func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
+	if err := g.checkSize(path); err != nil {
+		return nil, g.fail(err)
+	}
+	data, err := g.FileSystem.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	g.record(path)
+	if isYAMLFile(path) {
+		if _, err := g.repo.checkYAML(path, data); err != nil {
+			return nil, g.fail(err)
+		}
+		if !g.AllowRemote && IsKustomizationFile(path) {
+			if remote := RemoteRefs(data); len(remote) > 0 {
+				return nil, g.fail(&FileError{File: g.repo.Rel(path), Err: fmt.Errorf("%w: %s", ErrRemoteBase, strings.Join(remote, ", "))})
+			}
+		}
+	}
+	return data, nil
+}
+
+// Open is bounded too: kustomize opens some files instead of reading them.
+func (g *GuardedFS) Open(path string) (filesys.File, error) {
+	if err := g.checkSize(path); err != nil {
+		return nil, g.fail(err)
+	}
+	g.record(path)
+	return g.FileSystem.Open(path)
+}
+
+// Files returns the repository-relative files this view read, sorted.
+func (g *GuardedFS) Files() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]string, 0, len(g.read))
+	for f := range g.read {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Err returns the first file problem this view met. Kustomize flattens the
+// errors it gets from the filesystem, so the build consults this to report
+// the precise file and line.
+func (g *GuardedFS) Err() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.firstErr
+}
+
+func (g *GuardedFS) record(path string) {
+	if !strings.HasPrefix(path, g.repo.Root) {
+		return // overlay files slipway generated in memory
+	}
+	g.mu.Lock()
+	g.read[g.repo.Rel(path)] = struct{}{}
+	g.mu.Unlock()
+}
+
+func (g *GuardedFS) fail(err error) error {
+	g.mu.Lock()
+	if g.firstErr == nil {
+		g.firstErr = err
+	}
+	g.mu.Unlock()
+	return err
+}
+
+func (g *GuardedFS) checkSize(path string) error {
+	if g.repo.MaxFileSize <= 0 || !strings.HasPrefix(path, g.repo.Root) {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.IsDir() {
+		return nil // let the filesystem report it
+	}
+	if st.Size() > g.repo.MaxFileSize {
+		return &FileError{File: g.repo.Rel(path), Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, st.Size(), g.repo.MaxFileSize)}
+	}
+	return nil
+}
+
+// Documents returns the YAML documents of a repository file, parsed once
+// per run and cached, for mapping objects back to their line.
+func (r *Repository) Documents(absPath string) ([]DocInfo, error) {
+	if c, ok := r.checked.Load(absPath); ok {
+		cf := c.(*checkedFile)
+		return cf.docs, cf.err
+	}
+	data, err := r.FS.ReadFile(absPath)
+	if err != nil {
+		return nil, err
+	}
+	return r.checkYAML(absPath, data)
+}
+
+func (r *Repository) checkYAML(absPath string, data []byte) ([]DocInfo, error) {
+	if c, ok := r.checked.Load(absPath); ok {
+		cf := c.(*checkedFile)
+		return cf.docs, cf.err
+	}
+	docs, err := CheckYAML(data)
+	if err != nil {
+		fe := &FileError{File: r.Rel(absPath), Err: err}
+		if le, ok := err.(*LineError); ok {
+			fe.Line, fe.Err = le.Line, le.Err
+		}
+		err = fe
+	}
+	r.checked.Store(absPath, &checkedFile{docs: docs, err: err})
+	return docs, err
+}
+
+// IsKustomizationFile reports whether a path names a kustomize kustomization file.
+func IsKustomizationFile(path string) bool {
+	switch filepath.Base(path) {
+	case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		return true
+	}
+	return false
+}
+
+// Record notes that a build read a file it did not read through this view.
+func (g *GuardedFS) Record(path string) { g.record(path) }
+
+func isYAMLFile(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		return true
+	}
+	return filepath.Base(path) == "Kustomization"
+}
