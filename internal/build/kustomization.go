@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -152,19 +151,12 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 			return fail(&source.FileError{File: src.repo.Rel(kfile), Err: fmt.Errorf("%w: %s", source.ErrRemoteBase, strings.Join(remote, ", "))})
 		}
 	}
-	keepOrigin := slices.Contains(kus.BuildMetadata, kustypes.OriginAnnotations)
-	if !keepOrigin {
-		kus.BuildMetadata = append(kus.BuildMetadata, kustypes.OriginAnnotations)
-	}
-	manifest, err = yaml.Marshal(kus)
-	if err != nil {
-		return fail(err)
-	}
+	guard.AddKustomization(kfile, manifest)
 	fs := securefs.MakeFsInMemory(guard)
 	if err := fs.WriteFile(kfile, manifest); err != nil {
 		return fail(err)
 	}
-	resMap, err := kustomize.Build(fs, dirAbs)
+	resMap, err := runKustomize(fs, dirAbs, func() bool { return kus.OpenAPI != nil || guard.CustomOpenAPI() })
 	kb.Files = src.mapFiles(guard.Files())
 	if err != nil {
 		if gerr := guard.Err(); gerr != nil {
@@ -173,20 +165,20 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		return fail(err)
 	}
 
+	fallback := result.Origin{File: src.repo.Rel(kfile)}
+	if !src.repo.FS.Exists(kfile) {
+		fallback = result.Origin{File: src.repo.Rel(dirAbs)}
+	}
+	origins := newOriginIndex(src.repo, guard.Kustomizations(), fallback)
 	var unresolved []string
 	objects := make([]result.Object, 0, resMap.Size())
 	for _, res := range resMap.Resources() {
 		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
 			return fail(fmt.Errorf("an object has no apiVersion, kind or name: %s", firstLine(res.MustYaml())))
 		}
-		treeOrigin := locate(src.repo, src.repo.Root, dirAbs, res)
+		treeOrigin := origins.locate(res)
 		origin := treeOrigin
 		origin.File = src.mapFile(origin.File)
-		if !keepOrigin {
-			if err := res.SetOrigin(nil); err != nil {
-				return fail(err)
-			}
-		}
 		obj, err := toObject(res)
 		if err != nil {
 			return fail(err)
@@ -236,8 +228,10 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 				out.sensitive = append(out.sensitive, v)
 			}
 		}
-		if ks.Spec.PostBuild != nil {
-			missing, err := substitute(ctx, ks, vars, res)
+		// A resource without "$" anywhere is left unchanged by envsubst, and
+		// Flux's YAML -> JSON round trip of it is an identity: skip both.
+		if ks.Spec.PostBuild != nil && hasDollar(o.Object.Object) {
+			missing, err := substitute(ks, vars, res)
 			if err != nil {
 				return fail(fmt.Errorf("substituting variables in %s: %w", id, err))
 			}
@@ -280,19 +274,63 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	return out
 }
 
-// toObject converts a kustomize resource through JSON, so numbers become
-// the int64/float64 values the Kubernetes libraries expect (kustomize's own
-// maps hold plain ints, which unstructured deep copies panic on).
+// toObject converts a kustomize resource to the form the Kubernetes
+// libraries expect: kustomize's maps hold plain ints, which unstructured
+// deep copies panic on, so numbers become int64. (Going through JSON does
+// the same but renders and re-parses YAML, at several times the cost.)
 func toObject(res *resource.Resource) (*unstructured.Unstructured, error) {
-	data, err := res.MarshalJSON()
+	m, err := res.Map()
 	if err != nil {
 		return nil, err
 	}
-	u := &unstructured.Unstructured{}
-	if err := u.UnmarshalJSON(data); err != nil {
-		return nil, err
+	return &unstructured.Unstructured{Object: jsonCompatible(m).(map[string]any)}, nil
+}
+
+func hasDollar(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if strings.Contains(k, "$") || hasDollar(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasDollar(e) {
+				return true
+			}
+		}
+	case string:
+		return strings.Contains(x, "$")
 	}
-	return u, nil
+	return false
+}
+
+func jsonCompatible(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = jsonCompatible(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = jsonCompatible(e)
+		}
+		return x
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case time.Time:
+		return x.UTC().Format(time.RFC3339)
+	default:
+		return v
+	}
 }
 
 func firstLine(s string) string {

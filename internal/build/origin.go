@@ -2,70 +2,93 @@ package build
 
 import (
 	"path/filepath"
-	"strings"
+
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/yaml"
 
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
-	"sigs.k8s.io/kustomize/api/resource"
 )
 
-// originAnnotation is kustomize's build annotation naming a resource's file.
-const originAnnotation = "config.kubernetes.io/origin"
-
-// locate maps a built resource back to the file and line it came from:
-// kustomize's origin annotation gives the file (relative to the build
-// directory); the resource's original ID, before name prefixes and
-// namespace transforms, finds its document in that file.
-func locate(repo *source.Repository, srcRoot, dirPath string, res *resource.Resource) result.Origin {
-	o, err := res.GetOrigin()
-	if err != nil || o == nil {
-		return result.Origin{}
-	}
-	file := o.Path
-	if file == "" {
-		file = o.ConfiguredIn
-	}
-	if file == "" || o.Repo != "" {
-		return result.Origin{File: o.Repo + "//" + o.Path}
-	}
-	abs := filepath.Clean(filepath.Join(dirPath, filepath.FromSlash(file)))
-	rel, ok := relTo(srcRoot, abs)
-	if !ok {
-		return result.Origin{File: filepath.ToSlash(file)}
-	}
-	origin := result.Origin{File: rel}
-	if o.Path == "" {
-		// Generated (configMapGenerator, ...): point at the kustomization.
-		return origin
-	}
-	docs, err := repo.Documents(abs)
-	if err != nil {
-		return origin
-	}
-	id := res.OrgId()
-	line := 0
-	for _, d := range docs {
-		if d.Kind != id.Kind {
-			continue
-		}
-		if d.Name == id.Name {
-			return result.Origin{File: rel, Line: d.Line}
-		}
-		if line == 0 {
-			line = d.Line
-		}
-	}
-	if len(docs) == 1 {
-		line = docs[0].Line
-	}
-	origin.Line = line
-	return origin
+// originIndex maps a built resource back to the file and line it came from.
+//
+// kustomize can annotate origins itself (buildMetadata: originAnnotations),
+// but then it records every transformer on every resource, which made it
+// the largest cost of a build. Instead slipway indexes the documents of the
+// files the kustomizations list as resources, and finds a resource by its
+// original ID (kind, name and namespace before prefixes and namespace
+// transforms), which kustomize tracks anyway. Patch files are not indexed,
+// so a patch never claims the object it patches.
+type originIndex struct {
+	repo   *source.Repository
+	byKey  map[string]result.Origin // kind/namespace/name
+	byName map[string]result.Origin // kind/name, first seen
+	// fallback names the build's own kustomization file, for generated
+	// resources (configMapGenerator, ...).
+	fallback result.Origin
 }
 
-func relTo(root, abs string) (string, bool) {
-	rel, err := filepath.Rel(root, abs)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return "", false
+type kustomizationRefs struct {
+	Resources []string `json:"resources"`
+	Bases     []string `json:"bases"`
+}
+
+// newOriginIndex indexes the resource files listed by the kustomization
+// files a build read (abs path -> content).
+func newOriginIndex(repo *source.Repository, kfiles map[string][]byte, fallback result.Origin) *originIndex {
+	idx := &originIndex{repo: repo, byKey: map[string]result.Origin{}, byName: map[string]result.Origin{}, fallback: fallback}
+	for kfile, data := range kfiles {
+		var k kustomizationRefs
+		if yaml.Unmarshal(data, &k) != nil {
+			continue
+		}
+		dir := filepath.Dir(kfile)
+		for _, list := range [][]string{k.Resources, k.Bases} {
+			for _, r := range list {
+				if source.IsRemote(r) {
+					continue
+				}
+				p := r
+				if !filepath.IsAbs(p) {
+					p = filepath.Join(dir, r)
+				}
+				if repo.FS.IsDir(p) {
+					continue // its own kustomization file is indexed
+				}
+				idx.addFile(p)
+			}
+		}
 	}
-	return filepath.ToSlash(rel), true
+	return idx
+}
+
+func (idx *originIndex) addFile(abs string) {
+	docs, err := idx.repo.Documents(abs)
+	if err != nil {
+		return
+	}
+	rel := idx.repo.Rel(abs)
+	for _, d := range docs {
+		o := result.Origin{File: rel, Line: d.Line}
+		k := d.Kind + "/" + d.Namespace + "/" + d.Name
+		if _, ok := idx.byKey[k]; !ok {
+			idx.byKey[k] = o
+		}
+		n := d.Kind + "/" + d.Name
+		if _, ok := idx.byName[n]; !ok {
+			idx.byName[n] = o
+		}
+	}
+}
+
+// locate returns where a resource came from, tree-relative.
+func (idx *originIndex) locate(res *resource.Resource) result.Origin {
+	id := res.OrgId()
+	if o, ok := idx.byKey[id.Kind+"/"+id.Namespace+"/"+id.Name]; ok {
+		return o
+	}
+	if o, ok := idx.byName[id.Kind+"/"+id.Name]; ok {
+		return o
+	}
+	return idx.fallback
 }

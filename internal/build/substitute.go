@@ -1,10 +1,9 @@
 package build
 
 import (
-	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/yaml"
 )
 
 // substituteDisabled is Flux's per-object opt-out of substitution.
@@ -99,11 +99,15 @@ func stringValues(obj *unstructured.Unstructured) map[string]string {
 	return out
 }
 
-// substitute runs Flux's own substitution on one resource with resolved
-// vars. It returns the names left unresolved (sorted) so validate can
-// report them; Flux's non-strict mode blanks them, which slipway mirrors
-// unless the values are merely unknown (encrypted source, no key).
-func substitute(ctx context.Context, ks *kustomizev1.Kustomization, vars varsResult, res *resource.Resource) ([]string, error) {
+// substitute applies the resolved vars to one resource the way
+// fluxcd/pkg/kustomize.SubstituteVariables does (envsubst over the
+// resource's YAML, then YAML -> JSON back into the resource), written out
+// here so the YAML is rendered and scanned once: calling Flux's function
+// per resource, plus a strict pass to find unresolved names, doubled the
+// cost of large builds. It returns the names left unresolved (sorted);
+// Flux's non-strict mode blanks them, which slipway mirrors unless their
+// values are merely unknown (encrypted source, no key).
+func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Resource) ([]string, error) {
 	if res.GetLabels()[substituteDisabled] == kustomize.DisabledValue || res.GetAnnotations()[substituteDisabled] == kustomize.DisabledValue {
 		return nil, nil
 	}
@@ -111,79 +115,62 @@ func substitute(ctx context.Context, ks *kustomizev1.Kustomization, vars varsRes
 	if len(vars.vars) == 0 && len(vars.unknown) == 0 && !always {
 		return nil, nil
 	}
+	for name := range vars.vars {
+		if !varName.MatchString(name) {
+			return nil, fmt.Errorf("'%s' var name is invalid, must match '%s'", name, varName.String())
+		}
+	}
 	data, err := res.AsYAML()
 	if err != nil {
 		return nil, err
 	}
-	unresolved, err := unresolvedVars(string(data), vars.vars)
-	if err != nil {
-		return nil, err
-	}
-	effective := vars.vars
-	if len(vars.unknown) > 0 && len(unresolved) > 0 {
-		// Keep ${NAME} for values we cannot see rather than blank them.
-		effective = make(map[string]string, len(vars.vars)+len(unresolved))
-		for k, v := range vars.vars {
-			effective[k] = v
-		}
-		for _, n := range unresolved {
-			effective[n] = "${" + n + "}"
-		}
-		unresolved = nil
-	}
-	if len(effective) == 0 && !always {
-		effective = map[string]string{}
-	}
-	u := &unstructured.Unstructured{Object: map[string]interface{}{
-		"apiVersion": kustomizev1.GroupVersion.String(),
-		"kind":       kustomizev1.KustomizationKind,
-		"metadata":   map[string]interface{}{"name": ks.Name, "namespace": ks.Namespace},
-	}}
-	subst := make(map[string]interface{}, len(effective))
-	for k, v := range effective {
-		subst[k] = v
-	}
-	_ = unstructured.SetNestedMap(u.Object, subst, "spec", "postBuild", "substitute")
-	// DryRun skips LoadVariables (which would ask a cluster): slipway has
-	// already merged substituteFrom into the inline map above.
-	if _, err := kustomize.SubstituteVariables(ctx, nil, *u, res,
-		kustomize.SubstituteWithDryRun(true), kustomize.SubstituteWithAlways(true)); err != nil {
-		return nil, err
-	}
-	return unresolved, nil
-}
-
-// unresolvedVars finds every variable referenced without a default and not
-// given, using envsubst's strict mode so the answer matches Flux's parser.
-func unresolvedVars(text string, vars map[string]string) ([]string, error) {
+	text := string(data)
 	missing := map[string]bool{}
+	keep := len(vars.unknown) > 0
 	lookup := func(name string) (string, bool) {
-		if v, ok := vars[name]; ok {
+		if v, ok := vars.vars[name]; ok {
 			return v, true
 		}
 		if missing[name] {
+			if keep {
+				return "${" + name + "}", true
+			}
 			return "", true
 		}
 		return "", false
 	}
-	for i := 0; i < 1000; i++ {
-		_, err := envsubst.Eval(text, lookup)
+	var out string
+	for i := 0; ; i++ {
+		out, err = envsubst.Eval(text, lookup)
 		if err == nil {
 			break
 		}
 		name, ok := strictMissingName(err)
-		if !ok {
+		if !ok || i > len(text) {
 			return nil, fmt.Errorf("variable substitution failed: %w", err)
 		}
 		missing[name] = true
 	}
-	out := make([]string, 0, len(missing))
-	for n := range missing {
-		out = append(out, n)
+	jsonData, err := yaml.YAMLToJSON([]byte(out))
+	if err != nil {
+		return nil, fmt.Errorf("YAMLToJSON: %w", err)
 	}
-	sort.Strings(out)
-	return out, nil
+	if err := res.UnmarshalJSON(jsonData); err != nil {
+		return nil, fmt.Errorf("UnmarshalJSON: %w", err)
+	}
+	if keep {
+		return nil, nil
+	}
+	names := make([]string, 0, len(missing))
+	for n := range missing {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, nil
 }
+
+// varName is Flux's rule for variable names.
+var varName = regexp.MustCompile(`^[_[:alpha:]][_[:alpha:][:digit:]]*$`)
 
 func strictMissingName(err error) (string, bool) {
 	msg := err.Error()
@@ -196,7 +183,6 @@ func strictMissingName(err error) (string, bool) {
 	return name, name != ""
 }
 
-var errNotKustomization = errors.New("not a Kustomization")
 
 // toUnstructured converts a typed Flux object for libraries that take one.
 func toUnstructured(obj runtime.Object) (unstructured.Unstructured, error) {

@@ -29,6 +29,35 @@ type GuardedFS struct {
 	mu       sync.Mutex
 	read     map[string]struct{}
 	firstErr error
+	openAPI  bool
+	kfiles   map[string][]byte
+}
+
+// Kustomizations returns the kustomization files read (abs path -> content).
+func (g *GuardedFS) Kustomizations() map[string][]byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[string][]byte, len(g.kfiles))
+	for k, v := range g.kfiles {
+		out[k] = v
+	}
+	return out
+}
+
+// AddKustomization records a kustomization file content the build uses
+// without reading it through this view (Flux's generated one).
+func (g *GuardedFS) AddKustomization(path string, data []byte) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.kfiles[path] = data
+}
+
+// CustomOpenAPI reports whether a kustomization read declared its own
+// OpenAPI schema (kustomize then changes its global schema state).
+func (g *GuardedFS) CustomOpenAPI() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.openAPI
 }
 
 // Guard returns a guarded view of the repository filesystem, or of fs (an
@@ -37,7 +66,7 @@ func (r *Repository) Guard(fs filesys.FileSystem) *GuardedFS {
 	if fs == nil {
 		fs = r.FS
 	}
-	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}}
+	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}, kfiles: map[string][]byte{}}
 }
 
 // ReadFile reads a file, refusing oversized and malformed YAML ones.
@@ -53,6 +82,12 @@ func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
 	if isYAMLFile(path) {
 		if _, err := g.repo.checkYAML(path, data); err != nil {
 			return nil, g.fail(err)
+		}
+		if IsKustomizationFile(path) {
+			g.mu.Lock()
+			g.kfiles[path] = data
+			g.openAPI = g.openAPI || declaresOpenAPI(data)
+			g.mu.Unlock()
 		}
 		if !g.AllowRemote && IsKustomizationFile(path) {
 			if remote := RemoteRefs(data); len(remote) > 0 {

@@ -49,3 +49,10 @@ func IsRemote(ref string) bool {
 	}
 	return false
 }
+
+func declaresOpenAPI(kustomizationFile []byte) bool {
+	var k struct {
+		OpenAPI map[string]any `json:"openapi"`
+	}
+	return yaml.Unmarshal(kustomizationFile, &k) == nil && k.OpenAPI != nil
+}
