@@ -86,13 +86,17 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 			Kustomization: &r, Object: obj, Origin: origin, Message: msg})
 	}
 	fail := func(err error) built {
-		kb.Err = &KustomizationError{Ref: ref, Origin: u.origin, Err: err}
-		kb.Duration = time.Since(start)
 		origin := u.origin
 		var fe *source.FileError
 		if errors.As(err, &fe) {
 			origin = result.Origin{File: src.mapFile(fe.File), Line: fe.Line}
+		} else if rel, file := relativize(err, src.repo.Root); file != "" {
+			// kustomize and Flux's generator name files by absolute path;
+			// point at the file, in repository terms.
+			err, origin = rel, result.Origin{File: src.mapFile(file)}
 		}
+		kb.Err = &KustomizationError{Ref: ref, Origin: u.origin, Err: err}
+		kb.Duration = time.Since(start)
 		finding(result.SeverityError, "build", nil, origin, kb.Err.Error())
 		return out
 	}
@@ -332,6 +336,33 @@ func jsonCompatible(v any) any {
 		return v
 	}
 }
+
+// relativize rewrites absolute paths under root in an error message as
+// repository-relative ones, and returns the first such file.
+func relativize(err error, root string) (error, string) {
+	msg := err.Error()
+	prefix := root + string(filepath.Separator)
+	i := strings.Index(msg, prefix)
+	if i < 0 {
+		return err, ""
+	}
+	rest := msg[i+len(prefix):]
+	end := strings.IndexAny(rest, " :\n\"'")
+	if end < 0 {
+		end = len(rest)
+	}
+	file := filepath.ToSlash(rest[:end])
+	return &relError{msg: strings.ReplaceAll(msg, prefix, ""), err: err}, file
+}
+
+// relError is an error whose message names files relative to the repository.
+type relError struct {
+	msg string
+	err error
+}
+
+func (e *relError) Error() string { return e.msg }
+func (e *relError) Unwrap() error { return e.err }
 
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)

@@ -183,7 +183,6 @@ func strictMissingName(err error) (string, bool) {
 	return name, name != ""
 }
 
-
 // toUnstructured converts a typed Flux object for libraries that take one.
 func toUnstructured(obj runtime.Object) (unstructured.Unstructured, error) {
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)

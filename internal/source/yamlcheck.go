@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 
+	goccyparser "github.com/goccy/go-yaml/parser"
 	"gopkg.in/yaml.v3"
 )
 
@@ -47,7 +48,7 @@ func CheckYAML(data []byte) ([]DocInfo, error) {
 			return docs, nil
 		}
 		if err != nil {
-			return nil, yamlLineError(err)
+			return nil, syntaxError(data, err)
 		}
 		if len(node.Content) == 0 {
 			continue
@@ -79,6 +80,26 @@ type LineError struct {
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *LineError) Unwrap() error { return e.Err }
+
+var goccyPos = regexp.MustCompile(`^\[(\d+):\d+\]`)
+var v3Prefix = regexp.MustCompile(`^yaml: line \d+: `)
+
+// syntaxError reports a YAML syntax error at the line of the defect.
+// yaml.v3 names the line where the enclosing block starts (0-based for
+// parser errors), which points reviewers at the wrong place; goccy/go-yaml's
+// parser reports the offending token, so it is asked for the line.
+func syntaxError(data []byte, err error) error {
+	msg := v3Prefix.ReplaceAllString(err.Error(), "")
+	if _, perr := goccyparser.ParseBytes(data, 0); perr != nil {
+		if m := goccyPos.FindStringSubmatch(perr.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return &LineError{Line: line, Err: fmt.Errorf("YAML syntax error: %s", msg)}
+		}
+	}
+	le := yamlLineError(err).(*LineError)
+	le.Err = fmt.Errorf("YAML syntax error: %s", msg)
+	return le
+}
 
 func yamlLineError(err error) error {
 	msg := err.Error()
@@ -154,7 +175,7 @@ func DocumentAt(data []byte, line int) ([]byte, error) {
 			return nil, fmt.Errorf("no document at line %d", line)
 		}
 		if err != nil {
-			return nil, yamlLineError(err)
+			return nil, syntaxError(data, err)
 		}
 		if len(node.Content) > 0 && node.Content[0].Line == line {
 			return yaml.Marshal(node.Content[0])
