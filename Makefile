@@ -40,7 +40,7 @@ test-short:
 ## fuzz: run each fuzz target for a while (corpora live in testdata/fuzz).
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./internal/source -run '^$$' -fuzz FuzzCheckYAML -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/source/yamlcheck -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/flux -run '^$$' -fuzz FuzzDecodeKustomization -fuzztime $(FUZZTIME)
 
 ## bench-validate: slipway validate vs a kubectl kustomize loop (docs/benchmarks.md).

@@ -11,6 +11,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/flux"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
+	"github.com/slipwayhq/slipway/internal/source/yamlcheck"
 )
 
 // sourceTree is the file tree a Kustomization's spec.path is resolved in.
@@ -38,7 +39,7 @@ func (s *sourceTree) document(o result.Origin) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return source.DocumentAt(data, o.Line)
+	return yamlcheck.DocumentAt(data, o.Line)
 }
 
 func (s *sourceTree) mapFile(rel string) string {

@@ -9,10 +9,12 @@ import (
 	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/slipwayhq/slipway/internal/source/yamlcheck"
 )
 
 type checkedFile struct {
-	docs []DocInfo
+	docs []yamlcheck.DocInfo
 	err  error
 }
 
@@ -155,14 +157,14 @@ func (g *GuardedFS) checkSize(path string) error {
 		return nil // let the filesystem report it
 	}
 	if st.Size() > g.repo.MaxFileSize {
-		return &FileError{File: g.repo.Rel(path), Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, st.Size(), g.repo.MaxFileSize)}
+		return &FileError{File: g.repo.Rel(path), Err: fmt.Errorf("%w: %d bytes, the limit is %d", yamlcheck.ErrTooLarge, st.Size(), g.repo.MaxFileSize)}
 	}
 	return nil
 }
 
 // Documents returns the YAML documents of a repository file, parsed once
 // per run and cached, for mapping objects back to their line.
-func (r *Repository) Documents(absPath string) ([]DocInfo, error) {
+func (r *Repository) Documents(absPath string) ([]yamlcheck.DocInfo, error) {
 	if c, ok := r.checked.Load(absPath); ok {
 		cf := c.(*checkedFile)
 		return cf.docs, cf.err
@@ -174,15 +176,15 @@ func (r *Repository) Documents(absPath string) ([]DocInfo, error) {
 	return r.checkYAML(absPath, data)
 }
 
-func (r *Repository) checkYAML(absPath string, data []byte) ([]DocInfo, error) {
+func (r *Repository) checkYAML(absPath string, data []byte) ([]yamlcheck.DocInfo, error) {
 	if c, ok := r.checked.Load(absPath); ok {
 		cf := c.(*checkedFile)
 		return cf.docs, cf.err
 	}
-	docs, err := CheckYAML(data)
+	docs, err := yamlcheck.Check(data)
 	if err != nil {
 		fe := &FileError{File: r.Rel(absPath), Err: err}
-		if le, ok := err.(*LineError); ok {
+		if le, ok := err.(*yamlcheck.LineError); ok {
 			fe.Line, fe.Err = le.Line, le.Err
 		}
 		err = fe

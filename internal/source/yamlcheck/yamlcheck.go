@@ -1,4 +1,7 @@
-package source
+// Package yamlcheck parses repository YAML strictly before any lenient
+// parser sees it: syntax errors at the right line, duplicate keys, alias
+// bombs. It is kept free of heavy dependencies so it can be fuzzed fast.
+package yamlcheck
 
 import (
 	"bytes"
@@ -32,13 +35,13 @@ var (
 // maxAliases bounds alias use per document. Real manifests rarely use
 // aliases at all; a "billion laughs" document needs many to do harm, and
 // yaml.v3's own expansion-ratio check below catches the rest.
-const maxAliases = 1000
+const maxAliases = 100
 
 var lineInErr = regexp.MustCompile(`line (\d+)`)
 
-// CheckYAML parses every document of a YAML file strictly and returns what it
+// Check parses every document of a YAML file strictly and returns what it
 // holds. Errors are *LineError values so callers can point at the line.
-func CheckYAML(data []byte) ([]DocInfo, error) {
+func Check(data []byte) ([]DocInfo, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []DocInfo
 	for {
@@ -54,6 +57,9 @@ func CheckYAML(data []byte) ([]DocInfo, error) {
 			continue
 		}
 		root := node.Content[0]
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			continue // an empty document between separators
+		}
 		aliases := 0
 		if err := walk(root, &aliases); err != nil {
 			return nil, err
