@@ -29,25 +29,49 @@ export KWOK_KUBECTL_BINARY="${KUBECTL:-$(command -v kubectl || echo kubectl)}"
 k8s_version="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "${here}/go.mod")"
 kwokctl="${SLIPWAY_CLUSTER_BIN:-${HOME}/.cache/slipway/cluster-bin/${k8s_version}}/kwokctl"
 
+# The binary runtime records one pid file per component process. Read them
+# first: kwokctl removes the folder.
+real_workdir="$(cd "${workdir}" && pwd -P)"
+# Is pid a live (not zombie) process running in this cluster's folder? The
+# check guards against a pid reused by something else since.
+ours() {
+  [[ -r "/proc/$1/stat" ]] || return 1
+  [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != "Z" ]] || return 1
+  local cwd
+  cwd="$(readlink "/proc/$1/cwd" 2>/dev/null)" || return 1
+  [[ "${cwd% (deleted)}" == "${real_workdir}" ]]
+}
+pids=()
+for f in "${workdir}"/pids/*.pid; do
+  [[ -f "${f}" ]] || continue
+  pid="$(tr -dc '0-9' <"${f}")"
+  if [[ -n "${pid}" ]] && ours "${pid}"; then
+    pids+=("${pid}")
+  fi
+done
+
 echo "stopping cluster ${name}" >&2
 if [[ -x "${kwokctl}" ]]; then
-  "${kwokctl}" --name "${name}" delete cluster --kubeconfig "" >&2 || true
+  # --kubeconfig names a file kwokctl removes the cluster's context from; point
+  # it at the cluster's own kubeconfig so that no user file is touched.
+  "${kwokctl}" --name "${name}" --config "${here}/kwokctl.yaml" \
+    delete cluster --kubeconfig "${workdir}/kubeconfig.yaml" >&2 || true
 fi
 
-# Whatever kwokctl left running (or if it was unavailable): the binary runtime
-# records one pid file per component process.
-real_workdir="$(cd "${workdir}" && pwd -P)"
-if [[ -d "${workdir}/pids" ]]; then
-  for f in "${workdir}"/pids/*.pid; do
-    [[ -f "${f}" ]] || continue
-    pid="$(tr -dc '0-9' <"${f}")"
-    [[ -n "${pid}" ]] || continue
-    # Only signal the process if it still runs in this cluster's folder (the
-    # pid may have been reused by something else since).
-    if [[ -d "/proc/${pid}" && "$(readlink "/proc/${pid}/cwd" 2>/dev/null)" == "${real_workdir}" ]]; then
-      kill "${pid}" 2>/dev/null || true
-    fi
+# Kill whatever is left (everything, if kwokctl was unavailable) and wait for
+# it to be gone. Throw-away state: no need for a graceful shutdown.
+for _ in $(seq 50); do
+  left=()
+  for pid in ${pids[@]+"${pids[@]}"}; do
+    if ours "${pid}"; then left+=("${pid}"); fi
   done
+  [[ ${#left[@]} -eq 0 ]] && break
+  kill -KILL "${left[@]}" 2>/dev/null || true
+  sleep 0.1
+done
+if [[ ${#left[@]} -gt 0 ]]; then
+  echo "down.sh: processes ${left[*]} of cluster ${name} did not exit" >&2
+  exit 1
 fi
 
 rm -rf "${workdir}"

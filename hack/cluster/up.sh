@@ -51,7 +51,7 @@ export KWOK_KUBECTL_BINARY="${kubectl}"
 
 workdir="${state}/clusters/${name}"
 kubeconfig="${workdir}/kubeconfig.yaml"
-kwokctl=("${bin}/kwokctl" --name "${name}")
+kwokctl=("${bin}/kwokctl" --name "${name}" --config "${here}/kwokctl.yaml")
 
 start=$(date +%s)
 echo "starting cluster ${name} (state: ${workdir})" >&2
@@ -60,7 +60,9 @@ echo "starting cluster ${name} (state: ${workdir})" >&2
   # clusters in KWOK_WORKDIR, so two creations at the same moment could pick
   # the same ports. Serialise creations; they take a few seconds.
   flock 9
-  "${kwokctl[@]}" create cluster \
+  # 9>&-: the cluster processes kwokctl leaves running must not inherit the
+  # lock, or they would hold it for their whole life.
+  "${kwokctl[@]}" create cluster 9>&- \
     --runtime binary \
     --kubeconfig "" \
     --quiet-pull \

@@ -11,7 +11,9 @@ import (
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
-func ref(n string) result.KustomizationRef { return result.KustomizationRef{Namespace: "flux-system", Name: n} }
+func ref(n string) result.KustomizationRef {
+	return result.KustomizationRef{Namespace: "flux-system", Name: n}
+}
 
 func TestGraphLevelsAndCycles(t *testing.T) {
 	g := NewGraph(map[result.KustomizationRef][]result.KustomizationRef{
