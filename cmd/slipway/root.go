@@ -65,6 +65,7 @@ func newRootCmd(s streams, getenv env) *cobra.Command {
 	root.AddCommand(
 		newBuildCmd(s, getenv),
 		newValidateCmd(s, getenv),
+		newApplyCmd(s, getenv),
 		newVersionCmd(s),
 	)
 	return root

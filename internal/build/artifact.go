@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -133,12 +134,18 @@ func copyOp(trees map[string]*sourceTree, from, to string, exclude []string, des
 	toDir := strings.HasSuffix(to, "/") || toRel == ""
 	root := tree.repo.Root
 
+	selRoot := rel
+	if i := strings.IndexAny(selRoot, "*?["); i >= 0 {
+		selRoot = path.Dir(selRoot[:i] + "x")
+	}
+	excludes := make([]*regexp.Regexp, 0, len(exclude))
+	for _, ex := range exclude {
+		excludes = append(excludes, globRegexp(ex))
+	}
 	put := func(srcRel, dstRel string) error {
-		for _, ex := range exclude {
-			if m, _ := path.Match(ex, path.Base(srcRel)); m {
-				return nil
-			}
-			if m, _ := path.Match(ex, srcRel); m {
+		relSel := strings.TrimPrefix(strings.TrimPrefix(srcRel, selRoot), "/")
+		for _, ex := range excludes {
+			if ex.MatchString(srcRel) || ex.MatchString(relSel) {
 				return nil
 			}
 		}
@@ -182,12 +189,18 @@ func copyOp(trees map[string]*sourceTree, from, to string, exclude []string, des
 		if err != nil {
 			return err
 		}
+		matched := 0
 		for _, e := range entries {
 			if m, _ := path.Match(path.Base(rel), e); m && !tree.repo.FS.IsDir(filepath.Join(root, filepath.FromSlash(d), e)) {
-				if err := put(path.Join(d, e), path.Join(toRel, e)); err != nil {
+				matched++
+				// As source-watcher: a glob match keeps its path under to/.
+				if err := put(path.Join(d, e), path.Join(toRel, d, e)); err != nil {
 					return err
 				}
 			}
+		}
+		if matched == 0 {
+			return fmt.Errorf("no files match pattern %s", rel)
 		}
 		return nil
 	default:
@@ -203,6 +216,33 @@ func copyOp(trees map[string]*sourceTree, from, to string, exclude []string, des
 		}
 		return put(rel, toRel)
 	}
+}
+
+// globRegexp compiles a doublestar pattern ("**" crosses directories, "*"
+// and "?" do not), the form source-watcher's excludes use. Written here:
+// no doublestar library is in slipway's dependency set.
+func globRegexp(pattern string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(pattern); i++ {
+		c := pattern[i]
+		switch {
+		case strings.HasPrefix(pattern[i:], "**/"):
+			b.WriteString("(?:.*/)?")
+			i += 2
+		case strings.HasPrefix(pattern[i:], "**"):
+			b.WriteString(".*")
+			i++
+		case c == '*':
+			b.WriteString("[^/]*")
+		case c == '?':
+			b.WriteString("[^/]")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
 }
 
 func splitAlias(from string) (alias, rel string, ok bool) {

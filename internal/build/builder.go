@@ -213,7 +213,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		}
 		pending = append(waiting, next...)
 	}
-	cb.Kustomizations = st.order
+	cb.Kustomizations = dependencyOrder(st.order)
 	cb.Findings = st.findings
 	cb.Sensitive = st.sensitive
 	cb.Duration = time.Since(start)
@@ -222,6 +222,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 
 func (b *Builder) unbuildable(clusterPath string, u *unit, err error) built {
 	ref := u.ref()
+	err, _ = relativize(err, b.opts.Repo.Root)
 	kb := &result.KustomizationBuild{Ref: ref, Spec: u.ks, Origin: u.origin, Suspended: u.ks.Spec.Suspend,
 		Err: &KustomizationError{Ref: ref, Origin: u.origin, Err: err}}
 	return built{kb: kb, findings: []result.Finding{{Severity: result.SeverityError, Check: "source", ClusterPath: clusterPath,
@@ -238,7 +239,13 @@ func (st *clusterState) add(r built) {
 	}
 	st.findings = append(st.findings, r.findings...)
 	st.sensitive = append(st.sensitive, r.sensitive...)
-	for _, o := range r.kb.Objects {
+	st.indexVars(r.kb)
+}
+
+// indexVars makes a build's ConfigMaps and Secrets available to
+// substituteFrom (a later build of the same Kustomization replaces them).
+func (st *clusterState) indexVars(kb *result.KustomizationBuild) {
+	for _, o := range kb.Objects {
 		switch o.Object.GetKind() {
 		case "ConfigMap", "Secret":
 			if o.Object.GetAPIVersion() == "v1" {
@@ -252,9 +259,21 @@ func (st *clusterState) add(r built) {
 // Kustomizations in it that are still to be built.
 func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, kb *result.KustomizationBuild) []*unit {
 	var next []*unit
+	// Sources first: whether a Kustomization is the root depends on its
+	// GitRepository, which may come later in the output.
+	objects := make([]result.Object, 0, len(kb.Objects))
 	for _, o := range kb.Objects {
+		if !flux.IsKustomization(o.Object) {
+			objects = append(objects, o)
+		}
+	}
+	for _, o := range kb.Objects {
+		if flux.IsKustomization(o.Object) {
+			objects = append(objects, o)
+		}
+	}
+	for _, o := range objects {
 		gvk := o.Object.GroupVersionKind()
-		id := o.ID()
 		switch {
 		case gvk.Group == flux.SourceGroup && gvk.Kind == flux.GitRepositoryKind:
 			gr, err := flux.DecodeGitRepository(o.Object)
@@ -292,7 +311,6 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 				continue
 			}
 			st.seen[ref] = true
-			_ = id
 			next = append(next, &unit{ks: ks, origin: o.Origin})
 		}
 	}
@@ -345,6 +363,7 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 			}
 			st.findings = append(kept, rebuilt.findings...)
 			st.sensitive = append(st.sensitive, rebuilt.sensitive...)
+			st.indexVars(kb)
 		}
 	}
 	kb.Ref, kb.Spec, kb.Origin, kb.Suspended = newRef, ks, origin, ks.Spec.Suspend
@@ -371,4 +390,37 @@ func objFinding(clusterPath string, kb *result.KustomizationBuild, o result.Obje
 	id := o.ID()
 	ref := kb.Ref
 	return result.Finding{Severity: result.SeverityError, Check: check, ClusterPath: clusterPath, Kustomization: &ref, Object: &id, Origin: o.Origin, Message: msg}
+}
+
+// dependencyOrder sorts builds so each comes after what it depends on
+// (the root first), keeping discovery order within a level; members of
+// cycles keep their place at the end.
+func dependencyOrder(order []*result.KustomizationBuild) []*result.KustomizationBuild {
+	if len(order) == 0 {
+		return order
+	}
+	deps := map[result.KustomizationRef][]result.KustomizationRef{}
+	pos := map[result.KustomizationRef]int{}
+	for i, kb := range order {
+		deps[kb.Ref] = kb.DependsOn
+		pos[kb.Ref] = i
+	}
+	level := map[result.KustomizationRef]int{}
+	for i, l := range flux.NewGraph(deps).Levels() {
+		for _, r := range l {
+			level[r] = i + 1
+		}
+	}
+	out := append([]*result.KustomizationBuild(nil), order...)
+	rank := func(kb *result.KustomizationBuild) int {
+		if pos[kb.Ref] == 0 {
+			return -1 // the root stays first
+		}
+		if l, ok := level[kb.Ref]; ok {
+			return l
+		}
+		return 1 << 30
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
+	return out
 }

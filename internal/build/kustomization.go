@@ -143,6 +143,15 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	if err != nil {
 		if gerr := guard.Err(); gerr != nil {
 			err = gerr
+		} else if kfile != "" && src.repo.FS.Exists(kfile) {
+			err = &source.FileError{File: src.repo.Rel(kfile), Err: fmt.Errorf("not a valid kustomization: %w", err)}
+		} else {
+			for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+				if kf := filepath.Join(dirAbs, name); src.repo.FS.Exists(kf) {
+					err = &source.FileError{File: src.repo.Rel(kf), Err: fmt.Errorf("not a valid kustomization: %w", err)}
+					break
+				}
+			}
 		}
 		return fail(err)
 	}
@@ -169,6 +178,11 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		return fail(err)
 	}
 
+	if len(vars.missing) > 0 {
+		// kustomize-controller fails the Kustomization when a required
+		// substituteFrom object does not exist.
+		return fail(fmt.Errorf("postBuild.substituteFrom %s not found in the cluster path and not optional", strings.Join(vars.missing, ", ")))
+	}
 	fallback := result.Origin{File: src.repo.Rel(kfile)}
 	if !src.repo.FS.Exists(kfile) {
 		fallback = result.Origin{File: src.repo.Rel(dirAbs)}
@@ -191,8 +205,12 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		id := o.ID()
 		if o.Object.GetKind() == "Secret" && IsEncrypted(o.Object) {
 			if ks.Spec.Decryption == nil {
+				// As Flux: no spec.decryption, no decryption.
 				finding(result.SeverityError, "sops", &id, origin,
 					"SOPS-encrypted Secret, but the Kustomization has no spec.decryption: Flux would apply it still encrypted")
+				o.Encrypted = true
+				objects = append(objects, o)
+				continue
 			}
 			if !b.opts.Decryptor.HasKeys() {
 				o.Encrypted = true
@@ -248,9 +266,6 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 			}
 		}
 		objects = append(objects, o)
-	}
-	for _, m := range vars.missing {
-		finding(result.SeverityError, "substitution", nil, u.origin, fmt.Sprintf("postBuild.substituteFrom %s does not exist in the cluster path and is not optional", m))
 	}
 	for _, m := range vars.unknown {
 		finding(result.SeverityInfo, "substitution", nil, u.origin, fmt.Sprintf("variables from %s are unknown (SOPS-encrypted, no age key): references to them are left as they are", m))
@@ -341,18 +356,22 @@ func jsonCompatible(v any) any {
 // repository-relative ones, and returns the first such file.
 func relativize(err error, root string) (error, string) {
 	msg := err.Error()
-	prefix := root + string(filepath.Separator)
-	i := strings.Index(msg, prefix)
-	if i < 0 {
+	if !strings.Contains(msg, root) {
 		return err, ""
 	}
-	rest := msg[i+len(prefix):]
-	end := strings.IndexAny(rest, " :\n\"'")
-	if end < 0 {
-		end = len(rest)
+	file := ""
+	prefix := root + string(filepath.Separator)
+	if i := strings.Index(msg, prefix); i >= 0 {
+		rest := msg[i+len(prefix):]
+		end := strings.IndexAny(rest, " :\n\"'")
+		if end < 0 {
+			end = len(rest)
+		}
+		file = filepath.ToSlash(rest[:end])
 	}
-	file := filepath.ToSlash(rest[:end])
-	return &relError{msg: strings.ReplaceAll(msg, prefix, ""), err: err}, file
+	msg = strings.ReplaceAll(msg, prefix, "")
+	msg = strings.ReplaceAll(msg, root, "<repository root>")
+	return &relError{msg: msg, err: err}, file
 }
 
 // relError is an error whose message names files relative to the repository.

@@ -107,7 +107,7 @@ func (f *GitFetcher) resolve(ctx context.Context, ref GitRef) (hash string, name
 		return ref.Commit, "", "sha1:" + ref.Commit, nil
 	}
 	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{ref.URL}})
-	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: f.auth(ref.URL)})
+	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: f.auth(ref.URL), PeelingOption: git.AppendPeeled})
 	if err != nil {
 		return "", "", "", fmt.Errorf("listing refs: %w", err)
 	}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+func newApplyCmd(s streams, getenv env) *cobra.Command {
+	var rf repoFlags
+	var kf kubeFlags
+	var output string
+	opts := deploy.DefaultOptions()
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Build cluster paths and deploy them: server-side apply, prune, wait",
+		Long: `Build each cluster path, then deploy it with Flux's semantics: Kustomizations in
+dependsOn order (independent ones in parallel), staged server-side apply with
+field manager "slipway", prune from an ApplySet-compatible inventory, and
+health checks. A Lease per cluster path queues overlapping runs.
+
+Safety beyond Flux: nothing is applied or pruned for a Kustomization that
+fails to build; an empty build prunes nothing without --allow-empty; a
+Kustomization that vanished from the repository is an error without
+--prune-removed; objects owned by another ApplySet, Kustomization or Helm are
+a conflict without --adopt.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text or json", output)}
+			}
+			ctx := cmd.Context()
+			cluster, err := kf.connect(getenv)
+			if err != nil {
+				return err
+			}
+			builds, err := rf.buildAll(ctx, getenv)
+			if err != nil {
+				return err
+			}
+			if run := getenv("GITHUB_RUN_ID"); run != "" {
+				opts.Holder = fmt.Sprintf("%s/%s/actions/runs/%s", getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), run)
+			}
+			opts.Tooling = "slipway/" + version
+			var mu sync.Mutex
+			opts.Observer = func(e deploy.Event) {
+				mu.Lock()
+				defer mu.Unlock()
+				prefix := e.ClusterPath
+				if e.Kustomization != nil {
+					prefix += " " + e.Kustomization.String()
+				}
+				fmt.Fprintf(s.err, "%s %s: %s\n", time.Now().Format("15:04:05"), prefix, e.Message)
+			}
+			d := deploy.New(cluster, opts)
+			var deploys []*result.ClusterDeploy
+			for _, cb := range builds {
+				deploys = append(deploys, d.Deploy(ctx, cb))
+			}
+			if output == "json" {
+				err = report.DeployJSON(s.out, deploys)
+			} else {
+				err = report.DeployText(s.out, deploys)
+			}
+			if err != nil {
+				return err
+			}
+			for _, cd := range deploys {
+				if cd.Failed() {
+					return &exitError{code: 1}
+				}
+			}
+			return nil
+		},
+	}
+	rf.register(cmd)
+	kf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	fl.BoolVar(&opts.Prune, "prune", opts.Prune, "delete objects removed from a Kustomization (when its spec.prune allows)")
+	fl.BoolVar(&opts.Wait, "wait", opts.Wait, "wait for every applied object to be ready (default: as spec.wait and spec.healthChecks say)")
+	fl.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "per-Kustomization timeout when spec.timeout is not set")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "server-side dry-run: report what would change, change nothing")
+	fl.BoolVar(&opts.AllowEmpty, "allow-empty", false, "let a Kustomization that builds to nothing prune what it deployed")
+	fl.BoolVar(&opts.Adopt, "adopt", false, "take over objects owned by another ApplySet, Kustomization or Helm")
+	fl.BoolVar(&opts.PruneRemoved, "prune-removed", false, "delete what vanished Kustomizations deployed (otherwise an error)")
+	fl.DurationVar(&opts.LockWait, "lock-wait", opts.LockWait, "how long to wait for another deploy of the same cluster path")
+	return cmd
+}
+
+// kubeFlags say how to reach the cluster.
+type kubeFlags struct {
+	kubeconfig, context string
+}
+
+func (k *kubeFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config; $SLIPWAY_KUBECONFIG may hold the content)")
+	cmd.Flags().StringVar(&k.context, "context", "", "kubeconfig context")
+}
+
+func (k *kubeFlags) connect(getenv env) (*deploy.Cluster, error) {
+	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Path: k.kubeconfig, Content: getenv("SLIPWAY_KUBECONFIG"), Context: k.context}, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return deploy.Connect(cfg)
+}

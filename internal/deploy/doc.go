@@ -1,0 +1,10 @@
+// Package deploy applies built cluster paths to a cluster the way Flux's
+// kustomize-controller does — staged server-side apply with field manager
+// "slipway", prune from an inventory, health checks with kstatus — and adds
+// what a CI tool needs on top: an ApplySet-compatible inventory recorded
+// before anything is applied, a Lease so overlapping runs queue, and safety
+// refusals (empty builds, vanished Kustomizations, foreign owners).
+//
+// It never prints: progress goes to an Observer, results come back as
+// result.ClusterDeploy values.
+package deploy

@@ -1,0 +1,361 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"github.com/fluxcd/pkg/ssa"
+	ssaerrors "github.com/fluxcd/pkg/ssa/errors"
+	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// Flux's per-object annotations and labels, honoured as kustomize-controller does.
+const (
+	annSSA         = "kustomize.toolkit.fluxcd.io/ssa"
+	annPrune       = "kustomize.toolkit.fluxcd.io/prune"
+	annForce       = "kustomize.toolkit.fluxcd.io/force"
+	annReconcile   = "kustomize.toolkit.fluxcd.io/reconcile"
+	labelOwnerName = "kustomize.toolkit.fluxcd.io/name"
+	labelOwnerNS   = "kustomize.toolkit.fluxcd.io/namespace"
+	helmManagedBy  = "Helm"
+)
+
+// interpreted reports objects slipway reads rather than applies: Flux's
+// own kinds need Flux's controllers, which slipway replaces.
+func interpreted(u *unstructured.Unstructured) bool {
+	g := u.GroupVersionKind().Group
+	return strings.HasSuffix(g, ".toolkit.fluxcd.io") || g == "source.extensions.fluxcd.io"
+}
+
+// applyOptions mirror kustomize-controller's.
+func (d *Deployer) applyOptions(ks *kustomizev1.Kustomization, timeout time.Duration) ssa.ApplyOptions {
+	o := ssa.DefaultApplyOptions()
+	o.Force = ks.Spec.Force
+	o.ExclusionSelector = map[string]string{annReconcile: "disabled", annSSA: "Ignore"}
+	o.IfNotPresentSelector = map[string]string{annSSA: "IfNotPresent"}
+	o.ForceSelector = map[string]string{annForce: "enabled"}
+	o.WaitTimeout = timeout
+	o.Cleanup = ssa.ApplyCleanupOptions{
+		Annotations: []string{"kubectl.kubernetes.io/last-applied-configuration"},
+		FieldManagers: []ssa.FieldManager{
+			{Name: "kubectl", OperationType: metav1.ManagedFieldsOperationApply},
+			{Name: "kubectl", OperationType: metav1.ManagedFieldsOperationUpdate},
+			{Name: "before-first-apply", OperationType: metav1.ManagedFieldsOperationUpdate},
+		},
+		Exclusions: map[string]string{annSSA: "Merge"},
+	}
+	return o
+}
+
+func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result.KustomizationBuild) *result.KustomizationDeploy {
+	start := time.Now()
+	ref := kb.Ref
+	kd := &result.KustomizationDeploy{Ref: ref, Origin: kb.Origin, Status: result.StatusApplied}
+	defer func() { kd.Duration = time.Since(start) }()
+	fail := func(err error) *result.KustomizationDeploy {
+		kd.Status, kd.Error = result.StatusFailed, err.Error()
+		d.emit(clusterPath, &ref, "✗ %s", err)
+		return kd
+	}
+	if kb.Err != nil {
+		return fail(fmt.Errorf("not deployed, the build failed: %w", kb.Err))
+	}
+	if kb.Suspended {
+		kd.Status = result.StatusSuspended
+		d.emit(clusterPath, &ref, "suspended: skipped")
+		return kd
+	}
+	ks := kb.Spec
+	if ks != nil && ks.Spec.KubeConfig != nil {
+		return fail(errors.New("spec.kubeConfig (deploying to a remote cluster) is not supported; nothing of this Kustomization was applied"))
+	}
+	timeout := d.opts.Timeout
+	if ks != nil && ks.Spec.Timeout != nil && ks.Spec.Timeout.Duration > 0 {
+		timeout = ks.Spec.Timeout.Duration
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var objects []*unstructured.Unstructured
+	origins := map[string]result.Origin{}
+	for _, o := range kb.Objects {
+		if interpreted(o.Object) {
+			continue
+		}
+		if o.Encrypted {
+			return fail(fmt.Errorf("%s is SOPS-encrypted and could not be decrypted; nothing of this Kustomization was applied", o.ID()))
+		}
+		u := o.Object.DeepCopy()
+		objects = append(objects, u)
+		origins[EntryOf(u).ID] = o.Origin
+	}
+	old, err := d.inv.Get(ctx, ref, clusterPath)
+	if err != nil {
+		return fail(err)
+	}
+	if len(objects) == 0 && len(old.Entries) > 0 && !d.opts.AllowEmpty {
+		return fail(fmt.Errorf("builds to zero objects but %d were deployed before; refusing to prune them all (use --allow-empty if that is intended)", len(old.Entries)))
+	}
+	id := ApplySetID(ref)
+	next := map[string]Entry{}
+	for _, u := range objects {
+		labels := u.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[LabelApplySetPartOf] = id
+		u.SetLabels(labels)
+		e := EntryOf(u)
+		next[e.ID] = e
+	}
+	if err := d.checkOwnership(ctx, objects, id, ref); err != nil {
+		return fail(err)
+	}
+	if d.opts.DryRun {
+		return d.dryRun(ctx, clusterPath, kd, ks, old, objects, next, origins)
+	}
+
+	// Record old ∪ new before touching anything: a run killed from here on
+	// leaves every object it may have created tracked.
+	union := old.IDs()
+	for k, v := range next {
+		union[k] = v
+	}
+	old2 := &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(union)}
+	if err := d.inv.Write(ctx, old2); err != nil {
+		return fail(err)
+	}
+
+	cs, err := d.rm.ApplyAllStaged(ctx, objects, d.applyOptions(ks, timeout))
+	if cs != nil {
+		for _, e := range cs.Entries {
+			kd.Changes = append(kd.Changes, change(e, origins))
+		}
+	}
+	if err != nil {
+		return fail(explainApplyError(err))
+	}
+	for _, c := range kd.Changes {
+		if c.Action != result.ActionUnchanged {
+			d.emit(clusterPath, &ref, "%s %s", c.ID, c.Action)
+		}
+	}
+
+	final := next
+	if d.opts.Prune && ks.Spec.Prune {
+		remaining, changes, err := d.prune(ctx, old, next)
+		kd.Changes = append(kd.Changes, changes...)
+		for _, e := range remaining {
+			final[e.ID] = e // failed deletes stay tracked and are retried
+		}
+		if err != nil {
+			_ = d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(final)})
+			return fail(err)
+		}
+	}
+	if err := d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(final)}); err != nil {
+		return fail(err)
+	}
+
+	var waitFor []*unstructured.Unstructured
+	switch {
+	case d.opts.Wait || ks.Spec.Wait:
+		waitFor = objects
+	case len(ks.Spec.HealthChecks) > 0:
+		for _, hc := range ks.Spec.HealthChecks {
+			u := &unstructured.Unstructured{}
+			u.SetAPIVersion(hc.APIVersion)
+			u.SetKind(hc.Kind)
+			u.SetNamespace(hc.Namespace)
+			u.SetName(hc.Name)
+			waitFor = append(waitFor, u)
+		}
+	}
+	if len(waitFor) > 0 {
+		unhealthy, err := d.wait(ctx, clusterPath, ref, waitFor, origins)
+		kd.Unhealthy = unhealthy
+		if err != nil {
+			return fail(err)
+		}
+	}
+	return kd
+}
+
+// checkOwnership refuses objects another ApplySet, another Flux
+// Kustomization or Helm manages, unless Adopt.
+func (d *Deployer) checkOwnership(ctx context.Context, objects []*unstructured.Unstructured, id string, ref result.KustomizationRef) error {
+	if d.opts.Adopt || len(objects) == 0 {
+		return nil
+	}
+	conflicts := make([]string, len(objects))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, u := range objects {
+		g.Go(func() error {
+			live := &unstructured.Unstructured{}
+			live.SetGroupVersionKind(u.GroupVersionKind())
+			err := d.cluster.Client.Get(gctx, client.ObjectKeyFromObject(u), live)
+			if err != nil {
+				if apierrors.IsNotFound(err) || isNoMatch(err) {
+					return nil
+				}
+				return fmt.Errorf("reading %s: %w", result.IDOf(u), err)
+			}
+			l := live.GetLabels()
+			switch {
+			case l[LabelApplySetPartOf] != "" && l[LabelApplySetPartOf] != id:
+				conflicts[i] = fmt.Sprintf("%s belongs to another ApplySet (%s)", result.IDOf(u), l[LabelApplySetPartOf])
+			case l[LabelApplySetPartOf] == "" && l[labelOwnerName] != "" && (l[labelOwnerName] != ref.Name || l[labelOwnerNS] != ref.Namespace):
+				conflicts[i] = fmt.Sprintf("%s is managed by Kustomization %s/%s", result.IDOf(u), l[labelOwnerNS], l[labelOwnerName])
+			case l[LabelManagedBy] == helmManagedBy:
+				conflicts[i] = fmt.Sprintf("%s is managed by Helm", result.IDOf(u))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	var msgs []string
+	for _, c := range conflicts {
+		if c != "" {
+			msgs = append(msgs, c)
+		}
+	}
+	if len(msgs) > 0 {
+		return fmt.Errorf("ownership conflict, nothing applied (use --adopt to take the objects over): %s", strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// prune deletes inventory entries absent from next, in reverse apply order,
+// only when the live object still belongs to this inventory. It returns the
+// entries that could not be deleted.
+func (d *Deployer) prune(ctx context.Context, old *Inventory, next map[string]Entry) ([]Entry, []result.Change, error) {
+	var stale []*unstructured.Unstructured
+	staleEntries := map[string]Entry{}
+	for _, e := range old.Entries {
+		if _, keep := next[e.ID]; keep {
+			continue
+		}
+		u, err := e.Object()
+		if err != nil {
+			continue // a malformed entry cannot be addressed; drop it
+		}
+		stale = append(stale, u)
+		staleEntries[e.ID] = e
+	}
+	if len(stale) == 0 {
+		return nil, nil, nil
+	}
+	opts := ssa.DefaultDeleteOptions()
+	opts.Inclusions = map[string]string{LabelApplySetPartOf: ApplySetID(old.Ref)}
+	opts.Exclusions = map[string]string{annPrune: "disabled"}
+	var changes []result.Change
+	if d.opts.DryRun {
+		for _, u := range stale {
+			changes = append(changes, result.Change{ID: result.IDOf(u), Action: result.ActionDeleted, Message: "would be deleted"})
+		}
+		return nil, changes, nil
+	}
+	cs, err := d.rm.DeleteAll(ctx, stale, opts)
+	var remaining []Entry
+	if cs != nil {
+		for _, e := range cs.Entries {
+			c := change(e, nil)
+			key := c.ID.InventoryKey()
+			switch e.Action {
+			case ssa.DeletedAction:
+				d.emit(old.ClusterPath, &old.Ref, "%s deleted", c.ID)
+			case ssa.SkippedAction:
+				c.Message = "not deleted: prune disabled, or no longer owned by this Kustomization"
+			default:
+				c.Action = result.ActionFailed
+				remaining = append(remaining, staleEntries[key])
+			}
+			changes = append(changes, c)
+		}
+	}
+	if err != nil {
+		return remaining, changes, fmt.Errorf("pruning: %w", err)
+	}
+	return remaining, changes, nil
+}
+
+func (d *Deployer) dryRun(ctx context.Context, clusterPath string, kd *result.KustomizationDeploy, ks *kustomizev1.Kustomization,
+	old *Inventory, objects []*unstructured.Unstructured, next map[string]Entry, origins map[string]result.Origin) *result.KustomizationDeploy {
+	opts := ssa.DefaultDiffOptions()
+	opts.Exclusions = map[string]string{annReconcile: "disabled", annSSA: "Ignore"}
+	changes := make([]result.Change, len(objects))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, u := range objects {
+		g.Go(func() error {
+			e, _, _, err := d.rm.Diff(gctx, u, opts)
+			if err != nil {
+				changes[i] = result.Change{ID: result.IDOf(u), Action: result.ActionFailed, Message: explainApplyError(err).Error(), Origin: origins[EntryOf(u).ID]}
+				return nil
+			}
+			changes[i] = change(*e, origins)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	kd.Changes = changes
+	for _, c := range changes {
+		if c.Action == result.ActionFailed {
+			kd.Status, kd.Error = result.StatusFailed, "server-side dry-run failed for "+c.ID.String()+": "+c.Message
+		}
+	}
+	if d.opts.Prune && ks.Spec.Prune {
+		_, pruned, _ := d.prune(ctx, old, next)
+		kd.Changes = append(kd.Changes, pruned...)
+	}
+	return kd
+}
+
+func change(e ssa.ChangeSetEntry, origins map[string]result.Origin) result.Change {
+	m := e.ObjMetadata
+	id := result.ObjectID{Group: m.GroupKind.Group, Kind: m.GroupKind.Kind, Namespace: m.Namespace, Name: m.Name}
+	a := result.Action(e.Action)
+	if e.Action == ssa.UnknownAction {
+		a = result.ActionFailed
+	}
+	return result.Change{ID: id, Action: a, Origin: origins[id.InventoryKey()]}
+}
+
+// explainApplyError turns the apply errors users hit most into advice.
+func explainApplyError(err error) error {
+	var dr *ssaerrors.DryRunErr
+	msg := err.Error()
+	if errors.As(err, &dr) || strings.Contains(msg, "field is immutable") {
+		if strings.Contains(msg, "immutable") {
+			return fmt.Errorf("%w (an immutable field changed: set spec.force: true on the Kustomization or annotate the object kustomize.toolkit.fluxcd.io/force: enabled to recreate it)", err)
+		}
+	}
+	return err
+}
+
+func isNoMatch(err error) bool {
+	return strings.Contains(err.Error(), "no matches for kind") || strings.Contains(err.Error(), "could not find the requested resource")
+}
+
+func values(m map[string]Entry) []Entry {
+	out := make([]Entry, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

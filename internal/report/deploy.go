@@ -1,0 +1,79 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// DeployText renders deploys the way the Flux CLI prints changes:
+// "► Kind/ns/name created" per change, unchanged objects counted.
+func DeployText(w io.Writer, deploys []*result.ClusterDeploy) error {
+	var b strings.Builder
+	for _, cd := range deploys {
+		verb := "deployed"
+		if cd.DryRun {
+			verb = "dry-run"
+		}
+		if cd.Error != "" {
+			fmt.Fprintf(&b, "✗ %s: %s\n", cd.Path, cd.Error)
+			continue
+		}
+		for _, kd := range cd.Kustomizations {
+			unchanged := 0
+			fmt.Fprintf(&b, "► Kustomization/%s %s", kd.Ref, kd.Status)
+			if kd.Duration > 0 {
+				fmt.Fprintf(&b, " (%s)", kd.Duration.Round(1e6))
+			}
+			b.WriteString("\n")
+			for _, c := range kd.Changes {
+				if c.Action == result.ActionUnchanged {
+					unchanged++
+					continue
+				}
+				mark := "►"
+				if c.Action == result.ActionFailed {
+					mark = "✗"
+				}
+				fmt.Fprintf(&b, "  %s %s %s", mark, c.ID, c.Action)
+				if c.Message != "" {
+					fmt.Fprintf(&b, " (%s)", c.Message)
+				}
+				b.WriteString("\n")
+			}
+			if unchanged > 0 {
+				fmt.Fprintf(&b, "  ✔ %d unchanged\n", unchanged)
+			}
+			for _, u := range kd.Unhealthy {
+				fmt.Fprintf(&b, "  ✗ %s not ready: %s", u.ID, u.Message)
+				if o := u.Origin.String(); o != "" {
+					fmt.Fprintf(&b, " (%s)", o)
+				}
+				b.WriteString("\n")
+			}
+			if kd.Error != "" {
+				fmt.Fprintf(&b, "  ✗ %s\n", kd.Error)
+			}
+		}
+		mark := "✔"
+		if cd.Failed() {
+			mark = "✗"
+		}
+		fmt.Fprintf(&b, "%s %s %s in %s, %d API requests\n", mark, cd.Path, verb, cd.Duration.Round(1e6), cd.Requests)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// DeployJSON renders deploys as JSON.
+func DeployJSON(w io.Writer, deploys []*result.ClusterDeploy) error {
+	data, err := json.MarshalIndent(deploys, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
+}

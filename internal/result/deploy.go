@@ -1,0 +1,74 @@
+package result
+
+import "time"
+
+// Action is what a deploy did, or would do, to one object. The values are
+// Flux's (fluxcd/pkg/ssa ChangeSet actions) plus "failed".
+type Action string
+
+// Actions.
+const (
+	ActionCreated    Action = "created"
+	ActionConfigured Action = "configured"
+	ActionUnchanged  Action = "unchanged"
+	ActionDeleted    Action = "deleted"
+	ActionSkipped    Action = "skipped"
+	ActionFailed     Action = "failed"
+)
+
+// Change is one object's outcome.
+type Change struct {
+	ID      ObjectID `json:"id"`
+	Action  Action   `json:"action"`
+	Message string   `json:"message,omitempty"`
+	Origin  Origin   `json:"origin,omitempty"`
+}
+
+// Status is a Kustomization's deploy outcome.
+type Status string
+
+// Statuses.
+const (
+	StatusApplied   Status = "applied"
+	StatusFailed    Status = "failed"
+	StatusSuspended Status = "suspended"
+	// StatusBlocked: a dependency failed, so it was not attempted.
+	StatusBlocked Status = "blocked"
+)
+
+// KustomizationDeploy is what happened to one Kustomization.
+type KustomizationDeploy struct {
+	Ref      KustomizationRef `json:"kustomization"`
+	Status   Status           `json:"status"`
+	Changes  []Change         `json:"changes"`
+	Error    string           `json:"error,omitempty"`
+	Origin   Origin           `json:"origin,omitempty"`
+	Duration time.Duration    `json:"duration"`
+	// Unhealthy lists objects that did not become ready, with why.
+	Unhealthy []Change `json:"unhealthy,omitempty"`
+}
+
+// ClusterDeploy is the outcome of deploying one cluster path.
+type ClusterDeploy struct {
+	Path           string                 `json:"path"`
+	DryRun         bool                   `json:"dryRun,omitempty"`
+	Kustomizations []*KustomizationDeploy `json:"kustomizations"`
+	// Error is a failure of the whole cluster path (lock, safety refusal).
+	Error    string        `json:"error,omitempty"`
+	Duration time.Duration `json:"duration"`
+	// Requests counts API requests made, for the benchmarks.
+	Requests int64 `json:"apiRequests"`
+}
+
+// Failed reports whether anything failed.
+func (c *ClusterDeploy) Failed() bool {
+	if c.Error != "" {
+		return true
+	}
+	for _, k := range c.Kustomizations {
+		if k.Status == StatusFailed || k.Status == StatusBlocked {
+			return true
+		}
+	}
+	return false
+}
