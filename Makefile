@@ -19,14 +19,20 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/slipway
 
-## demo: build and validate the example fleet (the deploy issue extends it).
+## demo: start the local cluster (built from Go modules the first time) and
+## deploy the example fleet's staging cluster path onto it, twice: the second
+## run shows a no-op redeploy.
+DEMO_CLUSTER ?= slipway-demo
 demo: build
 	@echo "► validating every cluster path of $(FLEET)"
 	$(BIN) validate --repo $(FLEET) --sops-age-key-file $(AGE_KEY)
-	@echo "► building clusters/staging (Secret values are always redacted)"
-	$(BIN) build --repo $(FLEET) --path clusters/staging --sops-age-key-file $(AGE_KEY) --output-dir bin/demo-build
-	@echo "✔ one file per Kustomization written under bin/demo-build/clusters/staging:"
-	@ls bin/demo-build/clusters/staging
+	@echo "► starting the local cluster $(DEMO_CLUSTER)"
+	@kc=$$(hack/cluster/up.sh $(DEMO_CLUSTER) | tail -n 1) && \
+	echo "► deploying clusters/staging (kubeconfig $$kc)" && \
+	$(BIN) apply --repo $(FLEET) --path clusters/staging --sops-age-key-file $(AGE_KEY) --kubeconfig $$kc --wait --timeout 3m && \
+	echo "► deploying again: nothing should change" && \
+	$(BIN) apply --repo $(FLEET) --path clusters/staging --sops-age-key-file $(AGE_KEY) --kubeconfig $$kc && \
+	echo "✔ demo finished; inspect with: kubectl --kubeconfig $$kc get all -A; stop with: make cluster-down CLUSTER_NAME=$(DEMO_CLUSTER)"
 
 ## test: every test, as CI runs it.
 test:
