@@ -6,9 +6,10 @@
 # The folder is printed as the last line of output.
 #
 # Idempotent: a binary is built only when it is missing, or when the inputs
-# (go.mod, go.sum, the wrapper mains, this script) changed since the folder was
-# filled. Concurrent callers (e.g. several test packages) are serialised with
-# flock. Go's build cache makes rebuilds after an input change fast.
+# (go.mod, go.sum, the wrapper mains, the link flags, the Go version) changed
+# since the folder was filled. Concurrent callers (e.g. several test packages)
+# are serialised with flock. Go's build cache makes rebuilds after an input
+# change fast (mostly linking).
 #
 # Usage: hack/cluster/build.sh [binary...]   (default: all)
 set -euo pipefail
@@ -48,8 +49,13 @@ for v in BinaryPrefix KubeBinaryPrefix KubeBinaryUnofficialPrefix EtcdBinaryPref
   kwok_ldflags+=" -X ${kc}.${v}=${offline}"
 done
 
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+export GOWORK=off # this is its own module, whatever go.work may say
+export GOFLAGS="${GOFLAGS:-} -mod=readonly"
+export CGO_ENABLED="${CGO_ENABLED:-0}"
+
 # Everything that influences the output; a change invalidates the folder.
-stamp="$(cd "${here}" && cat go.mod go.sum build.sh cmd/*/main.go | sha256sum | cut -c1-16) $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
+stamp="$( (cd "${here}" && cat go.mod go.sum cmd/*/main.go; echo "${k8s_ldflags} ${kwok_ldflags}"; go env GOVERSION GOOS GOARCH) | sha256sum | cut -c1-16)"
 
 exec 9>"${bin_dir}/.lock"
 flock 9
@@ -61,10 +67,6 @@ if [[ "$(cat "${bin_dir}/.stamp" 2>/dev/null || true)" != "${stamp}" &&
   rm -f "${bin_dir}/.stamp"
   echo "${stamp}" >"${bin_dir}/.stamp.pending"
 fi
-
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-export GOFLAGS="${GOFLAGS:-} -mod=readonly"
-export CGO_ENABLED="${CGO_ENABLED:-0}"
 
 built=0
 for b in "${want[@]}"; do

@@ -55,6 +55,7 @@ kwokctl=("${bin}/kwokctl" --name "${name}" --config "${here}/kwokctl.yaml")
 
 start=$(date +%s)
 echo "starting cluster ${name} (state: ${workdir})" >&2
+trap 'echo "up.sh: cluster ${name} failed to start; component logs: ${workdir}/logs; clean up with: ${here}/down.sh ${name}" >&2' ERR
 (
   # kwokctl picks free ports by probing and by reading the configs of the other
   # clusters in KWOK_WORKDIR, so two creations at the same moment could pick
@@ -93,7 +94,8 @@ until_ok() {
 until_ok "the API server to be ready" k get --raw /readyz
 if (( nodes > 0 )); then
   "${kwokctl[@]}" scale node --replicas "${nodes}" >&2
-  until_ok "${nodes} nodes" test "$(k get nodes -o name 2>/dev/null | wc -l)" -ge "${nodes}"
+  have_nodes() { (( $(k get nodes -o name | wc -l) >= nodes )); }
+  until_ok "${nodes} nodes" have_nodes
   until_ok "nodes to be Ready" k wait --for=condition=Ready node --all --timeout=5s
 fi
 # Pods cannot be created before the controller manager made the default

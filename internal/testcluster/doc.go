@@ -22,8 +22,10 @@
 //
 // or per test with [ForTest], which also honours SLIPWAY_SKIP_CLUSTER=1.
 //
-// The first use builds the binaries (a few minutes on a small machine; later
-// uses are instant), so run such tests with a generous -timeout. Binaries and
+// The first use builds the binaries: about 15-20 minutes of CPU on a 2-core
+// machine, more than go test's default 10-minute -timeout, so run
+// `make cluster-bin` (hack/cluster/build.sh) first or pass -timeout 30m.
+// Later uses find them ready, and a cluster starts in about 7 seconds. Binaries and
 // cluster state live under $HOME/.cache/slipway unless SLIPWAY_CLUSTER_BIN /
 // SLIPWAY_CLUSTER_STATE say otherwise. Clusters left behind by a test process
 // that died without calling Stop are removed by the next Start.

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +138,37 @@ func TestCluster(t *testing.T) {
 	}
 	if _, err := os.Stat(c.Kubeconfig); !os.IsNotExist(err) {
 		t.Errorf("kubeconfig %s still exists after Stop (%v)", c.Kubeconfig, err)
+	}
+}
+
+// A cluster whose owning process died without Stop is removed by the next
+// Start.
+func TestReapOrphans(t *testing.T) {
+	if os.Getenv(SkipEnv) == "1" {
+		t.Skip(SkipEnv + "=1")
+	}
+	state := t.TempDir()
+	orphan, err := Start(t.Context(), Options{StateDir: state, Nodes: -1, Log: &testLogWriter{t: t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = orphan.Stop() })
+
+	// Pretend the owner died: give the cluster the pid of a finished process.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(orphan.owner, []byte(strconv.Itoa(dead.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ForTest(t, Options{StateDir: state, Nodes: -1})
+	if _, err := os.Stat(orphan.Dir); !os.IsNotExist(err) {
+		t.Errorf("orphan cluster %s still exists (%v)", orphan.Dir, err)
+	}
+	if _, err := os.Stat(orphan.owner); !os.IsNotExist(err) {
+		t.Errorf("orphan owner file %s still exists (%v)", orphan.owner, err)
 	}
 }
 
