@@ -169,7 +169,20 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	if err := fs.WriteFile(kfile, manifest); err != nil {
 		return fail(err)
 	}
-	resMap, err := runKustomize(fs, dirAbs, func() bool { return kus.OpenAPI != nil || guard.CustomOpenAPI() })
+	exclusive := kus.OpenAPI != nil
+	guard.RefuseOpenAPI = !exclusive
+	resMap, err := runKustomize(fs, dirAbs, exclusive, guard.CustomOpenAPI)
+	if err != nil && !exclusive && errors.Is(guard.Err(), source.ErrCustomOpenAPI) {
+		// A nested kustomization declares a schema: rebuild alone.
+		guard = src.repo.Guard(nil)
+		guard.AllowRemote = b.opts.AllowRemoteBases
+		guard.AddKustomization(kfile, manifest)
+		fs = securefs.MakeFsInMemory(guard)
+		if err := fs.WriteFile(kfile, manifest); err != nil {
+			return fail(err)
+		}
+		resMap, err = runKustomize(fs, dirAbs, true, guard.CustomOpenAPI)
+	}
 	kb.Files = src.mapFiles(guard.Files())
 	if err != nil {
 		if gerr := guard.Err(); gerr != nil {

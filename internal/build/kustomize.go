@@ -1,6 +1,7 @@
 package build
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -11,9 +12,18 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/openapi"
 )
 
-// kustomizeMu serialises kustomize runs: kustomize keeps its OpenAPI
-// schema in package state (kubernetes-sigs/kustomize#3659).
-var kustomizeMu sync.Mutex
+// kustomizeMu guards kustomize's package-level OpenAPI schema
+// (kubernetes-sigs/kustomize#3659). The schema is loaded once, before any
+// build; builds then only read it and run concurrently (read lock). A build
+// that declares its own `openapi:` schema changes it, so it runs alone
+// (write lock) and resets the schema afterwards.
+var (
+	kustomizeMu   sync.RWMutex
+	schemaLoaded  sync.Once
+)
+
+// errNeedsExclusive aborts a shared build that met an `openapi:` field.
+var errNeedsExclusive = errors.New("kustomization declares an OpenAPI schema")
 
 // runKustomize is fluxcd/pkg/kustomize.Build with one change, made for
 // speed: Flux resets and re-parses kustomize's global OpenAPI schema around
@@ -22,15 +32,22 @@ var kustomizeMu sync.Mutex
 // after a build whose kustomizations declared their own `openapi:` schema,
 // which is the only thing that changes it. Options are Flux's: load files
 // from anywhere under the (locked) root, plugins disabled, panics recovered.
-func runKustomize(fs filesys.FileSystem, dirPath string, customOpenAPI func() bool) (res resmap.ResMap, err error) {
-	kustomizeMu.Lock()
-	defer kustomizeMu.Unlock()
+func runKustomize(fs filesys.FileSystem, dirPath string, exclusive bool, customOpenAPI func() bool) (res resmap.ResMap, err error) {
+	schemaLoaded.Do(func() { _ = openapi.Schema() })
+	if exclusive {
+		kustomizeMu.Lock()
+		defer kustomizeMu.Unlock()
+	} else {
+		kustomizeMu.RLock()
+		defer kustomizeMu.RUnlock()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("recovered from kustomize build panic: %v", r)
 		}
-		if customOpenAPI() {
+		if exclusive && customOpenAPI() {
 			openapi.ResetOpenAPI()
+			_ = openapi.Schema()
 		}
 	}()
 	k := krusty.MakeKustomizer(&krusty.Options{

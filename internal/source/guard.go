@@ -27,6 +27,10 @@ type GuardedFS struct {
 
 	// AllowRemote lets kustomizations refer to remote bases.
 	AllowRemote bool
+	// RefuseOpenAPI makes reading a kustomization that declares its own
+	// OpenAPI schema fail with ErrCustomOpenAPI (the build is then rerun
+	// alone, since such a schema changes kustomize's shared state).
+	RefuseOpenAPI bool
 
 	mu       sync.Mutex
 	read     map[string]struct{}
@@ -86,10 +90,14 @@ func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
 			return nil, g.fail(err)
 		}
 		if IsKustomizationFile(path) {
+			custom := declaresOpenAPI(data)
 			g.mu.Lock()
 			g.kfiles[path] = data
-			g.openAPI = g.openAPI || declaresOpenAPI(data)
+			g.openAPI = g.openAPI || custom
 			g.mu.Unlock()
+			if custom && g.RefuseOpenAPI {
+				return nil, g.fail(ErrCustomOpenAPI)
+			}
 		}
 		if !g.AllowRemote && IsKustomizationFile(path) {
 			if remote := RemoteRefs(data); len(remote) > 0 {

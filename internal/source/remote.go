@@ -50,6 +50,9 @@ func IsRemote(ref string) bool {
 	return false
 }
 
+// ErrCustomOpenAPI: see GuardedFS.RefuseOpenAPI.
+var ErrCustomOpenAPI = fmt.Errorf("kustomization declares its own OpenAPI schema")
+
 func declaresOpenAPI(kustomizationFile []byte) bool {
 	var k struct {
 		OpenAPI map[string]any `json:"openapi"`
