@@ -18,8 +18,8 @@ import (
 // that declares its own `openapi:` schema changes it, so it runs alone
 // (write lock) and resets the schema afterwards.
 var (
-	kustomizeMu   sync.RWMutex
-	schemaLoaded  sync.Once
+	kustomizeMu  sync.RWMutex
+	schemaLoaded sync.Once
 )
 
 // errNeedsExclusive aborts a shared build that met an `openapi:` field.
