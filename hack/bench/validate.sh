@@ -150,6 +150,8 @@ machine_cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev
 machine_os="$(uname -s) $(uname -m)"
 go_version=$(go version)
 kubectl_version=$("$kubectl" version --client 2>/dev/null | awk -F': ' '/^Client Version/ { print $2; exit }')
+# Keep the upstream release only: vendor builds append suffixes that say nothing about kustomize.
+kubectl_version="${kubectl_version%%-*}"
 kustomize_version=$("$kubectl" version --client 2>/dev/null | awk -F': ' '/^Kustomize Version/ { print $2; exit }')
 
 cat <<EOF
