@@ -35,6 +35,9 @@ a conflict without --adopt.`,
 			if output != "text" && output != "json" {
 				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text or json", output)}
 			}
+			if opts.LockTTL < time.Second {
+				return &exitError{code: 2, err: fmt.Errorf("--lock-ttl %s: want at least 1s", opts.LockTTL)}
+			}
 			ctx := cmd.Context()
 			cluster, err := kf.connect(getenv)
 			if err != nil {
@@ -91,6 +94,7 @@ a conflict without --adopt.`,
 	fl.BoolVar(&opts.Adopt, "adopt", false, "take over objects owned by another ApplySet, Kustomization or Helm")
 	fl.BoolVar(&opts.PruneRemoved, "prune-removed", false, "delete what vanished Kustomizations deployed (otherwise an error)")
 	fl.DurationVar(&opts.LockWait, "lock-wait", opts.LockWait, "how long to wait for another deploy of the same cluster path")
+	fl.DurationVar(&opts.LockTTL, "lock-ttl", opts.LockTTL, "how long the lock of a run that died without releasing it blocks other runs (at least 1s)")
 	return cmd
 }
 

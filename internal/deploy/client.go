@@ -62,7 +62,9 @@ func RESTConfig(o KubeconfigOptions, getenv func(string) string) (*rest.Config, 
 		return nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}
 	cfg.UserAgent = "slipway"
-	cfg.QPS, cfg.Burst = 100, 200
+	// No client-side rate limit: a deploy is a burst of small requests, and
+	// the API server's own priority and fairness protects it.
+	cfg.QPS = -1
 	return cfg, nil
 }
 

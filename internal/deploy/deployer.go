@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/slipwayhq/slipway/internal/flux"
 	"github.com/slipwayhq/slipway/internal/result"
@@ -114,12 +115,13 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 		out.Duration = time.Since(start)
 		out.Requests = d.cluster.Requests() - before
 	}()
+	var lk *lock
 	if !d.opts.DryRun {
 		if err := d.ensureSystemNamespace(ctx); err != nil {
 			out.Error = err.Error()
 			return out
 		}
-		lk := newLock(d.cluster.Client, cb.Path, d.opts.Holder, d.opts.LockTTL)
+		lk = newLock(d.cluster.Client, cb.Path, d.opts.Holder, d.opts.LockTTL)
 		if err := lk.Acquire(ctx, d.opts.LockWait, func(holder string) {
 			d.emit(cb.Path, nil, "waiting for the lock held by %s", holder)
 		}); err != nil {
@@ -136,6 +138,9 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 		out.Error = err.Error()
 		return out
 	}
+
+	live := newLiveCache()
+	live.prefetch(ctx, d.cluster.Client, kindsOf(cb))
 
 	byRef := map[result.KustomizationRef]*result.KustomizationBuild{}
 	deps := map[result.KustomizationRef][]result.KustomizationRef{}
@@ -167,11 +172,14 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 				}
 				mu.Unlock()
 				var kd *result.KustomizationDeploy
-				if blockedBy != "" {
+				if err := lk.Err(); err != nil {
+					kd = &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin, Status: result.StatusFailed,
+						Error: "not deployed: the cluster path's lock was lost (" + err.Error() + ")"}
+				} else if blockedBy != "" {
 					kd = &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin, Status: result.StatusBlocked,
 						Error: "not deployed: dependency " + blockedBy + " did not succeed"}
 				} else {
-					kd = d.deployOne(ctx, cb.Path, kb)
+					kd = d.deployOne(ctx, cb.Path, kb, live)
 				}
 				mu.Lock()
 				done[kb.Ref] = kd
@@ -250,4 +258,20 @@ func (d *Deployer) ensureSystemNamespace(ctx context.Context) error {
 		return fmt.Errorf("creating namespace %s: %w", SystemNamespace, err)
 	}
 	return nil
+}
+
+// kindsOf lists the kinds slipway would apply for a cluster path.
+func kindsOf(cb *result.ClusterBuild) []schema.GroupVersionKind {
+	seen := map[schema.GroupVersionKind]bool{}
+	var out []schema.GroupVersionKind
+	for _, kb := range cb.Kustomizations {
+		for _, o := range kb.Objects {
+			gvk := o.Object.GroupVersionKind()
+			if !seen[gvk] && !interpreted(o.Object) {
+				seen[gvk] = true
+				out = append(out, gvk)
+			}
+		}
+	}
+	return out
 }

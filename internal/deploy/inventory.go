@@ -46,6 +46,8 @@ const (
 type Entry struct {
 	ID      string `json:"id"` // <ns>_<name>_<group>_<kind>
 	Version string `json:"v"`
+	// Hash is the hash of the manifest last applied (see liveCache).
+	Hash string `json:"h,omitempty"`
 }
 
 // Object returns a stub object addressing the entry.

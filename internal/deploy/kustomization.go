@@ -11,6 +11,7 @@ import (
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/ssa"
 	ssaerrors "github.com/fluxcd/pkg/ssa/errors"
+	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,6 +47,10 @@ func (d *Deployer) applyOptions(ks *kustomizev1.Kustomization, timeout time.Dura
 	o.IfNotPresentSelector = map[string]string{annSSA: "IfNotPresent"}
 	o.ForceSelector = map[string]string{annForce: "enabled"}
 	o.WaitTimeout = timeout
+	// ssa waits for CRDs and Namespaces between stages by polling; Flux's
+	// 2s interval made every Kustomization pay ~2s even when they already
+	// existed. A short interval costs a few cheap requests instead.
+	o.WaitInterval = 200 * time.Millisecond
 	o.Cleanup = ssa.ApplyCleanupOptions{
 		Annotations: []string{"kubectl.kubernetes.io/last-applied-configuration"},
 		FieldManagers: []ssa.FieldManager{
@@ -58,10 +63,10 @@ func (d *Deployer) applyOptions(ks *kustomizev1.Kustomization, timeout time.Dura
 	return o
 }
 
-func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result.KustomizationBuild) *result.KustomizationDeploy {
+func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, live *liveCache) *result.KustomizationDeploy {
 	start := time.Now()
 	ref := kb.Ref
-	kd := &result.KustomizationDeploy{Ref: ref, Origin: kb.Origin, Status: result.StatusApplied}
+	kd := &result.KustomizationDeploy{Ref: ref, Origin: kb.Origin, Status: result.StatusApplied, Changes: []result.Change{}}
 	defer func() { kd.Duration = time.Since(start) }()
 	fail := func(err error) *result.KustomizationDeploy {
 		kd.Status, kd.Error = result.StatusFailed, err.Error()
@@ -117,9 +122,20 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 		labels[LabelApplySetPartOf] = id
 		u.SetLabels(labels)
 		e := EntryOf(u)
+		e.Hash = manifestHash(u)
 		next[e.ID] = e
 	}
-	if err := d.checkOwnership(ctx, objects, id, ref); err != nil {
+	known := old.IDs()
+	var newcomers []*unstructured.Unstructured
+	for _, u := range objects {
+		if _, ok := known[EntryOf(u).ID]; !ok {
+			newcomers = append(newcomers, u)
+		}
+	}
+	// Every object is checked, members included: an inventory written
+	// before a failed apply lists objects that were never created, and
+	// someone else may have created them since.
+	if err := d.checkOwnership(ctx, objects, id, ref, live); err != nil {
 		return fail(err)
 	}
 	if d.opts.DryRun {
@@ -128,16 +144,33 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 
 	// Record old ∪ new before touching anything: a run killed from here on
 	// leaves every object it may have created tracked.
-	union := old.IDs()
+	// Old entries keep their old hashes until the apply succeeded: a hash
+	// promises "this exact manifest was applied".
+	union := map[string]Entry{}
 	for k, v := range next {
+		union[k] = Entry{ID: v.ID, Version: v.Version}
+	}
+	for k, v := range known {
 		union[k] = v
 	}
-	old2 := &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(union)}
-	if err := d.inv.Write(ctx, old2); err != nil {
-		return fail(err)
+	stored := known
+	if len(newcomers) > 0 || !old.exists {
+		if err := d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(union)}); err != nil {
+			return fail(err)
+		}
+		stored = union
 	}
 
-	cs, err := d.rm.ApplyAllStaged(ctx, objects, d.applyOptions(ks, timeout))
+	var toApply []*unstructured.Unstructured
+	for _, u := range objects {
+		e := next[EntryOf(u).ID]
+		if live.unchanged(u, e.Hash, known[e.ID]) {
+			kd.Changes = append(kd.Changes, result.Change{ID: result.IDOf(u), Action: result.ActionUnchanged, Origin: origins[e.ID]})
+			continue
+		}
+		toApply = append(toApply, u)
+	}
+	cs, err := d.rm.ApplyAllStaged(ctx, toApply, d.applyOptions(ks, timeout))
 	if cs != nil {
 		for _, e := range cs.Entries {
 			kd.Changes = append(kd.Changes, change(e, origins))
@@ -164,14 +197,28 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 			return fail(err)
 		}
 	}
-	if err := d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(final)}); err != nil {
-		return fail(err)
+	if !sameEntries(final, stored) {
+		if err := d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(final)}); err != nil {
+			return fail(err)
+		}
 	}
 
 	var waitFor []*unstructured.Unstructured
 	switch {
 	case d.opts.Wait || ks.Spec.Wait:
-		waitFor = objects
+		// As Flux: objects the ssa annotations left alone (skipped) are
+		// not health-checked; an ignored one may not even exist.
+		skipped := map[string]bool{}
+		for _, c := range kd.Changes {
+			if c.Action == result.ActionSkipped {
+				skipped[c.ID.InventoryKey()] = true
+			}
+		}
+		for _, u := range objects {
+			if !skipped[EntryOf(u).ID] {
+				waitFor = append(waitFor, u)
+			}
+		}
 	case len(ks.Spec.HealthChecks) > 0:
 		for _, hc := range ks.Spec.HealthChecks {
 			u := &unstructured.Unstructured{}
@@ -194,7 +241,7 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 
 // checkOwnership refuses objects another ApplySet, another Flux
 // Kustomization or Helm manages, unless Adopt.
-func (d *Deployer) checkOwnership(ctx context.Context, objects []*unstructured.Unstructured, id string, ref result.KustomizationRef) error {
+func (d *Deployer) checkOwnership(ctx context.Context, objects []*unstructured.Unstructured, id string, ref result.KustomizationRef, live *liveCache) error {
 	if d.opts.Adopt || len(objects) == 0 {
 		return nil
 	}
@@ -203,16 +250,21 @@ func (d *Deployer) checkOwnership(ctx context.Context, objects []*unstructured.U
 	g.SetLimit(16)
 	for i, u := range objects {
 		g.Go(func() error {
-			live := &unstructured.Unstructured{}
-			live.SetGroupVersionKind(u.GroupVersionKind())
-			err := d.cluster.Client.Get(gctx, client.ObjectKeyFromObject(u), live)
-			if err != nil {
-				if apierrors.IsNotFound(err) || isNoMatch(err) {
-					return nil
+			// The prefetched ApplySet members answer without a request;
+			// an object absent from them is read.
+			cur, ok := live.get(EntryOf(u).ID)
+			if !ok {
+				cur = &unstructured.Unstructured{}
+				cur.SetGroupVersionKind(u.GroupVersionKind())
+				err := d.cluster.Client.Get(gctx, client.ObjectKeyFromObject(u), cur)
+				if err != nil {
+					if apierrors.IsNotFound(err) || isNoMatch(err) {
+						return nil
+					}
+					return fmt.Errorf("reading %s: %w", result.IDOf(u), err)
 				}
-				return fmt.Errorf("reading %s: %w", result.IDOf(u), err)
 			}
-			l := live.GetLabels()
+			l := cur.GetLabels()
 			switch {
 			case l[LabelApplySetPartOf] != "" && l[LabelApplySetPartOf] != id:
 				conflicts[i] = fmt.Sprintf("%s belongs to another ApplySet (%s)", result.IDOf(u), l[LabelApplySetPartOf])
@@ -264,8 +316,17 @@ func (d *Deployer) prune(ctx context.Context, old *Inventory, next map[string]En
 	opts.Exclusions = map[string]string{annPrune: "disabled"}
 	var changes []result.Change
 	if d.opts.DryRun {
+		// Announce what DeleteAll would do: it skips objects that are no
+		// longer ours and those with prune disabled.
 		for _, u := range stale {
-			changes = append(changes, result.Change{ID: result.IDOf(u), Action: result.ActionDeleted, Message: "would be deleted"})
+			c := result.Change{ID: result.IDOf(u), Action: result.ActionDeleted, Message: "would be deleted"}
+			live := &unstructured.Unstructured{}
+			live.SetGroupVersionKind(u.GroupVersionKind())
+			if err := d.cluster.Client.Get(ctx, client.ObjectKeyFromObject(u), live); err == nil &&
+				(live.GetLabels()[LabelApplySetPartOf] != ApplySetID(old.Ref) || ssautil.AnyInMetadata(live, opts.Exclusions)) {
+				c.Action, c.Message = result.ActionSkipped, "would not be deleted: prune disabled, or no longer owned by this Kustomization"
+			}
+			changes = append(changes, c)
 		}
 		return nil, changes, nil
 	}
@@ -296,7 +357,21 @@ func (d *Deployer) prune(ctx context.Context, old *Inventory, next map[string]En
 func (d *Deployer) dryRun(ctx context.Context, clusterPath string, kd *result.KustomizationDeploy, ks *kustomizev1.Kustomization,
 	old *Inventory, objects []*unstructured.Unstructured, next map[string]Entry, origins map[string]result.Origin) *result.KustomizationDeploy {
 	opts := ssa.DefaultDiffOptions()
+	// The selectors and force of the real apply (applyOptions).
 	opts.Exclusions = map[string]string{annReconcile: "disabled", annSSA: "Ignore"}
+	opts.IfNotPresentSelector = map[string]string{annSSA: "IfNotPresent"}
+	opts.ForceSelector = map[string]string{annForce: "enabled"}
+	opts.Force = ks.Spec.Force
+	newNamespaces := map[string]bool{}
+	for _, u := range objects {
+		if u.GetKind() == "Namespace" && u.GroupVersionKind().Group == "" {
+			ns := &unstructured.Unstructured{}
+			ns.SetGroupVersionKind(u.GroupVersionKind())
+			if err := d.cluster.Client.Get(ctx, client.ObjectKey{Name: u.GetName()}, ns); apierrors.IsNotFound(err) {
+				newNamespaces[u.GetName()] = true
+			}
+		}
+	}
 	changes := make([]result.Change, len(objects))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
@@ -304,10 +379,21 @@ func (d *Deployer) dryRun(ctx context.Context, clusterPath string, kd *result.Ku
 		g.Go(func() error {
 			e, _, _, err := d.rm.Diff(gctx, u, opts)
 			if err != nil {
+				if apierrors.IsNotFound(err) && newNamespaces[u.GetNamespace()] {
+					// Objects are dry-run one by one, so the server cannot
+					// see the Namespace this same change creates.
+					changes[i] = result.Change{ID: result.IDOf(u), Action: result.ActionCreated,
+						Message: "in a namespace this change creates: not checked by the server", Origin: origins[EntryOf(u).ID]}
+					return nil
+				}
 				changes[i] = result.Change{ID: result.IDOf(u), Action: result.ActionFailed, Message: explainApplyError(err).Error(), Origin: origins[EntryOf(u).ID]}
 				return nil
 			}
-			changes[i] = change(*e, origins)
+			c := change(*e, origins)
+			// ssa names a skipped object after its live copy, which
+			// has no name when the object does not exist.
+			c.ID, c.Origin = result.IDOf(u), origins[EntryOf(u).ID]
+			changes[i] = c
 			return nil
 		})
 	}
@@ -349,6 +435,18 @@ func explainApplyError(err error) error {
 
 func isNoMatch(err error) bool {
 	return strings.Contains(err.Error(), "no matches for kind") || strings.Contains(err.Error(), "could not find the requested resource")
+}
+
+func sameEntries(a, b map[string]Entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 func values(m map[string]Entry) []Entry {

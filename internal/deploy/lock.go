@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -34,7 +35,19 @@ type lock struct {
 	ttl      time.Duration
 	stop     chan struct{}
 	done     chan struct{}
+	mu       sync.Mutex
 	renewErr error
+}
+
+// Err reports a lock that could not be renewed or was taken over: the run
+// must stop changing the cluster.
+func (l *lock) Err() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.renewErr
 }
 
 func newLock(c client.Client, clusterPath, holder string, ttl time.Duration) *lock {
@@ -143,7 +156,9 @@ func (l *lock) renew() {
 			}
 			cancel()
 			if err != nil {
+				l.mu.Lock()
 				l.renewErr = err
+				l.mu.Unlock()
 			}
 		}
 	}
