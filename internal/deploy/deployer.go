@@ -67,7 +67,7 @@ func DefaultOptions() Options {
 		Holder:           fmt.Sprintf("%s/pid-%d", host, os.Getpid()),
 		LockWait:         5 * time.Minute,
 		LockTTL:          60 * time.Second,
-		Parallelism:      4,
+		Parallelism:      12,
 		Tooling:          "slipway/v1",
 		ProgressInterval: 5 * time.Second,
 	}
