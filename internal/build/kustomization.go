@@ -14,6 +14,7 @@ import (
 	"github.com/fluxcd/pkg/sourceignore"
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/resource"
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
@@ -164,24 +165,22 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 			return fail(&source.FileError{File: src.repo.Rel(kfile), Err: fmt.Errorf("%w: %s", source.ErrRemoteBase, strings.Join(remote, ", "))})
 		}
 	}
-	guard.AddKustomization(kfile, manifest)
-	fs := securefs.MakeFsInMemory(guard)
-	if err := fs.WriteFile(kfile, manifest); err != nil {
-		return fail(err)
+	run := func(g *source.GuardedFS, exclusive bool) (resmap.ResMap, error) {
+		g.AddKustomization(kfile, manifest)
+		g.RefuseOpenAPI = !exclusive
+		fs := securefs.MakeFsInMemory(g)
+		if err := fs.WriteFile(kfile, manifest); err != nil {
+			return nil, err
+		}
+		return runKustomize(fs, dirAbs, exclusive, g.CustomOpenAPI)
 	}
 	exclusive := kus.OpenAPI != nil
-	guard.RefuseOpenAPI = !exclusive
-	resMap, err := runKustomize(fs, dirAbs, exclusive, guard.CustomOpenAPI)
+	resMap, err := run(guard, exclusive)
 	if err != nil && !exclusive && errors.Is(guard.Err(), source.ErrCustomOpenAPI) {
 		// A nested kustomization declares a schema: rebuild alone.
 		guard = src.repo.Guard(nil)
 		guard.AllowRemote = b.opts.AllowRemoteBases
-		guard.AddKustomization(kfile, manifest)
-		fs = securefs.MakeFsInMemory(guard)
-		if err := fs.WriteFile(kfile, manifest); err != nil {
-			return fail(err)
-		}
-		resMap, err = runKustomize(fs, dirAbs, true, guard.CustomOpenAPI)
+		resMap, err = run(guard, true)
 	}
 	kb.Files = src.mapFiles(guard.Files())
 	if err != nil {

@@ -1,7 +1,6 @@
 package build
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 
@@ -21,9 +20,6 @@ var (
 	kustomizeMu  sync.RWMutex
 	schemaLoaded sync.Once
 )
-
-// errNeedsExclusive aborts a shared build that met an `openapi:` field.
-var errNeedsExclusive = errors.New("kustomization declares an OpenAPI schema")
 
 // runKustomize is fluxcd/pkg/kustomize.Build with one change, made for
 // speed: Flux resets and re-parses kustomize's global OpenAPI schema around

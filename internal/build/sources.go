@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 
@@ -153,5 +152,3 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 }
 
 func refKey(namespace, name string) string { return namespace + "/" + name }
-
-func trimSlash(s string) string { return strings.Trim(s, "/") }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -224,6 +223,3 @@ func (f *GitFetcher) checkout(ctx context.Context, url string, name plumbing.Ref
 	}
 	return dir, nil
 }
-
-// ErrOffline is returned when no fetcher is configured.
-var ErrOffline = errors.New("fetching other Git repositories is disabled")
