@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -33,10 +34,46 @@ type liveCache struct {
 	mu      sync.Mutex
 	objects map[string]*unstructured.Unstructured // inventory key -> live
 	listed  map[schema.GroupVersionKind]bool
+	// namespaces remembers the namespaces known to exist: an object in a
+	// namespace that does not exist cannot exist either.
+	namespaces map[string]bool
 }
 
 func newLiveCache() *liveCache {
-	return &liveCache{objects: map[string]*unstructured.Unstructured{}, listed: map[schema.GroupVersionKind]bool{}}
+	return &liveCache{objects: map[string]*unstructured.Unstructured{}, listed: map[schema.GroupVersionKind]bool{}, namespaces: map[string]bool{}}
+}
+
+// namespaceExists reports whether a namespace exists.
+func (lc *liveCache) namespaceExists(ctx context.Context, c client.Client, name string) (bool, error) {
+	if lc == nil {
+		return true, nil
+	}
+	lc.mu.Lock()
+	exists, ok := lc.namespaces[name]
+	lc.mu.Unlock()
+	if ok {
+		return exists, nil
+	}
+	ns := &unstructured.Unstructured{}
+	ns.SetAPIVersion("v1")
+	ns.SetKind("Namespace")
+	err := c.Get(ctx, client.ObjectKey{Name: name}, ns)
+	switch {
+	case err == nil:
+		exists = true
+	case apierrors.IsNotFound(err):
+		exists = false
+	default:
+		return true, err
+	}
+	if exists {
+		// Only "exists" is remembered: a namespace missing now may be
+		// created by an earlier Kustomization of this same run.
+		lc.mu.Lock()
+		lc.namespaces[name] = true
+		lc.mu.Unlock()
+	}
+	return exists, nil
 }
 
 // prefetch lists, once per kind, the live objects that are members of any

@@ -253,6 +253,15 @@ func (d *Deployer) checkOwnership(ctx context.Context, objects []*unstructured.U
 			// The prefetched ApplySet members answer without a request;
 			// an object absent from them is read.
 			cur, ok := live.get(EntryOf(u).ID)
+			if !ok && u.GetNamespace() != "" {
+				exists, err := live.namespaceExists(gctx, d.cluster.Client, u.GetNamespace())
+				if err != nil {
+					return fmt.Errorf("reading namespace %s: %w", u.GetNamespace(), err)
+				}
+				if !exists {
+					return nil // nothing can live in a namespace that does not exist
+				}
+			}
 			if !ok {
 				cur = &unstructured.Unstructured{}
 				cur.SetGroupVersionKind(u.GroupVersionKind())
