@@ -245,6 +245,21 @@ func (d *Deployer) checkOwnership(ctx context.Context, objects []*unstructured.U
 	if d.opts.Adopt || len(objects) == 0 {
 		return nil
 	}
+	// Nothing can live in a namespace that does not exist: ask once per
+	// namespace instead of once per object.
+	nsExists := map[string]bool{}
+	for _, u := range objects {
+		if _, known := live.get(EntryOf(u).ID); !known && u.GetNamespace() != "" {
+			nsExists[u.GetNamespace()] = true
+		}
+	}
+	for ns := range nsExists {
+		exists, err := live.namespaceExists(ctx, d.cluster.Client, ns)
+		if err != nil {
+			return fmt.Errorf("reading namespace %s: %w", ns, err)
+		}
+		nsExists[ns] = exists
+	}
 	conflicts := make([]string, len(objects))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
@@ -253,14 +268,8 @@ func (d *Deployer) checkOwnership(ctx context.Context, objects []*unstructured.U
 			// The prefetched ApplySet members answer without a request;
 			// an object absent from them is read.
 			cur, ok := live.get(EntryOf(u).ID)
-			if !ok && u.GetNamespace() != "" {
-				exists, err := live.namespaceExists(gctx, d.cluster.Client, u.GetNamespace())
-				if err != nil {
-					return fmt.Errorf("reading namespace %s: %w", u.GetNamespace(), err)
-				}
-				if !exists {
-					return nil // nothing can live in a namespace that does not exist
-				}
+			if !ok && u.GetNamespace() != "" && !nsExists[u.GetNamespace()] {
+				return nil
 			}
 			if !ok {
 				cur = &unstructured.Unstructured{}
