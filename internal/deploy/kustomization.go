@@ -96,6 +96,12 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	origins := map[string]result.Origin{}
 	for _, o := range kb.Objects {
 		if interpreted(o.Object) {
+			if o.Object.GetKind() == "HelmRelease" {
+				// Say so rather than skip quietly: a user must not believe
+				// the release was installed.
+				kd.Changes = append(kd.Changes, result.Change{ID: o.ID(), Action: result.ActionSkipped, Origin: o.Origin,
+					Message: "HelmReleases are not installed by this version of slipway"})
+			}
 			continue
 		}
 		if o.Encrypted {
