@@ -51,6 +51,11 @@ a conflict without --adopt.`,
 				opts.Holder = fmt.Sprintf("%s/%s/actions/runs/%s", getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), run)
 			}
 			opts.Tooling = "slipway/" + version
+			var sensitive []string
+			for _, cb := range builds {
+				sensitive = append(sensitive, cb.Sensitive...)
+			}
+			masker := report.NewMasker(sensitive)
 			var mu sync.Mutex
 			opts.Observer = func(e deploy.Event) {
 				mu.Lock()
@@ -59,7 +64,7 @@ a conflict without --adopt.`,
 				if e.Kustomization != nil {
 					prefix += " " + e.Kustomization.String()
 				}
-				fmt.Fprintf(s.err, "%s %s: %s\n", time.Now().Format("15:04:05"), prefix, e.Message)
+				fmt.Fprintf(s.err, "%s %s: %s\n", time.Now().Format("15:04:05"), prefix, masker.Mask(e.Message))
 			}
 			d := deploy.New(cluster, opts)
 			var deploys []*result.ClusterDeploy
@@ -67,9 +72,9 @@ a conflict without --adopt.`,
 				deploys = append(deploys, d.Deploy(ctx, cb))
 			}
 			if output == "json" {
-				err = report.DeployJSON(s.out, deploys)
+				err = report.DeployJSON(s.out, deploys, masker)
 			} else {
-				err = report.DeployText(s.out, deploys)
+				err = report.DeployText(s.out, deploys, masker)
 			}
 			if err != nil {
 				return err

@@ -267,7 +267,7 @@ func (e *env) deployBuild(ctx context.Context, o deploy.Options, cb *result.Clus
 
 func deployText(cd *result.ClusterDeploy) string {
 	var buf bytes.Buffer
-	if err := report.DeployText(&buf, []*result.ClusterDeploy{cd}); err != nil {
+	if err := report.DeployText(&buf, []*result.ClusterDeploy{cd}, report.NewMasker(nil)); err != nil {
 		return err.Error()
 	}
 	return buf.String()

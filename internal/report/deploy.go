@@ -10,8 +10,10 @@ import (
 )
 
 // DeployText renders deploys the way the Flux CLI prints changes:
-// "► Kind/ns/name created" per change, unchanged objects counted.
-func DeployText(w io.Writer, deploys []*result.ClusterDeploy) error {
+// "► Kind/ns/name created" per change, unchanged objects counted. Error
+// text from the API server can echo field values, so everything passes
+// through the masker of the builds' secret values.
+func DeployText(w io.Writer, deploys []*result.ClusterDeploy, m *Masker) error {
 	var b strings.Builder
 	for _, cd := range deploys {
 		verb := "deployed"
@@ -64,16 +66,16 @@ func DeployText(w io.Writer, deploys []*result.ClusterDeploy) error {
 		}
 		fmt.Fprintf(&b, "%s %s %s in %s, %d API requests\n", mark, cd.Path, verb, cd.Duration.Round(1e6), cd.Requests)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, m.Mask(b.String()))
 	return err
 }
 
-// DeployJSON renders deploys as JSON.
-func DeployJSON(w io.Writer, deploys []*result.ClusterDeploy) error {
+// DeployJSON renders deploys as JSON, masked like DeployText.
+func DeployJSON(w io.Writer, deploys []*result.ClusterDeploy, m *Masker) error {
 	data, err := json.MarshalIndent(deploys, "", "  ")
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(data, '\n'))
+	_, err = io.WriteString(w, m.Mask(string(data))+"\n")
 	return err
 }
