@@ -51,11 +51,7 @@ a conflict without --adopt.`,
 				opts.Holder = fmt.Sprintf("%s/%s/actions/runs/%s", getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), run)
 			}
 			opts.Tooling = "slipway/" + version
-			var sensitive []string
-			for _, cb := range builds {
-				sensitive = append(sensitive, cb.Sensitive...)
-			}
-			masker := report.NewMasker(sensitive)
+			masker := report.MaskerFor(builds)
 			var mu sync.Mutex
 			opts.Observer = func(e deploy.Event) {
 				mu.Lock()

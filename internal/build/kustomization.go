@@ -123,13 +123,10 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	guard.AllowRemote = b.opts.AllowRemoteBases
 	// Check an existing kustomization file strictly before Flux's generator
 	// parses it leniently, so a duplicate key is reported with its line.
-	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
-		kf := filepath.Join(dirAbs, name)
-		if src.repo.FS.Exists(kf) && !src.repo.FS.IsDir(kf) {
-			if _, err := guard.ReadFile(kf); err != nil {
-				return fail(err)
-			}
-			break
+	existing := src.repo.KustomizationFile(dirAbs)
+	if existing != "" {
+		if _, err := guard.ReadFile(existing); err != nil {
+			return fail(err)
 		}
 	}
 
@@ -144,15 +141,8 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	if err != nil {
 		if gerr := guard.Err(); gerr != nil {
 			err = gerr
-		} else if kfile != "" && src.repo.FS.Exists(kfile) {
-			err = &source.FileError{File: src.repo.Rel(kfile), Err: fmt.Errorf("not a valid kustomization: %w", err)}
-		} else {
-			for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
-				if kf := filepath.Join(dirAbs, name); src.repo.FS.Exists(kf) {
-					err = &source.FileError{File: src.repo.Rel(kf), Err: fmt.Errorf("not a valid kustomization: %w", err)}
-					break
-				}
-			}
+		} else if existing != "" {
+			err = &source.FileError{File: src.repo.Rel(existing), Err: fmt.Errorf("not a valid kustomization: %w", err)}
 		}
 		return fail(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -53,7 +54,7 @@ func RESTConfig(o KubeconfigOptions, getenv func(string) string) (*rest.Config, 
 		rules := clientcmd.NewDefaultClientConfigLoadingRules()
 		rules.ExplicitPath = o.Path
 		if o.Path == "" && getenv != nil && getenv("KUBECONFIG") != "" {
-			rules.Precedence = filepathList(getenv("KUBECONFIG"))
+			rules.Precedence = filepath.SplitList(getenv("KUBECONFIG"))
 		}
 		cc = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	}
@@ -80,20 +81,6 @@ func checkUntrusted(c *clientcmdapi.Config) error {
 		}
 	}
 	return nil
-}
-
-func filepathList(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ':' {
-			if i > start {
-				out = append(out, s[start:i])
-			}
-			start = i + 1
-		}
-	}
-	return out
 }
 
 // requestCounter counts API requests for the benchmarks and the report.

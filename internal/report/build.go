@@ -104,9 +104,7 @@ type jsonCluster struct {
 // BuildJSON writes the build as one JSON document.
 func BuildJSON(w io.Writer, builds []*result.ClusterBuild) error {
 	out := make([]jsonCluster, 0, len(builds))
-	var sensitive []string
 	for _, cb := range builds {
-		sensitive = append(sensitive, cb.Sensitive...)
 		jc := jsonCluster{Path: cb.Path, Findings: nonNil(cb.Findings)}
 		for _, kb := range cb.Kustomizations {
 			jk := jsonKustomization{Kustomization: kb.Ref, Path: kb.Path, Source: kb.Source, Origin: kb.Origin,
@@ -125,7 +123,7 @@ func BuildJSON(w io.Writer, builds []*result.ClusterBuild) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, NewMasker(sensitive).Mask(string(data))+"\n")
+	_, err = io.WriteString(w, MaskerFor(builds).Mask(string(data))+"\n")
 	return err
 }
 

@@ -42,9 +42,7 @@ var severityMark = map[result.Severity]string{
 // the way a terminal user reads them.
 func FindingsText(w io.Writer, builds []*result.ClusterBuild) error {
 	var b strings.Builder
-	var sensitive []string
 	for _, cb := range builds {
-		sensitive = append(sensitive, cb.Sensitive...)
 		objects := 0
 		for _, kb := range cb.Kustomizations {
 			objects += len(kb.Objects)
@@ -60,7 +58,7 @@ func FindingsText(w io.Writer, builds []*result.ClusterBuild) error {
 			b.WriteString("  " + FindingLine(f) + "\n")
 		}
 	}
-	_, err := io.WriteString(w, NewMasker(sensitive).Mask(b.String()))
+	_, err := io.WriteString(w, MaskerFor(builds).Mask(b.String()))
 	return err
 }
 
@@ -95,15 +93,13 @@ func FindingsJSON(w io.Writer, builds []*result.ClusterBuild) error {
 	}{}
 	c := Count(builds)
 	out.Errors, out.Warnings = c.Errors, c.Warnings
-	var sensitive []string
 	for _, cb := range builds {
-		sensitive = append(sensitive, cb.Sensitive...)
 		out.Clusters = append(out.Clusters, cluster{Path: cb.Path, Findings: nonNil(cb.Findings)})
 	}
 	data, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, NewMasker(sensitive).Mask(string(data))+"\n")
+	_, err = io.WriteString(w, MaskerFor(builds).Mask(string(data))+"\n")
 	return err
 }

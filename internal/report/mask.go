@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/slipwayhq/slipway/internal/result"
 )
 
 // Redacted replaces every Secret value slipway prints.
@@ -41,6 +43,15 @@ func NewMasker(values []string) *Masker {
 		pairs = append(pairs, v, Redacted)
 	}
 	return &Masker{r: strings.NewReplacer(pairs...)}
+}
+
+// MaskerFor masks the secret values of every given cluster build.
+func MaskerFor(builds []*result.ClusterBuild) *Masker {
+	var values []string
+	for _, cb := range builds {
+		values = append(values, cb.Sensitive...)
+	}
+	return NewMasker(values)
 }
 
 // Mask returns s with every secret value replaced.

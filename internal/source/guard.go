@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
+	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/slipwayhq/slipway/internal/source/yamlcheck"
@@ -203,11 +205,18 @@ func (r *Repository) checkYAML(absPath string, data []byte) ([]yamlcheck.DocInfo
 
 // IsKustomizationFile reports whether a path names a kustomize kustomization file.
 func IsKustomizationFile(path string) bool {
-	switch filepath.Base(path) {
-	case "kustomization.yaml", "kustomization.yml", "Kustomization":
-		return true
+	return slices.Contains(konfig.RecognizedKustomizationFileNames(), filepath.Base(path))
+}
+
+// KustomizationFile returns the kustomization file of a directory in the
+// order kustomize looks for them, or "" when it has none.
+func (r *Repository) KustomizationFile(dir string) string {
+	for _, name := range konfig.RecognizedKustomizationFileNames() {
+		if kf := filepath.Join(dir, name); r.FS.Exists(kf) && !r.FS.IsDir(kf) {
+			return kf
+		}
 	}
-	return false
+	return ""
 }
 
 // Record notes that a build read a file it did not read through this view.

@@ -3,6 +3,8 @@ package validate
 import (
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -61,9 +63,9 @@ func (c NamespaceCheck) Run(cb *result.ClusterBuild) []result.Finding {
 			if o.Object.GetKind() != "CustomResourceDefinition" {
 				continue
 			}
-			g := nestedString(o.Object.Object, "spec", "group")
-			k := nestedString(o.Object.Object, "spec", "names", "kind")
-			crdScope[g+"/"+k] = nestedString(o.Object.Object, "spec", "scope")
+			g, _, _ := unstructured.NestedString(o.Object.Object, "spec", "group")
+			k, _, _ := unstructured.NestedString(o.Object.Object, "spec", "names", "kind")
+			crdScope[g+"/"+k], _, _ = unstructured.NestedString(o.Object.Object, "spec", "scope")
 		}
 	}
 	var out []result.Finding
@@ -100,17 +102,4 @@ func isFluxGroup(g string) bool {
 		return true
 	}
 	return false
-}
-
-func nestedString(m map[string]any, fields ...string) string {
-	var cur any = m
-	for _, f := range fields {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return ""
-		}
-		cur = mm[f]
-	}
-	s, _ := cur.(string)
-	return s
 }
