@@ -117,6 +117,8 @@ type KustomizationBuild struct {
 	Err error
 	// Suspended Kustomizations are built and validated, never applied.
 	Suspended bool
+	// Releases are the HelmReleases among Objects, rendered.
+	Releases []*ReleaseBuild
 }
 
 // ClusterBuild is everything one cluster path builds to.
