@@ -1,6 +1,10 @@
 package result
 
-import "time"
+import (
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+)
 
 // ChartRef says which chart a HelmRelease resolved to.
 type ChartRef struct {
@@ -42,8 +46,48 @@ type ReleaseBuild struct {
 	// DependsOn are the HelmRelease's spec.dependsOn, namespaced.
 	DependsOn []KustomizationRef `json:"dependsOn,omitempty"`
 	Suspended bool               `json:"suspended,omitempty"`
-	Duration  time.Duration      `json:"duration"`
+	// Spec is the decoded HelmRelease (install/upgrade/uninstall options,
+	// remediation); nil when it did not decode.
+	Spec *helmv2.HelmRelease `json:"-"`
+	// ChartArchive is the packaged chart (.tgz) in the chart cache, so the
+	// release step installs exactly what was rendered without fetching again.
+	ChartArchive string `json:"-"`
+	// Values are the composed values. They may hold secret values: never
+	// print them; compare ValuesDigest instead.
+	Values   map[string]any `json:"-"`
+	Duration time.Duration  `json:"duration"`
 	// Err is why it could not be rendered (chart not found, values that do
 	// not parse, template errors); nil when rendered.
 	Err error `json:"-"`
+}
+
+// ReleaseAction is what happened to a Helm release.
+type ReleaseAction string
+
+const (
+	ReleaseInstalled   ReleaseAction = "installed"
+	ReleaseUpgraded    ReleaseAction = "upgraded"
+	ReleaseUnchanged   ReleaseAction = "unchanged"
+	ReleaseRolledBack  ReleaseAction = "rolled back"
+	ReleaseUninstalled ReleaseAction = "uninstalled"
+	ReleaseSkipped     ReleaseAction = "skipped"
+	ReleaseFailed      ReleaseAction = "failed"
+)
+
+// ReleaseDeploy is the outcome of installing, upgrading or uninstalling one
+// HelmRelease as a real Helm release.
+type ReleaseDeploy struct {
+	Ref         KustomizationRef `json:"helmRelease"`
+	ReleaseName string           `json:"releaseName"`
+	Namespace   string           `json:"storageNamespace"`
+	Action      ReleaseAction    `json:"action"`
+	// Revision is the Helm release revision after the action (0 if none).
+	Revision int      `json:"revision,omitempty"`
+	Chart    ChartRef `json:"chart"`
+	Message  string   `json:"message,omitempty"`
+	Origin   Origin   `json:"origin,omitempty"`
+	// Drift lists release objects whose live state differs from the
+	// release manifest (changed by hand), when checked.
+	Drift    []ObjectID    `json:"drift,omitempty"`
+	Duration time.Duration `json:"duration"`
 }
