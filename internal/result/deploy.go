@@ -46,6 +46,9 @@ type KustomizationDeploy struct {
 	Duration time.Duration    `json:"duration"`
 	// Unhealthy lists objects that did not become ready, with why.
 	Unhealthy []Change `json:"unhealthy,omitempty"`
+	// Releases are the HelmReleases of this Kustomization, installed or
+	// upgraded as Helm releases after its objects were applied.
+	Releases []*ReleaseDeploy `json:"releases,omitempty"`
 }
 
 // ClusterDeploy is the outcome of deploying one cluster path.
