@@ -66,6 +66,7 @@ func newRootCmd(s streams, getenv env) *cobra.Command {
 		newBuildCmd(s, getenv),
 		newValidateCmd(s, getenv),
 		newApplyCmd(s, getenv),
+		newUninstallCmd(s, getenv),
 		newVersionCmd(s),
 	)
 	return root

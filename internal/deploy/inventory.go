@@ -161,17 +161,26 @@ func (s *inventoryStore) List(ctx context.Context, clusterPath string) ([]*Inven
 		return nil, fmt.Errorf("listing inventories: %w", err)
 	}
 	var out []*Inventory
-	for _, cm := range list.Items {
-		ns, name, _ := strings.Cut(cm.Annotations[AnnotationKustomization], "/")
-		inv := &Inventory{Ref: result.KustomizationRef{Namespace: ns, Name: name}, ClusterPath: clusterPath, exists: true}
-		if data := cm.Data[inventoryKey]; data != "" {
-			if err := json.Unmarshal([]byte(data), &inv.Entries); err != nil {
-				return nil, fmt.Errorf("inventory %s is corrupt: %w", cm.Name, err)
-			}
+	for i := range list.Items {
+		inv, err := s.fromConfigMap(&list.Items[i], clusterPath)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, inv)
 	}
 	return out, nil
+}
+
+// fromConfigMap reads an inventory parent found by listing.
+func (s *inventoryStore) fromConfigMap(cm *corev1.ConfigMap, clusterPath string) (*Inventory, error) {
+	ns, name, _ := strings.Cut(cm.Annotations[AnnotationKustomization], "/")
+	inv := &Inventory{Ref: result.KustomizationRef{Namespace: ns, Name: name}, ClusterPath: clusterPath, exists: true}
+	if data := cm.Data[inventoryKey]; data != "" {
+		if err := json.Unmarshal([]byte(data), &inv.Entries); err != nil {
+			return nil, fmt.Errorf("inventory %s is corrupt: %w", cm.Name, err)
+		}
+	}
+	return inv, nil
 }
 
 // Write stores the inventory with server-side apply, so it is created or

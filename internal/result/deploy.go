@@ -14,6 +14,8 @@ const (
 	ActionDeleted    Action = "deleted"
 	ActionSkipped    Action = "skipped"
 	ActionFailed     Action = "failed"
+	// ActionUnmanaged: left running, no longer managed (uninstall).
+	ActionUnmanaged Action = "unmanaged"
 )
 
 // Change is one object's outcome.
@@ -71,6 +73,37 @@ func (c *ClusterDeploy) Failed() bool {
 	for _, k := range c.Kustomizations {
 		if k.Status == StatusFailed || k.Status == StatusBlocked {
 			return true
+		}
+	}
+	return false
+}
+
+// UninstallSection is one step of an uninstall ("deleting namespaces").
+type UninstallSection struct {
+	Title   string   `json:"title"`
+	Changes []Change `json:"changes"`
+}
+
+// Uninstall is the outcome of removing slipway from a cluster.
+type Uninstall struct {
+	DryRun       bool                `json:"dryRun,omitempty"`
+	ClusterPaths []string            `json:"clusterPaths,omitempty"`
+	Sections     []*UninstallSection `json:"sections"`
+	// Errors are failures outside any one object (listing, locking).
+	Errors   []string      `json:"errors,omitempty"`
+	Duration time.Duration `json:"duration"`
+}
+
+// Failed reports whether anything could not be removed.
+func (u *Uninstall) Failed() bool {
+	if len(u.Errors) > 0 {
+		return true
+	}
+	for _, s := range u.Sections {
+		for _, c := range s.Changes {
+			if c.Action == ActionFailed {
+				return true
+			}
 		}
 	}
 	return false

@@ -1,0 +1,522 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fluxcd/pkg/ssa"
+	ssautil "github.com/fluxcd/pkg/ssa/utils"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// LabelSystem marks slipway's own objects (the deployer's ServiceAccount
+// and RBAC written by bootstrap): uninstall deletes them even when they
+// are members of an inventory, because they are slipway, not the workload.
+const LabelSystem = "slipway.dev/system"
+
+// UninstallOptions configure Uninstall.
+type UninstallOptions struct {
+	// ClusterPaths limits the uninstall to these cluster paths; empty means
+	// every cluster path deployed to this cluster, and slipway-system itself.
+	ClusterPaths []string
+	// Prune deletes every object of the inventories; otherwise they keep
+	// running and only lose their ApplySet membership label.
+	Prune bool
+	// ForceFinalizers removes the finalizers of objects still terminating
+	// when Timeout expires. Off by default: a finalizer usually guards
+	// something outside the cluster.
+	ForceFinalizers bool
+	// DryRun lists what would be deleted and changes nothing.
+	DryRun bool
+	// Timeout bounds waiting for deletions.
+	Timeout time.Duration
+	// Holder, LockWait and LockTTL take each cluster path's lock, so no
+	// deploy runs while its inventory is taken apart.
+	Holder            string
+	LockWait, LockTTL time.Duration
+	// Observer receives each step as it happens.
+	Observer func(Event)
+}
+
+// Uninstall removes slipway's footprint from the cluster: inventories,
+// locks, slipway's system objects and (for a full uninstall) the
+// slipway-system namespace. Deployed objects stay running unless Prune.
+func Uninstall(ctx context.Context, c *Cluster, opts UninstallOptions) *result.Uninstall {
+	start := time.Now()
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Minute
+	}
+	u := &uninstaller{c: c, opts: opts, out: &result.Uninstall{DryRun: opts.DryRun, ClusterPaths: opts.ClusterPaths}}
+	u.run(ctx)
+	u.out.Duration = time.Since(start)
+	return u.out
+}
+
+type uninstaller struct {
+	c    *Cluster
+	opts UninstallOptions
+	out  *result.Uninstall
+	cur  *result.UninstallSection
+}
+
+func (u *uninstaller) section(title string) {
+	u.out.Sections = append(u.out.Sections, &result.UninstallSection{Title: title})
+	u.cur = u.out.Sections[len(u.out.Sections)-1]
+	u.emit("► %s", title)
+}
+
+func (u *uninstaller) emit(format string, args ...any) {
+	if u.opts.Observer != nil {
+		u.opts.Observer(Event{Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+func (u *uninstaller) record(ch result.Change) {
+	u.cur.Changes = append(u.cur.Changes, ch)
+	switch ch.Action {
+	case result.ActionFailed:
+		u.emit("✗ %s: %s", ch.ID, ch.Message)
+	default:
+		u.emit("✔ %s %s", ch.ID, ch.Message)
+	}
+}
+
+func (u *uninstaller) fail(format string, args ...any) {
+	u.out.Errors = append(u.out.Errors, fmt.Sprintf(format, args...))
+	u.emit("✗ "+format, args...)
+}
+
+// member is a live object of an inventory.
+type member struct {
+	live *unstructured.Unstructured
+	inv  *Inventory
+}
+
+func (u *uninstaller) run(ctx context.Context) {
+	cl := u.c.Client
+	ns := &corev1.Namespace{}
+	if err := cl.Get(ctx, client.ObjectKey{Name: SystemNamespace}, ns); apierrors.IsNotFound(err) {
+		u.emit("✔ nothing to uninstall: namespace %s does not exist", SystemNamespace)
+		return
+	} else if err != nil {
+		u.fail("reading namespace %s: %v", SystemNamespace, err)
+		return
+	}
+	invs, err := u.inventories(ctx)
+	if err != nil {
+		u.fail("%v", err)
+		return
+	}
+	if len(u.opts.ClusterPaths) > 0 && len(invs) == 0 {
+		u.fail("no inventory of %s on this cluster: nothing was deployed from it, or it was uninstalled already", strings.Join(u.opts.ClusterPaths, ", "))
+		return
+	}
+
+	// One lock per cluster path: a deploy must not grow an inventory that
+	// is being taken apart.
+	if !u.opts.DryRun {
+		paths := map[string]bool{}
+		for _, inv := range invs {
+			paths[inv.ClusterPath] = true
+		}
+		for _, p := range sortedKeys(paths) {
+			lk := newLock(cl, p, u.opts.Holder, u.opts.LockTTL)
+			if err := lk.Acquire(ctx, u.opts.LockWait, func(holder string) { u.emit("waiting for the lock of %s held by %s", p, holder) }); err != nil {
+				u.fail("%v", err)
+				return
+			}
+			defer func() {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				_ = lk.Release(rctx)
+			}()
+		}
+	}
+
+	members, err := u.members(ctx, invs)
+	if err != nil {
+		u.fail("%v", err)
+		return
+	}
+	var system, workload []member
+	for _, m := range members {
+		if m.live.GetLabels()[LabelSystem] == "true" {
+			system = append(system, m)
+		} else {
+			workload = append(workload, m)
+		}
+	}
+
+	if u.opts.Prune {
+		u.deleteMembers(ctx, workload)
+	} else {
+		u.section("removing slipway's ApplySet labels from deployed objects (they keep running)")
+		u.unlabel(ctx, workload)
+	}
+	if len(system) > 0 {
+		u.section("deleting slipway's system objects")
+		u.deleteAndWait(ctx, objectsOf(system))
+	}
+
+	if u.out.Failed() {
+		// The inventories are the only record of what is left: keep them
+		// (and slipway-system) so running uninstall again finishes the job.
+		u.fail("kept the inventories and %s so that running uninstall again finishes the job", SystemNamespace)
+		return
+	}
+	u.section("deleting inventories and locks")
+	for _, inv := range invs {
+		id := result.ObjectID{Kind: "ConfigMap", Namespace: SystemNamespace, Name: ParentName(inv.Ref)}
+		u.deleteSimple(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: id.Name, Namespace: id.Namespace}}, id)
+	}
+	leases := &coordinationv1.LeaseList{}
+	if err := cl.List(ctx, leases, client.InNamespace(SystemNamespace)); err != nil && !apierrors.IsNotFound(err) {
+		u.fail("listing locks: %v", err)
+	}
+	want := map[string]bool{}
+	for _, p := range u.opts.ClusterPaths {
+		want["lock-"+ClusterPathLabel(p)] = true
+	}
+	for i := range leases.Items {
+		l := &leases.Items[i]
+		if !strings.HasPrefix(l.Name, "lock-") || (len(want) > 0 && !want[l.Name]) {
+			continue
+		}
+		u.deleteSimple(ctx, l, result.ObjectID{Group: "coordination.k8s.io", Kind: "Lease", Namespace: l.Namespace, Name: l.Name})
+	}
+
+	if len(u.opts.ClusterPaths) > 0 {
+		return // other cluster paths still use slipway-system
+	}
+	u.section("deleting slipway's cluster-wide RBAC and namespace")
+	sel := client.MatchingLabels{LabelSystem: "true"}
+	crbs := &rbacv1.ClusterRoleBindingList{}
+	if err := cl.List(ctx, crbs, sel); err != nil {
+		u.fail("listing ClusterRoleBindings: %v", err)
+	}
+	for i := range crbs.Items {
+		o := &crbs.Items[i]
+		u.deleteSimple(ctx, o, result.ObjectID{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding", Name: o.Name})
+	}
+	crs := &rbacv1.ClusterRoleList{}
+	if err := cl.List(ctx, crs, sel); err != nil {
+		u.fail("listing ClusterRoles: %v", err)
+	}
+	for i := range crs.Items {
+		o := &crs.Items[i]
+		u.deleteSimple(ctx, o, result.ObjectID{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: o.Name})
+	}
+	nsObj := &unstructured.Unstructured{}
+	nsObj.SetAPIVersion("v1")
+	nsObj.SetKind("Namespace")
+	nsObj.SetName(SystemNamespace)
+	u.deleteAndWait(ctx, []*unstructured.Unstructured{nsObj})
+}
+
+// inventories lists the inventories the uninstall covers.
+func (u *uninstaller) inventories(ctx context.Context) ([]*Inventory, error) {
+	list := &corev1.ConfigMapList{}
+	if err := u.c.Client.List(ctx, list, client.InNamespace(SystemNamespace), client.MatchingLabels{LabelManagedBy: ManagedByValue}); err != nil {
+		return nil, fmt.Errorf("listing inventories: %w", err)
+	}
+	want := map[string]bool{}
+	for _, p := range u.opts.ClusterPaths {
+		want[p] = true
+	}
+	var out []*Inventory
+	for i := range list.Items {
+		cm := &list.Items[i]
+		path := cm.Annotations[AnnotationClusterPath]
+		ref := cm.Annotations[AnnotationKustomization]
+		if path == "" || ref == "" || (len(want) > 0 && !want[path]) {
+			continue
+		}
+		inv, err := (&inventoryStore{c: u.c.Client}).fromConfigMap(cm, path)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ClusterPath != out[j].ClusterPath {
+			return out[i].ClusterPath < out[j].ClusterPath
+		}
+		return out[i].Ref.String() < out[j].Ref.String()
+	})
+	return out, nil
+}
+
+// members reads the live objects that still belong to the inventories.
+// Objects gone already, or taken over by another ApplySet, are left alone.
+func (u *uninstaller) members(ctx context.Context, invs []*Inventory) ([]member, error) {
+	type job struct {
+		e   Entry
+		inv *Inventory
+	}
+	var jobs []job
+	seen := map[string]bool{}
+	for _, inv := range invs {
+		for _, e := range inv.Entries {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				jobs = append(jobs, job{e, inv})
+			}
+		}
+	}
+	found := make([]*unstructured.Unstructured, len(jobs))
+	errs := make([]error, len(jobs))
+	parallel(len(jobs), func(i int) {
+		stub, err := jobs[i].e.Object()
+		if err != nil {
+			return
+		}
+		live := &unstructured.Unstructured{}
+		live.SetGroupVersionKind(stub.GroupVersionKind())
+		err = u.c.Client.Get(ctx, client.ObjectKeyFromObject(stub), live)
+		switch {
+		case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+		case err != nil:
+			errs[i] = fmt.Errorf("reading %s: %w", jobs[i].e.ObjectID(), err)
+		case live.GetLabels()[LabelApplySetPartOf] == ApplySetID(jobs[i].inv.Ref):
+			found[i] = live
+		}
+	})
+	var out []member
+	for i, live := range found {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if live != nil {
+			out = append(out, member{live: live, inv: jobs[i].inv})
+		}
+	}
+	return out, nil
+}
+
+// parallel runs fn for 0..n-1 with bounded concurrency: uninstalling a
+// large cluster path is one request per object.
+func parallel(n int, fn func(i int)) {
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// unlabel removes the ApplySet membership label so no tool treats the
+// objects as managed any more; they keep running.
+func (u *uninstaller) unlabel(ctx context.Context, ms []member) {
+	changes := make([]result.Change, len(ms))
+	parallel(len(ms), func(i int) {
+		id := result.IDOf(ms[i].live)
+		if u.opts.DryRun {
+			changes[i] = result.Change{ID: id, Action: result.ActionUnmanaged, Message: "would keep running, no longer managed"}
+			return
+		}
+		patch := []byte(`{"metadata":{"labels":{"` + LabelApplySetPartOf + `":null}}}`)
+		if err := u.c.Client.Patch(ctx, ms[i].live, client.RawPatch(types.MergePatchType, patch)); err != nil && !apierrors.IsNotFound(err) {
+			changes[i] = result.Change{ID: id, Action: result.ActionFailed, Message: "removing the ApplySet label: " + err.Error()}
+			return
+		}
+		changes[i] = result.Change{ID: id, Action: result.ActionUnmanaged, Message: "kept, no longer managed"}
+	})
+	for _, c := range changes {
+		u.record(c)
+	}
+}
+
+// deleteMembers deletes workload objects in reverse apply order:
+// workloads first, then Namespaces, CRDs last (deleting a CRD deletes its
+// custom resources, which must get their own chance to clean up first).
+func (u *uninstaller) deleteMembers(ctx context.Context, ms []member) {
+	var kept []member
+	var rest, namespaces, crds []*unstructured.Unstructured
+	// Deleting a namespace deletes what is in it: a namespace holding an
+	// object the user marked prune: disabled is kept too (Flux would
+	// delete it and take the object with it).
+	holding := map[string]bool{}
+	for _, m := range ms {
+		if pruneDisabled(m.live) {
+			holding[m.live.GetNamespace()] = true
+		}
+	}
+	for _, m := range ms {
+		if pruneDisabled(m.live) || (ssautil.IsNamespace(m.live) && holding[m.live.GetName()]) {
+			kept = append(kept, m)
+			continue
+		}
+		switch {
+		case ssautil.IsCRD(m.live):
+			crds = append(crds, m.live)
+		case ssautil.IsNamespace(m.live):
+			namespaces = append(namespaces, m.live)
+		default:
+			rest = append(rest, m.live)
+		}
+	}
+	sort.Sort(sort.Reverse(ssa.SortableUnstructureds(rest)))
+	if len(kept) > 0 {
+		u.section("keeping objects with " + annPrune + ": disabled, and the namespaces holding them")
+		u.unlabel(ctx, kept)
+	}
+	stages := []struct {
+		title string
+		objs  []*unstructured.Unstructured
+	}{
+		{"deleting deployed objects", rest},
+		{"deleting namespaces", namespaces},
+		{"deleting custom resource definitions", crds},
+	}
+	for i, stage := range stages {
+		if len(stage.objs) == 0 {
+			continue
+		}
+		u.section(stage.title)
+		u.deleteAndWait(ctx, stage.objs)
+		if u.out.Failed() && i < len(stages)-1 {
+			// A later stage would delete what holds the stragglers (their
+			// namespace, their CRD) out from under them.
+			u.fail("stopped before the next stage (%s): objects of this one are still there", stages[i+1].title)
+			return
+		}
+	}
+}
+
+// deleteAndWait deletes objects and waits until they are gone, removing
+// finalizers of stragglers when asked to.
+func (u *uninstaller) deleteAndWait(ctx context.Context, objs []*unstructured.Unstructured) {
+	if u.opts.DryRun {
+		for _, o := range objs {
+			u.record(result.Change{ID: result.IDOf(o), Action: result.ActionDeleted, Message: "would be deleted"})
+		}
+		return
+	}
+	bg := metav1.DeletePropagationBackground
+	errs := make([]error, len(objs))
+	parallel(len(objs), func(i int) {
+		errs[i] = u.c.Client.Delete(ctx, objs[i], &client.DeleteOptions{PropagationPolicy: &bg})
+	})
+	var pending []*unstructured.Unstructured
+	for i, o := range objs {
+		switch err := errs[i]; {
+		case apierrors.IsNotFound(err):
+			u.record(result.Change{ID: result.IDOf(o), Action: result.ActionDeleted, Message: "deleted"})
+		case err != nil:
+			u.record(result.Change{ID: result.IDOf(o), Action: result.ActionFailed, Message: "deleting: " + err.Error()})
+		default:
+			pending = append(pending, o)
+		}
+	}
+	pending = u.waitGone(ctx, pending, u.opts.Timeout)
+	if len(pending) > 0 && u.opts.ForceFinalizers {
+		for _, o := range pending {
+			patch := []byte(`{"metadata":{"finalizers":null}}`)
+			if err := u.c.Client.Patch(ctx, o, client.RawPatch(types.MergePatchType, patch)); err == nil {
+				u.emit("✔ %s finalizers removed", result.IDOf(o))
+			}
+		}
+		pending = u.waitGone(ctx, pending, 30*time.Second)
+	}
+	for _, o := range pending {
+		msg := "still terminating after " + u.opts.Timeout.String()
+		if fs := u.finalizers(ctx, o); len(fs) > 0 {
+			msg += " (finalizers: " + strings.Join(fs, ", ") + ")"
+			if !u.opts.ForceFinalizers {
+				msg += "; pass --force-finalizers to remove them"
+			}
+		}
+		u.record(result.Change{ID: result.IDOf(o), Action: result.ActionFailed, Message: msg})
+	}
+}
+
+// waitGone polls until the objects no longer exist, reporting each as it
+// goes, and returns those still present at the deadline.
+func (u *uninstaller) waitGone(ctx context.Context, objs []*unstructured.Unstructured, timeout time.Duration) []*unstructured.Unstructured {
+	deadline := time.Now().Add(timeout)
+	for len(objs) > 0 {
+		gone := make([]bool, len(objs))
+		parallel(len(objs), func(i int) {
+			live := &unstructured.Unstructured{}
+			live.SetGroupVersionKind(objs[i].GroupVersionKind())
+			err := u.c.Client.Get(ctx, client.ObjectKeyFromObject(objs[i]), live)
+			gone[i] = apierrors.IsNotFound(err) || meta.IsNoMatchError(err)
+		})
+		var left []*unstructured.Unstructured
+		for i, o := range objs {
+			if gone[i] {
+				u.record(result.Change{ID: result.IDOf(o), Action: result.ActionDeleted, Message: "deleted"})
+				continue
+			}
+			left = append(left, o)
+		}
+		objs = left
+		if len(objs) == 0 || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return objs
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return objs
+}
+
+func (u *uninstaller) finalizers(ctx context.Context, o *unstructured.Unstructured) []string {
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(o.GroupVersionKind())
+	if err := u.c.Client.Get(ctx, client.ObjectKeyFromObject(o), live); err != nil {
+		return nil
+	}
+	fs := live.GetFinalizers()
+	if len(fs) == 0 && live.GetKind() == "Namespace" {
+		fs, _, _ = unstructured.NestedStringSlice(live.Object, "spec", "finalizers")
+	}
+	return fs
+}
+
+// deleteSimple deletes one of slipway's bookkeeping objects.
+func (u *uninstaller) deleteSimple(ctx context.Context, o client.Object, id result.ObjectID) {
+	if u.opts.DryRun {
+		u.record(result.Change{ID: id, Action: result.ActionDeleted, Message: "would be deleted"})
+		return
+	}
+	if err := u.c.Client.Delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+		u.record(result.Change{ID: id, Action: result.ActionFailed, Message: "deleting: " + err.Error()})
+		return
+	}
+	u.record(result.Change{ID: id, Action: result.ActionDeleted, Message: "deleted"})
+}
+
+func objectsOf(ms []member) []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, len(ms))
+	for i, m := range ms {
+		out[i] = m.live
+	}
+	return out
+}
+
+func pruneDisabled(u *unstructured.Unstructured) bool {
+	return u.GetAnnotations()[annPrune] == "disabled" || u.GetLabels()[annPrune] == "disabled"
+}
