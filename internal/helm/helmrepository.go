@@ -1,0 +1,286 @@
+package helm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	repo "helm.sh/helm/v4/pkg/repo/v1"
+
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// maxIndexSize bounds a repository index, as source-controller does
+// (its default is 50 MiB).
+const maxIndexSize = 50 << 20
+
+type indexFile struct {
+	*repo.IndexFile
+}
+
+// helmRepositoryChart resolves a chart from a HelmRepository: an HTTP
+// repository with an index.yaml, or `type: oci`.
+func (r *Renderer) helmRepositoryChart(ctx context.Context, ns, name, chartName, constraint string, lookup Lookup) (*chartArtifact, error) {
+	hrepo := &sourcev1.HelmRepository{}
+	if err := getSource(lookup, sourcev1.HelmRepositoryKind, ns, name, hrepo); err != nil {
+		return nil, err
+	}
+	var secretName string
+	if hrepo.Spec.SecretRef != nil {
+		secretName = hrepo.Spec.SecretRef.Name
+	}
+	creds, err := secretCredentials(lookup, sourcev1.HelmRepositoryKind, ns, name, secretName)
+	if err != nil {
+		return nil, err
+	}
+	srcErr := func(u string, status int, reason string, err error) error {
+		return &SourceError{Kind: sourcev1.HelmRepositoryKind, Namespace: ns, Name: name, URL: u, StatusCode: status, Reason: reason, Err: err}
+	}
+	if hrepo.Spec.Type == sourcev1.HelmRepositoryTypeOCI || strings.HasPrefix(hrepo.Spec.URL, "oci://") {
+		base := strings.TrimRight(hrepo.Spec.URL, "/")
+		if !strings.HasPrefix(base, "oci://") {
+			return nil, srcErr(hrepo.Spec.URL, 0, "a HelmRepository of type oci needs an oci:// URL", nil)
+		}
+		reg := r.registry(ociHost(base), hrepo.Spec.Insecure, creds)
+		ref := strings.TrimPrefix(base, "oci://") + "/" + chartName
+		tag := constraint
+		if _, err := parseVersion(constraint); err != nil {
+			tags, err := reg.Tags(ref)
+			if err != nil {
+				return nil, srcErr(base, 0, "listing tags of "+chartName, redactErr(err))
+			}
+			cands := make([]candidate, 0, len(tags))
+			for _, t := range tags {
+				cands = append(cands, candidate{version: t})
+			}
+			if tag, err = selectVersion(cands, constraint); err != nil {
+				return nil, notFound(chartName, constraint, "oci://"+ref, cands, err)
+			}
+		}
+		return r.ociChart(ctx, reg, ref, tag, "", func(err error) error {
+			return srcErr(base, 0, "pulling "+chartName+":"+tag, redactErr(err))
+		})
+	}
+
+	repoURL, err := normalizeRepoURL(hrepo.Spec.URL)
+	if err != nil {
+		return nil, srcErr(hrepo.Spec.URL, 0, "invalid URL", err)
+	}
+	idx, err := r.index(ctx, repoURL, creds, srcErr)
+	if err != nil {
+		return nil, err
+	}
+	cvs, ok := idx.Entries[chartName]
+	if !ok || len(cvs) == 0 {
+		names := make([]string, 0, len(idx.Entries))
+		for n := range idx.Entries {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		if len(names) > 10 {
+			names = append(names[:10], "…")
+		}
+		return nil, &ChartNotFoundError{Chart: chartName, Source: repoURL,
+			Reason: "the repository has no chart of that name (it has: " + strings.Join(names, ", ") + ")"}
+	}
+	cands := make([]candidate, 0, len(cvs))
+	byVersion := map[string]*repo.ChartVersion{}
+	for _, cv := range cvs {
+		cands = append(cands, candidate{version: cv.Version, created: cv.Created})
+		if prev, ok := byVersion[cv.Version]; !ok || cv.Created.After(prev.Created) {
+			byVersion[cv.Version] = cv
+		}
+	}
+	version, err := selectVersion(cands, constraint)
+	if err != nil {
+		return nil, notFound(chartName, constraint, repoURL, cands, err)
+	}
+	cv := byVersion[version]
+	if len(cv.URLs) == 0 {
+		return nil, srcErr(repoURL, 0, fmt.Sprintf("chart %s %s has no download URL in the index", chartName, version), nil)
+	}
+	chartURL, err := repo.ResolveReferenceURL(repoURL, cv.URLs[0])
+	if err != nil {
+		return nil, srcErr(repoURL, 0, "invalid chart URL in the index", err)
+	}
+	// Like Helm, credentials go to the chart URL only on the repository's
+	// own host unless passCredentials says otherwise.
+	chartCreds := creds
+	if !hrepo.Spec.PassCredentials && !sameHost(repoURL, chartURL) {
+		chartCreds = credentials{}
+	}
+	var verify func(string) bool
+	if cv.Digest != "" {
+		verify = func(p string) bool { return digestMatches(p, cv.Digest) }
+	}
+	key := keyOf(repoURL, chartName, version, cv.Digest)
+	p, err := r.cache.ensure("charts", safeName(chartName)+"-"+safeName(version)+"-"+key[:16], ".tgz", verify, func(w ioWriter) error {
+		return r.download(ctx, chartURL, chartCreds, w, func(status int, err error) error {
+			return srcErr(chartURL, status, "downloading chart "+chartName+" "+version, err)
+		})
+	})
+	if err != nil {
+		var se *SourceError
+		if errors.As(err, &se) {
+			return nil, err
+		}
+		return nil, srcErr(chartURL, 0, "caching chart "+chartName+" "+version, err)
+	}
+	digest := cv.Digest
+	if digest == "" {
+		if digest, err = fileDigest(p); err != nil {
+			return nil, srcErr(chartURL, 0, "reading cached chart", err)
+		}
+	} else if !strings.HasPrefix(digest, "sha256:") {
+		digest = "sha256:" + digest
+	}
+	c, err := loader.LoadFile(p)
+	if err != nil {
+		return nil, srcErr(chartURL, 0, "loading chart "+chartName+" "+version, err)
+	}
+	return &chartArtifact{
+		ref:        result.ChartRef{Name: c.Name(), Version: c.Metadata.Version, Source: repoURL + chartName, Digest: digest},
+		archive:    p,
+		valuesFile: valuesFromChart(p, c.Name()),
+	}, nil
+}
+
+// valuesFromChart reads valuesFiles from inside a packaged chart, as
+// source-controller does for repository charts.
+func valuesFromChart(archivePath, chartName string) func(string) ([]byte, string, bool, error) {
+	return func(name string) ([]byte, string, bool, error) {
+		where := fmt.Sprintf("chart %s file %s", chartName, name)
+		c, err := loader.LoadFile(archivePath)
+		if err != nil {
+			return nil, where, false, err
+		}
+		clean := strings.TrimPrefix(name, "./")
+		if clean == chartutil.ValuesfileName {
+			data, err := yamlMarshal(c.Values)
+			return data, where, true, err
+		}
+		for _, f := range c.Files {
+			if f.Name == clean {
+				return f.Data, where, true, nil
+			}
+		}
+		return nil, where, false, nil
+	}
+}
+
+func notFound(chartName, constraint, src string, cands []candidate, err error) error {
+	e := &ChartNotFoundError{Chart: chartName, Constraint: constraint, Source: src}
+	if constraint == "" {
+		e.Constraint = "*"
+	}
+	if !errors.Is(err, errNoMatch) {
+		e.Reason = err.Error()
+		return e
+	}
+	e.Available = nearestVersions(cands, constraint)
+	return e
+}
+
+// index returns a repository's index, fetched once per Renderer and kept
+// in the cache folder.
+func (r *Renderer) index(ctx context.Context, repoURL string, creds credentials, srcErr func(string, int, string, error) error) (*indexFile, error) {
+	return r.indexes.do(repoURL+"\x00"+creds.username, func() (*indexFile, error) {
+		indexURL := repoURL + "index.yaml"
+		p, err := r.cache.path("index", keyOf(repoURL)[:16], ".yaml")
+		if err != nil {
+			return nil, err
+		}
+		if err := writeAtomic(p, func(w ioWriter) error {
+			return r.download(ctx, indexURL, creds, &limitedWriter{w: w, left: maxIndexSize}, func(status int, err error) error {
+				return srcErr(indexURL, status, "fetching the repository index", err)
+			})
+		}); err != nil {
+			var se *SourceError
+			if errors.As(err, &se) {
+				return nil, err
+			}
+			return nil, srcErr(indexURL, 0, "fetching the repository index", err)
+		}
+		idx, err := repo.LoadIndexFile(p)
+		if err != nil {
+			return nil, srcErr(indexURL, 0, "the repository index does not parse", err)
+		}
+		return &indexFile{idx}, nil
+	})
+}
+
+// download GETs u into w; fail builds the error for a status or transport
+// failure.
+func (r *Renderer) download(ctx context.Context, u string, creds credentials, w io.Writer, fail func(status int, err error) error) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fail(0, err)
+	}
+	if creds.username != "" || creds.password != "" {
+		req.SetBasicAuth(creds.username, creds.password)
+	}
+	resp, err := r.opts.HTTPClient.Do(req)
+	if err != nil {
+		return fail(0, fmt.Errorf("repository unreachable: %w", stripURLErr(err)))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fail(resp.StatusCode, nil)
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fail(0, err)
+	}
+	return nil
+}
+
+// stripURLErr drops the *url.Error wrapper, whose message repeats the URL
+// the SourceError already shows.
+func stripURLErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+type limitedWriter struct {
+	w    io.Writer
+	left int64
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > l.left {
+		return 0, fmt.Errorf("larger than %d bytes", maxIndexSize)
+	}
+	l.left -= int64(len(p))
+	return l.w.Write(p)
+}
+
+// normalizeRepoURL gives an HTTP repository URL the trailing slash
+// source-controller gives it, so relative chart URLs resolve alike.
+func normalizeRepoURL(u string) (string, error) {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "", err
+	}
+	if parsed.Scheme != "http" && parsed.Scheme != "https" {
+		return "", fmt.Errorf("scheme %q is not http(s) or oci", parsed.Scheme)
+	}
+	parsed.Path = strings.TrimRight(parsed.Path, "/") + "/"
+	parsed.RawPath = ""
+	return parsed.String(), nil
+}
+
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Host == ub.Host
+}
