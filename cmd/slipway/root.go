@@ -68,6 +68,8 @@ func newRootCmd(s streams, getenv env) *cobra.Command {
 		newApplyCmd(s, getenv),
 		newUninstallCmd(s, getenv),
 		newVersionCmd(s),
+		newDiffCmd(s, getenv),
+		newPlanCmd(s, getenv),
 	)
 	return root
 }

@@ -34,6 +34,9 @@ type Options struct {
 	// Git fetches GitRepository sources of other repositories; nil means
 	// they are reported as unavailable.
 	Git *source.GitFetcher
+	// Reuse takes unchanged Kustomizations' outputs from an earlier build
+	// (see reuse.go); nil builds everything.
+	Reuse *Reuse
 }
 
 // DefaultOptions returns options for a repository with sensible defaults.
@@ -202,7 +205,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 				}
 				b.sem <- struct{}{}
 				defer func() { <-b.sem }()
-				results[i] = b.buildOne(ctx, clusterPath, j.u, j.tree, j.vars)
+				results[i] = b.buildOrReuse(ctx, clusterPath, j.u, j.tree, j.vars)
 			}()
 		}
 		wg.Wait()

@@ -29,6 +29,13 @@ type Repository struct {
 	// MaxFileSize bounds files read through Guard.
 	MaxFileSize int64
 
+	// Revision is the commit an OpenRevision repository was read from; ""
+	// for a worktree.
+	Revision string
+
+	// cleanup removes what OpenRevision wrote.
+	cleanup func() error
+
 	checked sync.Map // abs path -> error (nil when fine)
 }
 

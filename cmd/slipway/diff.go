@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipwayhq/slipway/internal/build"
+	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/diff"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/result"
+	"github.com/slipwayhq/slipway/internal/source"
+)
+
+// Exit codes of `slipway diff --exit-code` (as `git diff --exit-code`,
+// with 1 kept for errors as every other command).
+const (
+	exitCodeFailed  = 1
+	exitCodeChanges = 2
+)
+
+// diffFlags are the revision flags of diff and plan.
+type diffFlags struct {
+	base, head string
+	full       bool
+}
+
+func (f *diffFlags) register(cmd *cobra.Command, headHelp string) {
+	cmd.Flags().StringVar(&f.base, "base", "", "base revision: commit, branch, tag or expression (HEAD~1)")
+	cmd.Flags().StringVar(&f.head, "head", "", headHelp)
+	cmd.Flags().BoolVar(&f.full, "full", false, "build the head completely instead of reusing the base output of Kustomizations no change reaches")
+	_ = cmd.Flags().MarkHidden("full")
+}
+
+// runOptions turns the flags into a diff run.
+func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, error) {
+	dec, err := rf.decryptor(getenv)
+	if err != nil {
+		return diff.RunOptions{}, err
+	}
+	token := getenv("SLIPWAY_GIT_TOKEN")
+	if token == "" {
+		token = getenv("GITHUB_TOKEN")
+	}
+	git := &source.GitFetcher{CacheDir: rf.gitCacheDir(getenv), Token: token}
+	return diff.RunOptions{
+		RepoDir: rf.repo, Base: f.base, Head: f.head, Paths: rf.paths, MaxFileSize: rf.maxFileSize, Full: f.full,
+		BuildOptions: func(repo *source.Repository) build.Options {
+			o := build.DefaultOptions(repo)
+			o.Decryptor, o.AllowRemoteBases, o.Git = dec, rf.allowRemoteBases, git
+			return o
+		},
+	}, nil
+}
+
+func newDiffCmd(s streams, getenv env) *cobra.Command {
+	var rf repoFlags
+	var df diffFlags
+	var kf kubeFlags
+	var output, outputFile string
+	var exitCode, live bool
+	var maxBytes int
+	cmd := &cobra.Command{
+		Use:   "diff",
+		Short: "Show what changes between two revisions, object by object",
+		Long: `Build the base revision and the head revision (the worktree when --head is
+omitted) straight from Git objects, and compare what every cluster path builds
+to: objects added, removed, changed (unified YAML diff) or moved between
+Kustomizations, Kustomizations and HelmReleases added or removed, cluster paths
+added or removed. Secret values are never shown: Secrets are compared key by
+key. Only the Kustomizations a changed file reaches are rebuilt.
+
+With --live, the head build is also compared with the cluster: a server-side
+dry-run against the live objects, and the objects that would be pruned.
+
+With --exit-code: exit 0 when nothing changes, 2 when something does, 1 on
+errors (a build error in either revision included).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch output {
+			case "text", "markdown", "json":
+			default:
+				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text, markdown or json", output)}
+			}
+			if df.base == "" && !live {
+				return &exitError{code: 2, err: fmt.Errorf("--base is required (or --live to compare with the cluster)")}
+			}
+			opts, err := df.runOptions(&rf, getenv)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			var res *diff.Result
+			if live {
+				res, err = liveDiff(ctx, opts, &kf, getenv)
+			} else {
+				res, _, err = diff.Run(ctx, opts)
+			}
+			if err != nil {
+				return err
+			}
+			var out io.Writer = s.out
+			var buf bytes.Buffer
+			if outputFile != "" {
+				out = &buf
+			}
+			switch output {
+			case "json":
+				err = report.DiffJSON(out, res)
+			case "markdown":
+				err = report.DiffMarkdown(out, res, report.MarkdownOptions{MaxBytes: maxBytes})
+			default:
+				err = report.DiffText(out, res, report.DiffTextOptions{Color: outputFile == "" && writesToTerminal(s.out)})
+			}
+			if err != nil {
+				return err
+			}
+			if outputFile != "" {
+				if err := os.WriteFile(outputFile, buf.Bytes(), 0o644); err != nil {
+					return fmt.Errorf("writing %s: %w", outputFile, err)
+				}
+			}
+			if res.HasErrors() {
+				if outputFile != "" || output != "text" {
+					// The errors are in the output; repeat them where a
+					// CI log shows them.
+					for _, cd := range res.Clusters {
+						for _, e := range cd.Errors {
+							fmt.Fprintf(s.err, "%s (%s): %s\n", cd.Path, e.Revision, report.FindingLine(e.Finding))
+						}
+					}
+				}
+				return &exitError{code: exitCodeFailed, err: fmt.Errorf("build errors: see above")}
+			}
+			if exitCode && res.HasChanges() {
+				return &exitError{code: exitCodeChanges}
+			}
+			return nil
+		},
+	}
+	rf.register(cmd)
+	df.register(cmd, "head revision (default: the worktree as it is)")
+	kf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVarP(&output, "output", "o", "text", "output format: text, markdown or json")
+	fl.StringVar(&outputFile, "output-file", "", "write the diff to this file instead of standard output")
+	fl.BoolVar(&exitCode, "exit-code", false, "exit 2 when something changes, 0 when nothing does (1 on errors)")
+	fl.BoolVar(&live, "live", false, "compare the head build with the cluster instead of the base revision (server-side dry-run, prune)")
+	fl.IntVar(&maxBytes, "max-bytes", report.GitHubCommentLimit, "-o markdown: cut the diff to this many bytes, riskiest changes first")
+	return cmd
+}
+
+// writesToTerminal reports whether w is a character device (a terminal),
+// where colours help; pipes and files get plain text.
+func writesToTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// liveDiff compares the head build with the cluster: what a server-side
+// apply and prune would change.
+func liveDiff(ctx context.Context, opts diff.RunOptions, kf *kubeFlags, getenv env) (*diff.Result, error) {
+	cluster, err := kf.connect(getenv)
+	if err != nil {
+		return nil, err
+	}
+	builds, err := diff.BuildHead(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	dopts := deploy.DefaultOptions()
+	dopts.DryRun = true
+	d := deploy.New(cluster, dopts)
+	var live, desired []*result.ClusterBuild
+	for _, cb := range builds {
+		st, err := d.LiveDiff(ctx, cb)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cb.Path, err)
+		}
+		// Build errors stay on the head side, where they happened.
+		st.Desired.Findings = append(cb.Findings, st.Desired.Findings...)
+		live, desired = append(live, st.Live), append(desired, st.Desired)
+	}
+	head := opts.Head
+	if head == "" {
+		head = "worktree"
+	}
+	return diff.Compare(live, desired, diff.Options{Base: "cluster", Head: head})
+}

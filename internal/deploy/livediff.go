@@ -1,0 +1,200 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/fluxcd/pkg/ssa"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// LiveState is a cluster path as the cluster has it and as applying the
+// build would leave it, in the shape of two builds, so the offline diff
+// compares them: objects the apply would create appear in Desired only,
+// objects it would prune in Live only, objects it would change in both
+// (live, and the server-side dry-run result), unchanged objects in
+// neither. Server-owned fields are removed from both sides; defaults the
+// server sets appear on both sides (the dry-run result has them), so they
+// never show as changes.
+type LiveState struct {
+	Live, Desired *result.ClusterBuild
+}
+
+// liveNoise are fields the server owns; they are not part of a change.
+var liveNoise = [][]string{
+	{"metadata", "managedFields"},
+	{"metadata", "resourceVersion"},
+	{"metadata", "uid"},
+	{"metadata", "generation"},
+	{"metadata", "creationTimestamp"},
+	{"metadata", "selfLink"},
+	{"status"},
+}
+
+func cleanLive(u *unstructured.Unstructured) *unstructured.Unstructured {
+	u = u.DeepCopy()
+	for _, f := range liveNoise {
+		unstructured.RemoveNestedField(u.Object, f...)
+	}
+	if a := u.GetAnnotations(); a != nil {
+		delete(a, "kubectl.kubernetes.io/last-applied-configuration")
+		if len(a) == 0 {
+			unstructured.RemoveNestedField(u.Object, "metadata", "annotations")
+		} else {
+			u.SetAnnotations(a)
+		}
+	}
+	return u
+}
+
+// LiveDiff asks the cluster what applying a cluster path's build would
+// change, without changing anything: a server-side dry-run of every
+// object, and the objects pruning would delete (inventory members no
+// longer built, and what Kustomizations that vanished from the repository
+// deployed). Problems (a dry-run the server refuses) are findings.
+func (d *Deployer) LiveDiff(ctx context.Context, cb *result.ClusterBuild) (*LiveState, error) {
+	live := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
+	desired := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
+	built := map[result.KustomizationRef]bool{}
+	for _, kb := range cb.Kustomizations {
+		built[kb.Ref] = true
+		lk := &result.KustomizationBuild{Ref: kb.Ref, Origin: kb.Origin, Spec: kb.Spec}
+		dk := &result.KustomizationBuild{Ref: kb.Ref, Origin: kb.Origin, Spec: kb.Spec}
+		live.Kustomizations = append(live.Kustomizations, lk)
+		desired.Kustomizations = append(desired.Kustomizations, dk)
+		if kb.Err != nil {
+			dk.Err = kb.Err
+			continue
+		}
+		if kb.Suspended {
+			continue // never applied: nothing changes
+		}
+		if err := d.liveKustomization(ctx, cb.Path, kb, lk, dk, desired); err != nil {
+			return nil, err
+		}
+	}
+	// Kustomizations the cluster has and the build no longer does.
+	invs, err := d.inv.List(ctx, cb.Path)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(invs, func(i, j int) bool { return invs[i].Ref.String() < invs[j].Ref.String() })
+	for _, inv := range invs {
+		if built[inv.Ref] {
+			continue
+		}
+		lk := &result.KustomizationBuild{Ref: inv.Ref}
+		objs, err := d.liveMembers(ctx, inv.Ref, inv.Entries, nil)
+		if err != nil {
+			return nil, err
+		}
+		lk.Objects = objs
+		live.Kustomizations = append(live.Kustomizations, lk)
+	}
+	return &LiveState{Live: live, Desired: desired}, nil
+}
+
+func (d *Deployer) liveKustomization(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, lk, dk *result.KustomizationBuild, desired *result.ClusterBuild) error {
+	ref := kb.Ref
+	opts := ssa.DefaultDiffOptions()
+	opts.Exclusions = map[string]string{annReconcile: "disabled", annSSA: "Ignore"}
+	opts.IfNotPresentSelector = map[string]string{annSSA: "IfNotPresent"}
+	opts.ForceSelector = map[string]string{annForce: "enabled"}
+	if kb.Spec != nil {
+		opts.Force = kb.Spec.Spec.Force
+	}
+	id := ApplySetID(ref)
+	next := map[string]Entry{}
+	for _, o := range kb.Objects {
+		if interpreted(o.Object) {
+			continue
+		}
+		u := o.Object.DeepCopy()
+		labels := u.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		// As the apply would label it, so the dry-run compares like for like.
+		labels[LabelApplySetPartOf] = id
+		u.SetLabels(labels)
+		next[EntryOf(u).ID] = EntryOf(u)
+		if o.Encrypted {
+			f := result.Finding{Severity: result.SeverityError, Check: "live", ClusterPath: clusterPath, Kustomization: &ref, Origin: o.Origin,
+				Message: fmt.Sprintf("%s is SOPS-encrypted and could not be decrypted: not compared with the cluster", o.ID())}
+			desired.Findings = append(desired.Findings, f)
+			continue
+		}
+		cse, liveObj, merged, err := d.rm.Diff(ctx, u, opts)
+		if err != nil {
+			if apierrors.IsNotFound(err) {
+				// Its namespace does not exist yet: it would be created.
+				dk.Objects = append(dk.Objects, result.Object{Object: u, Origin: o.Origin})
+				continue
+			}
+			id := o.ID()
+			desired.Findings = append(desired.Findings, result.Finding{Severity: result.SeverityError, Check: "live", ClusterPath: clusterPath,
+				Kustomization: &ref, Object: &id, Origin: o.Origin, Message: "server-side dry-run: " + explainApplyError(err).Error()})
+			continue
+		}
+		switch cse.Action {
+		case ssa.CreatedAction:
+			dk.Objects = append(dk.Objects, result.Object{Object: u, Origin: o.Origin})
+		case ssa.ConfiguredAction:
+			if liveObj == nil || merged == nil {
+				continue
+			}
+			lk.Objects = append(lk.Objects, result.Object{Object: cleanLive(liveObj), Origin: o.Origin})
+			dk.Objects = append(dk.Objects, result.Object{Object: cleanLive(merged), Origin: o.Origin})
+		}
+	}
+	if kb.Spec == nil || !kb.Spec.Spec.Prune || !d.opts.Prune {
+		return nil
+	}
+	old, err := d.inv.Get(ctx, ref, clusterPath)
+	if err != nil {
+		return err
+	}
+	objs, err := d.liveMembers(ctx, ref, old.Entries, next)
+	if err != nil {
+		return err
+	}
+	lk.Objects = append(lk.Objects, objs...)
+	return nil
+}
+
+// liveMembers returns the live objects of inventory entries not in keep
+// that still carry the Kustomization's labels: what pruning would delete.
+func (d *Deployer) liveMembers(ctx context.Context, ref result.KustomizationRef, entries []Entry, keep map[string]Entry) ([]result.Object, error) {
+	var out []result.Object
+	for _, e := range entries {
+		if _, ok := keep[e.ID]; ok {
+			continue
+		}
+		stub, err := e.Object()
+		if err != nil {
+			return nil, err
+		}
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(stub.GroupVersionKind())
+		if err := d.cluster.Client.Get(ctx, client.ObjectKeyFromObject(stub), u); err != nil {
+			if apierrors.IsNotFound(err) || isNoMatch(err) {
+				continue
+			}
+			return nil, fmt.Errorf("reading %s: %w", e.ObjectID(), err)
+		}
+		l := u.GetLabels()
+		if l[labelOwnerName] != ref.Name || l[labelOwnerNS] != ref.Namespace {
+			continue // no longer ours: pruning leaves it
+		}
+		if u.GetAnnotations()[annPrune] == "disabled" {
+			continue
+		}
+		out = append(out, result.Object{Object: cleanLive(u)})
+	}
+	return out, nil
+}

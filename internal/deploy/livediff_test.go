@@ -1,0 +1,84 @@
+package deploy_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/diff"
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// TestLiveDiff deploys a build, changes the repository, and compares the
+// new build with the cluster: a changed, an added and a pruned object are
+// reported, and an unchanged Deployment, whose live copy is full of
+// server-set defaults, is not.
+func TestLiveDiff(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "livediff")
+	ns := e.id
+	app := "apps/" + e.id
+	e.write(map[string]string{
+		e.path + "/app.yaml":        e.ks("app", app),
+		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "b.yaml", "web.yaml"),
+		app + "/ns.yaml":            namespaceYAML(ns),
+		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"k": "1"}),
+		app + "/b.yaml":             configMapYAML(ns, "b", map[string]string{"k": "1"}),
+		app + "/web.yaml":           deploymentYAML(ns, "web", "web"),
+	})
+	e.mustSucceed(e.deploy(e.opts()))
+
+	e.write(map[string]string{
+		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "c.yaml", "web.yaml"),
+		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"k": "2"}),
+		app + "/b.yaml":             "",
+		app + "/c.yaml":             configMapYAML(ns, "c", map[string]string{"k": "1"}),
+	})
+	d := deploy.New(kube, e.opts())
+	st, err := d.LiveDiff(t.Context(), e.build())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := diff.Compare([]*result.ClusterBuild{st.Live}, []*result.ClusterBuild{st.Desired}, diff.Options{Base: "cluster", Head: "worktree"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.HasErrors() {
+		t.Fatalf("errors: %+v", res.Clusters[0].Errors)
+	}
+	got := map[string]*diff.ObjectDiff{}
+	for _, kd := range res.Clusters[0].Kustomizations {
+		for _, od := range kd.Objects {
+			got[od.ID.String()] = od
+		}
+	}
+	want := map[string]diff.Action{
+		"ConfigMap/" + ns + "/a": diff.Changed,
+		"ConfigMap/" + ns + "/b": diff.Removed,
+		"ConfigMap/" + ns + "/c": diff.Added,
+	}
+	for id, action := range want {
+		if od := got[id]; od == nil || od.Action != action {
+			t.Errorf("%s: %+v, want %s", id, od, action)
+		}
+	}
+	if len(got) != len(want) {
+		for id, od := range got {
+			if _, ok := want[id]; !ok {
+				t.Errorf("unexpected %s %s:\n%s", id, od.Action, od.Diff)
+			}
+		}
+	}
+	if a := got["ConfigMap/"+ns+"/a"]; a != nil {
+		for _, line := range []string{`-  k: "1"`, `+  k: "2"`} {
+			if !strings.Contains(a.Diff, line) {
+				t.Errorf("the diff of a lacks %q:\n%s", line, a.Diff)
+			}
+		}
+		for _, noise := range []string{"managedFields", "resourceVersion", "uid:", "creationTimestamp"} {
+			if strings.Contains(a.Diff, noise) {
+				t.Errorf("the diff of a shows %s:\n%s", noise, a.Diff)
+			}
+		}
+	}
+}

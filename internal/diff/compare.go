@@ -1,0 +1,477 @@
+package diff
+
+import (
+	"crypto/rand"
+	"fmt"
+	"sort"
+	"strings"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"github.com/pmezard/go-difflib/difflib"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// DefaultContext is the number of unchanged lines around each change.
+const DefaultContext = 3
+
+// Options tune Compare.
+type Options struct {
+	// Base and Head name the revisions in the result.
+	Base, Head string
+	// Context lines around changes in unified diffs; 0 means DefaultContext.
+	Context int
+	// Sensitive are further values to mask; the builds' own Sensitive
+	// values are always masked.
+	Sensitive []string
+}
+
+// ownerLabels are set by the build on every object from its
+// Kustomization's name: the diff groups objects by Kustomization already,
+// and keeping them would make every moved object look changed.
+var ownerLabels = []string{kustomizev1.GroupVersion.Group + "/name", kustomizev1.GroupVersion.Group + "/namespace"}
+
+// comparer holds what one comparison needs: the salt of this run's
+// Secret hashes and the masker of both builds' secret values.
+type comparer struct {
+	salt    []byte
+	mask    *masker
+	context int
+}
+
+// Compare returns what differs between the cluster builds of a base and a
+// head revision. A cluster path built in one list only was added or
+// removed; a nil entry counts as absent.
+func Compare(base, head []*result.ClusterBuild, opts Options) (*Result, error) {
+	salt := make([]byte, 32)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, fmt.Errorf("salting secret hashes: %w", err)
+	}
+	sensitive := append([]string(nil), opts.Sensitive...)
+	byPath := map[string][2]*result.ClusterBuild{}
+	for _, cb := range base {
+		if cb != nil {
+			e := byPath[cb.Path]
+			e[0] = cb
+			byPath[cb.Path] = e
+			sensitive = append(sensitive, cb.Sensitive...)
+		}
+	}
+	for _, cb := range head {
+		if cb != nil {
+			e := byPath[cb.Path]
+			e[1] = cb
+			byPath[cb.Path] = e
+			sensitive = append(sensitive, cb.Sensitive...)
+		}
+	}
+	c := &comparer{salt: salt, mask: newMasker(sensitive), context: opts.Context}
+	if c.context <= 0 {
+		c.context = DefaultContext
+	}
+	paths := make([]string, 0, len(byPath))
+	for p := range byPath {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	res := &Result{Base: opts.Base, Head: opts.Head, Clusters: []*ClusterDiff{}}
+	for _, p := range paths {
+		e := byPath[p]
+		res.Clusters = append(res.Clusters, c.cluster(p, e[0], e[1]))
+	}
+	return res, nil
+}
+
+// unitKind names what owns an object in a cluster path.
+type unitKey struct {
+	kind string // "Kustomization" or "HelmRelease"
+	ref  result.KustomizationRef
+}
+
+func (u unitKey) String() string { return u.kind + " " + u.ref.String() }
+
+type entry struct {
+	unit unitKey
+	obj  result.Object
+}
+
+// side is one revision of a cluster path, indexed.
+type side struct {
+	cb       *result.ClusterBuild
+	ks       map[result.KustomizationRef]*result.KustomizationBuild
+	order    []result.KustomizationRef
+	releases map[result.KustomizationRef]*result.ReleaseBuild
+	// relOwner maps a HelmRelease to the Kustomization that produced it.
+	relOwner map[result.KustomizationRef]result.KustomizationRef
+	objects  map[result.ObjectID]*entry
+}
+
+func index(cb *result.ClusterBuild) *side {
+	s := &side{cb: cb, ks: map[result.KustomizationRef]*result.KustomizationBuild{},
+		releases: map[result.KustomizationRef]*result.ReleaseBuild{},
+		relOwner: map[result.KustomizationRef]result.KustomizationRef{},
+		objects:  map[result.ObjectID]*entry{}}
+	if cb == nil {
+		return s
+	}
+	add := func(u unitKey, objs []result.Object) {
+		for _, o := range objs {
+			if o.Object == nil {
+				continue
+			}
+			id := o.ID()
+			if _, dup := s.objects[id]; dup {
+				continue // validate reports duplicates; the first one wins
+			}
+			s.objects[id] = &entry{unit: u, obj: o}
+		}
+	}
+	for _, kb := range cb.Kustomizations {
+		if _, dup := s.ks[kb.Ref]; dup {
+			continue
+		}
+		s.ks[kb.Ref] = kb
+		s.order = append(s.order, kb.Ref)
+		if kb.Err != nil {
+			continue // a failed build is not compared object by object
+		}
+		add(unitKey{"Kustomization", kb.Ref}, kb.Objects)
+		for _, rb := range kb.Releases {
+			if rb == nil {
+				continue
+			}
+			s.releases[rb.Ref] = rb
+			s.relOwner[rb.Ref] = kb.Ref
+			if rb.Err != nil {
+				continue
+			}
+			u := unitKey{"HelmRelease", rb.Ref}
+			add(u, rb.CRDs)
+			add(u, rb.Objects)
+		}
+	}
+	return s
+}
+
+func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *ClusterDiff {
+	cd := &ClusterDiff{Path: path, Action: Unchanged}
+	switch {
+	case baseCB == nil:
+		cd.Action = Added
+	case headCB == nil:
+		cd.Action = Removed
+	}
+	b, h := index(baseCB), index(headCB)
+	baseErrs, headErrs := map[string]bool{}, map[string]bool{}
+	for rev, s := range map[string]*side{"base": b, "head": h} {
+		if s.cb == nil {
+			continue
+		}
+		for _, f := range s.cb.Findings {
+			if f.Severity == result.SeverityError {
+				f.Message = c.mask.mask(f.Message)
+				cd.Errors = append(cd.Errors, BuildError{Revision: rev, Finding: f})
+				key := f.Origin.String() + "\x00" + f.Message
+				if rev == "base" {
+					baseErrs[key] = true
+				} else {
+					headErrs[key] = true
+				}
+			}
+		}
+	}
+	sort.SliceStable(cd.Errors, func(i, j int) bool {
+		if cd.Errors[i].Revision != cd.Errors[j].Revision {
+			return cd.Errors[i].Revision < cd.Errors[j].Revision
+		}
+		return cd.Errors[i].Finding.Origin.String() < cd.Errors[j].Finding.Origin.String()
+	})
+
+	// Kustomizations: head order, then those only the base has.
+	kds := map[result.KustomizationRef]*KustomizationDiff{}
+	var order []result.KustomizationRef
+	for _, r := range append(append([]result.KustomizationRef(nil), h.order...), b.order...) {
+		if _, ok := kds[r]; ok {
+			continue
+		}
+		kd := &KustomizationDiff{Ref: r, Action: Unchanged}
+		bk, hk := b.ks[r], h.ks[r]
+		switch {
+		case bk == nil:
+			kd.Action, kd.Origin = Added, hk.Origin
+		case hk == nil:
+			kd.Action, kd.Origin = Removed, bk.Origin
+		default:
+			kd.Origin = hk.Origin
+		}
+		if hk != nil && hk.Err != nil {
+			kd.Action, kd.Error = Failed, hk.Err.Error()
+		} else if bk != nil && bk.Err != nil && hk != nil {
+			kd.Action, kd.Error = Failed, "base revision: "+bk.Err.Error()
+		}
+		kds[r] = kd
+		order = append(order, r)
+	}
+	// HelmReleases, under the Kustomization that renders them.
+	rds := map[result.KustomizationRef]*ReleaseDiff{}
+	addRelease := func(ref result.KustomizationRef, owner result.KustomizationRef) {
+		if _, ok := rds[ref]; ok {
+			return
+		}
+		br, hr := b.releases[ref], h.releases[ref]
+		rd := &ReleaseDiff{Ref: ref, Action: Unchanged}
+		switch {
+		case br == nil:
+			rd.Action = Added
+		case hr == nil:
+			rd.Action = Removed
+		default:
+			if br.Chart != hr.Chart {
+				from, to := br.Chart, hr.Chart
+				rd.ChartFrom, rd.ChartTo = &from, &to
+			}
+			rd.ValuesChanged = br.ValuesDigest != hr.ValuesDigest
+		}
+		if hr != nil && hr.Err != nil {
+			rd.Action, rd.Error = Failed, hr.Err.Error()
+		} else if br != nil && br.Err != nil && hr != nil {
+			rd.Action, rd.Error = Failed, "base revision: "+br.Err.Error()
+		}
+		rds[ref] = rd
+		kds[owner].Releases = append(kds[owner].Releases, rd)
+	}
+	for _, r := range h.order {
+		if kb := h.ks[r]; kb != nil {
+			for _, rb := range kb.Releases {
+				if rb != nil {
+					addRelease(rb.Ref, r)
+				}
+			}
+		}
+	}
+	for _, r := range b.order {
+		if kb := b.ks[r]; kb != nil {
+			for _, rb := range kb.Releases {
+				if rb != nil {
+					addRelease(rb.Ref, r)
+				}
+			}
+		}
+	}
+	place := func(u unitKey, od *ObjectDiff) {
+		if u.kind == "HelmRelease" {
+			rds[u.ref].Objects = append(rds[u.ref].Objects, od)
+			return
+		}
+		kds[u.ref].Objects = append(kds[u.ref].Objects, od)
+	}
+
+	ids := make([]result.ObjectID, 0, len(b.objects)+len(h.objects))
+	for id := range h.objects {
+		ids = append(ids, id)
+	}
+	for id := range b.objects {
+		if _, ok := h.objects[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return idLess(ids[i], ids[j]) })
+	for _, id := range ids {
+		be, he := b.objects[id], h.objects[id]
+		// Objects of a unit that failed on the other side are not compared.
+		if (be == nil && failedOn(b, he.unit)) || (he == nil && failedOn(h, be.unit)) {
+			continue
+		}
+		var od *ObjectDiff
+		switch {
+		case be == nil:
+			od = c.object(id, nil, &he.obj)
+			od.Action = Added
+			place(he.unit, od)
+			cd.Counts.Added++
+		case he == nil:
+			od = c.object(id, &be.obj, nil)
+			od.Action = Removed
+			place(be.unit, od)
+			cd.Counts.Removed++
+		default:
+			od = c.object(id, &be.obj, &he.obj)
+			if be.unit != he.unit {
+				od.Action, od.From = Moved, be.unit.String()
+				place(he.unit, od)
+				cd.Counts.Moved++
+			} else if od.Action == Changed {
+				place(he.unit, od)
+				cd.Counts.Changed++
+			}
+		}
+	}
+
+	for _, r := range order {
+		kd := kds[r]
+		if kd.Action == Unchanged && len(kd.Objects) > 0 {
+			kd.Action = Changed
+		}
+		for _, rd := range kd.Releases {
+			if rd.Action == Unchanged && (len(rd.Objects) > 0 || rd.ChartFrom != nil || rd.ValuesChanged) {
+				rd.Action = Changed
+			}
+			if rd.Action != Unchanged && kd.Action == Unchanged {
+				kd.Action = Changed
+			}
+		}
+		if kd.Action != Unchanged && cd.Action == Unchanged {
+			cd.Action = Changed
+		}
+		cd.Kustomizations = append(cd.Kustomizations, kd)
+	}
+	if cd.Action == Unchanged && !sameKeys(baseErrs, headErrs) {
+		cd.Action = Changed
+	}
+	return cd
+}
+
+// failedOn reports whether a unit did not build on one side (so its
+// objects there are unknown, not absent).
+func failedOn(s *side, u unitKey) bool {
+	if u.kind == "HelmRelease" {
+		rb, ok := s.releases[u.ref]
+		if ok && rb.Err != nil {
+			return true
+		}
+		if owner, ok := s.relOwner[u.ref]; ok {
+			return s.ks[owner].Err != nil
+		}
+		return false
+	}
+	kb, ok := s.ks[u.ref]
+	return ok && kb.Err != nil
+}
+
+func sameKeys(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func idLess(a, b result.ObjectID) bool {
+	if a.Kind != b.Kind {
+		return a.Kind < b.Kind
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.Group < b.Group
+}
+
+// normalized is an object as the diff shows it.
+type normalized struct {
+	yaml      string            // redacted, unmasked (equality)
+	masked    string            // what is shown
+	hashes    map[string]string // Secret key -> salted hash
+	encrypted bool
+}
+
+func (c *comparer) normalize(o *result.Object) normalized {
+	if o == nil {
+		return normalized{}
+	}
+	u := o.Object.DeepCopy()
+	labels := u.GetLabels()
+	for _, l := range ownerLabels {
+		delete(labels, l)
+	}
+	if len(labels) == 0 {
+		unstructured.RemoveNestedField(u.Object, "metadata", "labels")
+	} else {
+		u.SetLabels(labels)
+	}
+	if ts, ok, _ := unstructured.NestedFieldNoCopy(u.Object, "metadata", "creationTimestamp"); ok && ts == nil {
+		unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	}
+	n := normalized{encrypted: o.Encrypted}
+	if isSecret(u) {
+		if o.Encrypted {
+			// SOPS metadata (MAC, timestamps) changes on every
+			// re-encryption and says nothing a reviewer can use.
+			unstructured.RemoveNestedField(u.Object, "sops")
+		}
+		n.hashes = secretHashes(u, c.salt)
+		redact(u)
+	}
+	data, err := yaml.Marshal(u.Object)
+	if err != nil {
+		data = []byte(fmt.Sprintf("# cannot render %s: %v\n", o.ID(), err))
+	}
+	n.yaml = string(data)
+	n.masked = c.mask.mask(n.yaml)
+	return n
+}
+
+// object compares one object's two versions (either may be nil). The
+// action is Changed or Unchanged; the caller decides added, removed, moved.
+func (c *comparer) object(id result.ObjectID, a, b *result.Object) *ObjectDiff {
+	od := &ObjectDiff{ID: id, Action: Unchanged}
+	if b != nil {
+		od.Origin = b.Origin
+	} else if a != nil {
+		od.Origin = a.Origin
+	}
+	na, nb := c.normalize(a), c.normalize(b)
+	changed := na.yaml != nb.yaml
+	if a != nil && b != nil && (na.hashes != nil || nb.hashes != nil) {
+		keys := compareKeys(na.hashes, nb.hashes)
+		if !keys.Empty() {
+			od.SecretKeys = keys
+			changed = true
+		}
+		if na.encrypted || nb.encrypted {
+			od.Notes = append(od.Notes, "SOPS-encrypted and not decrypted (no age key): compared by encrypted content, so re-encrypting shows as a change")
+		}
+	}
+	if a == nil || b == nil || changed {
+		od.Action = Changed
+		od.Diff = c.unified(na.masked, nb.masked)
+		if a != nil && b != nil && od.Diff == "" && od.SecretKeys.Empty() {
+			od.Notes = append(od.Notes, "a value that came from a Secret changed (masked)")
+		}
+	}
+	return od
+}
+
+func (c *comparer) unified(a, b string) string {
+	if a == b {
+		return ""
+	}
+	s, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: lines(a), B: lines(b), FromFile: "base", ToFile: "head", Context: c.context,
+	})
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+func lines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	out := strings.SplitAfter(s, "\n")
+	if out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	} else {
+		out[len(out)-1] += "\n"
+	}
+	return out
+}

@@ -1,0 +1,135 @@
+package diff_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/slipwayhq/slipway/internal/diff"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+func cm(ns, name, value string) result.Object {
+	return result.Object{Object: &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": name, "namespace": ns},
+		"data":     map[string]any{"v": value},
+	}}, Origin: result.Origin{File: "apps/" + name + ".yaml", Line: 1}}
+}
+
+func release(name string, chart string, objs ...result.Object) *result.ReleaseBuild {
+	return &result.ReleaseBuild{Ref: result.KustomizationRef{Namespace: "apps", Name: name}, ReleaseName: name,
+		Chart: result.ChartRef{Name: name, Version: chart}, ValuesDigest: "sha256:" + chart, Objects: objs}
+}
+
+// TestHelmReleaseUnits treats every HelmRelease's rendered objects as a
+// unit: releases added and removed, objects added, removed, changed
+// inside one, and an object moving from a release to its Kustomization.
+func TestHelmReleaseUnits(t *testing.T) {
+	apps := result.KustomizationRef{Namespace: "flux-system", Name: "apps"}
+	base := &result.ClusterBuild{Path: "clusters/a", Kustomizations: []*result.KustomizationBuild{{
+		Ref: apps, Objects: []result.Object{cm("apps", "plain", "1")},
+		Releases: []*result.ReleaseBuild{
+			release("web", "1.0.0", cm("apps", "web-config", "1"), cm("apps", "web-old", "1"), cm("apps", "web-moving", "1")),
+			release("gone", "1.0.0", cm("apps", "gone-config", "1")),
+		},
+	}}}
+	head := &result.ClusterBuild{Path: "clusters/a", Kustomizations: []*result.KustomizationBuild{{
+		Ref: apps, Objects: []result.Object{cm("apps", "plain", "1"), cm("apps", "web-moving", "1")},
+		Releases: []*result.ReleaseBuild{
+			release("web", "1.1.0", cm("apps", "web-config", "2"), cm("apps", "web-new", "1")),
+			release("fresh", "2.0.0", cm("apps", "fresh-config", "1")),
+		},
+	}}}
+	res, err := diff.Compare([]*result.ClusterBuild{base}, []*result.ClusterBuild{head}, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd := res.Clusters[0]
+	if cd.Action != diff.Changed || cd.Counts != (diff.Counts{Added: 2, Changed: 1, Removed: 2, Moved: 1}) {
+		t.Fatalf("cluster %s, counts %+v", cd.Action, cd.Counts)
+	}
+	kd := cd.Kustomizations[0]
+	got := map[string]string{}
+	for _, rd := range kd.Releases {
+		got["HelmRelease "+rd.Ref.Name] = string(rd.Action)
+		for _, od := range rd.Objects {
+			got[rd.Ref.Name+" "+od.ID.Name] = string(od.Action)
+		}
+	}
+	for _, od := range kd.Objects {
+		got["ks "+od.ID.Name] = string(od.Action) + " " + od.From
+	}
+	want := map[string]string{
+		"HelmRelease web": "changed", "HelmRelease gone": "removed", "HelmRelease fresh": "added",
+		"web web-config": "changed", "web web-old": "removed", "web web-new": "added",
+		"gone gone-config": "removed", "fresh fresh-config": "added",
+		"ks web-moving": "moved HelmRelease apps/web",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+	web := kd.Releases[0]
+	if web.ChartFrom == nil || web.ChartTo.Version != "1.1.0" || !web.ValuesChanged {
+		t.Errorf("web release: chart %v -> %v, values changed %v", web.ChartFrom, web.ChartTo, web.ValuesChanged)
+	}
+	var b bytes.Buffer
+	if err := report.DiffText(&b, res, report.DiffTextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"• HelmRelease apps/web changed: chart web@1.0.0 → web@1.1.0, values changed", "• HelmRelease apps/gone removed", "► ConfigMap/apps/web-moving moved from HelmRelease apps/web"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestMaskedValues: a value that left a Secret (substituted into a
+// ConfigMap) is masked, and its change is still reported.
+func TestMaskedValues(t *testing.T) {
+	ref := result.KustomizationRef{Namespace: "flux-system", Name: "apps"}
+	mk := func(v string) *result.ClusterBuild {
+		return &result.ClusterBuild{Path: "p", Sensitive: []string{v},
+			Kustomizations: []*result.KustomizationBuild{{Ref: ref, Objects: []result.Object{cm("a", "cfg", v)}}}}
+	}
+	res, err := diff.Compare([]*result.ClusterBuild{mk("hunter2-old")}, []*result.ClusterBuild{mk("hunter2-new")}, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	od := res.Clusters[0].Kustomizations[0].Objects[0]
+	if od.Action != diff.Changed || strings.Contains(od.Diff, "hunter2") {
+		t.Fatalf("action %s, diff:\n%s", od.Action, od.Diff)
+	}
+	if len(od.Notes) == 0 {
+		t.Errorf("a masked change carries no note")
+	}
+}
+
+// TestFailedKustomizationNotCompared: objects of a Kustomization that does
+// not build are neither removed nor added.
+func TestFailedKustomizationNotCompared(t *testing.T) {
+	ref := result.KustomizationRef{Namespace: "flux-system", Name: "apps"}
+	base := &result.ClusterBuild{Path: "p", Kustomizations: []*result.KustomizationBuild{{Ref: ref, Objects: []result.Object{cm("a", "x", "1")}}}}
+	head := &result.ClusterBuild{Path: "p", Kustomizations: []*result.KustomizationBuild{{Ref: ref, Err: errFake("apps/kustomization.yaml:3: boom")}},
+		Findings: []result.Finding{{Severity: result.SeverityError, Check: "build", ClusterPath: "p", Origin: result.Origin{File: "apps/kustomization.yaml", Line: 3}, Message: "boom"}}}
+	res, err := diff.Compare([]*result.ClusterBuild{base}, []*result.ClusterBuild{head}, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd := res.Clusters[0]
+	if cd.Counts.Total() != 0 || cd.Kustomizations[0].Action != diff.Failed || !res.HasErrors() {
+		t.Fatalf("counts %+v, action %s, errors %v", cd.Counts, cd.Kustomizations[0].Action, cd.Errors)
+	}
+	if cd.Errors[0].Finding.Origin.String() != "apps/kustomization.yaml:3" {
+		t.Errorf("error origin %q", cd.Errors[0].Finding.Origin)
+	}
+}
+
+type errFake string
+
+func (e errFake) Error() string { return string(e) }

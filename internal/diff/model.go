@@ -1,0 +1,157 @@
+package diff
+
+import (
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// Action is how something differs between the base and the head revision.
+type Action string
+
+// Actions.
+const (
+	Added     Action = "added"
+	Removed   Action = "removed"
+	Changed   Action = "changed"
+	Moved     Action = "moved"
+	Unchanged Action = "unchanged"
+	// Failed: the Kustomization did not build in one of the revisions, so
+	// its objects are not compared (they would all look added or removed).
+	Failed Action = "failed"
+)
+
+// Result is the difference between two revisions, per cluster path.
+type Result struct {
+	// Base and Head name the revisions compared ("" head: the worktree).
+	Base     string         `json:"base"`
+	Head     string         `json:"head"`
+	Clusters []*ClusterDiff `json:"clusters"`
+}
+
+// ClusterDiff is the difference of one cluster path.
+type ClusterDiff struct {
+	Path string `json:"path"`
+	// Action is added or removed when the cluster path exists in one
+	// revision only, changed when anything in it differs.
+	Action         Action               `json:"action"`
+	Kustomizations []*KustomizationDiff `json:"kustomizations,omitempty"`
+	// Errors are build errors of either revision, with file and line.
+	Errors []BuildError `json:"errors,omitempty"`
+	Counts Counts       `json:"counts"`
+}
+
+// BuildError is an error finding of one revision's build.
+type BuildError struct {
+	// Revision is "base" or "head".
+	Revision string         `json:"revision"`
+	Finding  result.Finding `json:"finding"`
+}
+
+// Counts summarise the object changes of a cluster path.
+type Counts struct {
+	Added   int `json:"added"`
+	Changed int `json:"changed"`
+	Removed int `json:"removed"`
+	Moved   int `json:"moved"`
+}
+
+// Total is the number of objects that differ.
+func (c Counts) Total() int { return c.Added + c.Changed + c.Removed + c.Moved }
+
+// KustomizationDiff is the difference of one Flux Kustomization: its own
+// objects, then its HelmReleases' rendered objects.
+type KustomizationDiff struct {
+	Ref    result.KustomizationRef `json:"kustomization"`
+	Action Action                  `json:"action"`
+	// Origin is where the Kustomization object is defined (head, else base).
+	Origin   result.Origin  `json:"origin,omitempty"`
+	Objects  []*ObjectDiff  `json:"objects,omitempty"`
+	Releases []*ReleaseDiff `json:"releases,omitempty"`
+	// Error says why it is Failed.
+	Error string `json:"error,omitempty"`
+}
+
+// ReleaseDiff is the difference of one HelmRelease's rendered objects.
+type ReleaseDiff struct {
+	Ref    result.KustomizationRef `json:"helmRelease"`
+	Action Action                  `json:"action"`
+	// ChartFrom and ChartTo are set when the resolved chart changed.
+	ChartFrom *result.ChartRef `json:"chartFrom,omitempty"`
+	ChartTo   *result.ChartRef `json:"chartTo,omitempty"`
+	// ValuesChanged: the composed values differ (they are never shown).
+	ValuesChanged bool          `json:"valuesChanged,omitempty"`
+	Objects       []*ObjectDiff `json:"objects,omitempty"`
+	Error         string        `json:"error,omitempty"`
+}
+
+// ObjectDiff is one object that differs.
+type ObjectDiff struct {
+	ID     result.ObjectID `json:"id"`
+	Action Action          `json:"action"`
+	// Origin is the file and line it comes from (head, else base).
+	Origin result.Origin `json:"origin,omitempty"`
+	// From names the unit a moved object left ("Kustomization ns/name" or
+	// "HelmRelease ns/name"); it now belongs to the unit it is listed in.
+	From string `json:"from,omitempty"`
+	// Diff is a unified diff of the object's YAML (keys sorted, owner
+	// labels removed, Secret values redacted, secret values masked).
+	Diff string `json:"diff,omitempty"`
+	// SecretKeys say which keys of a Secret changed, without values.
+	SecretKeys *SecretKeys `json:"secretKeys,omitempty"`
+	// Notes explain changes the diff cannot show (masked values, a Secret
+	// compared by its encrypted content).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// SecretKeys lists the data keys of a Secret that differ.
+type SecretKeys struct {
+	Added   []string `json:"added,omitempty"`
+	Removed []string `json:"removed,omitempty"`
+	Changed []string `json:"changed,omitempty"`
+}
+
+// Empty reports whether no key differs.
+func (s *SecretKeys) Empty() bool {
+	return s == nil || len(s.Added)+len(s.Removed)+len(s.Changed) == 0
+}
+
+// HasChanges reports whether anything differs in any cluster path.
+func (r *Result) HasChanges() bool {
+	for _, c := range r.Clusters {
+		if c.Action != Unchanged {
+			return true
+		}
+	}
+	return false
+}
+
+// HasErrors reports whether either revision failed to build somewhere.
+func (r *Result) HasErrors() bool {
+	for _, c := range r.Clusters {
+		if len(c.Errors) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ChangedPaths returns the cluster paths whose output differs.
+func (r *Result) ChangedPaths() []string {
+	out := []string{}
+	for _, c := range r.Clusters {
+		if c.Action != Unchanged {
+			out = append(out, c.Path)
+		}
+	}
+	return out
+}
+
+// ForPath returns the result restricted to one cluster path (nil when the
+// result has no such path), for renderers that report path by path.
+func (r *Result) ForPath(path string) *Result {
+	for _, c := range r.Clusters {
+		if c.Path == path {
+			return &Result{Base: r.Base, Head: r.Head, Clusters: []*ClusterDiff{c}}
+		}
+	}
+	return nil
+}

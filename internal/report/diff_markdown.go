@@ -1,0 +1,301 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/slipwayhq/slipway/internal/diff"
+)
+
+// GitHubCommentLimit is the most characters GitHub accepts in an issue or
+// pull request comment body.
+const GitHubCommentLimit = 65536
+
+// MarkdownOptions tune DiffMarkdown.
+type MarkdownOptions struct {
+	// Title heads the comment; "" gives "slipway diff".
+	Title string
+	// MaxBytes bounds the output; 0 means GitHubCommentLimit. When the diff
+	// does not fit, the riskiest object diffs are kept (deletions, CRDs,
+	// RBAC, then the rest) and the cut is said.
+	MaxBytes int
+	// FullDiff says where the whole diff can be read (a job summary, an
+	// artifact URL), named in the cut note.
+	FullDiff string
+}
+
+// block is one object's diff section, the unit that is kept or cut.
+type block struct {
+	cluster, ks int // indexes into the result
+	text        string
+	risk        int // lower is shown first when space is short
+	order       int
+}
+
+// Risk ranks of object diffs when space is short.
+const (
+	riskDeletion = iota
+	riskCRD
+	riskRBAC
+	riskOther
+)
+
+func objectRisk(od *diff.ObjectDiff) int {
+	switch {
+	case od.Action == diff.Removed:
+		return riskDeletion
+	case od.ID.Kind == "CustomResourceDefinition":
+		return riskCRD
+	case od.ID.Group == "rbac.authorization.k8s.io":
+		return riskRBAC
+	}
+	return riskOther
+}
+
+// DiffMarkdown writes a diff for a pull request comment or a job summary:
+// a table of counts per cluster path, deletions and build errors called
+// out first, then a collapsible section per Kustomization with ```diff
+// blocks. Call it with Result.ForPath to report one cluster path.
+func DiffMarkdown(w io.Writer, d *diff.Result, opts MarkdownOptions) error {
+	max := opts.MaxBytes
+	if max <= 0 {
+		max = GitHubCommentLimit
+	}
+	var blocks []*block
+	for ci, cd := range d.Clusters {
+		for ki, kd := range cd.Kustomizations {
+			add := func(od *diff.ObjectDiff) {
+				blocks = append(blocks, &block{cluster: ci, ks: ki, text: objectMarkdown(od), risk: objectRisk(od), order: len(blocks)})
+			}
+			for _, od := range kd.Objects {
+				add(od)
+			}
+			for _, rd := range kd.Releases {
+				for _, od := range rd.Objects {
+					add(od)
+				}
+			}
+		}
+	}
+	// Keep blocks riskiest first until the output fits; rendering again
+	// after each cut keeps the wrappers' size exact.
+	byRisk := append([]*block(nil), blocks...)
+	sort.SliceStable(byRisk, func(i, j int) bool { return byRisk[i].risk < byRisk[j].risk })
+	keep := map[*block]bool{}
+	for _, b := range blocks {
+		keep[b] = true
+	}
+	out := renderMarkdown(d, opts, blocks, keep, max)
+	for i := len(byRisk) - 1; len(out) > max && i >= 0; i-- {
+		delete(keep, byRisk[i])
+		// Skip re-rendering while the cut plainly cannot be enough yet.
+		if len(out)-len(byRisk[i].text) > max && i > 0 {
+			out = out[:len(out)-len(byRisk[i].text)]
+			continue
+		}
+		out = renderMarkdown(d, opts, blocks, keep, max)
+	}
+	if len(out) > max {
+		// Even the summary does not fit: cut at a line, say so.
+		note := "\n\n_✂ truncated to fit " + fmt.Sprint(max) + " bytes._\n"
+		cut := max - len(note)
+		if cut < 0 {
+			cut = 0
+		}
+		out = out[:cut]
+		if i := strings.LastIndexByte(out, '\n'); i >= 0 {
+			out = out[:i]
+		}
+		out = strings.ToValidUTF8(out, "") + note
+		if len(out) > max {
+			out = out[:max]
+		}
+	}
+	_, err := io.WriteString(w, out)
+	return err
+}
+
+func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep map[*block]bool, max int) string {
+	var b strings.Builder
+	title := opts.Title
+	if title == "" {
+		title = "slipway diff"
+	}
+	head := d.Head
+	if head == "" {
+		head = "worktree"
+	}
+	fmt.Fprintf(&b, "### %s `%s` → `%s`\n\n", title, shortRev(d.Base), shortRev(head))
+	b.WriteString("| cluster path | status | added | changed | removed | moved |\n|---|---|---:|---:|---:|---:|\n")
+	for _, cd := range d.Clusters {
+		fmt.Fprintf(&b, "| `%s` | %s | %d | %d | %d | %d |\n", cd.Path, cd.Action, cd.Counts.Added, cd.Counts.Changed, cd.Counts.Removed, cd.Counts.Moved)
+	}
+	b.WriteString("\n")
+
+	var deletions []string
+	for _, cd := range d.Clusters {
+		if cd.Action == diff.Removed {
+			deletions = append(deletions, fmt.Sprintf("- cluster path `%s` removed", cd.Path))
+		}
+		for _, kd := range cd.Kustomizations {
+			if kd.Action == diff.Removed {
+				deletions = append(deletions, fmt.Sprintf("- `%s`: Kustomization `%s` removed", cd.Path, kd.Ref))
+			}
+			for _, rd := range kd.Releases {
+				if rd.Action == diff.Removed {
+					deletions = append(deletions, fmt.Sprintf("- `%s`: HelmRelease `%s` removed", cd.Path, rd.Ref))
+				}
+			}
+			objs := append([]*diff.ObjectDiff(nil), kd.Objects...)
+			for _, rd := range kd.Releases {
+				objs = append(objs, rd.Objects...)
+			}
+			for _, od := range objs {
+				if od.Action == diff.Removed {
+					deletions = append(deletions, fmt.Sprintf("- `%s`: `%s` (Kustomization `%s`)", cd.Path, od.ID, kd.Ref))
+				}
+			}
+		}
+	}
+	if len(deletions) > 0 {
+		b.WriteString("> [!WARNING]\n> **Deletions** — these objects would be deleted (when the Kustomization prunes):\n>\n")
+		// The list itself may not fit; it gets at most half the budget.
+		used := 0
+		for i, l := range deletions {
+			if used+len(l) > max/2 {
+				fmt.Fprintf(&b, "> - … and %d more\n", len(deletions)-i)
+				break
+			}
+			b.WriteString("> " + l + "\n")
+			used += len(l) + 3
+		}
+		b.WriteString("\n")
+	}
+	var errs []string
+	for _, cd := range d.Clusters {
+		for _, e := range cd.Errors {
+			errs = append(errs, fmt.Sprintf("- `%s` (%s): %s", cd.Path, e.Revision, mdInline(FindingLine(e.Finding))))
+		}
+	}
+	if len(errs) > 0 {
+		b.WriteString("> [!CAUTION]\n> **Build errors**\n>\n")
+		for _, l := range errs {
+			b.WriteString("> " + l + "\n")
+		}
+		b.WriteString("\n")
+	}
+
+	cut := 0
+	var cutNames []string
+	for ci, cd := range d.Clusters {
+		if cd.Action == diff.Unchanged {
+			continue
+		}
+		fmt.Fprintf(&b, "#### `%s` %s\n\n", cd.Path, cd.Action)
+		for ki, kd := range cd.Kustomizations {
+			if kd.Action == diff.Unchanged {
+				continue
+			}
+			var inner strings.Builder
+			shown, total := 0, 0
+			for _, bl := range blocks {
+				if bl.cluster != ci || bl.ks != ki {
+					continue
+				}
+				total++
+				if keep[bl] {
+					inner.WriteString(bl.text)
+					shown++
+				} else {
+					cut++
+					cutNames = append(cutNames, firstLineOf(bl.text))
+				}
+			}
+			if shown == 0 && total > 0 && kd.Error == "" && len(kd.Releases) == 0 {
+				continue // all cut: the cut note says so, the table counts them
+			}
+			summary := fmt.Sprintf("Kustomization <code>%s</code> %s", kd.Ref, kd.Action)
+			if total > 0 {
+				summary += fmt.Sprintf(" — %d object(s)", total)
+			}
+			if shown < total {
+				summary += fmt.Sprintf(", %d not shown", total-shown)
+			}
+			fmt.Fprintf(&b, "<details><summary>%s</summary>\n\n", summary)
+			if kd.Error != "" {
+				fmt.Fprintf(&b, "✗ %s\n\n", mdInline(kd.Error))
+			}
+			for _, rd := range kd.Releases {
+				if rd.Action != diff.Unchanged {
+					fmt.Fprintf(&b, "- HelmRelease `%s` %s\n", rd.Ref, releaseSummary(rd))
+				}
+			}
+			if len(kd.Releases) > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(inner.String())
+			b.WriteString("</details>\n\n")
+		}
+	}
+	if cut > 0 {
+		where := opts.FullDiff
+		if where == "" {
+			where = "run `slipway diff` locally or read the job log"
+		}
+		fmt.Fprintf(&b, "_✂ %d object diff(s) did not fit in %d bytes and were cut (deletions, CRDs and RBAC are kept first). The full diff: %s._\n", cut, max, where)
+		// Name what was cut while it fits.
+		for _, n := range cutNames {
+			line := "- " + n + "\n"
+			if b.Len()+len(line) > max-64 {
+				b.WriteString("- …\n")
+				break
+			}
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// objectMarkdown is one object's header and diff block.
+func objectMarkdown(od *diff.ObjectDiff) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s**\n", mdInline(objectHeader(od)))
+	for _, n := range od.Notes {
+		fmt.Fprintf(&b, "_%s_\n", mdInline(n))
+	}
+	if od.Diff != "" {
+		fence := "```"
+		for strings.Contains(od.Diff, fence) {
+			fence += "`"
+		}
+		b.WriteString("\n" + fence + "diff\n" + od.Diff)
+		if !strings.HasSuffix(od.Diff, "\n") {
+			b.WriteString("\n")
+		}
+		b.WriteString(fence + "\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func firstLineOf(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// mdInline escapes text for one line of markdown outside code blocks.
+func mdInline(s string) string {
+	r := strings.NewReplacer("\n", " ", "<", "&lt;", ">", "&gt;", "|", "\\|", "*", "\\*", "_", "\\_", "`", "\\`")
+	return r.Replace(s)
+}
+
+func shortRev(r string) string {
+	if len(r) == 40 {
+		return r[:12]
+	}
+	return r
+}
