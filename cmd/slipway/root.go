@@ -67,9 +67,12 @@ func newRootCmd(s streams, getenv env) *cobra.Command {
 		newValidateCmd(s, getenv),
 		newApplyCmd(s, getenv),
 		newUninstallCmd(s, getenv),
+		newCheckCmd(s, getenv),
+		newBootstrapCmd(s, getenv),
 		newVersionCmd(s),
 		newDiffCmd(s, getenv),
 		newPlanCmd(s, getenv),
+		newActionCmd(s, getenv),
 	)
 	return root
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/report"
 )
@@ -19,7 +20,8 @@ import (
 func newUninstallCmd(s streams, getenv env) *cobra.Command {
 	var kf kubeFlags
 	var output string
-	var silent bool
+	var silent, withGitHub bool
+	var gh bootstrap.GitHubCleanup
 	defaults := deploy.DefaultOptions()
 	opts := deploy.UninstallOptions{Timeout: 2 * time.Minute, LockWait: defaults.LockWait, LockTTL: defaults.LockTTL, Holder: defaults.Holder}
 	cmd := &cobra.Command{
@@ -42,6 +44,14 @@ lists everything it would do and changes nothing.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
 				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text or json", output)}
+			}
+			if withGitHub {
+				if gh.Owner == "" || gh.Repository == "" || len(opts.ClusterPaths) != 1 {
+					return &exitError{code: 2, err: fmt.Errorf("--github needs --owner, --repository and exactly one --path")}
+				}
+				if gh.Token = getenv("GITHUB_TOKEN"); gh.Token == "" {
+					return &exitError{code: 2, err: fmt.Errorf("--github: GITHUB_TOKEN is not set")}
+				}
 			}
 			if !opts.DryRun && !silent {
 				ok, err := confirm(s, uninstallQuestion(opts))
@@ -80,6 +90,17 @@ lists everything it would do and changes nothing.`,
 			if u.Failed() {
 				return &exitError{code: 1}
 			}
+			if withGitHub {
+				client, err := githubClient(getenv, gh.Token)
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				gh.GitHub, gh.ClusterPath, gh.DryRun = client, opts.ClusterPaths[0], opts.DryRun
+				gh.Observer = func(line string) { opts.Observer(deploy.Event{Message: line}) }
+				if err := bootstrap.UninstallGitHub(cmd.Context(), gh); err != nil {
+					return &exitError{code: 1, err: err}
+				}
+			}
 			return nil
 		},
 	}
@@ -92,6 +113,10 @@ lists everything it would do and changes nothing.`,
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "list what would be deleted; change nothing")
 	fl.BoolVar(&silent, "silent", false, "do not ask for confirmation")
 	fl.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "how long to wait for deletions")
+	fl.BoolVar(&withGitHub, "github", false, "also delete the cluster path's workflow (a commit) and its environment's kubeconfig secret")
+	fl.StringVar(&gh.Owner, "owner", "", "with --github: GitHub user or organisation")
+	fl.StringVar(&gh.Repository, "repository", "", "with --github: repository name")
+	fl.StringVar(&gh.Branch, "branch", "main", "with --github: branch holding the workflow")
 	return cmd
 }
 

@@ -37,6 +37,38 @@ var ErrUnsafeKubeconfig = errors.New("kubeconfig from repository content may not
 
 // RESTConfig loads a rest.Config.
 func RESTConfig(o KubeconfigOptions, getenv func(string) string) (*rest.Config, error) {
+	cc, err := clientConfig(o, getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	cfg.UserAgent = "slipway"
+	// No client-side rate limit: a deploy is a burst of small requests, and
+	// the API server's own priority and fairness protects it.
+	cfg.QPS = -1
+	return cfg, nil
+}
+
+// CurrentContext returns the name of the context the options select.
+func CurrentContext(o KubeconfigOptions, getenv func(string) string) (string, error) {
+	if o.Context != "" {
+		return o.Context, nil
+	}
+	cc, err := clientConfig(o, getenv)
+	if err != nil {
+		return "", err
+	}
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return "", fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	return raw.CurrentContext, nil
+}
+
+func clientConfig(o KubeconfigOptions, getenv func(string) string) (clientcmd.ClientConfig, error) {
 	var cc clientcmd.ClientConfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
 	if o.Content != "" {
@@ -58,15 +90,7 @@ func RESTConfig(o KubeconfigOptions, getenv func(string) string) (*rest.Config, 
 		}
 		cc = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	}
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig: %w", err)
-	}
-	cfg.UserAgent = "slipway"
-	// No client-side rate limit: a deploy is a burst of small requests, and
-	// the API server's own priority and fairness protects it.
-	cfg.QPS = -1
-	return cfg, nil
+	return cc, nil
 }
 
 func checkUntrusted(c *clientcmdapi.Config) error {

@@ -124,9 +124,16 @@ func resolveCommit(g *git.Repository, repoDir, rev string) (*object.Commit, erro
 	}
 	h, err := g.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
+		// go-git answers a walk past the first commit (HEAD~5 of a short
+		// history) with a bare EOF.
+		if errors.Is(err, io.EOF) {
+			err = errors.New("no such revision: the history is shorter than that")
+		}
 		// A shallow CI checkout lacks older commits: say how to get them.
-		return nil, &RevisionError{Repo: repoDir, Revision: rev,
-			Err: fmt.Errorf("%w (in a shallow clone, fetch the history: actions/checkout with fetch-depth: 0)", err)}
+		if shallow, serr := g.Storer.Shallow(); serr == nil && len(shallow) > 0 {
+			err = fmt.Errorf("%w (this is a shallow clone; fetch the history: actions/checkout with fetch-depth: 0)", err)
+		}
+		return nil, &RevisionError{Repo: repoDir, Revision: rev, Err: err}
 	}
 	c, err := g.CommitObject(*h)
 	if err != nil {

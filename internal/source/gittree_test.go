@@ -150,8 +150,13 @@ func TestOpenRevision(t *testing.T) {
 		t.Errorf("worktree changes %q", got)
 	}
 
-	if _, err := OpenRevision(dir, "no-such-branch"); err == nil || !strings.Contains(err.Error(), "fetch-depth") {
+	// A full clone gets no shallow-clone hint; a walk past the first
+	// commit says so instead of go-git's bare EOF.
+	if _, err := OpenRevision(dir, "no-such-branch"); err == nil || !strings.Contains(err.Error(), "no-such-branch") || strings.Contains(err.Error(), "fetch-depth") {
 		t.Errorf("an unknown revision: %v", err)
+	}
+	if _, err := OpenRevision(dir, "HEAD~50"); err == nil || !strings.Contains(err.Error(), "history is shorter") {
+		t.Errorf("a revision before the first commit: %v", err)
 	}
 }
 

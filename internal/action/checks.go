@@ -1,0 +1,176 @@
+package action
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/report"
+)
+
+// startChecks creates a check run in progress per selected path. The first
+// 403 switches the run to commit statuses: a read-only token (fork pull
+// request) or a workflow without `checks: write`.
+func (r *run) startChecks(ctx context.Context, reports []*pathReport) {
+	for _, pr := range reports {
+		if !pr.selected {
+			continue
+		}
+		switch r.reporting {
+		case reportChecks:
+			cr, err := r.gh.CreateCheckRun(ctx, checkName(pr.path), r.sha, r.runURL())
+			if err == nil {
+				pr.check = cr
+				continue
+			}
+			if github.IsForbidden(err) {
+				r.warnf("cannot create check runs (%s): reporting with commit statuses, annotations and the job summary instead; grant `checks: write` to get check runs", oneLine(err.Error()))
+				r.reporting = reportStatuses
+			} else {
+				r.warnf("check run for %s: %s", pr.path, oneLine(err.Error()))
+				continue
+			}
+			fallthrough
+		case reportStatuses:
+			r.status(ctx, pr.path, github.StatePending, "slipway is running")
+		}
+	}
+}
+
+// status sets a commit status; a 403 here too leaves the log and the
+// summary as the only reports.
+func (r *run) status(ctx context.Context, path string, state github.StatusState, desc string) {
+	if r.reporting != reportStatuses {
+		return
+	}
+	err := r.gh.CreateStatus(ctx, r.sha, checkName(path), state, desc, r.runURL())
+	if err == nil {
+		return
+	}
+	if github.IsForbidden(err) {
+		r.warnf("cannot set commit statuses either (%s): results are in the annotations and the job summary; a pull request from a fork gets a read-only token", oneLine(err.Error()))
+		r.reporting = reportLog
+		return
+	}
+	r.warnf("commit status for %s: %s", path, oneLine(err.Error()))
+}
+
+// abort completes started checks when the run stops before a result.
+func (r *run) abort(ctx context.Context, reports []*pathReport, cause error) {
+	for _, pr := range reports {
+		if pr.check != nil {
+			out := github.Output{Title: "slipway could not run", Summary: "✗ " + mdEscape(cause.Error())}
+			if err := r.gh.CompleteCheckRun(ctx, pr.check, github.ConclusionFailure, out); err != nil {
+				r.warnf("completing check run for %s: %s", pr.path, oneLine(err.Error()))
+			}
+		} else if pr.selected {
+			r.status(ctx, pr.path, github.StateError, "slipway could not run")
+		}
+	}
+}
+
+// reportChecks completes each selected path's check run, or sets its
+// status, and writes workflow annotations where no check run carries them.
+func (r *run) reportChecks(ctx context.Context, reports []*pathReport, m *report.Masker) {
+	logAnnotations := 0
+	for _, pr := range reports {
+		pr.conclusion = github.ConclusionSuccess
+		if pr.failed() {
+			pr.conclusion = github.ConclusionFailure
+		}
+		anns := annotations(pr, m)
+		if pr.check != nil {
+			out := github.Output{
+				Title:       checkTitle(pr),
+				Summary:     pathSummary(pr, m),
+				Text:        pathText(pr, m),
+				Annotations: anns,
+			}
+			if err := r.gh.CompleteCheckRun(ctx, pr.check, pr.conclusion, out); err != nil {
+				r.warnf("completing check run for %s: %s", pr.path, oneLine(err.Error()))
+			} else {
+				continue
+			}
+		}
+		if pr.selected {
+			state := github.StateSuccess
+			if pr.failed() {
+				state = github.StateFailure
+			}
+			r.status(ctx, pr.path, state, checkTitle(pr))
+		}
+		// The UI shows the first MaxUIAnnotations of each level; more
+		// would only lengthen the log, and the summary lists them all.
+		for _, a := range anns {
+			if logAnnotations >= 5*github.MaxUIAnnotations {
+				break
+			}
+			r.rt.Annotate(a)
+			logAnnotations++
+		}
+	}
+	if n := countAnnotations(reports, m); n > logAnnotations && logAnnotations > 0 {
+		r.rt.Logf("%d more annotation(s) not written to the log: see the job summary", n-logAnnotations)
+	}
+}
+
+func countAnnotations(reports []*pathReport, m *report.Masker) int {
+	n := 0
+	for _, pr := range reports {
+		if pr.check == nil {
+			n += len(annotations(pr, m))
+		}
+	}
+	return n
+}
+
+// comment keeps one comment per selected path on the pull request with
+// its diff; a path whose diff became empty loses its comment.
+func (r *run) comment(ctx context.Context, p *plan, reports []*pathReport, m *report.Masker) {
+	if !r.in.Comment || r.gh == nil {
+		return
+	}
+	if p.fork {
+		p.notes = append(p.notes, "a pull request from a fork has a read-only token: the diff is in this summary, not in a comment.")
+		return
+	}
+	for _, pr := range reports {
+		if !pr.selected {
+			continue
+		}
+		body, known := commentBody(pr, m)
+		if !known {
+			continue
+		}
+		act, err := r.gh.SyncComment(ctx, p.pr, github.CommentMarker("diff", pr.path), body)
+		if err != nil {
+			if github.IsForbidden(err) {
+				r.warnf("cannot comment on the pull request (%s): grant `pull-requests: write`", oneLine(err.Error()))
+				return
+			}
+			r.warnf("comment for %s: %s", pr.path, oneLine(err.Error()))
+			continue
+		}
+		r.rt.Logf("pull request comment for %s: %s", pr.path, act)
+	}
+}
+
+func checkTitle(pr *pathReport) string {
+	c := report.Count(nil)
+	if pr.build != nil {
+		c = report.Count(buildsOf(pr))
+	}
+	switch {
+	case pr.build != nil && pr.build.HasErrors():
+		return fmt.Sprintf("validation failed: %d error(s)", c.Errors)
+	case pr.notDeployed != "":
+		return "not deployed"
+	case pr.deploy != nil && pr.deploy.Failed():
+		return "deploy failed"
+	case pr.deploy != nil && !pr.dryRun:
+		return "deployed"
+	case pr.diff != nil && pr.diff.Changed:
+		return fmt.Sprintf("valid, with changes (%d warning(s))", c.Warnings)
+	}
+	return fmt.Sprintf("valid (%d warning(s))", c.Warnings)
+}

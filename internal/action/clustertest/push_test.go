@@ -1,0 +1,191 @@
+package clustertest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipwayhq/slipway/internal/action/actiontest"
+	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/github/githubtest"
+	"github.com/slipwayhq/slipway/internal/testcluster"
+)
+
+var (
+	local      *testcluster.Cluster
+	skipReason string
+)
+
+func TestMain(m *testing.M) { os.Exit(runMain(m)) }
+
+func runMain(m *testing.M) int {
+	if os.Getenv(testcluster.SkipEnv) == "1" {
+		skipReason = testcluster.SkipEnv + "=1: skipping the action's deploy tests, which need a local cluster"
+		return m.Run()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	var log bytes.Buffer
+	c, err := testcluster.Start(ctx, testcluster.Options{Log: &log})
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "action cluster tests: starting the local cluster failed: %v\n%s\n", err, log.String())
+		fmt.Fprintf(os.Stderr, "(set %s=1 to skip tests that need a local cluster)\n", testcluster.SkipEnv)
+		return 1
+	}
+	defer func() {
+		if err := c.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "action cluster tests: stopping the local cluster: %v\n", err)
+		}
+	}()
+	local = c
+	return m.Run()
+}
+
+// Pushes to main deploy clusters/a (clusters/b is another cluster: same
+// Kustomization names): the first push (a new branch) plans every path,
+// the next one what changed, and an identical redeploy changes nothing. Checks, summary and outputs say so; secrets never leave.
+func TestPushDeploys(t *testing.T) {
+	if local == nil {
+		t.Skip(skipReason)
+	}
+	kubeconfig, err := os.ReadFile(local.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
+	defer srv.Close()
+	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	f := actiontest.NewFleet(t)
+	first := f.Commit("first")
+
+	push := func(before, after string) *actiontest.Runner {
+		t.Helper()
+		r := actiontest.NewRunner(t, srv, f.Dir, "push", map[string]any{"ref": "refs/heads/main", "before": before, "after": after})
+		r.Env["GITHUB_SHA"] = after
+		r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+		r.Env["INPUT_PATH"] = "clusters/a"
+		r.Env["INPUT_WAIT"] = "true"
+		r.Env["INPUT_TIMEOUT"] = "2m"
+		out := r.Run()
+		if out.ExitCode != 0 || out.Result != github.ConclusionSuccess {
+			t.Fatalf("exit %d result %s\n%s\nsummary:\n%s", out.ExitCode, out.Result, r.Log.String(), r.File("summary"))
+		}
+		actiontest.AssertNoSecrets(t, srv, r, actiontest.SecretValue, actiontest.Token)
+		return r
+	}
+	checksOn := func(sha string) map[string]githubtest.CheckRun {
+		out := map[string]githubtest.CheckRun{}
+		for _, cr := range srv.CheckRuns() {
+			if cr.HeadSHA == sha {
+				out[cr.Name] = cr
+			}
+		}
+		return out
+	}
+
+	r := push(github.ZeroSHA, first)
+	o := r.Outputs()
+	if o["changed"] != "true" || o["matrix"] != `{"path":["clusters/a"]}` {
+		t.Errorf("first push outputs: %v", o)
+	}
+	runs := checksOn(first)
+	if len(runs) != 1 || runs["slipway / clusters/a"].Conclusion != "success" || runs["slipway / clusters/a"].Title != "deployed" {
+		t.Fatalf("check runs: %+v", runs)
+	}
+	if s := runs["slipway / clusters/a"].Summary; !strings.Contains(s, "| ConfigMap/app-a/settings | created |") {
+		t.Errorf("check run summary lacks the change table:\n%s", s)
+	}
+	got, err := local.Kubectl(context.Background(), "get", "configmap", "settings", "-n", "app-a", "-o", "jsonpath={.data.version}")
+	if err != nil || got != "1" {
+		t.Fatalf("deployed ConfigMap: %q %v", got, err)
+	}
+
+	f.Write(map[string]string{"apps/a/config.yaml": actiontest.ConfigMap("a", "2")})
+	second := f.Commit("bump a")
+	r = push(first, second)
+	o = r.Outputs()
+	if o["changed"] != "true" || o["matrix"] != `{"path":["clusters/a"]}` {
+		t.Errorf("second push outputs: %v", o)
+	}
+	if s := checksOn(second)["slipway / clusters/a"].Summary; !strings.Contains(s, "| ConfigMap/app-a/settings | configured |") {
+		t.Errorf("second push summary:\n%s", s)
+	}
+	got, _ = local.Kubectl(context.Background(), "get", "configmap", "settings", "-n", "app-a", "-o", "jsonpath={.data.version}")
+	if got != "2" {
+		t.Errorf("ConfigMap version %q after the second push, want 2", got)
+	}
+
+	third := f.Commit("nothing")
+	r = push(second, third)
+	if o := r.Outputs(); o["changed"] != "false" || o["matrix"] != `{"path":[]}` {
+		t.Errorf("no-op push outputs: %v", o)
+	}
+	if s := checksOn(third)["slipway / clusters/a"].Summary; !strings.Contains(s, "No changes.") {
+		t.Errorf("no-op push summary:\n%s", s)
+	}
+}
+
+// A Deployment that never becomes ready: the deploy times out, the check
+// run fails with an annotation at the Deployment's file and line, and the
+// exit code says so.
+func TestPushHealthTimeout(t *testing.T) {
+	if local == nil {
+		t.Skip(skipReason)
+	}
+	kubeconfig, err := os.ReadFile(local.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
+	defer srv.Close()
+	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	f := actiontest.NewFleet(t)
+	f.Write(map[string]string{"apps/a/stuck.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: stuck
+  namespace: app-a
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: stuck}
+  template:
+    metadata:
+      labels: {app: stuck}
+    spec:
+      nodeSelector:
+        slipway.test/no-such-node: "true"
+      containers:
+        - name: app
+          image: example.invalid/app:1
+`})
+	sha := f.Commit("stuck")
+	r := actiontest.NewRunner(t, srv, f.Dir, "workflow_dispatch", map[string]any{"inputs": map[string]any{}})
+	r.Env["GITHUB_SHA"] = sha
+	r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+	r.Env["INPUT_PATH"] = "clusters/a"
+	r.Env["INPUT_WAIT"] = "true"
+	r.Env["INPUT_TIMEOUT"] = "15s"
+	out := r.Run()
+	if out.ExitCode != 1 {
+		t.Fatalf("exit %d\n%s", out.ExitCode, r.Log.String())
+	}
+	runs := srv.CheckRuns()
+	if len(runs) != 1 || runs[0].Conclusion != "failure" {
+		t.Fatalf("check runs: %+v", runs)
+	}
+	found := false
+	for _, a := range runs[0].Annotations {
+		if a.Path == "apps/a/stuck.yaml" && a.StartLine == 1 && a.Level == "failure" && strings.Contains(a.Message, "Deployment/app-a/stuck") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no failure annotation at apps/a/stuck.yaml:1: %+v\n%s", runs[0].Annotations, runs[0].Text)
+	}
+	actiontest.AssertNoSecrets(t, srv, r, actiontest.SecretValue, actiontest.Token)
+}

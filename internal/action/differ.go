@@ -1,0 +1,75 @@
+package action
+
+import (
+	"context"
+	"strings"
+
+	"github.com/slipwayhq/slipway/internal/build"
+	"github.com/slipwayhq/slipway/internal/diff"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/source"
+)
+
+// DifferOptions configure NewDiffer.
+type DifferOptions struct {
+	// Git fetches GitRepository sources of other repositories.
+	Git *source.GitFetcher
+}
+
+// NewDiffer returns the Differ of internal/diff: both revisions built from
+// Git objects, compared object by object, rendered by report.DiffMarkdown.
+func NewDiffer(o DifferOptions) Differ { return &gitDiffer{opts: o} }
+
+type gitDiffer struct{ opts DifferOptions }
+
+func (g *gitDiffer) runOptions(repoDir, base, head, ageKey string, paths []string) (diff.RunOptions, error) {
+	dec, err := build.NewDecryptor(ageKey)
+	if err != nil {
+		return diff.RunOptions{}, err
+	}
+	return diff.RunOptions{
+		RepoDir: repoDir, Base: base, Head: head, Paths: paths,
+		BuildOptions: func(repo *source.Repository) build.Options {
+			o := build.DefaultOptions(repo)
+			o.Decryptor, o.Git = dec, g.opts.Git
+			return o
+		},
+	}, nil
+}
+
+func (g *gitDiffer) ChangedPaths(ctx context.Context, req PlanRequest) ([]string, error) {
+	opts, err := g.runOptions(req.RepoDir, req.Base, req.Head, req.AgeKey, req.Paths)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := diff.RunPlan(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Paths, nil
+}
+
+func (g *gitDiffer) Diff(ctx context.Context, req DiffRequest) ([]*DiffResult, error) {
+	opts, err := g.runOptions(req.RepoDir, req.Base, req.Head, req.AgeKey, req.Paths)
+	if err != nil {
+		return nil, err
+	}
+	res, _, err := diff.Run(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []*DiffResult
+	for _, path := range req.Paths {
+		one := res.ForPath(path)
+		if one == nil {
+			out = append(out, &DiffResult{Path: path})
+			continue
+		}
+		var b strings.Builder
+		if err := report.DiffMarkdown(&b, one, report.MarkdownOptions{Title: "slipway: changes to " + path, MaxBytes: req.MaxBytes, FullDiff: "the job summary"}); err != nil {
+			return nil, err
+		}
+		out = append(out, &DiffResult{Path: path, Changed: one.HasChanges() || one.HasErrors(), Markdown: b.String()})
+	}
+	return out, nil
+}

@@ -1,0 +1,330 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slipwayhq/slipway/internal/build"
+	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/result"
+	"github.com/slipwayhq/slipway/internal/source"
+	"github.com/slipwayhq/slipway/internal/validate"
+)
+
+// pathReport is everything known about one cluster path in this run.
+type pathReport struct {
+	path string
+	// selected paths get a check run, a diff, a comment and a deploy;
+	// the others are validated only.
+	selected bool
+	build    *result.ClusterBuild
+	deploy   *result.ClusterDeploy
+	// dryRun marks deploy as a live diff.
+	dryRun bool
+	diff   *DiffResult
+	// notDeployed says why a path planned for deploy was not deployed.
+	notDeployed string
+	check       *github.CheckRun
+	conclusion  github.Conclusion
+}
+
+func (p *pathReport) failed() bool {
+	return (p.build != nil && p.build.HasErrors()) || (p.deploy != nil && p.deploy.Failed()) || p.notDeployed != ""
+}
+
+func (r *run) execute(ctx context.Context, p *plan) Outcome {
+	repoDir := r.rt.Getenv("GITHUB_WORKSPACE")
+	if repoDir == "" {
+		repoDir = "."
+	}
+	repo, err := source.OpenWorktree(repoDir)
+	if err != nil {
+		return r.fatal(err)
+	}
+	selected, err := repo.ClusterPaths(r.in.Paths)
+	if err != nil {
+		return r.fatal(err)
+	}
+	// Validation covers every cluster path, so a push that breaks another
+	// cluster is not green; paths outside clusters/ are given explicitly.
+	all, err := repo.ClusterPaths(nil)
+	if err != nil {
+		all = nil
+	}
+	for _, s := range selected {
+		if !slices.Contains(all, s) {
+			all = append(all, s)
+		}
+	}
+	reports := make([]*pathReport, 0, len(all))
+	byPath := map[string]*pathReport{}
+	for _, path := range all {
+		pr := &pathReport{path: path, selected: slices.Contains(selected, path)}
+		reports = append(reports, pr)
+		byPath[path] = pr
+	}
+
+	if r.opts.Differ == nil {
+		token := r.rt.Getenv("SLIPWAY_GIT_TOKEN")
+		if token == "" {
+			token = r.in.Token
+		}
+		r.opts.Differ = NewDiffer(DifferOptions{Git: &source.GitFetcher{CacheDir: r.gitCacheDir(), Token: token}})
+	}
+	r.connectGitHub()
+	r.startChecks(ctx, reports)
+
+	builds, masker, err := r.buildAll(ctx, repo, all)
+	if err != nil {
+		r.abort(ctx, reports, err)
+		return r.fatal(err)
+	}
+	for _, cb := range builds {
+		byPath[cb.Path].build = cb
+	}
+	r.rt.Group("Validate")
+	var text strings.Builder
+	_ = report.FindingsText(&text, builds)
+	r.rt.Untrusted(masker.Mask(text.String()))
+	r.rt.EndGroup()
+
+	matrix := r.planMatrix(ctx, p, repoDir, selected, &p.notes)
+	if p.diff {
+		r.diffAll(ctx, p, repoDir, reports, masker)
+	}
+	if p.deploy || p.liveDiff {
+		r.deployAll(ctx, p, reports, masker)
+	}
+
+	changed := false
+	res := github.ConclusionSuccess
+	for _, pr := range reports {
+		if pr.failed() {
+			res = github.ConclusionFailure
+		}
+		if changedAny(pr.deploy) || (pr.diff != nil && pr.diff.Changed) {
+			changed = true
+		}
+	}
+	if p.matrix && len(matrix) > 0 && !p.deploy {
+		changed = true
+	}
+
+	r.reportChecks(ctx, reports, masker)
+	if p.pr != 0 {
+		r.comment(ctx, p, reports, masker)
+	}
+	summary := r.summary(p, reports, masker)
+	summaryFile := r.writeWorkspaceFile("summary.md", summary)
+	diffFile := ""
+	if d := diffDocument(reports); d != "" {
+		diffFile = r.writeWorkspaceFile("diff.md", masker.Mask(d))
+	}
+	if err := r.rt.AppendSummary(summary); err != nil {
+		r.rt.Warningf("job summary: %v", err)
+	}
+	r.setOutputs(res, changed, matrix, summaryFile, diffFile)
+	out := Outcome{Result: res}
+	if res == github.ConclusionFailure {
+		out.ExitCode = 1
+	}
+	return out
+}
+
+// buildAll builds and validates every path, and returns a masker for every
+// secret value known to the run: values from Secrets, the token, the age
+// key and kubeconfig credentials. The runner masks the log, not the bodies
+// sent to the API, so everything sent goes through this masker too.
+func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []string) ([]*result.ClusterBuild, *report.Masker, error) {
+	checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: r.in.KubernetesVersion})
+	if err != nil {
+		return nil, nil, &InputError{Name: "kubernetes-version", Value: r.in.KubernetesVersion, Reason: err.Error()}
+	}
+	dec, err := build.NewDecryptor(r.in.AgeKey)
+	if err != nil {
+		// The decryptor's errors never hold the key; say which input.
+		return nil, nil, fmt.Errorf("input sops-age-key: %w", err)
+	}
+	opts := build.DefaultOptions(repo)
+	opts.Decryptor = dec
+	token := r.rt.Getenv("SLIPWAY_GIT_TOKEN")
+	if token == "" {
+		token = r.in.Token
+	}
+	opts.Git = &source.GitFetcher{CacheDir: r.gitCacheDir(), Token: token}
+	b, err := build.New(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer b.Close()
+	r.rt.Group("Build")
+	start := time.Now()
+	builds := b.BuildAll(ctx, paths)
+	r.rt.Logf("built %d cluster path(s) in %s", len(builds), time.Since(start).Round(time.Millisecond))
+	r.rt.EndGroup()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("interrupted: %w", err)
+	}
+	var secrets []string
+	for _, cb := range builds {
+		validate.Run(cb, checks)
+		secrets = append(secrets, cb.Sensitive...)
+	}
+	// Register before anything built is printed.
+	r.rt.Mask(secrets...)
+	secrets = append(secrets, r.in.Token, r.in.AgeKey)
+	secrets = append(secrets, kubeconfigSecrets(r.in.Kubeconfig)...)
+	return builds, report.NewMasker(secrets), nil
+}
+
+func (r *run) gitCacheDir() string {
+	if r.in.CacheDir != "" {
+		return filepath.Join(r.in.CacheDir, "git")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "slipway", "git")
+	}
+	return filepath.Join(os.TempDir(), "slipway-cache", "git")
+}
+
+// planMatrix returns the cluster paths a push changed, for fan-out jobs.
+func (r *run) planMatrix(ctx context.Context, p *plan, repoDir string, selected []string, notes *[]string) []string {
+	if !p.matrix {
+		return selected
+	}
+	switch {
+	case p.allPaths != "":
+		*notes = append(*notes, p.allPaths+".")
+		return selected
+	case r.opts.Differ == nil:
+		*notes = append(*notes, "the plan lists every cluster path: "+errNoDiffer.Error()+".")
+		return selected
+	}
+	changed, err := r.opts.Differ.ChangedPaths(ctx, PlanRequest{RepoDir: repoDir, Base: p.base, Head: p.head, Paths: selected, AgeKey: r.in.AgeKey})
+	if err != nil {
+		r.warnf("planning between %s and %s: %s; the plan lists every cluster path", short(p.base), short(p.head), oneLine(err.Error()))
+		return selected
+	}
+	if changed == nil {
+		changed = []string{}
+	}
+	return changed
+}
+
+func (r *run) diffAll(ctx context.Context, p *plan, repoDir string, reports []*pathReport, masker *report.Masker) {
+	if r.opts.Differ == nil {
+		p.notes = append(p.notes, errNoDiffer.Error()+".")
+		return
+	}
+	if p.base == "" || p.head == "" {
+		p.notes = append(p.notes, "no base revision in the event: no offline diff.")
+		return
+	}
+	r.rt.Group("Diff")
+	defer r.rt.EndGroup()
+	var paths []string
+	byPath := map[string]*pathReport{}
+	for _, pr := range reports {
+		if pr.selected {
+			paths = append(paths, pr.path)
+			byPath[pr.path] = pr
+		}
+	}
+	results, err := r.opts.Differ.Diff(ctx, DiffRequest{RepoDir: repoDir, Base: p.base, Head: p.head, Paths: paths, AgeKey: r.in.AgeKey, MaxBytes: diffBudget})
+	if err != nil {
+		r.warnf("diff between %s and %s: %s", short(p.base), short(p.head), oneLine(masker.Mask(err.Error())))
+		return
+	}
+	for _, d := range results {
+		pr := byPath[d.Path]
+		if pr == nil {
+			continue
+		}
+		d.Markdown = masker.Mask(d.Markdown)
+		pr.diff = d
+		if d.Changed {
+			r.rt.Logf("%s: changes", pr.path)
+		} else {
+			r.rt.Logf("%s: no changes", pr.path)
+		}
+	}
+}
+
+// diffBudget leaves room in a comment for the header and the marker.
+const diffBudget = github.MaxCommentBody - 4096
+
+func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, masker *report.Masker) {
+	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: r.in.Kubeconfig, Context: r.in.Context}, r.rt.Getenv)
+	var cluster *deploy.Cluster
+	if err == nil {
+		cluster, err = deploy.Connect(cfg)
+	}
+	if err != nil {
+		msg := "connecting to the cluster: " + oneLine(masker.Mask(err.Error()))
+		for _, pr := range reports {
+			if pr.selected {
+				pr.notDeployed = msg
+			}
+		}
+		r.rt.Annotate(github.Annotation{Level: github.LevelFailure, Title: "slipway", Message: msg})
+		return
+	}
+	opts := deploy.DefaultOptions()
+	opts.Prune, opts.Wait, opts.Timeout, opts.AllowEmpty = r.in.Prune, r.in.Wait, r.in.Timeout, r.in.AllowEmpty
+	opts.DryRun = !p.deploy
+	opts.Tooling = "slipway/" + r.opts.Version
+	if u := r.runURL(); u != "" {
+		opts.Holder = u
+	}
+	var mu sync.Mutex
+	opts.Observer = func(e deploy.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		prefix := e.ClusterPath
+		if e.Kustomization != nil {
+			prefix += " " + e.Kustomization.String()
+		}
+		r.rt.Logf("%s %s: %s", time.Now().Format("15:04:05"), prefix, oneLine(masker.Mask(e.Message)))
+	}
+	d := deploy.New(cluster, opts)
+	verb := "Deploy"
+	if opts.DryRun {
+		verb = "Live diff (server-side dry-run)"
+	}
+	for _, pr := range reports {
+		if !pr.selected {
+			continue
+		}
+		if pr.build.HasErrors() {
+			if p.deploy {
+				pr.notDeployed = "not deployed: validation failed"
+			}
+			continue
+		}
+		r.rt.Group(verb + " " + pr.path)
+		// Progress names objects from the repository.
+		resume := r.rt.StopCommands()
+		pr.deploy = d.Deploy(ctx, pr.build)
+		pr.dryRun = opts.DryRun
+		var out strings.Builder
+		_ = report.DeployText(&out, []*result.ClusterDeploy{pr.deploy}, masker)
+		r.rt.Logf("%s", strings.TrimRight(out.String(), "\n"))
+		resume()
+		r.rt.EndGroup()
+	}
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}

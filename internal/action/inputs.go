@@ -1,0 +1,161 @@
+package action
+
+import (
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/slipwayhq/slipway/internal/github"
+)
+
+// Mode is what the action was asked to do.
+type Mode string
+
+// Modes of the `mode` input.
+const (
+	ModeAuto      Mode = "auto"
+	ModeValidate  Mode = "validate"
+	ModeDiff      Mode = "diff"
+	ModeDeploy    Mode = "deploy"
+	ModeBootstrap Mode = "bootstrap"
+	ModeUninstall Mode = "uninstall"
+)
+
+var modes = []Mode{ModeAuto, ModeValidate, ModeDiff, ModeDeploy, ModeBootstrap, ModeUninstall}
+
+// Inputs are the action's inputs, parsed.
+type Inputs struct {
+	Mode Mode
+	// Paths are the cluster paths given; empty means every one.
+	Paths             []string
+	Kubeconfig        string
+	Context           string
+	Token             string
+	AgeKey            string
+	Prune             bool
+	Wait              bool
+	Timeout           time.Duration
+	AllowEmpty        bool
+	Comment           bool
+	CacheDir          string
+	KubernetesVersion string
+}
+
+// InputError is an input slipway cannot use. Value is empty for secret
+// inputs, so the error can be printed.
+type InputError struct {
+	Name, Value, Reason string
+}
+
+func (e *InputError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("input %s: %s", e.Name, e.Reason)
+	}
+	return fmt.Sprintf("input %s: %q: %s", e.Name, e.Value, e.Reason)
+}
+
+// readInputs reads and checks the inputs. It masks secret inputs first,
+// before an error about them could be printed.
+func readInputs(rt *github.Runtime) (*Inputs, error) {
+	in := &Inputs{
+		Kubeconfig:        rt.Input("kubeconfig"),
+		Context:           rt.Input("context"),
+		Token:             rt.Input("github-token"),
+		AgeKey:            rt.Input("sops-age-key"),
+		CacheDir:          rt.Input("cache-dir"),
+		KubernetesVersion: rt.Input("kubernetes-version"),
+	}
+	if in.Token == "" {
+		in.Token = strings.TrimSpace(rt.Getenv("GITHUB_TOKEN"))
+	}
+	rt.Mask(in.Token, in.AgeKey)
+	rt.Mask(kubeconfigSecrets(in.Kubeconfig)...)
+
+	in.Mode = Mode(strings.ToLower(rt.Input("mode")))
+	if in.Mode == "" {
+		in.Mode = ModeAuto
+	}
+	if !slices.Contains(modes, in.Mode) {
+		return nil, &InputError{Name: "mode", Value: string(in.Mode), Reason: "want one of auto, validate, diff, deploy, bootstrap, uninstall"}
+	}
+	in.Paths = splitList(rt.Input("path"))
+	var err error
+	if in.Prune, err = boolInput(rt, "prune", true); err != nil {
+		return nil, err
+	}
+	if in.Wait, err = boolInput(rt, "wait", false); err != nil {
+		return nil, err
+	}
+	if in.AllowEmpty, err = boolInput(rt, "allow-empty", false); err != nil {
+		return nil, err
+	}
+	if in.Comment, err = boolInput(rt, "comment", true); err != nil {
+		return nil, err
+	}
+	in.Timeout = 5 * time.Minute
+	if v := rt.Input("timeout"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, &InputError{Name: "timeout", Value: v, Reason: "want a positive duration such as 5m or 90s"}
+		}
+		in.Timeout = d
+	}
+	return in, nil
+}
+
+// splitList splits a newline- or comma-separated list, dropping blanks and
+// duplicates.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' || r == '\r' }) {
+		f = strings.TrimSpace(f)
+		if f != "" && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func boolInput(rt *github.Runtime, name string, def bool) (bool, error) {
+	v := rt.Input(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, &InputError{Name: name, Value: v, Reason: "want true or false"}
+	}
+	return b, nil
+}
+
+// kubeconfigSecrets returns the credentials in a kubeconfig, in every form
+// they could be printed: tokens, passwords, client keys as base64 (as in
+// the file) and decoded. A kubeconfig that does not parse is masked line by
+// line: better a garbled log than a leaked key.
+func kubeconfigSecrets(content string) []string {
+	if strings.TrimSpace(content) == "" {
+		return nil
+	}
+	cfg, err := clientcmd.Load([]byte(content))
+	if err != nil {
+		return strings.Split(content, "\n")
+	}
+	var out []string
+	for _, ai := range cfg.AuthInfos {
+		out = append(out, ai.Token, ai.Password)
+		if len(ai.ClientKeyData) > 0 {
+			out = append(out, string(ai.ClientKeyData), base64.StdEncoding.EncodeToString(ai.ClientKeyData))
+		}
+		if ai.AuthProvider != nil {
+			for _, v := range ai.AuthProvider.Config {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,349 @@
+package action
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// The renderers here read the result model and produce markdown for check
+// runs, comments and the job summary. Text from the repository (names,
+// messages, file names) is escaped for markdown tables and masked.
+
+func buildsOf(pr *pathReport) []*result.ClusterBuild {
+	if pr.build == nil {
+		return nil
+	}
+	return []*result.ClusterBuild{pr.build}
+}
+
+// mdEscape makes text safe inside a markdown table cell or a line: no
+// table breaks, no HTML (a fake "<!-- slipway:…" marker), no line breaks.
+func mdEscape(s string) string {
+	r := strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\r", " ", "\n", " ", "`", "'")
+	return r.Replace(s)
+}
+
+func mark(failed bool) string {
+	if failed {
+		return "✗"
+	}
+	return "✔"
+}
+
+// pathSummary is the check run summary: counts, timings, the change table.
+func pathSummary(pr *pathReport, m *report.Masker) string {
+	var b strings.Builder
+	objects := 0
+	if pr.build != nil {
+		for _, kb := range pr.build.Kustomizations {
+			objects += len(kb.Objects)
+		}
+	}
+	c := report.Count(buildsOf(pr))
+	fmt.Fprintf(&b, "### %s `%s`: %s\n\n", mark(pr.failed()), pr.path, checkTitle(pr))
+	b.WriteString("| | |\n|---|---|\n")
+	if pr.build != nil {
+		fmt.Fprintf(&b, "| Kustomizations | %d |\n| Objects | %d |\n", len(pr.build.Kustomizations), objects)
+		fmt.Fprintf(&b, "| Errors / warnings | %d / %d |\n| Build and validation | %s |\n", c.Errors, c.Warnings, round(pr.build.Duration))
+	}
+	if pr.deploy != nil {
+		label := "Deploy"
+		if pr.dryRun {
+			label = "Live diff (dry-run)"
+		}
+		fmt.Fprintf(&b, "| %s | %s, %d API requests |\n", label, round(pr.deploy.Duration), pr.deploy.Requests)
+	}
+	if pr.notDeployed != "" {
+		fmt.Fprintf(&b, "| Deploy | ✗ %s |\n", mdEscape(pr.notDeployed))
+	}
+	if pr.diff != nil {
+		fmt.Fprintf(&b, "| Offline diff | %s |\n", map[bool]string{true: "changes", false: "no changes"}[pr.diff.Changed])
+	}
+	b.WriteString("\n")
+	if pr.deploy != nil {
+		b.WriteString(changeTable(pr.deploy) + "\n")
+	}
+	return m.Mask(b.String())
+}
+
+func round(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+// changeTable lists what a deploy changed or would change; unchanged
+// objects are counted, not listed.
+func changeTable(cd *result.ClusterDeploy) string {
+	var b strings.Builder
+	if cd.Error != "" {
+		fmt.Fprintf(&b, "✗ %s\n\n", mdEscape(cd.Error))
+	}
+	unchanged := 0
+	rows := 0
+	for _, kd := range cd.Kustomizations {
+		for _, c := range kd.Changes {
+			if c.Action == result.ActionUnchanged {
+				unchanged++
+				continue
+			}
+			if rows == 0 {
+				b.WriteString("| Kustomization | Object | Action | Source |\n|---|---|---|---|\n")
+			}
+			rows++
+			action := string(c.Action)
+			if c.Message != "" {
+				action += ": " + c.Message
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(kd.Ref.String()), mdEscape(c.ID.String()), mdEscape(action), mdEscape(c.Origin.String()))
+		}
+		for _, rel := range kd.Releases {
+			if rel.Action == result.ReleaseUnchanged {
+				continue
+			}
+			if rows == 0 {
+				b.WriteString("| Kustomization | Object | Action | Source |\n|---|---|---|---|\n")
+			}
+			rows++
+			fmt.Fprintf(&b, "| %s | HelmRelease/%s | %s | %s |\n", mdEscape(kd.Ref.String()), mdEscape(rel.Ref.String()), mdEscape(string(rel.Action)+" "+rel.Message), mdEscape(rel.Origin.String()))
+		}
+	}
+	if rows == 0 && cd.Error == "" {
+		b.WriteString("No changes.")
+	}
+	if unchanged > 0 {
+		fmt.Fprintf(&b, "\n%d object(s) unchanged.", unchanged)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// outcome of a Kustomization for the graph's colours.
+func outcomes(pr *pathReport) map[result.KustomizationRef]string {
+	out := map[result.KustomizationRef]string{}
+	if pr.build != nil {
+		for _, kb := range pr.build.Kustomizations {
+			out[kb.Ref] = "ok"
+			if kb.Suspended {
+				out[kb.Ref] = "skipped"
+			}
+		}
+		for _, f := range pr.build.Findings {
+			if f.Severity == result.SeverityError && f.Kustomization != nil {
+				out[*f.Kustomization] = "failed"
+			}
+		}
+	}
+	if pr.deploy != nil {
+		for _, kd := range pr.deploy.Kustomizations {
+			switch kd.Status {
+			case result.StatusFailed:
+				out[kd.Ref] = "failed"
+			case result.StatusBlocked:
+				out[kd.Ref] = "blocked"
+			case result.StatusSuspended:
+				out[kd.Ref] = "skipped"
+			}
+		}
+	}
+	return out
+}
+
+// mermaidLabel keeps a label inside its quotes.
+func mermaidLabel(s string) string {
+	return strings.NewReplacer(`"`, "#quot;", "\n", " ", "<", "#lt;", ">", "#gt;").Replace(s)
+}
+
+// pathText is the check run text: the Kustomizations' dependency picture
+// coloured by outcome, then every finding and the deploy log.
+func pathText(pr *pathReport, m *report.Masker) string {
+	var b strings.Builder
+	if pr.build != nil && len(pr.build.Kustomizations) > 0 {
+		out := outcomes(pr)
+		ids := map[result.KustomizationRef]string{}
+		b.WriteString("#### Kustomizations\n\n```mermaid\ngraph LR\n")
+		for i, kb := range pr.build.Kustomizations {
+			ids[kb.Ref] = fmt.Sprintf("k%d", i)
+			fmt.Fprintf(&b, "  k%d[\"%s\"]\n", i, mermaidLabel(kb.Ref.String()))
+		}
+		for _, kb := range pr.build.Kustomizations {
+			for _, dep := range kb.DependsOn {
+				if id, ok := ids[dep]; ok {
+					fmt.Fprintf(&b, "  %s --> %s\n", id, ids[kb.Ref])
+				}
+			}
+		}
+		b.WriteString("  classDef ok fill:#dafbe1,stroke:#1a7f37\n  classDef failed fill:#ffebe9,stroke:#cf222e\n")
+		b.WriteString("  classDef blocked fill:#fff8c5,stroke:#9a6700\n  classDef skipped fill:#eaeef2,stroke:#57606a\n")
+		byClass := map[string][]string{}
+		for _, kb := range pr.build.Kustomizations {
+			byClass[out[kb.Ref]] = append(byClass[out[kb.Ref]], ids[kb.Ref])
+		}
+		classes := make([]string, 0, len(byClass))
+		for c := range byClass {
+			classes = append(classes, c)
+		}
+		sort.Strings(classes)
+		for _, c := range classes {
+			fmt.Fprintf(&b, "  class %s %s\n", strings.Join(byClass[c], ","), c)
+		}
+		b.WriteString("```\n\nGreen: built (and deployed); red: failed; yellow: blocked by a failed dependency; grey: suspended. Arrows go from a dependency to what depends on it.\n\n")
+	}
+	if pr.build != nil && len(pr.build.Findings) > 0 {
+		b.WriteString("#### Findings\n\n```\n")
+		for _, f := range pr.build.Findings {
+			b.WriteString(strings.ReplaceAll(report.FindingLine(f), "```", "'''") + "\n")
+		}
+		b.WriteString("```\n\n")
+	}
+	if pr.deploy != nil {
+		var d strings.Builder
+		_ = report.DeployText(&d, []*result.ClusterDeploy{pr.deploy}, m)
+		b.WriteString("#### Deploy\n\n```\n" + strings.ReplaceAll(d.String(), "```", "'''") + "```\n\n")
+	}
+	if pr.diff != nil && pr.diff.Changed {
+		b.WriteString("#### Diff\n\n" + pr.diff.Markdown + "\n")
+	}
+	return m.Mask(b.String())
+}
+
+// annotations point at the file and line of each failing object. Findings
+// and failures without a file are in the summary and text only: GitHub
+// needs a path for an annotation.
+func annotations(pr *pathReport, m *report.Masker) []github.Annotation {
+	var out []github.Annotation
+	add := func(o result.Origin, level github.AnnotationLevel, title, msg string) {
+		if o.File == "" {
+			return
+		}
+		out = append(out, github.Annotation{Path: o.File, StartLine: max(o.Line, 1), EndLine: max(o.Line, 1),
+			Level: level, Title: m.Mask(title), Message: m.Mask(msg)})
+	}
+	if pr.build != nil {
+		for _, f := range pr.build.Findings {
+			level := github.LevelFailure
+			switch f.Severity {
+			case result.SeverityWarning:
+				level = github.LevelWarning
+			case result.SeverityInfo:
+				continue
+			}
+			subject := ""
+			if f.Object != nil {
+				subject = f.Object.String() + ": "
+			} else if f.Kustomization != nil {
+				subject = "Kustomization/" + f.Kustomization.String() + ": "
+			}
+			add(f.Origin, level, fmt.Sprintf("slipway %s [%s]", pr.path, f.Check), subject+f.Message)
+		}
+	}
+	if pr.deploy != nil {
+		for _, kd := range pr.deploy.Kustomizations {
+			for _, c := range kd.Changes {
+				if c.Action == result.ActionFailed {
+					add(c.Origin, github.LevelFailure, "slipway "+pr.path+": apply failed", c.ID.String()+": "+c.Message)
+				}
+			}
+			for _, u := range kd.Unhealthy {
+				add(u.Origin, github.LevelFailure, "slipway "+pr.path+": not ready", u.ID.String()+": "+u.Message)
+			}
+			if kd.Error != "" && (kd.Status == result.StatusFailed) {
+				add(kd.Origin, github.LevelFailure, "slipway "+pr.path+": Kustomization failed", "Kustomization/"+kd.Ref.String()+": "+kd.Error)
+			}
+		}
+	}
+	return out
+}
+
+// commentBody renders a path's pull request comment; "" means the path has
+// no changes (any comment goes). known is false when nothing is known about
+// the changes (no diff ran), so an existing comment is left alone.
+func commentBody(pr *pathReport, m *report.Masker) (body string, known bool) {
+	switch {
+	case pr.diff != nil && pr.diff.Changed:
+		// The diff carries its own heading naming the path and revisions.
+		body = pr.diff.Markdown + "\n"
+	case pr.diff != nil:
+		known = true
+	}
+	if pr.deploy != nil && pr.dryRun {
+		known = true
+		if changedAny(pr.deploy) {
+			if body == "" {
+				body = fmt.Sprintf("### slipway: changes to `%s`\n\n", pr.path)
+			}
+			body += "\n#### Live diff (server-side dry-run)\n\n" + changeTable(pr.deploy)
+		}
+	}
+	if body != "" {
+		known = true
+		if pr.failed() {
+			body += fmt.Sprintf("\n✗ %s: see the check `%s`.\n", checkTitle(pr), checkName(pr.path))
+		}
+	}
+	return m.Mask(body), known
+}
+
+// summary is the job summary: what ran and why, then every path.
+func (r *run) summary(p *plan, reports []*pathReport, m *report.Masker) string {
+	var b strings.Builder
+	b.WriteString("## slipway\n\n")
+	fmt.Fprintf(&b, "Event `%s`, mode `%s`", r.event.Name, r.in.Mode)
+	if r.sha != "" {
+		fmt.Fprintf(&b, ", commit `%s`", short(r.sha))
+	}
+	fmt.Fprintf(&b, ", %s.\n\n", round(time.Since(r.start)))
+	for _, n := range p.notes {
+		b.WriteString("- " + n + "\n")
+	}
+	for _, w := range r.warnings {
+		b.WriteString("- ⚠ " + mdEscape(w) + "\n")
+	}
+	if len(p.notes)+len(r.warnings) > 0 {
+		b.WriteString("\n")
+	}
+	for _, pr := range reports {
+		if !pr.selected {
+			c := report.Count(buildsOf(pr))
+			fmt.Fprintf(&b, "### %s `%s`: validated only (%d error(s), %d warning(s))\n\n", mark(pr.failed()), pr.path, c.Errors, c.Warnings)
+			if c.Errors+c.Warnings > 0 {
+				b.WriteString(findingsBlock(pr))
+			}
+			continue
+		}
+		b.WriteString(pathSummary(pr, m))
+		if pr.build != nil && len(pr.build.Findings) > 0 {
+			b.WriteString(findingsBlock(pr))
+		}
+		if pr.diff != nil && pr.diff.Changed {
+			b.WriteString("<details><summary>Diff of " + mdEscape(pr.path) + "</summary>\n\n" + pr.diff.Markdown + "\n\n</details>\n\n")
+		}
+	}
+	return m.Mask(b.String())
+}
+
+func findingsBlock(pr *pathReport) string {
+	var b strings.Builder
+	b.WriteString("```\n")
+	for _, f := range pr.build.Findings {
+		if f.Severity == result.SeverityInfo {
+			continue
+		}
+		b.WriteString(strings.ReplaceAll(report.FindingLine(f), "```", "'''") + "\n")
+	}
+	b.WriteString("```\n\n")
+	return b.String()
+}
+
+// diffDocument joins the diffs of every path, for the diff-file output.
+func diffDocument(reports []*pathReport) string {
+	var b strings.Builder
+	for _, pr := range reports {
+		if pr.diff != nil && pr.diff.Changed {
+			fmt.Fprintf(&b, "## %s\n\n%s\n\n", pr.path, pr.diff.Markdown)
+		}
+	}
+	return b.String()
+}
