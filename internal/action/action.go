@@ -132,6 +132,9 @@ func (r *run) run(ctx context.Context) Outcome {
 	if err != nil {
 		return r.fatal(err)
 	}
+	if in.Mode == ModeBootstrap || in.Mode == ModeUninstall {
+		return r.lifecycle(ctx)
+	}
 	p, err := r.decide()
 	if err != nil {
 		return r.fatal(err)
@@ -179,10 +182,6 @@ func (r *run) decide() (*plan, error) {
 	in, ev := r.in, r.event
 	p := &plan{}
 	hasKube := in.Kubeconfig != ""
-	switch in.Mode {
-	case ModeBootstrap, ModeUninstall:
-		return nil, fmt.Errorf("mode %s is not available in this version of slipway", in.Mode)
-	}
 	r.sha = r.rt.Getenv("GITHUB_SHA")
 	switch ev.Name {
 	case "push":

@@ -291,7 +291,8 @@ func TestBadInputs(t *testing.T) {
 	f.Commit("base")
 	for _, tc := range []struct{ key, value, want string }{
 		{"INPUT_MODE", "yolo", "input mode"},
-		{"INPUT_MODE", "bootstrap", "not available in this version"},
+		{"INPUT_MODE", "bootstrap", "needs an administrator's kubeconfig"},
+		{"INPUT_MODE", "uninstall", "needs an administrator's kubeconfig"},
 		{"INPUT_PRUNE", "maybe", "input prune"},
 		{"INPUT_PATH", "clusters/nope", "does not exist"},
 	} {

@@ -51,6 +51,10 @@ on:
         type: choice
         options: [deploy, diff, validate, uninstall]
         default: deploy
+      confirm:
+        description: Type "uninstall" to confirm mode uninstall
+        type: string
+        default: ""
 
 permissions:
   contents: read
@@ -95,6 +99,7 @@ jobs:
           mode: ${{ inputs.mode || 'deploy' }}
           path: %[6]s
           kubeconfig: ${{ secrets.%[7]s }}
+          confirm: ${{ inputs.confirm }}
           sops-age-key: ${{ secrets.SOPS_AGE_KEY }}
 `, o.ClusterPath, o.Branch, o.ClusterName, q(o.Branch), o.ActionRef, o.ClusterPath, KubeconfigSecret)
 	return b.String()

@@ -167,11 +167,6 @@ func (u *uninstaller) run(ctx context.Context) {
 		u.section("removing slipway's ApplySet labels from deployed objects (they keep running)")
 		u.unlabel(ctx, workload)
 	}
-	if len(system) > 0 {
-		u.section("deleting slipway's system objects")
-		u.deleteAndWait(ctx, objectsOf(system))
-	}
-
 	if u.out.Failed() {
 		// The inventories are the only record of what is left: keep them
 		// (and slipway-system) so running uninstall again finishes the job.
@@ -199,6 +194,12 @@ func (u *uninstaller) run(ctx context.Context) {
 		u.deleteSimple(ctx, l, result.ObjectID{Group: "coordination.k8s.io", Kind: "Lease", Namespace: l.Namespace, Name: l.Name})
 	}
 
+	// slipway's own objects go last: the run may be using the deployer's
+	// identity, which loses its rights with the binding.
+	if len(system) > 0 {
+		u.section("deleting slipway's system objects")
+		u.deleteAndWait(ctx, objectsOf(system))
+	}
 	if len(u.opts.ClusterPaths) > 0 {
 		return // other cluster paths still use slipway-system
 	}
