@@ -3,6 +3,7 @@ package diff
 import (
 	"crypto/rand"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -427,6 +428,12 @@ func (c *comparer) object(id result.ObjectID, a, b *result.Object) *ObjectDiff {
 		od.Origin = b.Origin
 	} else if a != nil {
 		od.Origin = a.Origin
+	}
+	// Most objects of a diff are unchanged (and those of reused builds are
+	// the very same): equal trees need no rendering, which is most of the
+	// comparison's cost. Equal trees render equally, Secrets included.
+	if a != nil && b != nil && a.Encrypted == b.Encrypted && (a.Object == b.Object || reflect.DeepEqual(a.Object.Object, b.Object.Object)) {
+		return od
 	}
 	na, nb := c.normalize(a), c.normalize(b)
 	changed := na.yaml != nb.yaml
