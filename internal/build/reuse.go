@@ -145,7 +145,9 @@ func (rb *recordedBuild) reuse(u *unit) built {
 // reused: the artifact's content depends on its generator, not only on
 // files the build read.
 func fingerprint(ks *kustomizev1.Kustomization, src *sourceTree, vars varsResult) (string, bool) {
-	if src == nil || src.files != nil {
+	// Another Git repository's content depends on its GitRepository's ref,
+	// which none of the files the build read records: build it every time.
+	if src == nil || src.files != nil || src.name != "" {
 		return "", false
 	}
 	spec := ks.Spec.DeepCopy()
