@@ -43,6 +43,12 @@ a conflict without --adopt.`,
 			if err != nil {
 				return err
 			}
+			if rf.kubeVersion == "" {
+				// Render HelmReleases for the cluster they are installed on.
+				if rf.kubeVersion, err = cluster.ServerVersion(); err != nil {
+					return err
+				}
+			}
 			builds, err := rf.buildAll(ctx, getenv)
 			if err != nil {
 				return err
@@ -84,6 +90,7 @@ a conflict without --adopt.`,
 		},
 	}
 	rf.register(cmd)
+	rf.registerKubeVersion(cmd)
 	kf.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")

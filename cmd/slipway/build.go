@@ -42,6 +42,7 @@ an output, recursively. Secret values are always redacted in the output.`,
 		},
 	}
 	rf.register(cmd)
+	rf.registerKubeVersion(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
 	cmd.Flags().StringVar(&outputDir, "output-dir", "", "write one YAML file per Kustomization under this directory")
 	return cmd

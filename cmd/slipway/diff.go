@@ -53,6 +53,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.AllowRemoteBases, o.Git = dec, rf.allowRemoteBases, git
+			o.Helm = rf.helmOptions()
 			return o
 		},
 	}, nil
@@ -144,6 +145,7 @@ errors (a build error in either revision included).`,
 		},
 	}
 	rf.register(cmd)
+	rf.registerKubeVersion(cmd)
 	df.register(cmd, "head revision (default: the worktree as it is)")
 	kf.register(cmd)
 	fl := cmd.Flags()

@@ -9,8 +9,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipwayhq/slipway/internal/build"
+	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
+	"github.com/slipwayhq/slipway/internal/validate"
 )
 
 // repoFlags are the flags of every command that reads the repository.
@@ -21,6 +23,9 @@ type repoFlags struct {
 	allowRemoteBases bool
 	cacheDir         string
 	maxFileSize      int64
+	// kubeVersion is the target Kubernetes version HelmReleases are
+	// rendered for (and validated against); "" means the default.
+	kubeVersion string
 }
 
 func (f *repoFlags) register(cmd *cobra.Command) {
@@ -48,13 +53,29 @@ func (f *repoFlags) decryptor(getenv env) (*build.Decryptor, error) {
 }
 
 func (f *repoFlags) gitCacheDir(getenv env) string {
+	return f.cacheSubdir("git")
+}
+
+// registerKubeVersion adds --kubernetes-version, for commands that render
+// HelmReleases without being told the cluster's version.
+func (f *repoFlags) registerKubeVersion(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.kubeVersion, "kubernetes-version", "", "target Kubernetes version, e.g. 1.33 (default: newest known, "+validate.SchemaVersion()+")")
+}
+
+// helmOptions configure HelmRelease rendering: charts are cached next to
+// the Git sources.
+func (f *repoFlags) helmOptions() helm.Options {
+	return helm.Options{CacheDir: f.cacheSubdir("charts"), KubeVersion: f.kubeVersion}
+}
+
+func (f *repoFlags) cacheSubdir(name string) string {
 	if f.cacheDir != "" {
-		return filepath.Join(f.cacheDir, "git")
+		return filepath.Join(f.cacheDir, name)
 	}
 	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "slipway", "git")
+		return filepath.Join(d, "slipway", name)
 	}
-	return filepath.Join(os.TempDir(), "slipway-cache", "git")
+	return filepath.Join(os.TempDir(), "slipway-cache", name)
 }
 
 // buildAll opens the repository and builds the selected cluster paths.
@@ -80,6 +101,7 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 		token = getenv("GITHUB_TOKEN")
 	}
 	opts.Git = &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Token: token}
+	opts.Helm = f.helmOptions()
 	b, err := build.New(opts)
 	if err != nil {
 		return nil, err
@@ -91,3 +113,4 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	}
 	return builds, nil
 }
+

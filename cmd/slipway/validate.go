@@ -11,7 +11,7 @@ import (
 
 func newValidateCmd(s streams, getenv env) *cobra.Command {
 	var rf repoFlags
-	var output, k8sVersion string
+	var output string
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Build every cluster path and check the result, offline",
@@ -25,7 +25,7 @@ Exits 1 when any error is found.`,
 			if output != "text" && output != "json" {
 				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text or json", output)}
 			}
-			checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: k8sVersion})
+			checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: rf.kubeVersion})
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
@@ -52,6 +52,6 @@ Exits 1 when any error is found.`,
 	}
 	rf.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
-	cmd.Flags().StringVar(&k8sVersion, "kubernetes-version", "", "target Kubernetes version, e.g. 1.33 (default: newest known, "+validate.SchemaVersion()+")")
+	rf.registerKubeVersion(cmd)
 	return cmd
 }

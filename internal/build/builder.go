@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/slipwayhq/slipway/internal/flux"
+	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
@@ -37,6 +38,11 @@ type Options struct {
 	// Reuse takes unchanged Kustomizations' outputs from an earlier build
 	// (see reuse.go); nil builds everything.
 	Reuse *Reuse
+	// Helm configures HelmRelease rendering (see helm.go): the chart cache
+	// and the target Kubernetes version. Repo, Git and KustomizeLock are the
+	// Builder's own. An empty CacheDir uses a directory Close removes, and
+	// with it the releases' ChartArchive: give one when deploying them.
+	Helm helm.Options
 }
 
 // DefaultOptions returns options for a repository with sensible defaults.
@@ -52,6 +58,10 @@ type Builder struct {
 
 	mu        sync.Mutex
 	artifacts map[string]*artifactEntry
+
+	helmOnce sync.Once
+	helm     *helm.Renderer
+	helmErr  error
 }
 
 // New returns a Builder. Close it to remove the temporary files of
@@ -216,6 +226,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		}
 		pending = append(waiting, next...)
 	}
+	b.renderReleases(ctx, st)
 	cb.Kustomizations = dependencyOrder(st.order)
 	cb.Findings = st.findings
 	cb.Sensitive = st.sensitive

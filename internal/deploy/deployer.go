@@ -86,6 +86,7 @@ type Deployer struct {
 	rm      *ssa.ResourceManager
 	inv     *inventoryStore
 	opts    Options
+	helm    helmState
 }
 
 // New returns a Deployer for a connected cluster.
@@ -134,6 +135,8 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 			_ = lk.Release(rctx)
 		}()
 	}
+	d.helm.begin(cb)
+	defer d.helm.end(cb.Path)
 	if err := d.checkRemoved(ctx, cb, out); err != nil {
 		out.Error = err.Error()
 		return out
@@ -146,7 +149,7 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 	deps := map[result.KustomizationRef][]result.KustomizationRef{}
 	for _, kb := range cb.Kustomizations {
 		byRef[kb.Ref] = kb
-		deps[kb.Ref] = kb.DependsOn
+		deps[kb.Ref] = releaseDeps(cb, kb)
 	}
 	g := flux.NewGraph(deps)
 	done := map[result.KustomizationRef]*result.KustomizationDeploy{}

@@ -48,6 +48,11 @@ type Entry struct {
 	Version string `json:"v"`
 	// Hash is the hash of the manifest last applied (see liveCache).
 	Hash string `json:"h,omitempty"`
+	// Release and StorageNamespace are set for a HelmRelease, which is not
+	// applied but installed as a Helm release: what uninstalling it needs
+	// once it left the repository (see helm.go).
+	Release          string `json:"r,omitempty"`
+	StorageNamespace string `json:"sn,omitempty"`
 }
 
 // Object returns a stub object addressing the entry.
@@ -195,6 +200,10 @@ func (s *inventoryStore) Write(ctx context.Context, inv *Inventory) error {
 	nss := map[string]bool{}
 	for _, e := range inv.Entries {
 		id := e.ObjectID()
+		if isHelmRelease(id) {
+			// Not an object in the cluster: ApplySet tools must not list it.
+			continue
+		}
 		gk := id.Kind
 		if id.Group != "" {
 			gk += "." + id.Group

@@ -68,6 +68,8 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	ref := kb.Ref
 	kd := &result.KustomizationDeploy{Ref: ref, Origin: kb.Origin, Status: result.StatusApplied, Changes: []result.Change{}}
 	defer func() { kd.Duration = time.Since(start) }()
+	// HelmReleases depending on this Kustomization read its outcome.
+	defer func() { d.helm.of(clusterPath).recordKustomization(kd) }()
 	fail := func(err error) *result.KustomizationDeploy {
 		kd.Status, kd.Error = result.StatusFailed, err.Error()
 		d.emit(clusterPath, &ref, "✗ %s", err)
@@ -89,6 +91,8 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	if ks != nil && ks.Spec.Timeout != nil && ks.Spec.Timeout.Duration > 0 {
 		timeout = ks.Spec.Timeout.Duration
 	}
+	// Helm releases have their own timeouts (spec.timeout, per action).
+	releaseCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -96,13 +100,7 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	origins := map[string]result.Origin{}
 	for _, o := range kb.Objects {
 		if interpreted(o.Object) {
-			if o.Object.GetKind() == "HelmRelease" {
-				// Say so rather than skip quietly: a user must not believe
-				// the release was installed.
-				kd.Changes = append(kd.Changes, result.Change{ID: o.ID(), Action: result.ActionSkipped, Origin: o.Origin,
-					Message: "HelmReleases are not installed by this version of slipway"})
-			}
-			continue
+			continue // HelmReleases are installed as Helm releases (helm.go)
 		}
 		if o.Encrypted {
 			return fail(fmt.Errorf("%s is SOPS-encrypted and could not be decrypted; nothing of this Kustomization was applied", o.ID()))
@@ -115,7 +113,8 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	if err != nil {
 		return fail(err)
 	}
-	if len(objects) == 0 && len(old.Entries) > 0 && !d.opts.AllowEmpty {
+	releases := helmEntries(kb, old.IDs())
+	if len(objects) == 0 && len(releases) == 0 && len(old.Entries) > 0 && !d.opts.AllowEmpty {
 		return fail(fmt.Errorf("builds to zero objects but %d were deployed before; refusing to prune them all (use --allow-empty if that is intended)", len(old.Entries)))
 	}
 	id := ApplySetID(ref)
@@ -132,6 +131,13 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 		next[e.ID] = e
 	}
 	known := old.IDs()
+	newRelease := false
+	for k, e := range releases {
+		next[k] = e
+		if _, ok := known[k]; !ok {
+			newRelease = true
+		}
+	}
 	var newcomers []*unstructured.Unstructured
 	for _, u := range objects {
 		if _, ok := known[EntryOf(u).ID]; !ok {
@@ -145,7 +151,11 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 		return fail(err)
 	}
 	if d.opts.DryRun {
-		return d.dryRun(ctx, clusterPath, kd, ks, old, objects, next, origins)
+		kd = d.dryRun(ctx, clusterPath, kd, ks, old, objects, next, origins)
+		if kd.Status == result.StatusApplied {
+			d.reconcileReleases(releaseCtx, clusterPath, kb, kd)
+		}
+		return kd
 	}
 
 	// Record old ∪ new before touching anything: a run killed from here on
@@ -154,13 +164,13 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	// promises "this exact manifest was applied".
 	union := map[string]Entry{}
 	for k, v := range next {
-		union[k] = Entry{ID: v.ID, Version: v.Version}
+		union[k] = Entry{ID: v.ID, Version: v.Version, Release: v.Release, StorageNamespace: v.StorageNamespace}
 	}
 	for k, v := range known {
 		union[k] = v
 	}
 	stored := known
-	if len(newcomers) > 0 || !old.exists {
+	if len(newcomers) > 0 || newRelease || !old.exists {
 		if err := d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(union)}); err != nil {
 			return fail(err)
 		}
@@ -242,6 +252,7 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 			return fail(err)
 		}
 	}
+	d.reconcileReleases(releaseCtx, clusterPath, kb, kd)
 	return kd
 }
 
@@ -315,10 +326,10 @@ func (d *Deployer) checkOwnership(ctx context.Context, objects []*unstructured.U
 	return nil
 }
 
-// prune deletes inventory entries absent from next, in reverse apply order,
-// only when the live object still belongs to this inventory. It returns the
-// entries that could not be deleted.
-func (d *Deployer) prune(ctx context.Context, old *Inventory, next map[string]Entry) ([]Entry, []result.Change, error) {
+// pruneObjects deletes inventory entries absent from next, in reverse apply
+// order, only when the live object still belongs to this inventory. It
+// returns the entries that could not be deleted.
+func (d *Deployer) pruneObjects(ctx context.Context, old *Inventory, next map[string]Entry) ([]Entry, []result.Change, error) {
 	var stale []*unstructured.Unstructured
 	staleEntries := map[string]Entry{}
 	for _, e := range old.Entries {

@@ -26,10 +26,21 @@ const helmGroup = "helm.toolkit.fluxcd.io"
 // spec.postRenderers[].kustomize in order, then commonMetadata, then the
 // origin labels (last, so they win over commonMetadata on a collision).
 func (r *Renderer) postRenderers(hr *helmv2.HelmRelease) postrenderer.PostRenderer {
+	return PostRenderer(hr, r.kmu)
+}
+
+// PostRenderer returns the post-renderer chain helm-controller builds for a
+// HelmRelease (BuildPostRenderers), for Helm's install and upgrade actions:
+// a release installed with it holds exactly the objects Render produced.
+// lock is held around kustomize runs (nil: a lock private to the chain).
+func PostRenderer(hr *helmv2.HelmRelease, lock sync.Locker) postrenderer.PostRenderer {
+	if lock == nil {
+		lock = &sync.Mutex{}
+	}
 	var chain postRenderChain
 	for _, pr := range hr.Spec.PostRenderers {
 		if pr.Kustomize != nil {
-			chain = append(chain, &kustomizePostRenderer{patches: pr.Kustomize.Patches, images: pr.Kustomize.Images, lock: r.kmu})
+			chain = append(chain, &kustomizePostRenderer{patches: pr.Kustomize.Patches, images: pr.Kustomize.Images, lock: lock})
 		}
 	}
 	if cm := hr.Spec.CommonMetadata; cm != nil && (cm.Labels != nil || cm.Annotations != nil) {

@@ -9,8 +9,11 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
+	"helm.sh/helm/v4/pkg/postrenderer"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/slipwayhq/slipway/internal/helm"
 )
 
 // The Helm actions, configured from the HelmRelease as helm-controller
@@ -35,6 +38,7 @@ func (run *releaseRun) newInstall(replace bool) (*action.Install, error) {
 	in.WaitOptions = waitOptions(run.ctx)
 	in.Timeout = run.t.install
 	in.Labels = run.labels
+	in.PostRenderer, in.PostRenderStrategy = run.postRenderer()
 	switch policy := installCRDPolicy(spec); policy {
 	case helmv2.Skip:
 		in.SkipCRDs = true
@@ -111,7 +115,19 @@ func (run *releaseRun) newUpgrade() *action.Upgrade {
 	up.WaitOptions = waitOptions(run.ctx)
 	up.Timeout = run.t.upgrade
 	up.Labels = run.labels
+	up.PostRenderer, up.PostRenderStrategy = run.postRenderer()
 	return up
+}
+
+// postRenderer is the chain internal/helm rendered the release with
+// (spec.postRenderers, commonMetadata, the origin labels), so that what is
+// installed is what was rendered and validated.
+func (run *releaseRun) postRenderer() (postrenderer.PostRenderer, action.PostRenderStrategy) {
+	strategy := action.PostRenderStrategyCombined
+	if s := run.hr.Spec.PostRenderStrategy; s != "" {
+		strategy = action.PostRenderStrategy(s)
+	}
+	return helm.PostRenderer(run.hr, nil), strategy
 }
 
 func (run *releaseRun) upgrade() (*release.Release, error) {

@@ -22,8 +22,9 @@
 //   - "Unchanged" also requires the manifest Helm would render now to equal
 //     the stored one (server-side dry-run), so a chart whose templates read
 //     the cluster (lookup, Capabilities) is upgraded when their answer changes.
-//   - spec.postRenderers and spec.commonMetadata are not applied here, and
-//     Helm tests (spec.test) are not run.
+//   - Helm tests (spec.test) are not run. Post-renderers (spec.postRenderers,
+//     commonMetadata, the origin labels) are internal/helm's PostRenderer,
+//     so the release holds the objects that were rendered and validated.
 //
 // It must not print, and must never log or return values or Secret
 // contents: Helm's own logging is discarded, progress goes to Options.Log

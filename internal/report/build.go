@@ -42,15 +42,52 @@ func kustomizationYAML(b *strings.Builder, kb *result.KustomizationBuild) error 
 		fmt.Fprintf(b, "# Error: %s\n", oneLine(kb.Err.Error()))
 	}
 	for _, o := range kb.Objects {
-		data, err := yaml.Marshal(RedactSecret(o.Object).Object)
-		if err != nil {
-			return fmt.Errorf("rendering %s: %w", o.ID(), err)
+		if err := objectYAML(b, o, o.Origin.String()); err != nil {
+			return err
 		}
-		b.WriteString("---\n")
-		if src := o.Origin.String(); src != "" {
-			fmt.Fprintf(b, "# Source: %s\n", src)
+	}
+	for _, rb := range kb.Releases {
+		if err := releaseYAML(b, rb); err != nil {
+			return err
 		}
-		b.Write(data)
+	}
+	return nil
+}
+
+func objectYAML(b *strings.Builder, o result.Object, source string) error {
+	data, err := yaml.Marshal(RedactSecret(o.Object).Object)
+	if err != nil {
+		return fmt.Errorf("rendering %s: %w", o.ID(), err)
+	}
+	b.WriteString("---\n")
+	if source != "" {
+		fmt.Fprintf(b, "# Source: %s\n", source)
+	}
+	b.Write(data)
+	return nil
+}
+
+// releaseYAML writes the objects a HelmRelease renders to, after those of
+// its Kustomization, each naming the HelmRelease and the chart.
+func releaseYAML(b *strings.Builder, rb *result.ReleaseBuild) error {
+	name := "HelmRelease " + rb.Ref.String()
+	if o := rb.Origin.String(); o != "" {
+		name += " (" + o + ")"
+	}
+	if rb.Err != nil {
+		fmt.Fprintf(b, "# %s: not rendered: %s\n", name, oneLine(rb.Err.Error()))
+		return nil
+	}
+	source := name + ", chart " + rb.Chart.Name + "@" + rb.Chart.Version
+	if rb.Suspended {
+		fmt.Fprintf(b, "# %s is suspended: rendered, not installed\n", name)
+	}
+	for _, list := range [][]result.Object{rb.CRDs, rb.Objects} {
+		for _, o := range list {
+			if err := objectYAML(b, o, source); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -93,6 +130,44 @@ type jsonKustomization struct {
 	Error         string                    `json:"error,omitempty"`
 	Files         []string                  `json:"files,omitempty"`
 	Objects       []jsonObject              `json:"objects"`
+	Releases      []jsonRelease             `json:"releases,omitempty"`
+}
+
+// jsonRelease is a rendered HelmRelease: never its values, which may hold
+// secrets; ValuesDigest tells whether they changed.
+type jsonRelease struct {
+	HelmRelease      result.KustomizationRef   `json:"helmRelease"`
+	Origin           result.Origin             `json:"origin"`
+	ReleaseName      string                    `json:"releaseName,omitempty"`
+	Namespace        string                    `json:"namespace,omitempty"`
+	StorageNamespace string                    `json:"storageNamespace,omitempty"`
+	Chart            *result.ChartRef          `json:"chart,omitempty"`
+	ValuesDigest     string                    `json:"valuesDigest,omitempty"`
+	DependsOn        []result.KustomizationRef `json:"dependsOn,omitempty"`
+	Suspended        bool                      `json:"suspended,omitempty"`
+	Error            string                    `json:"error,omitempty"`
+	CRDs             []jsonObject              `json:"crds,omitempty"`
+	Objects          []jsonObject              `json:"objects"`
+}
+
+func releaseJSON(rb *result.ReleaseBuild) jsonRelease {
+	jr := jsonRelease{HelmRelease: rb.Ref, Origin: rb.Origin, ReleaseName: rb.ReleaseName, Namespace: rb.Namespace,
+		StorageNamespace: rb.StorageNamespace, ValuesDigest: rb.ValuesDigest, DependsOn: rb.DependsOn,
+		Suspended: rb.Suspended, Objects: []jsonObject{}}
+	if rb.Chart.Name != "" {
+		c := rb.Chart
+		jr.Chart = &c
+	}
+	if rb.Err != nil {
+		jr.Error = rb.Err.Error()
+	}
+	for _, o := range rb.CRDs {
+		jr.CRDs = append(jr.CRDs, jsonObject{Origin: o.Origin, Object: RedactSecret(o.Object).Object})
+	}
+	for _, o := range rb.Objects {
+		jr.Objects = append(jr.Objects, jsonObject{Origin: o.Origin, Object: RedactSecret(o.Object).Object})
+	}
+	return jr
 }
 
 type jsonCluster struct {
@@ -114,6 +189,9 @@ func BuildJSON(w io.Writer, builds []*result.ClusterBuild) error {
 			}
 			for _, o := range kb.Objects {
 				jk.Objects = append(jk.Objects, jsonObject{Origin: o.Origin, Object: RedactSecret(o.Object).Object})
+			}
+			for _, rb := range kb.Releases {
+				jk.Releases = append(jk.Releases, releaseJSON(rb))
 			}
 			jc.Kustomizations = append(jc.Kustomizations, jk)
 		}

@@ -49,6 +49,9 @@ func DeployText(w io.Writer, deploys []*result.ClusterDeploy, m *Masker) error {
 			if unchanged > 0 {
 				fmt.Fprintf(&b, "  ✔ %d unchanged\n", unchanged)
 			}
+			for _, rd := range kd.Releases {
+				releaseLine(&b, rd)
+			}
 			for _, u := range kd.Unhealthy {
 				fmt.Fprintf(&b, "  ✗ %s not ready: %s", u.ID, u.Message)
 				if o := u.Origin.String(); o != "" {
@@ -68,6 +71,46 @@ func DeployText(w io.Writer, deploys []*result.ClusterDeploy, m *Masker) error {
 	}
 	_, err := io.WriteString(w, m.Mask(b.String()))
 	return err
+}
+
+// releaseLine says what happened to one Helm release: action, release,
+// revision and chart, and why when it did not succeed.
+func releaseLine(b *strings.Builder, rd *result.ReleaseDeploy) {
+	mark := "►"
+	switch rd.Action {
+	case result.ReleaseFailed, result.ReleaseRolledBack:
+		mark = "✗"
+	case result.ReleaseUnchanged:
+		mark = "✔"
+	}
+	fmt.Fprintf(b, "  %s HelmRelease/%s %s", mark, rd.Ref, rd.Action)
+	var facts []string
+	if rd.ReleaseName != "" {
+		facts = append(facts, "release "+rd.ReleaseName)
+	}
+	if rd.Revision > 0 {
+		facts = append(facts, fmt.Sprintf("revision %d", rd.Revision))
+	}
+	if rd.Chart.Name != "" {
+		facts = append(facts, "chart "+rd.Chart.Name+"@"+rd.Chart.Version)
+	}
+	if len(facts) > 0 {
+		fmt.Fprintf(b, " (%s)", strings.Join(facts, ", "))
+	}
+	switch rd.Action {
+	case result.ReleaseFailed, result.ReleaseRolledBack, result.ReleaseSkipped:
+		if rd.Message != "" {
+			fmt.Fprintf(b, ": %s", oneLine(rd.Message))
+		}
+	}
+	if len(rd.Drift) > 0 {
+		ids := make([]string, len(rd.Drift))
+		for i, id := range rd.Drift {
+			ids[i] = id.String()
+		}
+		fmt.Fprintf(b, "; changed in the cluster since released: %s", strings.Join(ids, ", "))
+	}
+	b.WriteString("\n")
 }
 
 // DeployJSON renders deploys as JSON, masked like DeployText.

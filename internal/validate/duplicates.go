@@ -15,26 +15,16 @@ func (DuplicateCheck) Name() string { return "duplicate" }
 
 // Run implements Check.
 func (c DuplicateCheck) Run(cb *result.ClusterBuild) []result.Finding {
-	type seen struct {
-		kb *result.KustomizationBuild
-		o  result.Object
-	}
-	first := map[result.ObjectID]seen{}
+	first := map[result.ObjectID]item{}
 	var out []result.Finding
-	for _, kb := range cb.Kustomizations {
-		for _, o := range kb.Objects {
-			id := o.ID()
-			if prev, ok := first[id]; ok {
-				where := prev.o.Origin.String()
-				if where == "" {
-					where = "kustomization " + prev.kb.Ref.String()
-				}
-				out = append(out, finding(cb, kb, &o, result.SeverityError, c.Name(),
-					fmt.Sprintf("%s is also defined at %s (kustomization %s)", id, where, prev.kb.Ref)))
-				continue
-			}
-			first[id] = seen{kb: kb, o: o}
+	for _, it := range items(cb) {
+		id := it.o.ID()
+		if prev, ok := first[id]; ok {
+			out = append(out, it.finding(cb, result.SeverityError, c.Name(),
+				fmt.Sprintf("%s is also defined at %s (kustomization %s)", id, prev.where(), prev.kb.Ref)))
+			continue
 		}
+		first[id] = it
 	}
 	return out
 }

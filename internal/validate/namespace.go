@@ -58,38 +58,37 @@ var builtinGroups = map[string]bool{
 // Run implements Check.
 func (c NamespaceCheck) Run(cb *result.ClusterBuild) []result.Finding {
 	crdScope := map[string]string{} // group/kind -> Namespaced|Cluster
-	for _, kb := range cb.Kustomizations {
-		for _, o := range kb.Objects {
-			if o.Object.GetKind() != "CustomResourceDefinition" {
-				continue
-			}
-			g, _, _ := unstructured.NestedString(o.Object.Object, "spec", "group")
-			k, _, _ := unstructured.NestedString(o.Object.Object, "spec", "names", "kind")
-			crdScope[g+"/"+k], _, _ = unstructured.NestedString(o.Object.Object, "spec", "scope")
+	all := items(cb)
+	for _, it := range all {
+		o := it.o
+		if o.Object.GetKind() != "CustomResourceDefinition" {
+			continue
 		}
+		g, _, _ := unstructured.NestedString(o.Object.Object, "spec", "group")
+		k, _, _ := unstructured.NestedString(o.Object.Object, "spec", "names", "kind")
+		crdScope[g+"/"+k], _, _ = unstructured.NestedString(o.Object.Object, "spec", "scope")
 	}
 	var out []result.Finding
-	for _, kb := range cb.Kustomizations {
-		for _, o := range kb.Objects {
-			if o.Object.GetNamespace() != "" {
-				continue
-			}
-			gvk := o.Object.GroupVersionKind()
-			key := gvk.Group + "/" + gvk.Kind
-			namespaced := false
-			switch {
-			case clusterScoped[key]:
-			case crdScope[key] != "":
-				namespaced = crdScope[key] == "Namespaced"
-			case builtinGroups[gvk.Group]:
-				namespaced = true
-			case isFluxGroup(gvk.Group):
-				namespaced = true
-			}
-			if namespaced {
-				out = append(out, finding(cb, kb, &o, result.SeverityError, c.Name(),
-					fmt.Sprintf("%s is namespaced but has no namespace (set metadata.namespace, the kustomization's namespace, or spec.targetNamespace)", o.ID())))
-			}
+	for _, it := range all {
+		o := it.o
+		if o.Object.GetNamespace() != "" {
+			continue
+		}
+		gvk := o.Object.GroupVersionKind()
+		key := gvk.Group + "/" + gvk.Kind
+		namespaced := false
+		switch {
+		case clusterScoped[key]:
+		case crdScope[key] != "":
+			namespaced = crdScope[key] == "Namespaced"
+		case builtinGroups[gvk.Group]:
+			namespaced = true
+		case isFluxGroup(gvk.Group):
+			namespaced = true
+		}
+		if namespaced {
+			out = append(out, it.finding(cb, result.SeverityError, c.Name(),
+				fmt.Sprintf("%s is namespaced but has no namespace (set metadata.namespace, the kustomization's namespace, or spec.targetNamespace)", o.ID())))
 		}
 	}
 	return out

@@ -143,25 +143,22 @@ func (c *SchemaCheck) Run(cb *result.ClusterBuild) []result.Finding {
 	c.init()
 	var out []result.Finding
 	crds := map[schema.GroupVersionKind]*crdSchema{}
-	for _, kb := range cb.Kustomizations {
-		for _, o := range kb.Objects {
-			if o.Object.GetKind() == "CustomResourceDefinition" && o.Object.GroupVersionKind().Group == "apiextensions.k8s.io" {
-				c.addCRD(crds, o.Object)
-			}
+	all := items(cb)
+	for _, it := range all {
+		if o := it.o; o.Object.GetKind() == "CustomResourceDefinition" && o.Object.GroupVersionKind().Group == "apiextensions.k8s.io" {
+			c.addCRD(crds, o.Object)
 		}
 	}
-	for _, kb := range cb.Kustomizations {
-		for _, o := range kb.Objects {
-			if o.Encrypted {
-				continue // ciphertext and SOPS metadata are not the object
+	for _, it := range all {
+		if it.o.Encrypted {
+			continue // ciphertext and SOPS metadata are not the object
+		}
+		for _, msg := range c.check(crds, it.o.Object) {
+			sev := result.SeverityError
+			if strings.HasPrefix(msg, "warning: ") {
+				sev, msg = result.SeverityWarning, strings.TrimPrefix(msg, "warning: ")
 			}
-			for _, msg := range c.check(crds, o.Object) {
-				sev := result.SeverityError
-				if strings.HasPrefix(msg, "warning: ") {
-					sev, msg = result.SeverityWarning, strings.TrimPrefix(msg, "warning: ")
-				}
-				out = append(out, finding(cb, kb, &o, sev, c.Name(), msg))
-			}
+			out = append(out, it.finding(cb, sev, c.Name(), msg))
 		}
 	}
 	return out

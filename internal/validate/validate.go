@@ -1,7 +1,10 @@
 package validate
 
 import (
+	"fmt"
 	"sort"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
 	"github.com/slipwayhq/slipway/internal/result"
 )
@@ -61,6 +64,63 @@ func Sort(fs []result.Finding) {
 		}
 		return a.Message < b.Message
 	})
+}
+
+// item is one object to check: an object of a Kustomization's build, or
+// one a HelmRelease of that build renders to (release set).
+type item struct {
+	kb      *result.KustomizationBuild
+	o       result.Object
+	release *result.ReleaseBuild
+}
+
+// items lists every object of a cluster path that would reach the cluster:
+// each Kustomization's objects, then what its HelmReleases render to (the
+// chart's CRDs first), so rendered objects get the same checks.
+func items(cb *result.ClusterBuild) []item {
+	var out []item
+	for _, kb := range cb.Kustomizations {
+		for _, o := range kb.Objects {
+			out = append(out, item{kb: kb, o: o})
+		}
+		for _, rb := range kb.Releases {
+			if rb.Err != nil {
+				continue // reported by the build as a "helm" finding
+			}
+			for _, list := range [][]result.Object{rb.CRDs, rb.Objects} {
+				for _, o := range list {
+					out = append(out, item{kb: kb, o: o, release: rb})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// finding is a finding about it, at its origin. A rendered object has no
+// line of its own: the finding is about the HelmRelease, at its file and
+// line, and the message names the rendered object.
+func (it item) finding(cb *result.ClusterBuild, sev result.Severity, check, msg string) result.Finding {
+	f := finding(cb, it.kb, &it.o, sev, check, msg)
+	if it.release != nil {
+		hr := result.ObjectID{Group: helmv2.GroupVersion.Group, Kind: helmv2.HelmReleaseKind, Namespace: it.release.Ref.Namespace, Name: it.release.Ref.Name}
+		f.Object = &hr
+		f.Message = fmt.Sprintf("%s: %s", it.o.ID(), msg)
+	}
+	return f
+}
+
+// where describes an item for another finding ("file:line", or the
+// HelmRelease that renders it).
+func (it item) where() string {
+	w := it.o.Origin.String()
+	if it.release != nil {
+		w = "HelmRelease " + it.release.Ref.String() + " (" + w + ")"
+	}
+	if w == "" {
+		w = "kustomization " + it.kb.Ref.String()
+	}
+	return w
 }
 
 func finding(cb *result.ClusterBuild, kb *result.KustomizationBuild, o *result.Object, sev result.Severity, check, msg string) result.Finding {
