@@ -22,6 +22,7 @@ type repoFlags struct {
 	ageKeyFile       string
 	allowRemoteBases bool
 	cacheDir         string
+	noBuildCache     bool
 	maxFileSize      int64
 	// kubeVersion is the target Kubernetes version HelmReleases are
 	// rendered for (and validated against); "" means the default.
@@ -34,7 +35,8 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.paths, "path", nil, "a cluster path to build (repeatable; default: every directory under clusters/)")
 	fl.StringVar(&f.ageKeyFile, "sops-age-key-file", "", "age key file to decrypt SOPS Secrets (default: $SOPS_AGE_KEY, then $SOPS_AGE_KEY_FILE)")
 	fl.BoolVar(&f.allowRemoteBases, "allow-remote-bases", false, "let kustomizations refer to remote bases")
-	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache for fetched sources (default: the user cache directory)")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache for fetched sources, charts and reusable builds (default: the user cache directory)")
+	fl.BoolVar(&f.noBuildCache, "no-build-cache", false, "build every Kustomization, even those no file changed since the cached build")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "refuse repository files larger than this many bytes")
 }
 
@@ -102,6 +104,12 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	}
 	opts.Git = &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Token: token}
 	opts.Helm = f.helmOptions()
+	// Remote bases are fetched, not read from files the cache can watch.
+	var cache *build.BuildCache
+	if !f.noBuildCache && !f.allowRemoteBases {
+		cache = &build.BuildCache{Dir: f.cacheSubdir("builds"), Repo: repo, Version: buildIdentity()}
+		opts.Reuse = cache.Load(paths)
+	}
 	b, err := build.New(opts)
 	if err != nil {
 		return nil, err
@@ -111,6 +119,22 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	if err := ctx.Err(); err != nil {
 		return builds, fmt.Errorf("interrupted: %w", err)
 	}
+	if cache != nil {
+		// The cache only saves time: failing to write it fails nothing.
+		_ = cache.Save(opts.Reuse, paths)
+	}
 	return builds, nil
 }
 
+// buildIdentity names this binary for the build cache: its version, and —
+// since development builds share a version — its size and time, so a
+// rebuilt binary never reuses what an older one built.
+func buildIdentity() string {
+	id := version
+	if exe, err := os.Executable(); err == nil {
+		if st, err := os.Stat(exe); err == nil {
+			id += fmt.Sprintf("/%d/%d", st.Size(), st.ModTime().UnixNano())
+		}
+	}
+	return id
+}

@@ -79,91 +79,107 @@ type cacheObject struct {
 	Origin result.Origin   `json:"origin"`
 }
 
-func (c *BuildCache) file() string {
-	sum := sha256.Sum256([]byte(c.Repo.Root))
+// file is the cache of one cluster path: each run rewrites only the
+// cluster paths it built, so runs of different paths do not evict each
+// other, and each file's digests describe the files its builds read.
+func (c *BuildCache) file(clusterPath string) string {
+	sum := sha256.Sum256([]byte(c.Repo.Root + "\x00" + clusterPath))
 	return filepath.Join(c.Dir, "builds-"+hex.EncodeToString(sum[:12])+".json")
 }
 
-// Load returns a Reuse that takes unchanged builds from the cache and
-// records this run's builds for Save. A missing, unreadable or foreign
-// cache gives a Reuse that reuses nothing: the cache is an optimisation,
-// never a reason to fail.
-func (c *BuildCache) Load() *Reuse {
+// Load returns a Reuse that takes unchanged builds of the cluster paths
+// from the cache and records this run's builds for Save. A missing,
+// unreadable or foreign cache reuses nothing: the cache is an
+// optimisation, never a reason to fail. The changes are those since each
+// cluster path's cache was written; their union only ever makes a build
+// less reusable, never wrongly reused.
+func (c *BuildCache) Load(clusterPaths []string) *Reuse {
 	r := &Reuse{Record: NewRecorded()}
-	data, err := os.ReadFile(c.file())
-	if err != nil {
-		return r
-	}
-	var cf cacheFile
-	if err := json.Unmarshal(data, &cf); err != nil || cf.Format != buildCacheFormat || cf.Version != c.Version || cf.Root != c.Repo.Root {
-		return r
-	}
-	now, err := c.digests(cf.Dirs)
-	if err != nil {
-		return r
-	}
-	for p, h := range cf.Files {
-		switch nh, ok := now[p]; {
-		case !ok:
-			r.Changed = append(r.Changed, source.FileChange{Path: p, Action: source.FileDeleted})
-		case nh != h:
-			r.Changed = append(r.Changed, source.FileChange{Path: p, Action: source.FileModified})
-		}
-	}
-	for p := range now {
-		if _, ok := cf.Files[p]; !ok {
-			r.Changed = append(r.Changed, source.FileChange{Path: p, Action: source.FileAdded})
-		}
-	}
 	prev := NewRecorded()
-	for key, e := range cf.Builds {
-		kb := &result.KustomizationBuild{Ref: e.Ref, Spec: e.Spec, Path: e.Path, Source: e.Source, Origin: e.KOrigin, Files: e.Files, Suspended: e.Suspended}
-		ok := true
-		for _, o := range e.Objects {
-			u := &unstructured.Unstructured{}
-			if err := u.UnmarshalJSON(o.Object); err != nil {
-				ok = false
-				break
-			}
-			kb.Objects = append(kb.Objects, result.Object{Object: u, Origin: o.Origin})
-		}
-		if !ok {
+	changed := map[source.FileChange]bool{}
+	for _, cp := range clusterPaths {
+		data, err := os.ReadFile(c.file(cp))
+		if err != nil {
 			continue
 		}
-		prev.put(key, &recordedBuild{fingerprint: e.Fingerprint, origin: e.Origin, out: built{kb: kb, findings: e.Findings}})
+		var cf cacheFile
+		if err := json.Unmarshal(data, &cf); err != nil || cf.Format != buildCacheFormat || cf.Version != c.Version || cf.Root != c.Repo.Root {
+			continue
+		}
+		now, err := c.digests(cf.Dirs)
+		if err != nil {
+			continue
+		}
+		for p, h := range cf.Files {
+			switch nh, ok := now[p]; {
+			case !ok:
+				changed[source.FileChange{Path: p, Action: source.FileDeleted}] = true
+			case nh != h:
+				changed[source.FileChange{Path: p, Action: source.FileModified}] = true
+			}
+		}
+		for p := range now {
+			if _, ok := cf.Files[p]; !ok {
+				changed[source.FileChange{Path: p, Action: source.FileAdded}] = true
+			}
+		}
+		for key, e := range cf.Builds {
+			if !strings.HasPrefix(key, cp+"\x00") {
+				continue
+			}
+			if rb := e.decode(); rb != nil {
+				prev.put(key, rb)
+			}
+		}
 	}
+	for ch := range changed {
+		r.Changed = append(r.Changed, ch)
+	}
+	sort.Slice(r.Changed, func(i, j int) bool { return r.Changed[i].Path < r.Changed[j].Path })
 	r.Previous = prev
 	return r
 }
 
-// Save writes the builds this run recorded that may be kept on disk.
-func (c *BuildCache) Save(r *Reuse) error {
+func (e *cacheEntry) decode() *recordedBuild {
+	kb := &result.KustomizationBuild{Ref: e.Ref, Spec: e.Spec, Path: e.Path, Source: e.Source, Origin: e.KOrigin, Files: e.Files, Suspended: e.Suspended}
+	for _, o := range e.Objects {
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(o.Object); err != nil {
+			return nil
+		}
+		kb.Objects = append(kb.Objects, result.Object{Object: u, Origin: o.Origin})
+	}
+	return &recordedBuild{fingerprint: e.Fingerprint, origin: e.Origin, out: built{kb: kb, findings: e.Findings}}
+}
+
+// Save writes, for each cluster path, the builds this run recorded that
+// may be kept on disk.
+func (c *BuildCache) Save(r *Reuse, clusterPaths []string) error {
 	if r == nil || r.Record == nil {
 		return nil
 	}
+	for _, cp := range clusterPaths {
+		if err := c.save(r.Record, cp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
 	cf := cacheFile{Format: buildCacheFormat, Version: c.Version, Root: c.Repo.Root, Builds: map[string]*cacheEntry{}}
 	dirs := map[string]bool{}
-	r.Record.mu.Lock()
-	for key, rb := range r.Record.m {
-		if !cacheable(rb.out) {
+	rec.mu.Lock()
+	for key, rb := range rec.m {
+		if !strings.HasPrefix(key, clusterPath+"\x00") || !cacheable(rb.out) {
 			continue
 		}
-		kb := rb.out.kb
-		e := &cacheEntry{Fingerprint: rb.fingerprint, Origin: rb.origin, Ref: kb.Ref, Spec: kb.Spec, Path: kb.Path, Source: kb.Source,
-			KOrigin: kb.Origin, Files: kb.Files, Suspended: kb.Suspended, Findings: rb.out.findings}
-		ok := true
-		for _, o := range kb.Objects {
-			data, err := o.Object.MarshalJSON()
-			if err != nil {
-				ok = false
-				break
-			}
-			e.Objects = append(e.Objects, cacheObject{Object: data, Origin: o.Origin})
-		}
-		if !ok {
+		e := encodeEntry(rb)
+		if e == nil {
 			continue
 		}
 		cf.Builds[key] = e
+		kb := rb.out.kb
 		for _, f := range kb.Files {
 			dirs[path.Dir(f)] = true
 		}
@@ -171,7 +187,7 @@ func (c *BuildCache) Save(r *Reuse) error {
 			dirs[kb.Path] = true
 		}
 	}
-	r.Record.mu.Unlock()
+	rec.mu.Unlock()
 	for d := range dirs {
 		cf.Dirs = append(cf.Dirs, d)
 	}
@@ -199,7 +215,21 @@ func (c *BuildCache) Save(r *Reuse) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("build cache: %w", err)
 	}
-	return os.Rename(tmp.Name(), c.file())
+	return os.Rename(tmp.Name(), c.file(clusterPath))
+}
+
+func encodeEntry(rb *recordedBuild) *cacheEntry {
+	kb := rb.out.kb
+	e := &cacheEntry{Fingerprint: rb.fingerprint, Origin: rb.origin, Ref: kb.Ref, Spec: kb.Spec, Path: kb.Path, Source: kb.Source,
+		KOrigin: kb.Origin, Files: kb.Files, Suspended: kb.Suspended, Findings: rb.out.findings}
+	for _, o := range kb.Objects {
+		data, err := o.Object.MarshalJSON()
+		if err != nil {
+			return nil
+		}
+		e.Objects = append(e.Objects, cacheObject{Object: data, Origin: o.Origin})
+	}
+	return e
 }
 
 // cacheable says whether a build may be written to disk: nothing in it

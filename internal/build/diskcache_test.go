@@ -39,7 +39,7 @@ func TestBuildCacheEqualsFullBuild(t *testing.T) {
 		var bc *build.BuildCache
 		if cached {
 			bc = &build.BuildCache{Dir: cacheDir, Repo: repo, Version: "test"}
-			opts.Reuse = bc.Load()
+			opts.Reuse = bc.Load(paths)
 		}
 		b, err := build.New(opts)
 		if err != nil {
@@ -58,7 +58,7 @@ func TestBuildCacheEqualsFullBuild(t *testing.T) {
 		if !cached {
 			return text, 0
 		}
-		if err := bc.Save(opts.Reuse); err != nil {
+		if err := bc.Save(opts.Reuse, paths); err != nil {
 			t.Fatal(err)
 		}
 		return text, opts.Reuse.Reused()
