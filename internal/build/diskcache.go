@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -215,7 +216,32 @@ func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("build cache: %w", err)
 	}
-	return os.Rename(tmp.Name(), c.file(clusterPath))
+	if err := os.Rename(tmp.Name(), c.file(clusterPath)); err != nil {
+		return err
+	}
+	c.expire()
+	return nil
+}
+
+// cacheMaxAge bounds how long an unused cluster path's cache stays: every
+// checkout directory and cluster path leaves a file, and a CI cache or a
+// workstation should not collect them forever.
+const cacheMaxAge = 14 * 24 * time.Hour
+
+// expire removes cache files not written for cacheMaxAge.
+func (c *BuildCache) expire() {
+	entries, err := os.ReadDir(c.Dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "builds-") {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > cacheMaxAge {
+			_ = os.Remove(filepath.Join(c.Dir, e.Name()))
+		}
+	}
 }
 
 func encodeEntry(rb *recordedBuild) *cacheEntry {

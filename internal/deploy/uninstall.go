@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/slipwayhq/slipway/internal/helmrelease"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -151,6 +152,23 @@ func (u *uninstaller) run(ctx context.Context) {
 	if err != nil {
 		u.fail("%v", err)
 		return
+	}
+	// Helm releases slipway installed: uninstalled with --prune (first,
+	// like the workloads they are), otherwise left to Helm, which keeps
+	// managing them (helm list, helm uninstall).
+	if releases := releaseEntries(invs); len(releases) > 0 {
+		if u.opts.Prune {
+			u.uninstallReleases(ctx, releases)
+			if u.out.Failed() {
+				u.fail("stopped before deleting the other objects: a Helm release could not be uninstalled")
+				return
+			}
+		} else {
+			u.section("leaving Helm releases to Helm (they keep running; helm list shows them)")
+			for _, r := range releases {
+				u.record(result.Change{ID: r.entry.ObjectID(), Action: result.ActionUnmanaged, Message: fmt.Sprintf("release %s in %s kept", r.entry.Release, r.entry.StorageNamespace)})
+			}
+		}
 	}
 	var system, workload []member
 	for _, m := range members {
@@ -520,4 +538,47 @@ func objectsOf(ms []member) []*unstructured.Unstructured {
 
 func pruneDisabled(u *unstructured.Unstructured) bool {
 	return u.GetAnnotations()[annPrune] == "disabled" || u.GetLabels()[annPrune] == "disabled"
+}
+
+type releaseEntry struct {
+	inv   *Inventory
+	entry Entry
+}
+
+// releaseEntries are the HelmReleases recorded in the inventories.
+func releaseEntries(invs []*Inventory) []releaseEntry {
+	var out []releaseEntry
+	for _, inv := range invs {
+		for _, e := range inv.Entries {
+			if e.Release != "" {
+				out = append(out, releaseEntry{inv: inv, entry: e})
+			}
+		}
+	}
+	return out
+}
+
+// uninstallReleases uninstalls Helm releases slipway installed.
+func (u *uninstaller) uninstallReleases(ctx context.Context, releases []releaseEntry) {
+	u.section("uninstalling Helm releases")
+	if u.opts.DryRun {
+		for _, r := range releases {
+			u.record(result.Change{ID: r.entry.ObjectID(), Action: result.ActionDeleted, Message: fmt.Sprintf("release %s in %s would be uninstalled", r.entry.Release, r.entry.StorageNamespace)})
+		}
+		return
+	}
+	rel, err := helmrelease.New(u.c.Config, helmrelease.Options{Timeout: u.opts.Timeout})
+	if err != nil {
+		u.fail("connecting Helm: %v", err)
+		return
+	}
+	for _, r := range releases {
+		id := r.entry.ObjectID()
+		rd := rel.Uninstall(ctx, result.KustomizationRef{Namespace: id.Namespace, Name: id.Name}, r.entry.Release, r.entry.StorageNamespace)
+		if rd.Action == result.ReleaseFailed {
+			u.record(result.Change{ID: id, Action: result.ActionFailed, Message: fmt.Sprintf("uninstalling release %s: %s", r.entry.Release, rd.Message)})
+			continue
+		}
+		u.record(result.Change{ID: id, Action: result.ActionDeleted, Message: fmt.Sprintf("release %s in %s uninstalled", r.entry.Release, r.entry.StorageNamespace)})
+	}
 }

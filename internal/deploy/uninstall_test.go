@@ -193,3 +193,47 @@ spec:
 		t.Errorf("deletion order %v: want workloads, then the namespace, the CRD last", order)
 	}
 }
+
+// Helm releases slipway installed stay with Helm on a plain uninstall and
+// are uninstalled with --prune, before the namespace they live in goes.
+func TestUninstallHelmReleases(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "unhelm")
+	ns := e.id
+	files := map[string]string{
+		e.path + "/apps.yaml":                  e.ks("apps", "apps-"+e.id),
+		"apps-" + e.id + "/kustomization.yaml": kustomize("ns.yaml", "hello.yaml"),
+		"apps-" + e.id + "/ns.yaml":            namespaceYAML(ns),
+		"apps-" + e.id + "/hello.yaml":         helmReleaseYAML(ns, "hello"),
+	}
+	for k, v := range helloChart {
+		files[k] = v
+	}
+	e.write(files)
+	e.mustSucceed(e.deployBuild(context.Background(), e.opts(), e.buildHelm(false)))
+	if _, ok := e.configMap(ns, "hello"); !ok {
+		t.Fatal("the release was not installed")
+	}
+
+	dry := e.uninstall(deploy.UninstallOptions{Prune: true, DryRun: true})
+	if c := changesOf(dry)["HelmRelease/"+ns+"/hello"]; c.Action != result.ActionDeleted || !strings.Contains(c.Message, "would be uninstalled") {
+		t.Errorf("dry-run: HelmRelease %+v, want would be uninstalled", c)
+	}
+	if _, ok := e.configMap(ns, "hello"); !ok {
+		t.Fatal("a dry-run uninstalled the release")
+	}
+
+	u := e.uninstall(deploy.UninstallOptions{Prune: true})
+	if u.Failed() {
+		t.Fatalf("uninstall --prune: %v %+v", u.Errors, u.Sections)
+	}
+	if c := changesOf(u)["HelmRelease/"+ns+"/hello"]; c.Action != result.ActionDeleted {
+		t.Errorf("HelmRelease: %+v, want uninstalled", c)
+	}
+	if _, ok := e.configMap(ns, "hello"); ok {
+		t.Errorf("the release's ConfigMap is still there after uninstall --prune")
+	}
+	if !gone(t, "v1 Namespace", "", ns) {
+		t.Errorf("namespace %s is still there after uninstall --prune", ns)
+	}
+}

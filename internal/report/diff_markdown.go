@@ -213,7 +213,13 @@ func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep 
 					cutNames = append(cutNames, firstLineOf(bl.text))
 				}
 			}
-			if shown == 0 && total > 0 && kd.Error == "" && len(kd.Releases) == 0 {
+			changedReleases := 0
+			for _, rd := range kd.Releases {
+				if rd.Action != diff.Unchanged {
+					changedReleases++
+				}
+			}
+			if shown == 0 && total > 0 && kd.Error == "" && changedReleases == 0 {
 				continue // all cut: the cut note says so, the table counts them
 			}
 			summary := fmt.Sprintf("Kustomization <code>%s</code> %s", kd.Ref, kd.Action)
@@ -232,7 +238,7 @@ func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep 
 					fmt.Fprintf(&b, "- HelmRelease `%s` %s\n", rd.Ref, releaseSummary(rd))
 				}
 			}
-			if len(kd.Releases) > 0 {
+			if changedReleases > 0 {
 				b.WriteString("\n")
 			}
 			b.WriteString(inner.String())
