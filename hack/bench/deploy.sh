@@ -23,7 +23,7 @@ path=clusters/cluster-00
 # The objects kubectl applies: slipway's own build output without the Flux
 # objects (which need Flux's CRDs and which slipway interprets instead).
 render() {
-  "$tmp/slipway" build --repo "$tmp/fleet" --path "$path" -o json | python3 -c '
+  "$tmp/slipway" build --repo "$tmp/fleet" --path "$path" --no-build-cache -o json | python3 -c '
 import json, sys
 docs = []
 for c in json.load(sys.stdin):
@@ -65,7 +65,10 @@ count=$(python3 -c "import json;print(len(json.load(open('$tmp/objects.json'))['
 run_slipway() {
   local t0 t1 out
   t0=$(now)
-  out=$("$tmp/slipway" apply --repo "$tmp/fleet" --path "$path" --kubeconfig "$kc_s" -o json 2>/dev/null)
+  # The build cache starts empty (a first deploy builds everything) and is
+  # kept between runs, as actions/cache keeps it between CI runs.
+  out=$("$tmp/slipway" apply --repo "$tmp/fleet" --path "$path" --kubeconfig "$kc_s" --cache-dir "$tmp/cache" -o json 2>"$tmp/slipway.log") ||
+    { echo "slipway apply failed:" >&2; tail -n 20 "$tmp/slipway.log" >&2; exit 1; }
   t1=$(now)
   echo "$(elapsed "$t0" "$t1") $(echo "$out" | python3 -c "import json,sys;print(json.load(sys.stdin)[0]['apiRequests'])")"
 }

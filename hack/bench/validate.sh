@@ -83,7 +83,7 @@ git -C "$fleet" -c user.name=bench -c user.email=bench@example.invalid -c commit
 ) | LC_ALL=C sort >"$tmp/dirs.txt"
 builds=$(wc -l <"$tmp/dirs.txt")
 builds=$((builds + 0))
-total_objects=$((clusters * (kustomizations * objects + kustomizations + 3)))
+total_objects=$((clusters * (kustomizations * objects + kustomizations + 4)))
 
 # parse_time FILE -> "wall user sys maxrss_kib" from GNU time -v output.
 parse_time() {

@@ -8,6 +8,7 @@
 // Layout of the generated repository:
 //
 //	clusters/cluster-XX/flux-system/gotk-sync.yaml       GitRepository + Kustomization flux-system
+//	clusters/cluster-XX/flux-system/namespace.yaml        Namespace flux-system (as bootstrap's gotk-components has)
 //	clusters/cluster-XX/flux-system/kustomization.yaml
 //	clusters/cluster-XX/kustomization.yaml                flux-system, cluster-vars.yaml, kustomizations.yaml
 //	clusters/cluster-XX/cluster-vars.yaml                 ConfigMap cluster-vars (postBuild variables)
@@ -245,9 +246,20 @@ spec:
 	if err := g.write(dir+"/flux-system/gotk-sync.yaml", sync); err != nil {
 		return err
 	}
+	// Bootstrap's gotk-components.yaml creates the namespace the Flux
+	// objects and cluster-vars live in; without it a deploy of the
+	// fleet would fail at its root.
+	if err := g.write(dir+"/flux-system/namespace.yaml", []string{`apiVersion: v1
+kind: Namespace
+metadata:
+  name: flux-system
+`}); err != nil {
+		return err
+	}
 	if err := g.write(dir+"/flux-system/kustomization.yaml", []string{`apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
+  - namespace.yaml
   - gotk-sync.yaml
 `}); err != nil {
 		return err

@@ -96,6 +96,7 @@ func TestGenerate1x3x5(t *testing.T) {
 	want := []string{
 		"clusters/cluster-00/flux-system/gotk-sync.yaml",
 		"clusters/cluster-00/flux-system/kustomization.yaml",
+		"clusters/cluster-00/flux-system/namespace.yaml",
 		"clusters/cluster-00/kustomization.yaml",
 		"clusters/cluster-00/cluster-vars.yaml",
 		"clusters/cluster-00/kustomizations.yaml",

@@ -84,6 +84,7 @@ type Event struct {
 type Deployer struct {
 	cluster *Cluster
 	rm      *ssa.ResourceManager
+	absent  *absentClient
 	inv     *inventoryStore
 	opts    Options
 	helm    helmState
@@ -95,9 +96,10 @@ func New(c *Cluster, opts Options) *Deployer {
 		opts.Parallelism = 1
 	}
 	poller := polling.NewStatusPoller(c.Client, c.Client.RESTMapper(), polling.Options{})
-	rm := ssa.NewResourceManager(c.Client, poller, ssa.Owner{Field: FieldManager, Group: flux.KustomizeGroup})
+	absent := newAbsentClient(c.Client)
+	rm := ssa.NewResourceManager(absent, poller, ssa.Owner{Field: FieldManager, Group: flux.KustomizeGroup})
 	rm.SetConcurrency(16)
-	return &Deployer{cluster: c, rm: rm, inv: &inventoryStore{c: c.Client, tooling: opts.Tooling}, opts: opts}
+	return &Deployer{cluster: c, rm: rm, absent: absent, inv: &inventoryStore{c: c.Client, tooling: opts.Tooling}, opts: opts}
 }
 
 func (d *Deployer) emit(path string, ref *result.KustomizationRef, format string, args ...any) {

@@ -186,7 +186,7 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 		}
 		toApply = append(toApply, u)
 	}
-	cs, err := d.rm.ApplyAllStaged(ctx, toApply, d.applyOptions(ks, timeout))
+	cs, err := d.applyStaged(ctx, toApply, d.applyOptions(ks, timeout))
 	if cs != nil {
 		for _, e := range cs.Entries {
 			kd.Changes = append(kd.Changes, change(e, origins))
@@ -286,6 +286,7 @@ func (d *Deployer) checkOwnership(ctx context.Context, objects []*unstructured.U
 			// an object absent from them is read.
 			cur, ok := live.get(EntryOf(u).ID)
 			if !ok && u.GetNamespace() != "" && !nsExists[u.GetNamespace()] {
+				d.absent.markAbsent(u)
 				return nil
 			}
 			if !ok {
@@ -294,11 +295,13 @@ func (d *Deployer) checkOwnership(ctx context.Context, objects []*unstructured.U
 				err := d.cluster.Client.Get(gctx, client.ObjectKeyFromObject(u), cur)
 				if err != nil {
 					if apierrors.IsNotFound(err) || isNoMatch(err) {
+						d.absent.markAbsent(u)
 						return nil
 					}
 					return fmt.Errorf("reading %s: %w", result.IDOf(u), err)
 				}
 			}
+			d.absent.forget(u)
 			l := cur.GetLabels()
 			switch {
 			case l[LabelApplySetPartOf] != "" && l[LabelApplySetPartOf] != id:
