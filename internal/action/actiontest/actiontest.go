@@ -8,8 +8,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -222,6 +224,39 @@ func (r *Runner) Run() action.Outcome {
 		Version: "test",
 		GitHub:  github.Options{MaxRetryWait: 5 * time.Second},
 	})
+}
+
+// RunBinary runs a built slipway binary as the Actions runner runs a
+// container action's entrypoint: `slipway action`, the step environment
+// and nothing else (plus PATH and HOME), the log on stdout. It returns the
+// exit code.
+func (r *Runner) RunBinary(bin string) int {
+	r.t.Helper()
+	r.Log.Reset()
+	for _, f := range []string{"output", "summary"} {
+		_ = os.Remove(filepath.Join(r.dir, f))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "action")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range r.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Dir = r.Env["GITHUB_WORKSPACE"]
+	cmd.Stdout = &r.Log
+	cmd.Stderr = &r.Log
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	default:
+		r.t.Fatalf("running %s: %v", bin, err)
+		return -1
+	}
 }
 
 // File reads one of the step files: "output" or "summary".

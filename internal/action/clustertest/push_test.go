@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +43,11 @@ func runMain(m *testing.M) int {
 		}
 	}()
 	local = c
+	defer func() {
+		if binary.path != "" {
+			_ = os.RemoveAll(filepath.Dir(binary.path))
+		}
+	}()
 	return m.Run()
 }
 
