@@ -5,6 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -14,37 +15,6 @@ type NamespaceCheck struct{}
 
 // Name implements Check.
 func (NamespaceCheck) Name() string { return "namespace" }
-
-// clusterScoped lists the built-in kinds that have no namespace. The
-// embedded schemas do not record scope, so it is written out here.
-var clusterScoped = map[string]bool{
-	"/Namespace": true, "/Node": true, "/PersistentVolume": true, "/ComponentStatus": true,
-	"rbac.authorization.k8s.io/ClusterRole": true, "rbac.authorization.k8s.io/ClusterRoleBinding": true,
-	"apiextensions.k8s.io/CustomResourceDefinition": true, "apiregistration.k8s.io/APIService": true,
-	"storage.k8s.io/StorageClass": true, "storage.k8s.io/CSIDriver": true, "storage.k8s.io/CSINode": true,
-	"storage.k8s.io/VolumeAttachment": true, "storage.k8s.io/VolumeAttributesClass": true,
-	"scheduling.k8s.io/PriorityClass": true, "node.k8s.io/RuntimeClass": true,
-	"networking.k8s.io/IngressClass": true, "networking.k8s.io/IPAddress": true, "networking.k8s.io/ServiceCIDR": true,
-	"admissionregistration.k8s.io/ValidatingWebhookConfiguration":   true,
-	"admissionregistration.k8s.io/MutatingWebhookConfiguration":     true,
-	"admissionregistration.k8s.io/ValidatingAdmissionPolicy":        true,
-	"admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding": true,
-	"admissionregistration.k8s.io/MutatingAdmissionPolicy":          true,
-	"admissionregistration.k8s.io/MutatingAdmissionPolicyBinding":   true,
-	"flowcontrol.apiserver.k8s.io/FlowSchema":                       true,
-	"flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration":       true,
-	"certificates.k8s.io/CertificateSigningRequest":                 true,
-	"certificates.k8s.io/ClusterTrustBundle":                        true,
-	"resource.k8s.io/DeviceClass":                                   true,
-	"resource.k8s.io/ResourceSlice":                                 true,
-	"internal.apiserver.k8s.io/StorageVersion":                      true,
-	"storagemigration.k8s.io/StorageVersionMigration":               true,
-	"authentication.k8s.io/SelfSubjectReview":                       true,
-	"authorization.k8s.io/SelfSubjectAccessReview":                  true,
-	"authorization.k8s.io/SelfSubjectRulesReview":                   true,
-	"authorization.k8s.io/SubjectAccessReview":                      true,
-	"authentication.k8s.io/TokenReview":                             true,
-}
 
 // builtinGroups are groups whose kinds are all known above or namespaced.
 var builtinGroups = map[string]bool{
@@ -78,7 +48,7 @@ func (c NamespaceCheck) Run(cb *result.ClusterBuild) []result.Finding {
 		key := gvk.Group + "/" + gvk.Kind
 		namespaced := false
 		switch {
-		case clusterScoped[key]:
+		case kube.ClusterScoped(key):
 		case crdScope[key] != "":
 			namespaced = crdScope[key] == "Namespaced"
 		case builtinGroups[gvk.Group]:
