@@ -1,12 +1,8 @@
 package helmrelease_test
 
 import (
-	"bytes"
-	"context"
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -27,40 +23,21 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(runMain(m))
-}
-
-func runMain(m *testing.M) int {
-	if os.Getenv(testcluster.SkipEnv) == "1" {
-		skipReason = testcluster.SkipEnv + "=1: skipping the Helm release tests, which need a local cluster"
-		return m.Run()
-	}
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	var log bytes.Buffer
-	c, err := testcluster.Start(ctx, testcluster.Options{Log: &log})
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "helmrelease tests: starting the local cluster failed: %v\n%s\n", err, log.String())
-		fmt.Fprintf(os.Stderr, "(set %s=1 to skip tests that need a local cluster)\n", testcluster.SkipEnv)
-		return 1
-	}
-	defer func() {
-		if err := c.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "helmrelease tests: stopping the local cluster: %v\n", err)
+	os.Exit(testcluster.Main(m, "Helm release tests", func(c *testcluster.Cluster, reason string) error {
+		if c == nil {
+			skipReason = reason
+			return nil
 		}
-	}()
-	restConfig, err = clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
-	if err == nil {
-		clientset, err = kubernetes.NewForConfig(restConfig)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "helmrelease tests: connecting to the local cluster: %v\n", err)
-		return 1
-	}
-	kubeconfig = c.Kubeconfig
-	fmt.Fprintf(os.Stderr, "helmrelease tests: local cluster %s ready in %s\n", c.Name, time.Since(start).Round(time.Millisecond))
-	return m.Run()
+		var err error
+		if restConfig, err = clientcmd.BuildConfigFromFlags("", c.Kubeconfig); err != nil {
+			return err
+		}
+		if clientset, err = kubernetes.NewForConfig(restConfig); err != nil {
+			return err
+		}
+		kubeconfig = c.Kubeconfig
+		return nil
+	}))
 }
 
 // needCluster skips a test when no cluster runs.

@@ -1,14 +1,11 @@
 package clustertest
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/slipwayhq/slipway/internal/action/actiontest"
 	"github.com/slipwayhq/slipway/internal/github"
@@ -21,34 +18,15 @@ var (
 	skipReason string
 )
 
-func TestMain(m *testing.M) { os.Exit(runMain(m)) }
-
-func runMain(m *testing.M) int {
-	if os.Getenv(testcluster.SkipEnv) == "1" {
-		skipReason = testcluster.SkipEnv + "=1: skipping the action's deploy tests, which need a local cluster"
-		return m.Run()
+func TestMain(m *testing.M) {
+	code := testcluster.Main(m, "action's deploy tests", func(c *testcluster.Cluster, reason string) error {
+		local, skipReason = c, reason
+		return nil
+	})
+	if binary.path != "" {
+		_ = os.RemoveAll(filepath.Dir(binary.path))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	var log bytes.Buffer
-	c, err := testcluster.Start(ctx, testcluster.Options{Log: &log})
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "action cluster tests: starting the local cluster failed: %v\n%s\n", err, log.String())
-		fmt.Fprintf(os.Stderr, "(set %s=1 to skip tests that need a local cluster)\n", testcluster.SkipEnv)
-		return 1
-	}
-	defer func() {
-		if err := c.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "action cluster tests: stopping the local cluster: %v\n", err)
-		}
-	}()
-	local = c
-	defer func() {
-		if binary.path != "" {
-			_ = os.RemoveAll(filepath.Dir(binary.path))
-		}
-	}()
-	return m.Run()
+	os.Exit(code)
 }
 
 // Pushes to main deploy clusters/a (clusters/b is another cluster: same
