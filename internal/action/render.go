@@ -151,6 +151,40 @@ func outcomes(pr *pathReport) map[result.KustomizationRef]string {
 	return out
 }
 
+// releaseOutcomes colours HelmReleases: not rendered or failed/rolled back
+// is failed, suspended or skipped is grey; others follow their
+// Kustomization.
+func releaseOutcomes(pr *pathReport) map[result.KustomizationRef]string {
+	out := map[result.KustomizationRef]string{}
+	if pr.build != nil {
+		for _, kb := range pr.build.Kustomizations {
+			for _, rb := range kb.Releases {
+				switch {
+				case rb.Err != nil:
+					out[rb.Ref] = "failed"
+				case rb.Suspended:
+					out[rb.Ref] = "skipped"
+				}
+			}
+		}
+	}
+	if pr.deploy != nil {
+		for _, kd := range pr.deploy.Kustomizations {
+			for _, rd := range kd.Releases {
+				switch rd.Action {
+				case result.ReleaseFailed, result.ReleaseRolledBack:
+					out[rd.Ref] = "failed"
+				case result.ReleaseSkipped:
+					out[rd.Ref] = "skipped"
+				case result.ReleaseInstalled, result.ReleaseUpgraded, result.ReleaseUnchanged:
+					out[rd.Ref] = "ok"
+				}
+			}
+		}
+	}
+	return out
+}
+
 // mermaidLabel keeps a label inside its quotes.
 func mermaidLabel(s string) string {
 	return strings.NewReplacer(`"`, "#quot;", "\n", " ", "<", "#lt;", ">", "#gt;").Replace(s)
@@ -163,15 +197,42 @@ func pathText(pr *pathReport, m *report.Masker) string {
 	if pr.build != nil && len(pr.build.Kustomizations) > 0 {
 		out := outcomes(pr)
 		ids := map[result.KustomizationRef]string{}
-		b.WriteString("#### Kustomizations\n\n```mermaid\ngraph LR\n")
+		b.WriteString("#### Kustomizations and HelmReleases\n\n```mermaid\ngraph LR\n")
 		for i, kb := range pr.build.Kustomizations {
 			ids[kb.Ref] = fmt.Sprintf("k%d", i)
 			fmt.Fprintf(&b, "  k%d[\"%s\"]\n", i, mermaidLabel(kb.Ref.String()))
+		}
+		// HelmReleases are rounded nodes hanging off the Kustomization that
+		// holds them; their dependsOn may name either kind.
+		relIDs := map[result.KustomizationRef]string{}
+		n := 0
+		for _, kb := range pr.build.Kustomizations {
+			for _, rb := range kb.Releases {
+				id := fmt.Sprintf("h%d", n)
+				n++
+				relIDs[rb.Ref] = id
+				fmt.Fprintf(&b, "  %s([\"HelmRelease %s\"])\n", id, mermaidLabel(rb.Ref.String()))
+				fmt.Fprintf(&b, "  %s -.- %s\n", ids[kb.Ref], id)
+			}
+		}
+		node := func(ref result.KustomizationRef) (string, bool) {
+			if id, ok := relIDs[ref]; ok {
+				return id, true
+			}
+			id, ok := ids[ref]
+			return id, ok
 		}
 		for _, kb := range pr.build.Kustomizations {
 			for _, dep := range kb.DependsOn {
 				if id, ok := ids[dep]; ok {
 					fmt.Fprintf(&b, "  %s --> %s\n", id, ids[kb.Ref])
+				}
+			}
+			for _, rb := range kb.Releases {
+				for _, dep := range rb.DependsOn {
+					if id, ok := node(dep); ok {
+						fmt.Fprintf(&b, "  %s --> %s\n", id, relIDs[rb.Ref])
+					}
 				}
 			}
 		}
@@ -181,6 +242,16 @@ func pathText(pr *pathReport, m *report.Masker) string {
 		for _, kb := range pr.build.Kustomizations {
 			byClass[out[kb.Ref]] = append(byClass[out[kb.Ref]], ids[kb.Ref])
 		}
+		rout := releaseOutcomes(pr)
+		for _, kb := range pr.build.Kustomizations {
+			for _, rb := range kb.Releases {
+				c := rout[rb.Ref]
+				if c == "" {
+					c = out[kb.Ref]
+				}
+				byClass[c] = append(byClass[c], relIDs[rb.Ref])
+			}
+		}
 		classes := make([]string, 0, len(byClass))
 		for c := range byClass {
 			classes = append(classes, c)
@@ -189,7 +260,7 @@ func pathText(pr *pathReport, m *report.Masker) string {
 		for _, c := range classes {
 			fmt.Fprintf(&b, "  class %s %s\n", strings.Join(byClass[c], ","), c)
 		}
-		b.WriteString("```\n\nGreen: built (and deployed); red: failed; yellow: blocked by a failed dependency; grey: suspended. Arrows go from a dependency to what depends on it.\n\n")
+		b.WriteString("```\n\nGreen: built (and deployed); red: failed; yellow: blocked by a failed dependency; grey: suspended. Rounded: HelmReleases, dotted to the Kustomization holding them. Arrows go from a dependency to what depends on it.\n\n")
 	}
 	if pr.build != nil && len(pr.build.Findings) > 0 {
 		b.WriteString("#### Findings\n\n```\n")

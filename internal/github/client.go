@@ -24,7 +24,8 @@ type Options struct {
 	// HTTPClient is used for every request; nil means a client with a
 	// 30 s timeout.
 	HTTPClient *http.Client
-	// MaxRetries bounds how often a rate-limited request is retried.
+	// MaxRetries bounds how often a rate-limited request, or one answered
+	// with a server error, is retried.
 	MaxRetries int
 	// MaxRetryWait is the longest wait slipway accepts before a retry; a
 	// limit that resets later makes it give up at once, since a deploy's
@@ -138,8 +139,11 @@ func IsForbidden(err error) bool {
 	return errors.As(err, &ae) && (ae.Status == http.StatusForbidden || ae.Status == http.StatusNotFound)
 }
 
-// call runs one request, retrying rate-limit answers a bounded number of
-// times. go-github reports them as typed errors and never retries itself.
+// call runs one request, retrying rate-limit answers and server errors a
+// bounded number of times. go-github reports them as typed errors and never
+// retries itself. (github.com/gofri/go-github-ratelimit would do the
+// rate-limit half as a transport, but it is not available from the module
+// proxy here; this is a dozen lines.)
 func (c *Client) call(ctx context.Context, op string, do func() (*gh.Response, error)) error {
 	for attempt := 0; ; attempt++ {
 		resp, err := do()
@@ -173,6 +177,14 @@ func (c *Client) call(ctx context.Context, op string, do func() (*gh.Response, e
 		status := 0
 		if resp != nil && resp.Response != nil {
 			status = resp.StatusCode
+		}
+		// GitHub answers 5xx now and then (502 under load, 503 during
+		// incidents); they pass. Back off 1 s, 2 s, 4 s within MaxRetries.
+		if status >= 500 && attempt < c.opts.MaxRetries {
+			if serr := c.opts.Sleep(ctx, time.Second<<attempt); serr != nil {
+				return &APIError{Op: op, Err: serr}
+			}
+			continue
 		}
 		return &APIError{Op: op, Status: status, Err: err}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -252,5 +253,35 @@ func TestRuntimeOutputsAndSummary(t *testing.T) {
 	lines := strings.Split(log.String(), "\n")
 	if !strings.HasPrefix(lines[0], "::stop-commands::slipway-") || lines[len(lines)-2] != "::"+strings.TrimPrefix(lines[0], "::stop-commands::")+"::" {
 		t.Errorf("untrusted text not fenced:\n%s", log.String())
+	}
+}
+
+// Server errors pass: retried with backoff, then given up with the status.
+func TestServerErrorsRetried(t *testing.T) {
+	srv := githubtest.New("acme", "fleet")
+	t.Cleanup(srv.Close)
+	srv.AddToken("tok", githubtest.WriteAll)
+	waits := &[]time.Duration{}
+	o := github.DefaultOptions()
+	o.Token, o.Repository, o.APIURL = "tok", "acme/fleet", srv.URL
+	// Record the backoff without waiting it out: nothing here depends on time.
+	o.Sleep = func(_ context.Context, d time.Duration) error { *waits = append(*waits, d); return nil }
+	c, err := github.NewClient(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext(2, http.StatusBadGateway)
+	if err := c.CreateStatus(context.Background(), sha, "ctx", github.StatePending, "d", ""); err != nil {
+		t.Fatalf("after two 502s: %v", err)
+	}
+	if fmt.Sprint(*waits) != "[1s 2s]" || len(srv.Statuses()) != 1 {
+		t.Errorf("waits %v, statuses %d: want backoff 1s, 2s and the status created", *waits, len(srv.Statuses()))
+	}
+	*waits = nil
+	srv.FailNext(10, http.StatusServiceUnavailable)
+	err = c.CreateStatus(context.Background(), sha, "ctx", github.StatePending, "d", "")
+	var ae *github.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || len(*waits) != 3 {
+		t.Errorf("after persistent 503s: %v (waits %v), want an APIError with the status after 3 retries", err, *waits)
 	}
 }

@@ -82,6 +82,8 @@ type Server struct {
 	requests    []Request
 	rateLimited int
 	retryAfter  int
+	failing     int
+	failStatus  int
 	// repos serves the repository, environment and secret endpoints
 	// (repos.go); nil until first used.
 	repos *reposState
@@ -108,6 +110,14 @@ func (s *Server) RateLimitNext(n, retryAfterSeconds int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rateLimited, s.retryAfter = n, retryAfterSeconds
+}
+
+// FailNext answers the next n requests with status (a 5xx), as GitHub
+// does now and then.
+func (s *Server) FailNext(n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failing, s.failStatus = n, status
 }
 
 // AddComment stores a comment as if someone had written it.
@@ -209,6 +219,10 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 	perms, known := s.tokens[token]
 	if !ok || !known {
 		return errResp(fail(http.StatusUnauthorized, "Bad credentials"))
+	}
+	if s.failing > 0 {
+		s.failing--
+		return s.failStatus, map[string]string{"message": http.StatusText(s.failStatus)}, nil
 	}
 	if s.rateLimited > 0 {
 		s.rateLimited--
