@@ -43,19 +43,36 @@ func PostRenderer(hr *helmv2.HelmRelease, lock sync.Locker) postrenderer.PostRen
 			chain = append(chain, &kustomizePostRenderer{patches: pr.Kustomize.Patches, images: pr.Kustomize.Images, lock: lock})
 		}
 	}
-	// commonMetadata, then the origin labels (which win on a collision):
-	// one pass over the manifests does both.
-	meta := &metadataPostRenderer{labels: map[string]string{}}
+	labels, annotations := releaseMetadata(hr)
+	return append(chain, &metadataPostRenderer{labels: labels, annotations: annotations})
+}
+
+// hasKustomizePostRenderers reports whether the HelmRelease asks for
+// kustomize post-rendering (beyond the metadata every release gets).
+func hasKustomizePostRenderers(hr *helmv2.HelmRelease) bool {
+	for _, pr := range hr.Spec.PostRenderers {
+		if pr.Kustomize != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// releaseMetadata is what helm-controller puts on every object of a
+// release: commonMetadata, then the origin labels, which win on a
+// collision.
+func releaseMetadata(hr *helmv2.HelmRelease) (labels, annotations map[string]string) {
+	labels = map[string]string{}
 	if cm := hr.Spec.CommonMetadata; cm != nil {
 		for k, v := range cm.Labels {
-			meta.labels[k] = v
+			labels[k] = v
 		}
-		meta.annotations = cm.Annotations
+		annotations = cm.Annotations
 	}
 	for k, v := range originLabels(hr.Namespace, hr.Name) {
-		meta.labels[k] = v
+		labels[k] = v
 	}
-	return append(chain, meta)
+	return labels, annotations
 }
 
 func originLabels(namespace, name string) map[string]string {

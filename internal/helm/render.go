@@ -72,7 +72,15 @@ func (r *Renderer) render(hr *helmv2.HelmRelease, releaseName string, art *chart
 	inst.DisableHooks = hr.GetInstall().DisableHooks
 	inst.SkipSchemaValidation = hr.GetInstall().DisableSchemaValidation
 	inst.DisableOpenAPIValidation = true
-	inst.PostRenderer = r.postRenderers(hr)
+	// Without kustomize post-renderers, the metadata every release gets is
+	// set on the decoded objects below: the same result, without Helm
+	// joining, re-parsing and re-splitting every manifest around a
+	// post-renderer (a quarter of a render). Installs always use the full
+	// chain (PostRenderer), so live objects carry the same metadata.
+	postRender := hasKustomizePostRenderers(hr)
+	if postRender {
+		inst.PostRenderer = r.postRenderers(hr)
+	}
 	inst.PostRenderStrategy = action.PostRenderStrategyCombined
 	if s := hr.Spec.PostRenderStrategy; s != "" {
 		inst.PostRenderStrategy = action.PostRenderStrategy(s)
@@ -90,9 +98,16 @@ func (r *Renderer) render(hr *helmv2.HelmRelease, releaseName string, art *chart
 	for _, o := range out.objects {
 		scopes.learn(o)
 	}
+	labels, annotations := releaseMetadata(hr)
 	for _, o := range out.objects {
 		if o.GetNamespace() == "" && scopes.namespaced(o) {
 			o.SetNamespace(inst.Namespace)
+		}
+		if !postRender {
+			mergeStringMap(o, "labels", labels)
+			if len(annotations) > 0 {
+				mergeStringMap(o, "annotations", annotations)
+			}
 		}
 		mergeStringMap(o, "labels", map[string]string{managedByLabel: "Helm"})
 		mergeStringMap(o, "annotations", map[string]string{releaseNameAnnotation: releaseName, releaseNSAnnotation: inst.Namespace})
