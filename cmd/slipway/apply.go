@@ -10,12 +10,14 @@ import (
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
+	"github.com/slipwayhq/slipway/internal/validate"
 )
 
 func newApplyCmd(s streams, getenv env) *cobra.Command {
 	var rf repoFlags
 	var kf kubeFlags
 	var output string
+	var skipValidation bool
 	opts := deploy.DefaultOptions()
 	cmd := &cobra.Command{
 		Use:   "apply",
@@ -53,11 +55,31 @@ a conflict without --adopt.`,
 			if err != nil {
 				return err
 			}
+			// Validate before touching the cluster: an invalid Kustomization
+			// is not deployed (nor what depends on it), the others are.
+			masker := report.MaskerFor(builds)
+			blocked := map[string][]result.Finding{}
+			if !skipValidation {
+				checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: rf.kubeVersion})
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				for _, cb := range builds {
+					validate.Run(cb, checks)
+					for _, f := range cb.Findings {
+						if f.Severity == result.SeverityError {
+							fmt.Fprintln(s.err, masker.Mask(report.FindingLine(f)))
+						}
+					}
+					if unowned := validate.Gate(cb); len(unowned) > 0 {
+						blocked[cb.Path] = unowned
+					}
+				}
+			}
 			if run := getenv("GITHUB_RUN_ID"); run != "" {
 				opts.Holder = fmt.Sprintf("%s/%s/actions/runs/%s", getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), run)
 			}
 			opts.Tooling = "slipway/" + version
-			masker := report.MaskerFor(builds)
 			var mu sync.Mutex
 			opts.Observer = func(e deploy.Event) {
 				mu.Lock()
@@ -71,6 +93,11 @@ a conflict without --adopt.`,
 			d := deploy.New(cluster, opts)
 			var deploys []*result.ClusterDeploy
 			for _, cb := range builds {
+				if fs := blocked[cb.Path]; len(fs) > 0 {
+					deploys = append(deploys, &result.ClusterDeploy{Path: cb.Path,
+						Error: fmt.Sprintf("not deployed: %d validation error(s) outside any Kustomization, the first: %s", len(fs), fs[0].Message)})
+					continue
+				}
 				deploys = append(deploys, d.Deploy(ctx, cb))
 			}
 			if output == "json" {
@@ -102,6 +129,7 @@ a conflict without --adopt.`,
 	fl.BoolVar(&opts.Adopt, "adopt", false, "take over objects owned by another ApplySet, Kustomization or Helm")
 	fl.BoolVar(&opts.PruneRemoved, "prune-removed", false, "delete what vanished Kustomizations deployed (otherwise an error)")
 	fl.DurationVar(&opts.LockWait, "lock-wait", opts.LockWait, "how long to wait for another deploy of the same cluster path")
+	fl.BoolVar(&skipValidation, "skip-validation", false, "deploy without validating first (an invalid Kustomization is otherwise not deployed)")
 	fl.DurationVar(&opts.LockTTL, "lock-ttl", opts.LockTTL, "how long the lock of a run that died without releasing it blocks other runs (at least 1s)")
 	return cmd
 }
