@@ -48,7 +48,14 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 		token = getenv("GITHUB_TOKEN")
 	}
 	git := &source.GitFetcher{CacheDir: rf.gitCacheDir(getenv), Token: token}
+	// As build and apply: remote bases are fetched, not read from files
+	// the cache can watch.
+	var cacheDir string
+	if !rf.noBuildCache && !rf.allowRemoteBases {
+		cacheDir = rf.cacheSubdir("builds")
+	}
 	return diff.RunOptions{
+		CacheDir: cacheDir, CacheVersion: buildIdentity(),
 		RepoDir: rf.repo, Base: f.base, Head: f.head, Paths: rf.paths, MaxFileSize: rf.maxFileSize, Full: f.full,
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
@@ -76,8 +83,10 @@ Kustomizations, Kustomizations and HelmReleases added or removed, cluster paths
 added or removed. Secret values are never shown: Secrets are compared key by
 key. Only the Kustomizations a changed file reaches are rebuilt.
 
-With --live, the head build is also compared with the cluster: a server-side
-dry-run against the live objects, and the objects that would be pruned.
+With --live, the head build is compared with the cluster instead: a server-side
+dry-run against the live objects, and the objects that would be pruned. With
+--live and --base, drift is reported too: objects whose live state differs from
+what the base revision would apply (changed in the cluster by hand).
 
 With --exit-code: exit 0 when nothing changes, 2 when something does, 1 on
 errors (a build error in either revision included).`,
@@ -196,5 +205,32 @@ func liveDiff(ctx context.Context, opts diff.RunOptions, kf *kubeFlags, getenv e
 	if head == "" {
 		head = "worktree"
 	}
-	return diff.Compare(live, desired, diff.Options{Base: "cluster", Head: head})
+	res, err := diff.Compare(live, desired, diff.Options{Base: "cluster", Head: head})
+	if err != nil || opts.Base == "" {
+		return res, err
+	}
+	// Drift: the cluster against what the base revision applied.
+	bases, err := diff.BuildRevision(ctx, opts, opts.Base)
+	if err != nil {
+		return nil, err
+	}
+	var applied, now []*result.ClusterBuild
+	for _, cb := range bases {
+		st, err := d.Drift(ctx, cb)
+		if err != nil {
+			return nil, fmt.Errorf("%s: drift: %w", cb.Path, err)
+		}
+		applied, now = append(applied, st.Desired), append(now, st.Live)
+	}
+	drift, err := diff.Compare(applied, now, diff.Options{Base: opts.Base, Head: "cluster"})
+	if err != nil {
+		return nil, err
+	}
+	res.DriftBase = opts.Base
+	for _, cd := range drift.Clusters {
+		if cd.Action != diff.Unchanged || len(cd.Errors) > 0 {
+			res.Drift = append(res.Drift, cd)
+		}
+	}
+	return res, nil
 }

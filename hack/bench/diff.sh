@@ -2,7 +2,11 @@
 # Benchmark `slipway diff` and `slipway plan` on a synthetic fleet after a
 # one-file change to a base every cluster uses, against what a script does
 # without slipway: check both revisions out, `kubectl kustomize` every
-# Kustomization directory of each, and `diff -r` the outputs.
+# Kustomization directory of each, and `diff -r` the outputs. slipway is
+# measured four ways: two full builds (no cache), incremental with an empty
+# build cache, incremental with the cache a `slipway validate` of the base
+# revision left (what CI's actions/cache restores from the last run on the
+# base branch), and `plan`, whose CPU time (user+system) is reported.
 #
 # Usage: hack/bench/diff.sh [clusters=3] [kustomizations=100] [objects=10]
 # Prints a markdown table; set BENCH_KEEP=1 to keep the temporary directory.
@@ -28,21 +32,40 @@ git_ add -A && git_ commit -q -m base
 sed -i '0,/^data:/{/^data:/a\  changed-by-bench: "yes"
 }' "$fleet/apps/app-000/base/configmap.yaml"
 git_ commit -q -am "change a shared base"
+# Packed, as a CI checkout (fetched pack) is: go-git reads loose objects
+# one file each.
+git_ gc -q
 
 now() { date +%s.%N; }
 secs() { awk "BEGIN { printf \"%.2f\", $2 - $1 }"; }
 run() { # label, command...
 	local label=$1; shift
 	local t0 t1 rc=0
-	t0=$(now); "$@" >"$tmp/$label.out" 2>"$tmp/$label.err" || rc=$?; t1=$(now)
+	t0=$(now); /usr/bin/time -f %U+%S -o "$tmp/$label.cpu" "$@" >"$tmp/$label.out" 2>"$tmp/$label.err" || rc=$?; t1=$(now)
 	# diff --exit-code style: 2 means "changes", which is expected here.
 	if [[ $rc -ne 0 && $rc -ne 2 ]]; then echo "$0: $label failed ($rc):" >&2; tail -n 20 "$tmp/$label.err" >&2; exit 1; fi
 	secs "$t0" "$t1"
 }
+cpu() { awk "BEGIN { printf \"%.2f\", $(tail -n 1 "$tmp/$1.cpu") }"; }
 
-s_plan=$(run plan "$tmp/slipway" plan --repo "$fleet" --base HEAD~1 --head HEAD)
-s_inc=$(run diff "$tmp/slipway" diff --repo "$fleet" --base HEAD~1 --head HEAD --exit-code)
-s_full=$(run full "$tmp/slipway" diff --repo "$fleet" --base HEAD~1 --head HEAD --exit-code --full)
+sw=("$tmp/slipway")
+revs=(--repo "$fleet" --base HEAD~1 --head HEAD)
+# Full: both revisions built from scratch, nothing reused.
+s_full=$(run full "${sw[@]}" diff "${revs[@]}" --exit-code --full --no-build-cache)
+# Incremental, cold: an empty build cache; the base is built fully, the
+# head reuses the base.
+s_cold=$(run cold "${sw[@]}" diff "${revs[@]}" --exit-code --cache-dir "$tmp/cache-cold")
+# Incremental, warm: the cache a `slipway validate` of the base revision
+# left, as the last CI run on the base branch leaves it (actions/cache).
+git_ checkout -q HEAD~1
+run warmup "${sw[@]}" validate --repo "$fleet" --cache-dir "$tmp/cache-warm" >/dev/null
+git_ checkout -q main
+s_warm=$(run warm "${sw[@]}" diff "${revs[@]}" --exit-code --cache-dir "$tmp/cache-warm")
+# plan, cold and then warm (the cache the warm diff left).
+s_plan_cold=$(run plan-cold "${sw[@]}" plan "${revs[@]}" --cache-dir "$tmp/cache-plan")
+s_plan=$(run plan "${sw[@]}" plan "${revs[@]}" --cache-dir "$tmp/cache-warm")
+cmp -s "$tmp/cold.out" "$tmp/full.out" || { echo "$0: the incremental diff differs from the full one" >&2; exit 1; }
+cmp -s "$tmp/warm.out" "$tmp/full.out" || { echo "$0: the warm-cache diff differs from the full one" >&2; exit 1; }
 
 baseline() {
 	cd "$fleet"
@@ -56,13 +79,17 @@ baseline() {
 	done
 	diff -r "$tmp/out-base" "$tmp/out-head" >/dev/null || true
 }
-b=$(run baseline baseline)
+export -f baseline
+export tmp fleet kubectl
+b=$(run baseline bash -c baseline)
 
 paths=$(cat "$tmp/plan.out")
-echo "| step | seconds |"
-echo "|---|---:|"
-echo "| \`slipway plan\` (changed paths: $paths) | $s_plan |"
-echo "| \`slipway diff\` (incremental) | $s_inc |"
-echo "| \`slipway diff --full\` | $s_full |"
-echo "| worktrees + \`kubectl kustomize\` × every directory × 2 + \`diff -r\` | $b |"
-awk "BEGIN { printf \"\nspeed-up of slipway diff over the script: %.1fx (plan: %.1fx)\n\", $b / $s_inc, $b / $s_plan }"
+echo "| step | wall s | CPU s |"
+echo "|---|---:|---:|"
+echo "| \`slipway diff --full --no-build-cache\` (two full builds) | $s_full | $(cpu full) |"
+echo "| \`slipway diff\`, cold build cache | $s_cold | $(cpu cold) |"
+echo "| \`slipway diff\`, warm build cache (\`slipway validate\` of the base filled it) | $s_warm | $(cpu warm) |"
+echo "| \`slipway plan\`, cold build cache | $s_plan_cold | $(cpu plan-cold) |"
+echo "| \`slipway plan\`, warm build cache (changed paths: $paths) | $s_plan | $(cpu plan) |"
+echo "| worktrees + \`kubectl kustomize\` × every directory × 2 + \`diff -r\` | $b | $(cpu baseline) |"
+awk "BEGIN { printf \"\nspeed-up over two full builds: cold %.1fx, warm %.1fx; over the script: warm %.1fx\n\", $s_full / $s_cold, $s_full / $s_warm, $b / $s_warm }"

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
@@ -37,9 +38,29 @@ type BuildCache struct {
 	Dir string
 	// Repo is the repository built.
 	Repo *source.Repository
+	// Key names the repository in the cache; "" means Repo.Root. The
+	// revisions a diff builds are each served from their own temporary
+	// directory: keyed by the Git worktree root they share, they read and
+	// write the same cache files, and since the files' digests are of
+	// repository-relative paths, content alone decides what is reused.
+	Key string
 	// Version is slipway's version: a cache written by another version is
 	// ignored, as build semantics may differ.
 	Version string
+
+	// mu guards the state one run keeps between Load and Save.
+	mu sync.Mutex
+	// digested memoises file digests within a run: cluster paths share
+	// most directories, and Load and Save would otherwise hash the same
+	// files several times (the files do not change during a run; if one
+	// did, the cache would only be more often rebuilt, never wrong).
+	digested map[string]string
+	// ignores are the .sourceignore digests, walked once per run.
+	ignores map[string]string
+	// clean are the loaded cluster paths in which no file changed, with
+	// the fingerprints of their loaded builds: a Save that would write the
+	// same builds again leaves the file as it is.
+	clean map[string]map[string]string
 }
 
 // buildCacheFormat changes whenever the file layout does.
@@ -84,8 +105,15 @@ type cacheObject struct {
 // cluster paths it built, so runs of different paths do not evict each
 // other, and each file's digests describe the files its builds read.
 func (c *BuildCache) file(clusterPath string) string {
-	sum := sha256.Sum256([]byte(c.Repo.Root + "\x00" + clusterPath))
+	sum := sha256.Sum256([]byte(c.key() + "\x00" + clusterPath))
 	return filepath.Join(c.Dir, "builds-"+hex.EncodeToString(sum[:12])+".json")
+}
+
+func (c *BuildCache) key() string {
+	if c.Key != "" {
+		return c.Key
+	}
+	return c.Repo.Root
 }
 
 // Load returns a Reuse that takes unchanged builds of the cluster paths
@@ -104,33 +132,47 @@ func (c *BuildCache) Load(clusterPaths []string) *Reuse {
 			continue
 		}
 		var cf cacheFile
-		if err := json.Unmarshal(data, &cf); err != nil || cf.Format != buildCacheFormat || cf.Version != c.Version || cf.Root != c.Repo.Root {
+		if err := json.Unmarshal(data, &cf); err != nil || cf.Format != buildCacheFormat || cf.Version != c.Version || cf.Root != c.key() {
 			continue
 		}
 		now, err := c.digests(cf.Dirs)
 		if err != nil {
 			continue
 		}
+		clean := true
 		for p, h := range cf.Files {
 			switch nh, ok := now[p]; {
 			case !ok:
 				changed[source.FileChange{Path: p, Action: source.FileDeleted}] = true
+				clean = false
 			case nh != h:
 				changed[source.FileChange{Path: p, Action: source.FileModified}] = true
+				clean = false
 			}
 		}
 		for p := range now {
 			if _, ok := cf.Files[p]; !ok {
 				changed[source.FileChange{Path: p, Action: source.FileAdded}] = true
+				clean = false
 			}
 		}
+		fps := map[string]string{}
 		for key, e := range cf.Builds {
 			if !strings.HasPrefix(key, cp+"\x00") {
 				continue
 			}
 			if rb := e.decode(); rb != nil {
 				prev.put(key, rb)
+				fps[key] = e.Fingerprint
 			}
+		}
+		if clean {
+			c.mu.Lock()
+			if c.clean == nil {
+				c.clean = map[string]map[string]string{}
+			}
+			c.clean[cp] = fps
+			c.mu.Unlock()
 		}
 	}
 	for ch := range changed {
@@ -168,7 +210,7 @@ func (c *BuildCache) Save(r *Reuse, clusterPaths []string) error {
 }
 
 func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
-	cf := cacheFile{Format: buildCacheFormat, Version: c.Version, Root: c.Repo.Root, Builds: map[string]*cacheEntry{}}
+	cf := cacheFile{Format: buildCacheFormat, Version: c.Version, Root: c.key(), Builds: map[string]*cacheEntry{}}
 	dirs := map[string]bool{}
 	rec.mu.Lock()
 	for key, rb := range rec.m {
@@ -189,6 +231,9 @@ func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
 		}
 	}
 	rec.mu.Unlock()
+	if c.unchanged(clusterPath, cf.Builds) {
+		return nil
+	}
 	for d := range dirs {
 		cf.Dirs = append(cf.Dirs, d)
 	}
@@ -221,6 +266,24 @@ func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
 	}
 	c.expire()
 	return nil
+}
+
+// unchanged reports whether the builds to save are those Load found for a
+// cluster path none of whose files changed: the file on disk already says
+// what would be written. (Changed-but-equal entries are written anyway.)
+func (c *BuildCache) unchanged(clusterPath string, builds map[string]*cacheEntry) bool {
+	c.mu.Lock()
+	fps, ok := c.clean[clusterPath]
+	c.mu.Unlock()
+	if !ok || len(fps) != len(builds) {
+		return false
+	}
+	for key, e := range builds {
+		if fps[key] != e.Fingerprint {
+			return false
+		}
+	}
+	return true
 }
 
 // cacheMaxAge bounds how long an unused cluster path's cache stays: every
@@ -277,6 +340,11 @@ func cacheable(out built) bool {
 // Symlinks are digested by their target, as they are what changed when
 // they point elsewhere.
 func (c *BuildCache) digests(dirs []string) (map[string]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.digested == nil {
+		c.digested = map[string]string{}
+	}
 	out := map[string]string{}
 	add := func(p string, d fs.DirEntry) error {
 		rel, err := filepath.Rel(c.Repo.Root, p)
@@ -285,6 +353,10 @@ func (c *BuildCache) digests(dirs []string) (map[string]string, error) {
 		}
 		rel = filepath.ToSlash(rel)
 		if _, done := out[rel]; done {
+			return nil
+		}
+		if h, ok := c.digested[rel]; ok {
+			out[rel] = h
 			return nil
 		}
 		h := sha256.New()
@@ -302,6 +374,7 @@ func (c *BuildCache) digests(dirs []string) (map[string]string, error) {
 			h.Write(data)
 		}
 		out[rel] = hex.EncodeToString(h.Sum(nil))
+		c.digested[rel] = out[rel]
 		return nil
 	}
 	walk := func(root string, only func(name string) bool) error {
@@ -333,8 +406,16 @@ func (c *BuildCache) digests(dirs []string) (map[string]string, error) {
 			return nil, err
 		}
 	}
-	if err := walk(c.Repo.Root, func(name string) bool { return name == ".sourceignore" }); err != nil {
-		return nil, err
+	if c.ignores == nil {
+		all := out
+		out = map[string]string{}
+		if err := walk(c.Repo.Root, func(name string) bool { return name == ".sourceignore" }); err != nil {
+			return nil, err
+		}
+		c.ignores, out = out, all
+	}
+	for p, h := range c.ignores {
+		out[p] = h
 	}
 	return out, nil
 }

@@ -172,3 +172,83 @@ func firstDifference(want, got string) string {
 	}
 	return "lengths differ"
 }
+
+// TestBuildCacheKeyShared: two copies of a repository in different
+// directories (the revisions a diff serves from temporary directories)
+// share cache files through one Key, and content alone decides reuse:
+// a file that differs between the copies is rebuilt, the rest reused.
+func TestBuildCacheKeyShared(t *testing.T) {
+	cacheDir := filepath.Join(t.TempDir(), "builds")
+	paths := []string{"clusters/staging", "clusters/production"}
+	build1 := func(dir, key string) (string, int64) {
+		t.Helper()
+		repo, err := source.OpenWorktree(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := build.DefaultOptions(repo)
+		if opts.Decryptor, err = build.NewDecryptorFromFile(ageKey(t)); err != nil {
+			t.Fatal(err)
+		}
+		bc := &build.BuildCache{Dir: cacheDir, Repo: repo, Key: key, Version: "test"}
+		opts.Reuse = bc.Load(paths)
+		b, err := build.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		builds := b.BuildAll(context.Background(), paths)
+		var out bytes.Buffer
+		if err := report.BuildYAML(&out, builds); err != nil {
+			t.Fatal(err)
+		}
+		if err := bc.Save(opts.Reuse, paths); err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), opts.Reuse.Reused()
+	}
+	copyFleet := func() string {
+		dir := t.TempDir()
+		if err := os.CopyFS(dir, os.DirFS(fleetDir(t))); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	a, b := copyFleet(), copyFleet()
+	p := filepath.Join(b, "infrastructure/controllers/deployment.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, bytes.Replace(data, []byte("replicas: 2"), []byte("replicas: 3"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, n := build1(a, "repo"); n != 0 {
+		t.Fatalf("an empty cache reused %d builds", n)
+	}
+	_, all := build1(a, "repo")
+	if all == 0 {
+		t.Fatal("a rebuild of the same directory reused nothing")
+	}
+	if _, n := build1(b, "other"); n != 0 {
+		t.Errorf("another key reused %d builds", n)
+	}
+	// The cache now holds b's builds under "other"; a's under "repo".
+	got, n := build1(b, "repo")
+	if n == 0 || n >= all {
+		t.Errorf("a copy with one changed file reused %d builds under the shared key, want some but fewer than %d", n, all)
+	}
+	want, _ := build1(copyFleetWith(t, b), "")
+	if got != want {
+		t.Errorf("the shared-key build differs from a fresh one:\n%s", firstDifference(want, got))
+	}
+}
+
+// copyFleetWith copies dir to a new directory.
+func copyFleetWith(t *testing.T, dir string) string {
+	out := t.TempDir()
+	if err := os.CopyFS(out, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -198,3 +198,45 @@ func (d *Deployer) liveMembers(ctx context.Context, ref result.KustomizationRef,
 	}
 	return out, nil
 }
+
+// Drift finds the objects changed in the cluster by hand: for every
+// object of a build (the revision last applied) that is live, a
+// server-side dry-run of that object is compared with the live object,
+// with the same normalisation as LiveDiff. Where they differ, applying the
+// build again would change the object, so the cluster no longer holds
+// what the build applied. The result has the drifted objects only, as the
+// build would apply them (Desired) and as they are (Live); objects not
+// live, suspended Kustomizations and failed builds are left out. A
+// dry-run the server refuses is a finding of Desired.
+func (d *Deployer) Drift(ctx context.Context, cb *result.ClusterBuild) (*LiveState, error) {
+	live := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
+	applied := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
+	for _, kb := range cb.Kustomizations {
+		if kb.Err != nil || kb.Suspended {
+			continue
+		}
+		lk := &result.KustomizationBuild{Ref: kb.Ref, Origin: kb.Origin, Spec: kb.Spec}
+		ak := &result.KustomizationBuild{Ref: kb.Ref, Origin: kb.Origin, Spec: kb.Spec}
+		live.Kustomizations = append(live.Kustomizations, lk)
+		applied.Kustomizations = append(applied.Kustomizations, ak)
+		scratch := &result.ClusterBuild{}
+		if err := d.liveKustomization(ctx, cb.Path, &result.KustomizationBuild{Ref: kb.Ref, Origin: kb.Origin, Objects: kb.Objects}, lk, ak, scratch); err != nil {
+			return nil, err
+		}
+		applied.Findings = append(applied.Findings, scratch.Findings...)
+		// Objects the apply would create are not live: no drift. Those
+		// it would change are in both; keep only those.
+		inLive := map[result.ObjectID]bool{}
+		for _, o := range lk.Objects {
+			inLive[o.ID()] = true
+		}
+		kept := ak.Objects[:0]
+		for _, o := range ak.Objects {
+			if inLive[o.ID()] {
+				kept = append(kept, o)
+			}
+		}
+		ak.Objects = kept
+	}
+	return &LiveState{Live: live, Desired: applied}, nil
+}

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/result"
@@ -79,6 +82,78 @@ func TestLiveDiff(t *testing.T) {
 			if strings.Contains(a.Diff, noise) {
 				t.Errorf("the diff of a shows %s:\n%s", noise, a.Diff)
 			}
+		}
+	}
+}
+
+// TestDrift deploys a build, edits one field of one object out of band
+// (an update under another field manager, as kubectl edit does), and
+// finds that object, and only it, drifted from what the build applied.
+func TestDrift(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "drift")
+	ns := e.id
+	app := "apps/" + e.id
+	e.write(map[string]string{
+		e.path + "/app.yaml":        e.ks("app", app),
+		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "b.yaml", "web.yaml"),
+		app + "/ns.yaml":            namespaceYAML(ns),
+		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"k": "1"}),
+		app + "/b.yaml":             configMapYAML(ns, "b", map[string]string{"k": "1"}),
+		app + "/web.yaml":           deploymentYAML(ns, "web", "web"),
+	})
+	e.mustSucceed(e.deploy(e.opts()))
+	applied := e.build()
+
+	d := deploy.New(kube, e.opts())
+	drifted := func() map[string]*diff.ObjectDiff {
+		t.Helper()
+		st, err := d.Drift(t.Context(), applied)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := diff.Compare([]*result.ClusterBuild{st.Desired}, []*result.ClusterBuild{st.Live}, diff.Options{Base: "base", Head: "cluster"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.HasErrors() {
+			t.Fatalf("errors: %+v", res.Clusters[0].Errors)
+		}
+		got := map[string]*diff.ObjectDiff{}
+		for _, kd := range res.Clusters[0].Kustomizations {
+			for _, od := range kd.Objects {
+				got[od.ID.String()] = od
+			}
+		}
+		return got
+	}
+	if got := drifted(); len(got) != 0 {
+		for id, od := range got {
+			t.Errorf("before any edit, %s drifted:\n%s", id, od.Diff)
+		}
+	}
+
+	cm := &corev1.ConfigMap{}
+	if err := kube.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "a"}, cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["k"] = "edited-by-hand"
+	if err := kube.Client.Update(t.Context(), cm, client.FieldOwner("kubectl-edit")); err != nil {
+		t.Fatal(err)
+	}
+	got := drifted()
+	a := got["ConfigMap/"+ns+"/a"]
+	if a == nil || a.Action != diff.Changed {
+		t.Fatalf("the edited ConfigMap is not reported as drifted: %+v", got)
+	}
+	for _, line := range []string{`-  k: "1"`, `+  k: edited-by-hand`} {
+		if !strings.Contains(a.Diff, line) {
+			t.Errorf("the drift of a lacks %q:\n%s", line, a.Diff)
+		}
+	}
+	for id, od := range got {
+		if id != "ConfigMap/"+ns+"/a" {
+			t.Errorf("%s reported as drifted (%s):\n%s", id, od.Action, od.Diff)
 		}
 	}
 }

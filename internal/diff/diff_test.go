@@ -296,3 +296,55 @@ func TestMarkdownTruncation(t *testing.T) {
 		t.Errorf("the deletion diff was cut before other diffs:\n%s", out)
 	}
 }
+
+// TestWarmCacheEqualsNoCache: diff and plan that take builds from the
+// on-disk build cache (left by the previous scenario's run, as CI's
+// actions/cache leaves the last run's) say exactly what they say without
+// a cache, and the base is taken from the cache once it is warm.
+func TestWarmCacheEqualsNoCache(t *testing.T) {
+	g, scenarios := fleetHistory(t)
+	ctx := context.Background()
+	cacheDir := filepath.Join(t.TempDir(), "builds")
+	cached := func(o diff.RunOptions) diff.RunOptions {
+		o.CacheDir, o.CacheVersion = cacheDir, "test"
+		return o
+	}
+	cachedSomewhere := false
+	for i, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			want, _, err := diff.Run(ctx, runOptions(t, g.dir, sc.base, sc.head))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wtext, wmd, wjs := render(t, want)
+			// The first run of a scenario finds the previous scenario's
+			// head (this base) in the cache; the second finds its own.
+			for run := range 2 {
+				got, stats, err := diff.Run(ctx, cached(runOptions(t, g.dir, sc.base, sc.head)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (i > 0 || run > 0) && stats.Cached > 0 {
+					cachedSomewhere = true
+				}
+				if i == 0 && run == 0 && stats.Cached != 0 {
+					t.Errorf("an empty cache gave %d builds", stats.Cached)
+				}
+				text, md, js := render(t, got)
+				if text != wtext || md != wmd || js != wjs {
+					t.Errorf("run %d: the diff with a build cache differs from the one without\n--- without\n%s\n--- with\n%s", run, wtext, text)
+				}
+				plan, err := diff.RunPlan(ctx, cached(runOptions(t, g.dir, sc.base, sc.head)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(plan.Paths, sc.plan) {
+					t.Errorf("run %d: plan with a build cache = %q, want %q", run, plan.Paths, sc.plan)
+				}
+			}
+		})
+	}
+	if !cachedSomewhere {
+		t.Error("no run took a base build from the cache")
+	}
+}

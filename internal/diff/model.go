@@ -25,6 +25,12 @@ type Result struct {
 	Base     string         `json:"base"`
 	Head     string         `json:"head"`
 	Clusters []*ClusterDiff `json:"clusters"`
+	// Drift, in a comparison with the cluster given a base revision, are
+	// the objects changed in the cluster by hand: the base (what was
+	// applied) is the "from" side, the live object the "to" side.
+	Drift []*ClusterDiff `json:"drift,omitempty"`
+	// DriftBase is the revision drift is measured from.
+	DriftBase string `json:"driftBase,omitempty"`
 }
 
 // ClusterDiff is the difference of one cluster path.

@@ -38,8 +38,7 @@ func RunPlan(ctx context.Context, opts RunOptions) (*Plan, error) {
 		return nil, err
 	}
 	defer revs.Close()
-	rec := build.NewRecorded()
-	base, err := buildWith(ctx, opts, revs.base, &build.Reuse{Record: rec}, revs.pathsIn(0))
+	base, baseReuse, err := buildBase(ctx, opts, revs)
 	if err != nil {
 		return nil, err
 	}
@@ -67,10 +66,12 @@ func RunPlan(ctx context.Context, opts RunOptions) (*Plan, error) {
 		}
 	}
 	if len(toBuild) > 0 {
-		head, err := buildWith(ctx, opts, revs.head, &build.Reuse{Previous: rec, Changed: changes}, toBuild)
+		reuse := &build.Reuse{Record: build.NewRecorded(), Previous: baseReuse.Record, Changed: changes}
+		head, err := buildWith(ctx, opts, revs.head, reuse, toBuild)
 		if err != nil {
 			return nil, err
 		}
+		saveHead(opts, revs, reuse, toBuild)
 		var baseSub []*result.ClusterBuild
 		for _, p := range toBuild {
 			baseSub = append(baseSub, baseByPath[p])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 
 	"github.com/slipwayhq/slipway/internal/build"
@@ -29,6 +30,14 @@ type RunOptions struct {
 	// Full builds the head revision completely instead of reusing the base
 	// build's output of Kustomizations no changed file reaches.
 	Full bool
+	// CacheDir, when set, is the on-disk build cache (build.BuildCache)
+	// both revisions read and write: the base reuses what an earlier run
+	// left (in CI, the last run on the base branch), the head reuses the
+	// base. "" builds the base completely.
+	CacheDir string
+	// CacheVersion names the binary for the cache: a cache written by
+	// another version is ignored.
+	CacheVersion string
 	// Compare tunes the comparison.
 	Compare Options
 }
@@ -36,7 +45,11 @@ type RunOptions struct {
 // revisions are the two repositories of a run, open.
 type revisions struct {
 	// root is the Git repository's worktree root.
-	root       string
+	root string
+	// key names the repository in the build cache: the worktree root with
+	// symlinks resolved, as a worktree build (validate, apply) names it,
+	// so those runs and this one share their cache files.
+	key        string
 	base, head *source.Repository
 	paths      []string
 	// in says which revisions (0 base, 1 head) have each cluster path.
@@ -73,7 +86,7 @@ func open(opts RunOptions) (*revisions, error) {
 	if opts.MaxFileSize > 0 {
 		base.MaxFileSize, head.MaxFileSize = opts.MaxFileSize, opts.MaxFileSize
 	}
-	revs := &revisions{root: root, base: base, head: head, in: map[string][2]bool{}}
+	revs := &revisions{root: root, key: cacheKey(root), base: base, head: head, in: map[string][2]bool{}}
 	if err := revs.clusterPaths(opts.Paths); err != nil {
 		revs.Close()
 		return nil, err
@@ -127,6 +140,54 @@ func (r *revisions) clusterPaths(want []string) error {
 	return nil
 }
 
+// cacheKey is the repository's root as source.OpenWorktree names it.
+func cacheKey(root string) string {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return root
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
+}
+
+// cache returns the build cache of one revision, nil without CacheDir.
+func (o RunOptions) cache(repo *source.Repository, key string) *build.BuildCache {
+	if o.CacheDir == "" {
+		return nil
+	}
+	return &build.BuildCache{Dir: o.CacheDir, Repo: repo, Key: key, Version: o.CacheVersion}
+}
+
+// buildBase builds the base revision, taking what the build cache holds,
+// and records its builds for the head. The cache is refreshed with this
+// build: failing to write it fails nothing, it only saves time.
+func buildBase(ctx context.Context, opts RunOptions, revs *revisions) ([]*result.ClusterBuild, *build.Reuse, error) {
+	paths := revs.pathsIn(0)
+	reuse := &build.Reuse{Record: build.NewRecorded()}
+	bc := opts.cache(revs.base, revs.key)
+	if bc != nil {
+		reuse = bc.Load(paths)
+	}
+	builds, err := buildWith(ctx, opts, revs.base, reuse, paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	if bc != nil {
+		_ = bc.Save(reuse, paths)
+	}
+	return builds, reuse, nil
+}
+
+// saveHead writes the head's builds to the cache, where the next run
+// (whose base is likely this head) finds them.
+func saveHead(opts RunOptions, revs *revisions, reuse *build.Reuse, paths []string) {
+	if bc := opts.cache(revs.head, revs.key); bc != nil {
+		_ = bc.Save(reuse, paths)
+	}
+}
+
 func (r *revisions) pathsIn(i int) []string {
 	var out []string
 	for _, p := range r.paths {
@@ -164,6 +225,9 @@ type Stats struct {
 	Reused int64 `json:"reused"`
 	// HeadPaths counts the cluster paths the head revision was built for.
 	HeadPaths int `json:"headPaths"`
+	// Cached counts Kustomization builds of the base taken from the
+	// on-disk build cache.
+	Cached int64 `json:"cached"`
 }
 
 // Run builds the base and head revisions and compares them.
@@ -173,42 +237,48 @@ func Run(ctx context.Context, opts RunOptions) (*Result, Stats, error) {
 		return nil, Stats{}, err
 	}
 	defer revs.Close()
-	rec := build.NewRecorded()
-	base, err := buildWith(ctx, opts, revs.base, &build.Reuse{Record: rec}, revs.pathsIn(0))
+	base, baseReuse, err := buildBase(ctx, opts, revs)
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	reuse := &build.Reuse{}
+	reuse := &build.Reuse{Record: build.NewRecorded()}
 	if !opts.Full {
 		changes, err := source.ChangedFiles(revs.root, opts.Base, opts.Head)
 		if err != nil {
 			return nil, Stats{}, err
 		}
-		reuse = &build.Reuse{Previous: rec, Changed: changes}
+		reuse.Previous, reuse.Changed = baseReuse.Record, changes
 	}
 	headPaths := revs.pathsIn(1)
 	head, err := buildWith(ctx, opts, revs.head, reuse, headPaths)
 	if err != nil {
 		return nil, Stats{}, err
 	}
+	saveHead(opts, revs, reuse, headPaths)
 	cmp := opts.Compare
 	cmp.Base, cmp.Head = opts.Base, opts.Head
 	res, err := Compare(base, head, cmp)
-	return res, Stats{Reused: reuse.Reused(), HeadPaths: len(headPaths)}, err
+	return res, Stats{Reused: reuse.Reused(), HeadPaths: len(headPaths), Cached: baseReuse.Reused()}, err
 }
 
 // BuildHead builds only the head revision (the worktree when Head is ""),
 // for comparisons with something other than a base revision (the cluster).
 func BuildHead(ctx context.Context, opts RunOptions) ([]*result.ClusterBuild, error) {
+	return BuildRevision(ctx, opts, opts.Head)
+}
+
+// BuildRevision builds one revision ("" the worktree) of the cluster
+// paths, through the build cache when CacheDir is set.
+func BuildRevision(ctx context.Context, opts RunOptions, rev string) ([]*result.ClusterBuild, error) {
 	root, err := source.GitRoot(opts.RepoDir)
 	if err != nil {
 		return nil, err
 	}
 	var repo *source.Repository
-	if opts.Head == "" {
+	if rev == "" {
 		repo, err = source.OpenWorktree(root)
 	} else {
-		repo, err = source.OpenRevision(root, opts.Head)
+		repo, err = source.OpenRevision(root, rev)
 	}
 	if err != nil {
 		return nil, err
@@ -221,5 +291,14 @@ func BuildHead(ctx context.Context, opts RunOptions) ([]*result.ClusterBuild, er
 	if err != nil {
 		return nil, err
 	}
-	return buildWith(ctx, opts, repo, nil, paths)
+	bc := opts.cache(repo, cacheKey(root))
+	if bc == nil {
+		return buildWith(ctx, opts, repo, nil, paths)
+	}
+	reuse := bc.Load(paths)
+	builds, err := buildWith(ctx, opts, repo, reuse, paths)
+	if err == nil {
+		_ = bc.Save(reuse, paths)
+	}
+	return builds, err
 }

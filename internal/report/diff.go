@@ -74,8 +74,25 @@ func DiffText(w io.Writer, d *diff.Result, opts DiffTextOptions) error {
 			}
 		}
 	}
+	writeDriftText(&b, p, d)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeDriftText lists the objects changed in the cluster by hand, from
+// what the base revision applied to what is live.
+func writeDriftText(b *strings.Builder, p painter, d *diff.Result) {
+	for _, cd := range d.Drift {
+		fmt.Fprintf(b, "%s\n", p.paint(ansiBold, fmt.Sprintf("► drift in %s: the cluster differs from what %s applied (%s)", cd.Path, shortRev(d.DriftBase), countsText(cd.Counts))))
+		for _, e := range cd.Errors {
+			fmt.Fprintf(b, "  %s: %s\n", e.Revision, p.paint(ansiRed, FindingLine(e.Finding)))
+		}
+		for _, kd := range cd.Kustomizations {
+			for _, od := range kd.Objects {
+				writeObjectText(b, p, od)
+			}
+		}
+	}
 }
 
 func writeObjectText(b *strings.Builder, p painter, od *diff.ObjectDiff) {

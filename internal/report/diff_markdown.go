@@ -113,8 +113,39 @@ func DiffMarkdown(w io.Writer, d *diff.Result, opts MarkdownOptions) error {
 			out = out[:max]
 		}
 	}
+	out += driftMarkdown(d, max-len(out))
 	_, err := io.WriteString(w, out)
 	return err
+}
+
+// driftMarkdown is the drift section (objects changed in the cluster by
+// hand), object by object while it fits in room bytes.
+func driftMarkdown(d *diff.Result, room int) string {
+	if len(d.Drift) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n### Drift: the cluster differs from what " + mdInline(shortRev(d.DriftBase)) + " applied\n\n")
+	cut := 0
+	for _, cd := range d.Drift {
+		for _, kd := range cd.Kustomizations {
+			for _, od := range kd.Objects {
+				text := objectMarkdown(od)
+				if b.Len()+len(text) > room-100 {
+					cut++
+					continue
+				}
+				b.WriteString(text)
+			}
+		}
+	}
+	if cut > 0 {
+		fmt.Fprintf(&b, "\n_✂ %d drifted objects not shown (size limit)._\n", cut)
+	}
+	if b.Len() > room {
+		return ""
+	}
+	return b.String()
 }
 
 func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep map[*block]bool, max int) string {
