@@ -71,7 +71,6 @@ func RunPlan(ctx context.Context, opts RunOptions) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		saveHead(opts, revs, reuse, toBuild)
 		var baseSub []*result.ClusterBuild
 		for _, p := range toBuild {
 			baseSub = append(baseSub, baseByPath[p])

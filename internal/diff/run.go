@@ -180,13 +180,10 @@ func buildBase(ctx context.Context, opts RunOptions, revs *revisions) ([]*result
 	return builds, reuse, nil
 }
 
-// saveHead writes the head's builds to the cache, where the next run
-// (whose base is likely this head) finds them.
-func saveHead(opts RunOptions, revs *revisions, reuse *build.Reuse, paths []string) {
-	if bc := opts.cache(revs.head, revs.key); bc != nil {
-		_ = bc.Save(reuse, paths)
-	}
-}
+// The head's builds are not written back: cache files are per cluster
+// path, so they would evict the base's — which the next diff of a pull
+// request (same base) needs — and on a push the deploy that follows
+// writes the head's builds anyway.
 
 func (r *revisions) pathsIn(i int) []string {
 	var out []string
@@ -254,7 +251,6 @@ func Run(ctx context.Context, opts RunOptions) (*Result, Stats, error) {
 	if err != nil {
 		return nil, Stats{}, err
 	}
-	saveHead(opts, revs, reuse, headPaths)
 	cmp := opts.Compare
 	cmp.Base, cmp.Head = opts.Base, opts.Head
 	res, err := Compare(base, head, cmp)

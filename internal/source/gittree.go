@@ -4,6 +4,8 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"io"
 	"io/fs"
 	"os"
@@ -48,6 +50,15 @@ func OpenRevision(repoDir, rev string) (*Repository, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Reading every blob of a tree: keep the packfiles open instead of
+	// reopening one per object (a third of an export otherwise).
+	if st, ok := g.Storer.(*filesystem.Storage); ok {
+		fast := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+		defer fast.Close()
+		if fg, err := git.Open(fast, nil); err == nil {
+			g = fg
+		}
+	}
 	commit, err := resolveCommit(g, repoDir, rev)
 	if err != nil {
 		return nil, err
@@ -56,7 +67,7 @@ func OpenRevision(repoDir, rev string) (*Repository, error) {
 	if err != nil {
 		return nil, &RevisionError{Repo: repoDir, Revision: rev, Err: fmt.Errorf("reading tree: %w", err)}
 	}
-	work, err := os.MkdirTemp("", "slipway-rev-")
+	work, err := os.MkdirTemp(scratchDir(), "slipway-rev-")
 	if err != nil {
 		return nil, fmt.Errorf("opening revision %s: %w", rev, err)
 	}
