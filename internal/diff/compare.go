@@ -3,6 +3,7 @@ package diff
 import (
 	"crypto/rand"
 	"fmt"
+	redactpkg "github.com/slipwayhq/slipway/internal/redact"
 	"reflect"
 	"sort"
 	"strings"
@@ -38,7 +39,7 @@ var ownerLabels = []string{kustomizev1.GroupVersion.Group + "/name", kustomizev1
 // Secret hashes and the masker of both builds' secret values.
 type comparer struct {
 	salt    []byte
-	mask    *masker
+	mask    *redactpkg.Masker
 	context int
 }
 
@@ -68,7 +69,7 @@ func Compare(base, head []*result.ClusterBuild, opts Options) (*Result, error) {
 			sensitive = append(sensitive, cb.Sensitive...)
 		}
 	}
-	c := &comparer{salt: salt, mask: newMasker(sensitive), context: opts.Context}
+	c := &comparer{salt: salt, mask: redactpkg.NewMasker(sensitive), context: opts.Context}
 	if c.context <= 0 {
 		c.context = DefaultContext
 	}
@@ -172,7 +173,7 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 		}
 		for _, f := range s.cb.Findings {
 			if f.Severity == result.SeverityError {
-				f.Message = c.mask.mask(f.Message)
+				f.Message = c.mask.Mask(f.Message)
 				cd.Errors = append(cd.Errors, BuildError{Revision: rev, Finding: f})
 				key := f.Origin.String() + "\x00" + f.Message
 				if rev == "base" {
@@ -416,7 +417,7 @@ func (c *comparer) normalize(o *result.Object) normalized {
 		data = []byte(fmt.Sprintf("# cannot render %s: %v\n", o.ID(), err))
 	}
 	n.yaml = string(data)
-	n.masked = c.mask.mask(n.yaml)
+	n.masked = c.mask.Mask(n.yaml)
 	return n
 }
 

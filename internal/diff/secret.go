@@ -4,19 +4,15 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	redactpkg "github.com/slipwayhq/slipway/internal/redact"
 	"sort"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // redacted replaces every Secret value in a diff (the same marker the
 // other renderers use).
-const redacted = "**redacted**"
-
-// minMaskLen mirrors report.Masker: shorter values would mangle unrelated
-// text and carry little secret material.
-const minMaskLen = 4
+const redacted = redactpkg.Marker
 
 func isSecret(u *unstructured.Unstructured) bool {
 	return u.GetKind() == "Secret" && u.GroupVersionKind().Group == ""
@@ -53,18 +49,7 @@ func secretHashes(u *unstructured.Unstructured, salt []byte) map[string]string {
 }
 
 // redact replaces Secret values with the marker, keeping the keys.
-func redact(u *unstructured.Unstructured) {
-	for _, field := range []string{"data", "stringData"} {
-		m, ok, _ := unstructured.NestedMap(u.Object, field)
-		if !ok {
-			continue
-		}
-		for k := range m {
-			m[k] = redacted
-		}
-		_ = unstructured.SetNestedMap(u.Object, m, field)
-	}
-}
+func redact(u *unstructured.Unstructured) { redactpkg.Values(u) }
 
 func compareKeys(a, b map[string]string) *SecretKeys {
 	s := &SecretKeys{}
@@ -84,41 +69,4 @@ func compareKeys(a, b map[string]string) *SecretKeys {
 	sort.Strings(s.Removed)
 	sort.Strings(s.Changed)
 	return s
-}
-
-// masker removes values that left Secrets (decrypted, substituted) from
-// text, longest first, line by line as report.Masker does.
-type masker struct{ r *strings.Replacer }
-
-func newMasker(values []string) *masker {
-	uniq := map[string]bool{}
-	for _, v := range values {
-		for _, line := range strings.Split(v, "\n") {
-			if line = strings.TrimSpace(line); len(line) >= minMaskLen {
-				uniq[line] = true
-			}
-		}
-	}
-	list := make([]string, 0, len(uniq))
-	for v := range uniq {
-		list = append(list, v)
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if len(list[i]) != len(list[j]) {
-			return len(list[i]) > len(list[j])
-		}
-		return list[i] < list[j]
-	})
-	pairs := make([]string, 0, 2*len(list))
-	for _, v := range list {
-		pairs = append(pairs, v, redacted)
-	}
-	return &masker{r: strings.NewReplacer(pairs...)}
-}
-
-func (m *masker) mask(s string) string {
-	if m == nil || m.r == nil {
-		return s
-	}
-	return m.r.Replace(s)
 }

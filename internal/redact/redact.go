@@ -1,0 +1,87 @@
+// Package redact keeps secret values out of everything slipway prints:
+// Secret objects lose their values (keys stay), and values that left a
+// Secret — decrypted, substituted — are masked wherever they surface.
+// Every renderer (report, diff) uses this one implementation.
+package redact
+
+import (
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Marker replaces every secret value.
+const Marker = "**redacted**"
+
+// minLen: shorter values ("1", "on") would mangle unrelated text when
+// masked; a value that short is no secret worth the damage.
+const minLen = 4
+
+// Masker replaces known secret values in text.
+type Masker struct {
+	r *strings.Replacer
+}
+
+// NewMasker masks the given values line by line, longest first so a value
+// containing another is masked whole (ties in order, so the result does not
+// depend on the order of the input).
+func NewMasker(values []string) *Masker {
+	uniq := map[string]bool{}
+	for _, v := range values {
+		for _, line := range strings.Split(v, "\n") {
+			if line = strings.TrimSpace(line); len(line) >= minLen {
+				uniq[line] = true
+			}
+		}
+	}
+	list := make([]string, 0, len(uniq))
+	for v := range uniq {
+		list = append(list, v)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if len(list[i]) != len(list[j]) {
+			return len(list[i]) > len(list[j])
+		}
+		return list[i] < list[j]
+	})
+	pairs := make([]string, 0, 2*len(list))
+	for _, v := range list {
+		pairs = append(pairs, v, Marker)
+	}
+	return &Masker{r: strings.NewReplacer(pairs...)}
+}
+
+// Mask returns s with every secret value replaced.
+func (m *Masker) Mask(s string) string {
+	if m == nil || m.r == nil {
+		return s
+	}
+	return m.r.Replace(s)
+}
+
+// Values replaces the values of a Secret's data and stringData in place,
+// keeping the keys.
+func Values(u *unstructured.Unstructured) {
+	for _, field := range []string{"data", "stringData"} {
+		m, ok, _ := unstructured.NestedMap(u.Object, field)
+		if !ok {
+			continue
+		}
+		for k := range m {
+			m[k] = Marker
+		}
+		_ = unstructured.SetNestedMap(u.Object, m, field)
+	}
+}
+
+// Secret returns a copy of a core Secret with its values replaced, keys
+// kept; other kinds are returned as they are.
+func Secret(u *unstructured.Unstructured) *unstructured.Unstructured {
+	if u.GetKind() != "Secret" || u.GroupVersionKind().Group != "" {
+		return u
+	}
+	cp := u.DeepCopy()
+	Values(cp)
+	return cp
+}
