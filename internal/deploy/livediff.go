@@ -77,6 +77,16 @@ func (d *Deployer) LiveDiff(ctx context.Context, cb *result.ClusterBuild) (*Live
 		if err := d.liveKustomization(ctx, cb.Path, kb, lk, dk, desired); err != nil {
 			return nil, err
 		}
+		for _, rb := range kb.Releases {
+			lr, dr, err := d.liveRelease(ctx, cb.Path, kb, rb, desired)
+			if err != nil {
+				return nil, err
+			}
+			if lr != nil {
+				lk.Releases = append(lk.Releases, lr)
+				dk.Releases = append(dk.Releases, dr)
+			}
+		}
 	}
 	// Kustomizations the cluster has and the build no longer does.
 	invs, err := d.inv.List(ctx, cb.Path)
@@ -165,6 +175,53 @@ func (d *Deployer) liveKustomization(ctx context.Context, clusterPath string, kb
 	}
 	lk.Objects = append(lk.Objects, objs...)
 	return nil
+}
+
+// liveRelease compares a HelmRelease's rendered objects with the cluster
+// the way liveKustomization compares a Kustomization's: a server-side
+// dry-run of each (forced: Helm owns the fields, and a dry-run changes
+// nothing), objects the release would create in Desired only, objects it
+// would change in both. The chart and values are the rendered ones on both
+// sides, so only object changes show. Objects the deployed release has and
+// the rendering no longer does are not listed here (the offline diff shows
+// them against the base revision). A release not rendered or suspended is
+// left out.
+func (d *Deployer) liveRelease(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, rb *result.ReleaseBuild, desired *result.ClusterBuild) (lr, dr *result.ReleaseBuild, err error) {
+	if rb.Err != nil || rb.Suspended {
+		return nil, nil, nil
+	}
+	shell := func() *result.ReleaseBuild {
+		return &result.ReleaseBuild{Ref: rb.Ref, Origin: rb.Origin, ReleaseName: rb.ReleaseName, Namespace: rb.Namespace,
+			StorageNamespace: rb.StorageNamespace, Chart: rb.Chart, ValuesDigest: rb.ValuesDigest, DependsOn: rb.DependsOn}
+	}
+	lr, dr = shell(), shell()
+	opts := ssa.DefaultDiffOptions()
+	opts.Force = true
+	for _, o := range append(append([]result.Object(nil), rb.CRDs...), rb.Objects...) {
+		u := o.Object.DeepCopy()
+		cse, liveObj, merged, err := d.rm.Diff(ctx, u, opts)
+		if err != nil {
+			if apierrors.IsNotFound(err) || isNoMatch(err) {
+				dr.Objects = append(dr.Objects, result.Object{Object: u, Origin: o.Origin})
+				continue
+			}
+			id := o.ID()
+			desired.Findings = append(desired.Findings, result.Finding{Severity: result.SeverityError, Check: "live", ClusterPath: clusterPath,
+				Kustomization: &kb.Ref, Object: &id, Origin: o.Origin,
+				Message: fmt.Sprintf("HelmRelease %s: server-side dry-run: %v", rb.Ref, explainApplyError(err))})
+			continue
+		}
+		switch cse.Action {
+		case ssa.CreatedAction:
+			dr.Objects = append(dr.Objects, result.Object{Object: u, Origin: o.Origin})
+		case ssa.ConfiguredAction:
+			if liveObj != nil && merged != nil {
+				lr.Objects = append(lr.Objects, result.Object{Object: cleanLive(liveObj), Origin: o.Origin})
+				dr.Objects = append(dr.Objects, result.Object{Object: cleanLive(merged), Origin: o.Origin})
+			}
+		}
+	}
+	return lr, dr, nil
 }
 
 // liveMembers returns the live objects of inventory entries not in keep

@@ -157,3 +157,63 @@ func TestDrift(t *testing.T) {
 		}
 	}
 }
+
+// --live compares a HelmRelease's rendered objects with the cluster too:
+// nothing after a deploy; after a values change, the release's object that
+// would change, with the change.
+func TestLiveDiffHelmRelease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "livehelm")
+	ns := e.id
+	app := "apps/" + e.id
+	files := map[string]string{
+		e.path + "/app.yaml":        e.ks("app", app),
+		app + "/kustomization.yaml": kustomize("ns.yaml", "hello.yaml"),
+		app + "/ns.yaml":            namespaceYAML(ns),
+		app + "/hello.yaml":         helmReleaseYAML(ns, "hello", "values:", "  message: one"),
+	}
+	for k, v := range helloChart {
+		files[k] = v
+	}
+	e.write(files)
+	e.mustSucceed(e.deployBuild(t.Context(), e.opts(), e.buildHelm(false)))
+
+	releases := func() map[string]*diff.ObjectDiff {
+		t.Helper()
+		st, err := deploy.New(kube, e.opts()).LiveDiff(t.Context(), e.buildHelm(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := diff.Compare([]*result.ClusterBuild{st.Live}, []*result.ClusterBuild{st.Desired}, diff.Options{Base: "cluster", Head: "worktree"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.HasErrors() {
+			t.Fatalf("errors: %+v", res.Clusters[0].Errors)
+		}
+		got := map[string]*diff.ObjectDiff{}
+		for _, kd := range res.Clusters[0].Kustomizations {
+			for _, rd := range kd.Releases {
+				for _, od := range rd.Objects {
+					got[rd.Ref.String()+" "+od.ID.String()] = od
+				}
+			}
+		}
+		return got
+	}
+	if got := releases(); len(got) != 0 {
+		for id, od := range got {
+			t.Errorf("right after the deploy, %s shows as %s:\n%s", id, od.Action, od.Diff)
+		}
+	}
+
+	e.write(map[string]string{app + "/hello.yaml": helmReleaseYAML(ns, "hello", "values:", "  message: two")})
+	got := releases()
+	od := got[ns+"/hello ConfigMap/"+ns+"/hello"]
+	if od == nil || od.Action != diff.Changed || !strings.Contains(od.Diff, "-  message: one") || !strings.Contains(od.Diff, "+  message: two") {
+		t.Errorf("the release's ConfigMap: %+v (all: %v)", od, got)
+	}
+	if len(got) != 1 {
+		t.Errorf("release objects in the live diff: %v, want only the ConfigMap", got)
+	}
+}
