@@ -74,9 +74,16 @@ func open(opts RunOptions) (*revisions, error) {
 		return nil, err
 	}
 	var head *source.Repository
-	if opts.Head == "" {
+	switch rev, clean := checkedOut(root, opts.Head); {
+	case opts.Head == "":
 		head, err = source.OpenWorktree(root)
-	} else {
+	case clean:
+		// The head is what is checked out, unmodified (a CI checkout):
+		// read the worktree instead of writing the tree out again.
+		if head, err = source.OpenWorktree(root); err == nil {
+			head.Revision = rev
+		}
+	default:
 		head, err = source.OpenRevision(root, opts.Head)
 	}
 	if err != nil {
@@ -92,6 +99,27 @@ func open(opts RunOptions) (*revisions, error) {
 		return nil, err
 	}
 	return revs, nil
+}
+
+// checkedOut reports whether rev is the commit checked out in root with a
+// worktree identical to it (no modified, added or removed file, ignored
+// ones included), returning the commit.
+func checkedOut(root, rev string) (string, bool) {
+	if rev == "" {
+		return "", false
+	}
+	h, err := source.ResolveRevision(root, rev)
+	if err != nil {
+		return "", false
+	}
+	if head, err := source.ResolveRevision(root, "HEAD"); err != nil || head != h {
+		return "", false
+	}
+	changes, err := source.ChangedFiles(root, h, "")
+	if err != nil || len(changes) > 0 {
+		return "", false
+	}
+	return h, true
 }
 
 // clusterPaths finds the cluster paths of both revisions: a path that

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"io"
@@ -46,19 +47,11 @@ func (e *RevisionError) Unwrap() error { return e.Err }
 // filesystem as OpenWorktree: the same size bound, root lock and symlink
 // rules apply. Close the repository to remove that directory.
 func OpenRevision(repoDir, rev string) (*Repository, error) {
-	g, err := openGit(repoDir)
+	g, done, err := openGitForReading(repoDir)
 	if err != nil {
 		return nil, err
 	}
-	// Reading every blob of a tree: keep the packfiles open instead of
-	// reopening one per object (a third of an export otherwise).
-	if st, ok := g.Storer.(*filesystem.Storage); ok {
-		fast := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
-		defer fast.Close()
-		if fg, err := git.Open(fast, nil); err == nil {
-			g = fg
-		}
-	}
+	defer done()
 	commit, err := resolveCommit(g, repoDir, rev)
 	if err != nil {
 		return nil, err
@@ -119,6 +112,31 @@ func ResolveRevision(repoDir, rev string) (string, error) {
 		return "", err
 	}
 	return c.Hash.String(), nil
+}
+
+// openGitForReading opens the repository for reading many objects: the
+// packfiles stay open instead of being reopened for every object (a third
+// of the time of reading a whole tree otherwise). Call done afterwards.
+func openGitForReading(repoDir string) (g *git.Repository, done func(), err error) {
+	g, err = openGit(repoDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, ok := g.Storer.(*filesystem.Storage)
+	if !ok {
+		return g, func() {}, nil
+	}
+	fast := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	var wtfs billy.Filesystem
+	if wt, err := g.Worktree(); err == nil {
+		wtfs = wt.Filesystem
+	}
+	fg, err := git.Open(fast, wtfs)
+	if err != nil {
+		_ = fast.Close()
+		return g, func() {}, nil
+	}
+	return fg, func() { _ = fast.Close() }, nil
 }
 
 func openGit(repoDir string) (*git.Repository, error) {
@@ -301,10 +319,11 @@ type FileChange struct {
 // is on disk (untracked files included, since a worktree build reads them).
 // A rename is a deletion plus an addition.
 func ChangedFiles(repoDir, base, head string) ([]FileChange, error) {
-	g, err := openGit(repoDir)
+	g, done, err := openGitForReading(repoDir)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	bc, err := resolveCommit(g, repoDir, base)
 	if err != nil {
 		return nil, err
