@@ -84,11 +84,7 @@ a conflict without --adopt.`,
 			opts.Observer = func(e deploy.Event) {
 				mu.Lock()
 				defer mu.Unlock()
-				prefix := e.ClusterPath
-				if e.Kustomization != nil {
-					prefix += " " + e.Kustomization.String()
-				}
-				fmt.Fprintf(s.err, "%s %s: %s\n", time.Now().Format("15:04:05"), prefix, masker.Mask(e.Message))
+				fmt.Fprintf(s.err, "%s %s: %s\n", time.Now().Format("15:04:05"), e.Source(), masker.Mask(e.Message))
 			}
 			d := deploy.New(cluster, opts)
 			var deploys []*result.ClusterDeploy

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/deploy"
+	ghapi "github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/source"
 )
 
@@ -20,15 +20,7 @@ import (
 // $GITHUB_API_URL when set (GitHub Enterprise Server, and what Actions
 // sets), api.github.com otherwise.
 func githubClient(getenv env, token string) (*github.Client, error) {
-	c := github.NewClient(&http.Client{}).WithAuthToken(token)
-	if api := getenv("GITHUB_API_URL"); api != "" {
-		u, err := url.Parse(strings.TrimSuffix(api, "/") + "/")
-		if err != nil {
-			return nil, fmt.Errorf("GITHUB_API_URL %q: %w", api, err)
-		}
-		c.BaseURL = u
-	}
-	return c, nil
+	return ghapi.NewAPI(&http.Client{}, token, getenv("GITHUB_API_URL"))
 }
 
 func newCheckCmd(s streams, getenv env) *cobra.Command {

@@ -288,11 +288,7 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 	opts.Observer = func(e deploy.Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		prefix := e.ClusterPath
-		if e.Kustomization != nil {
-			prefix += " " + e.Kustomization.String()
-		}
-		r.rt.Logf("%s %s: %s", time.Now().Format("15:04:05"), prefix, oneLine(masker.Mask(e.Message)))
+		r.rt.Logf("%s %s: %s", time.Now().Format("15:04:05"), e.Source(), oneLine(masker.Mask(e.Message)))
 	}
 	d := deploy.New(cluster, opts)
 	verb := "Deploy"

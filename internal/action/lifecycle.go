@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
-
-	gh "github.com/google/go-github/v84/github"
 
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/deploy"
@@ -63,13 +60,9 @@ func (r *run) bootstrap(ctx context.Context, cluster *deploy.Cluster, path strin
 	if r.in.Token == "" {
 		return r.fatal(errors.New("mode bootstrap needs a github-token that may push and manage environments and secrets (GITHUB_TOKEN may not write secrets: use a fine-grained token or an app token with administration, environments, secrets and contents write)"))
 	}
-	client := gh.NewClient(r.httpClient()).WithAuthToken(r.in.Token)
-	if api := r.rt.Getenv("GITHUB_API_URL"); api != "" {
-		u, err := url.Parse(strings.TrimSuffix(api, "/") + "/")
-		if err != nil {
-			return r.fatal(fmt.Errorf("GITHUB_API_URL: %w", err))
-		}
-		client.BaseURL = u
+	client, err := github.NewAPI(r.httpClient(), r.in.Token, r.rt.Getenv("GITHUB_API_URL"))
+	if err != nil {
+		return r.fatal(err)
 	}
 	branch := r.rt.Getenv("GITHUB_REF_NAME")
 	if branch == "" {

@@ -80,6 +80,14 @@ type Event struct {
 	Message       string
 }
 
+// Source names where an event comes from: "clusters/prod flux-system/apps".
+func (e Event) Source() string {
+	if e.Kustomization == nil {
+		return e.ClusterPath
+	}
+	return e.ClusterPath + " " + e.Kustomization.String()
+}
+
 // Deployer deploys cluster builds to one cluster.
 type Deployer struct {
 	cluster *Cluster

@@ -60,17 +60,9 @@ func NewClient(o Options) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	c := gh.NewClient(hc).WithAuthToken(o.Token)
-	if o.APIURL != "" {
-		u := o.APIURL
-		if !strings.HasSuffix(u, "/") {
-			u += "/"
-		}
-		base, err := url.Parse(u)
-		if err != nil {
-			return nil, fmt.Errorf("github: API URL %q: %w", o.APIURL, err)
-		}
-		c.BaseURL = base
+	c, err := NewAPI(hc, o.Token, o.APIURL)
+	if err != nil {
+		return nil, err
 	}
 	if o.Sleep == nil {
 		o.Sleep = sleep
@@ -79,6 +71,20 @@ func NewClient(o Options) (*Client, error) {
 		o.MaxRetries = 0
 	}
 	return &Client{gh: c, owner: owner, repo: repo, opts: o}, nil
+}
+
+// NewAPI returns a go-github client for token at apiURL ("" means
+// api.github.com; GitHub Enterprise Server and Actions set GITHUB_API_URL).
+func NewAPI(hc *http.Client, token, apiURL string) (*gh.Client, error) {
+	c := gh.NewClient(hc).WithAuthToken(token)
+	if apiURL != "" {
+		base, err := url.Parse(strings.TrimSuffix(apiURL, "/") + "/")
+		if err != nil {
+			return nil, fmt.Errorf("github: API URL %q: %w", apiURL, err)
+		}
+		c.BaseURL = base
+	}
+	return c, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -77,8 +77,8 @@ func writeAtomic(p string, fill func(w io.Writer) error) error {
 	return nil
 }
 
-// fileDigest returns "sha256:<hex>" of a file.
-func fileDigest(p string) (string, error) {
+// FileDigest returns "sha256:<hex>" of a file (a packaged chart).
+func FileDigest(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", err
@@ -94,7 +94,7 @@ func fileDigest(p string) (string, error) {
 // digestMatches reports whether the file has the digest (with or without
 // the "sha256:" prefix).
 func digestMatches(p, want string) bool {
-	got, err := fileDigest(p)
+	got, err := FileDigest(p)
 	if err != nil {
 		return false
 	}

@@ -115,7 +115,7 @@ func (r *Renderer) gitChart(ctx context.Context, ns, name, chartPath string, loo
 	if err != nil {
 		return nil, srcErr(where, "packaging chart", err)
 	}
-	digest, err := fileDigest(p)
+	digest, err := FileDigest(p)
 	if err != nil {
 		return nil, srcErr(where, "reading packaged chart", err)
 	}

@@ -136,7 +136,7 @@ func (r *Renderer) helmRepositoryChart(ctx context.Context, ns, name, chartName,
 	}
 	digest := cv.Digest
 	if digest == "" {
-		if digest, err = fileDigest(p); err != nil {
+		if digest, err = FileDigest(p); err != nil {
 			return nil, srcErr(chartURL, 0, "reading cached chart", err)
 		}
 	} else if !strings.HasPrefix(digest, "sha256:") {

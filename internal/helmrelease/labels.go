@@ -5,11 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"os"
 	"strconv"
+	"strings"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
+	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -49,11 +50,12 @@ func configDigest(rb *result.ReleaseBuild) (string, error) {
 	write(rb.Chart.Version)
 	chartDigest := rb.Chart.Digest
 	if chartDigest == "" && rb.ChartArchive != "" {
-		d, err := fileDigest(rb.ChartArchive)
+		d, err := helm.FileDigest(rb.ChartArchive)
 		if err != nil {
 			return "", err
 		}
-		chartDigest = d
+		// Bare hex, as release labels written before this recorded it.
+		chartDigest = strings.TrimPrefix(d, "sha256:")
 	}
 	write(chartDigest)
 	valuesDigest := rb.ValuesDigest
@@ -68,19 +70,6 @@ func configDigest(rb *result.ReleaseBuild) (string, error) {
 	}
 	write(valuesDigest)
 	return hex.EncodeToString(h.Sum(nil))[:digestLen], nil
-}
-
-func fileDigest(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // releaseLabels are the labels a release of rb carries.
