@@ -12,26 +12,33 @@ AGE_KEY   := testdata/keys/age.agekey
 # Test timeout: the first run builds a Kubernetes control plane (~5 min on 2 cores).
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build demo test test-short fuzz bench-validate lint clean
+.PHONY: all build chartserver demo test test-short fuzz bench-validate lint clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/slipway
 
+# The example fleet's remote charts (http://charts.example.test,
+# oci://registry.example.test) come from hack/chartserver on loopback: it
+# runs the command after it with HTTP_PROXY pointing at itself.
+CHARTS    := bin/chartserver -charts testdata/charts --
+chartserver:
+	$(GO) build -o bin/chartserver ./hack/chartserver
+
 ## demo: start the local cluster (built from Go modules the first time) and
 ## deploy the example fleet's staging cluster path onto it, twice: the second
 ## run shows a no-op redeploy.
 DEMO_CLUSTER ?= slipway-demo
-demo: build
+demo: build chartserver
 	@echo "► validating every cluster path of $(FLEET)"
-	$(BIN) validate --repo $(FLEET) --sops-age-key-file $(AGE_KEY)
+	$(CHARTS) $(BIN) validate --repo $(FLEET) --sops-age-key-file $(AGE_KEY)
 	@echo "► starting the local cluster $(DEMO_CLUSTER)"
 	@kc=$$(hack/cluster/up.sh $(DEMO_CLUSTER) | tail -n 1) && \
 	echo "► deploying clusters/staging (kubeconfig $$kc)" && \
-	$(BIN) apply --repo $(FLEET) --path clusters/staging --sops-age-key-file $(AGE_KEY) --kubeconfig $$kc --wait --timeout 3m && \
+	$(CHARTS) $(BIN) apply --repo $(FLEET) --path clusters/staging --sops-age-key-file $(AGE_KEY) --kubeconfig $$kc --wait --timeout 3m && \
 	echo "► deploying again: nothing should change" && \
-	$(BIN) apply --repo $(FLEET) --path clusters/staging --sops-age-key-file $(AGE_KEY) --kubeconfig $$kc && \
+	$(CHARTS) $(BIN) apply --repo $(FLEET) --path clusters/staging --sops-age-key-file $(AGE_KEY) --kubeconfig $$kc && \
 	echo "✔ demo finished; inspect with: kubectl --kubeconfig $$kc get all -A; stop with: make cluster-down CLUSTER_NAME=$(DEMO_CLUSTER)"
 
 ## test: every test, as CI runs it.

@@ -48,21 +48,22 @@ an output, recursively. Secret values are always redacted in the output.`,
 	return cmd
 }
 
-// buildFailures reports Kustomizations that failed to build on stderr and
-// turns them into exit code 1.
+// buildFailures reports Kustomizations that failed to build and
+// HelmReleases that could not be rendered on stderr, and turns them into
+// exit code 1: the output printed is then incomplete.
 func buildFailures(s streams, builds []*result.ClusterBuild) error {
 	failed := 0
 	for _, cb := range builds {
 		m := report.NewMasker(cb.Sensitive)
 		for _, f := range cb.Findings {
-			if f.Severity == result.SeverityError && (f.Check == "build" || f.Check == "source") {
+			if f.Severity == result.SeverityError && (f.Check == "build" || f.Check == "source" || f.Check == "helm") {
 				fmt.Fprintln(s.err, m.Mask(report.FindingLine(f)))
 				failed++
 			}
 		}
 	}
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d kustomization(s) failed to build", failed)}
+		return &exitError{code: 1, err: fmt.Errorf("%d kustomization(s) or HelmRelease(s) failed to build", failed)}
 	}
 	return nil
 }

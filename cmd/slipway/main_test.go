@@ -142,3 +142,47 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// TestBuildUnrenderedHelmReleaseExitsOne: a HelmRelease whose chart source
+// cannot be reached leaves the output incomplete, so build says which one
+// and exits 1, after printing everything else.
+func TestBuildUnrenderedHelmReleaseExitsOne(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "clusters", "dev"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Port 1 on loopback: connection refused, no proxy, no DNS.
+	doc := `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: gone, namespace: flux-system}
+spec: {interval: 1h, url: "http://127.0.0.1:1/charts"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: kept, namespace: flux-system}
+data: {a: b}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: web, namespace: flux-system}
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: web
+      sourceRef: {kind: HelmRepository, name: gone}
+`
+	if err := os.WriteFile(filepath.Join(dir, "clusters", "dev", "release.yaml"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "build", "--repo", dir, "--cache-dir", t.TempDir())
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
+	}
+	if !strings.Contains(r.err, "clusters/dev/release.yaml:11") || !strings.Contains(r.err, "HelmRelease/flux-system/web") || !strings.Contains(r.err, "unreachable") {
+		t.Errorf("stderr does not say which HelmRelease failed and why:\n%s", r.err)
+	}
+	if !strings.Contains(r.out, "name: kept") {
+		t.Errorf("the rest of the build was not printed:\n%s", r.out)
+	}
+}

@@ -23,8 +23,8 @@ func TestExampleFleetGolden(t *testing.T) {
 	golden := filepath.Join(testutil.RepoRoot(t), "internal", "build", "testdata", "golden")
 	// Objects per Kustomization, from testdata/fleet/README.md.
 	wantCounts := map[string]map[string]int{
-		"staging":    {"flux-system": 10, "infra-controllers": 8, "infra-configs": 4, "apps": 15, "platform": 3},
-		"production": {"flux-system": 10, "infra-controllers": 8, "infra-configs": 4, "apps": 13, "platform": 3},
+		"staging":    {"flux-system": 12, "infra-controllers": 8, "infra-configs": 4, "apps": 17, "platform": 3},
+		"production": {"flux-system": 12, "infra-controllers": 8, "infra-configs": 4, "apps": 15, "platform": 3},
 	}
 	for _, cluster := range []string{"staging", "production"} {
 		t.Run(cluster, func(t *testing.T) {

@@ -80,6 +80,46 @@ func TestFleetHelmRelease(t *testing.T) {
 	}
 }
 
+// TestFleetRemoteCharts checks the example fleet's charts from outside the
+// repository: status-page from the HTTP Helm repository (each cluster's
+// semver range picks its version out of 1.0.0, 1.1.0, 1.2.0) and whoami
+// from the OCI registry through an OCIRepository (the newest 1.0.x, with
+// helm-controller's digest suffix), both fetched through HTTP_PROXY from the
+// chart server TestMain started.
+func TestFleetRemoteCharts(t *testing.T) {
+	for cluster, want := range map[string]struct {
+		statusPage string
+		replicas   int64
+	}{"staging": {"1.2.0", 1}, "production": {"1.1.0", 2}} {
+		t.Run(cluster, func(t *testing.T) {
+			cb := buildOne(t, fleetDir(t), "clusters/"+cluster, buildConfig{ageKeyFile: ageKey(t)})
+			apps := mustKustomization(t, cb, "flux-system", "apps")
+			sp := release(t, apps, "podinfo", "status-page")
+			if sp.Err != nil {
+				t.Fatalf("status-page not rendered: %v", sp.Err)
+			}
+			if sp.Chart.Version != want.statusPage || sp.Chart.Source != "http://charts.example.test/status-page" {
+				t.Errorf("status-page: chart %s@%s from %s, want %s from http://charts.example.test/status-page", sp.Chart.Name, sp.Chart.Version, sp.Chart.Source, want.statusPage)
+			}
+			page := renderedObject(t, sp, "ConfigMap", "status-page-content")
+			if got := str(t, page.Object, "data", "index.html"); !strings.Contains(got, "<h1>"+cluster+" status</h1>") {
+				t.Errorf("status-page values (with substituted variables) not applied:\n%s", got)
+			}
+			wh := release(t, apps, "podinfo", "whoami")
+			if wh.Err != nil {
+				t.Fatalf("whoami not rendered: %v", wh.Err)
+			}
+			if !strings.HasPrefix(wh.Chart.Version, "1.0.1+") || !strings.HasPrefix(wh.Chart.Source, "oci://registry.example.test/charts/whoami") {
+				t.Errorf("whoami: chart %s@%s from %s, want 1.0.1+<digest> from the registry", wh.Chart.Name, wh.Chart.Version, wh.Chart.Source)
+			}
+			dep := renderedObject(t, wh, "Deployment", "whoami")
+			if got := dep.Object.Object["spec"].(map[string]any)["replicas"]; fmt.Sprint(got) != fmt.Sprint(want.replicas) {
+				t.Errorf("whoami replicas = %#v, want %d", got, want.replicas)
+			}
+		})
+	}
+}
+
 // TestHelmReleaseInputsFromAnotherKustomization: the HelmRelease's chart
 // source (a HelmRepository) and its valuesFrom ConfigMap come from a
 // Kustomization discovered one wave later than the HelmRelease's own.

@@ -24,8 +24,6 @@ import (
 	gitobject "github.com/go-git/go-git/v5/plumbing/object"
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	helmregistry "helm.sh/helm/v4/pkg/registry"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -35,6 +33,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
+	"github.com/slipwayhq/slipway/internal/testutil/chartserver"
 )
 
 // Credentials of the private chart repository; the tests assert they never
@@ -44,7 +43,7 @@ const (
 	privatePassword = "s3cret-repo-pass"
 )
 
-var fixedTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+var fixedTime = chartserver.FixedTime
 
 // packaged is one chart version packaged with the Helm SDK.
 type packaged struct {
@@ -53,34 +52,16 @@ type packaged struct {
 	data  []byte
 }
 
-// packageChart packages testdata/charts/<name> as version, with fixed file
-// times so the bytes (and every digest) are the same on every run.
+// packageChart packages testdata/charts/<name> as version with the Helm
+// SDK, with fixed file times so the bytes (and every digest) are the same on
+// every run.
 func packageChart(t *testing.T, name, version string) packaged {
 	t.Helper()
-	c, err := loader.LoadDir(filepath.Join("testdata", "charts", name))
+	p, err := chartserver.Package(filepath.Join("testdata", "charts", name), version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Metadata.Version = version
-	c.ModTime, c.SchemaModTime = fixedTime, fixedTime
-	for _, f := range c.Raw {
-		f.ModTime = fixedTime
-	}
-	for _, f := range c.Templates {
-		f.ModTime = fixedTime
-	}
-	for _, f := range c.Files {
-		f.ModTime = fixedTime
-	}
-	p, err := chartutil.Save(c, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return packaged{chart: c, file: filepath.Base(p), data: data}
+	return packaged{chart: p.Chart, file: p.File, data: p.Data}
 }
 
 // chartServer is an HTTP Helm repository: /index.yaml and /charts/*.tgz,

@@ -1,0 +1,12 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/slipwayhq/slipway/internal/testutil/chartserver"
+)
+
+// The example fleet's HelmReleases fetch charts from http://charts.example.test
+// and oci://registry.example.test; serve them on loopback behind HTTP_PROXY.
+func TestMain(m *testing.M) { os.Exit(chartserver.Main(m)) }
