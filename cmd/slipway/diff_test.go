@@ -12,6 +12,9 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/slipwayhq/slipway/internal/diff"
+	"github.com/slipwayhq/slipway/internal/testcluster"
 )
 
 // committedFleet copies the example fleet into a new Git repository with
@@ -37,7 +40,17 @@ func committedFleet(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")}})
+	if _, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")}}); err != nil {
+		t.Fatal(err)
+	}
+	commitAll(t, dir, "base")
+	return dir
+}
+
+// commitAll commits every change in the worktree at dir.
+func commitAll(t *testing.T, dir, msg string) {
+	t.Helper()
+	r, err := git.PlainOpen(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,10 +62,9 @@ func committedFleet(t *testing.T) string {
 		t.Fatal(err)
 	}
 	sig := &object.Signature{Name: "t", Email: "t@example.com", When: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	if _, err := wt.Commit("base", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
+	if _, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }
 
 func editFile(t *testing.T, path, old, new string) {
@@ -122,4 +134,130 @@ func TestDiffExitCodes(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.err, "no-such-rev") {
 		t.Fatalf("a bad revision: exit %d %s", r.code, r.err)
 	}
+}
+
+// TestDiffExampleFleetAcrossCommits is the issue's "done when": diff and
+// plan from the CLI on the example repository across two commits, offline
+// and against a live cluster the base commit was deployed to — with a
+// change in a shared base (both clusters), a chart version change of a
+// HelmRelease from the HTTP Helm repository, an object removed (pruned),
+// and a field slipway applied changed by hand (drift; a field added by hand
+// is not drift: an apply would leave it, it belongs to another manager).
+func TestDiffExampleFleetAcrossCommits(t *testing.T) {
+	c := testcluster.ForTest(t, testcluster.Options{})
+	_, key := fleet(t)
+	dir := committedFleet(t)
+	common := []string{"--repo", dir, "--sops-age-key-file", key, "--cache-dir", t.TempDir()}
+	cli := func(args ...string) cliResult {
+		t.Helper()
+		return runCLI(t, nil, append(args, common...)...)
+	}
+	if r := cli("apply", "--path", "clusters/staging", "--kubeconfig", c.Kubeconfig, "--wait", "--timeout", "3m"); r.code != 0 {
+		t.Fatalf("deploying the base: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+
+	editFile(t, filepath.Join(dir, "apps/base/redis/deployment.yaml"), "replicas: 1", "replicas: 2")
+	editFile(t, filepath.Join(dir, "apps/staging/remote-charts.yaml"), "version: 1.x", "version: ~1.1.0")
+	editFile(t, filepath.Join(dir, "apps/staging/kustomization.yaml"), "  - podinfo-settings.yaml\n", "")
+	commitAll(t, dir, "redis 2 replicas, status-page 1.1, drop podinfo-settings")
+	if _, err := c.Kubectl(t.Context(), "-n", "podinfo", "patch", "configmap", "podinfo-raw-template", "--type", "merge", "-p", `{"data":{"entrypoint.sh":"#!/bin/sh\nexec ./podinfo --edited-by-hand\n"}}`); err != nil {
+		t.Fatal(err)
+	}
+
+	// Offline: both clusters change (shared base).
+	r := cli("diff", "--base", "HEAD~1", "--head", "HEAD", "--exit-code", "-o", "json")
+	off := decodeDiff(t, r, 2)
+	if got := changedPaths(off.Clusters); got != "clusters/production,clusters/staging" {
+		t.Errorf("offline diff changed %q", got)
+	}
+	staging := findCluster(t, off.Clusters, "clusters/staging")
+	wantObject(t, staging, "Deployment", "redis", diff.Changed)
+	wantObject(t, staging, "ConfigMap", "podinfo-settings", diff.Removed)
+	rel := findRelease(t, staging, "status-page")
+	if rel.ChartFrom == nil || rel.ChartTo == nil || rel.ChartFrom.Version != "1.2.0" || rel.ChartTo.Version != "1.1.0" {
+		t.Errorf("status-page chart change not reported: %+v -> %+v", rel.ChartFrom, rel.ChartTo)
+	}
+	r = cli("plan", "--base", "HEAD~1", "--head", "HEAD")
+	if r.code != 0 || strings.TrimSpace(r.out) != `["clusters/production","clusters/staging"]` {
+		t.Fatalf("plan: exit %d %q %s", r.code, r.out, r.err)
+	}
+
+	// Live: what applying HEAD would do to the cluster deployed from HEAD~1,
+	// and the hand edit as drift.
+	r = cli("diff", "--live", "--kubeconfig", c.Kubeconfig, "--base", "HEAD~1", "--head", "HEAD", "--path", "clusters/staging", "--exit-code", "-o", "json")
+	live := decodeDiff(t, r, 2)
+	ls := findCluster(t, live.Clusters, "clusters/staging")
+	wantObject(t, ls, "Deployment", "redis", diff.Changed)
+	wantObject(t, ls, "ConfigMap", "podinfo-settings", diff.Removed)
+	if lr := findRelease(t, ls, "status-page"); len(lr.Objects) == 0 {
+		t.Error("live: the status-page upgrade changes no rendered object (its chart label changes)")
+	}
+	// The hand edit: applying the head puts the value back (a change), and
+	// drift says why — the live object differs from what HEAD~1 applied.
+	wantObject(t, ls, "ConfigMap", "podinfo-raw-template", diff.Changed)
+	if len(live.Drift) != 1 {
+		t.Fatalf("live: drift = %d cluster paths, want 1", len(live.Drift))
+	}
+	wantObject(t, live.Drift[0], "ConfigMap", "podinfo-raw-template", diff.Changed)
+	if out := r.out + r.err; strings.Contains(out, "s3cr3t-staging-db-pw") || strings.Contains(out, "tok-staging-9f8e7d") {
+		t.Error("a secret value is in the live diff")
+	}
+}
+
+func decodeDiff(t *testing.T, r cliResult, code int) *diff.Result {
+	t.Helper()
+	var res diff.Result
+	if r.code != code || json.Unmarshal([]byte(r.out), &res) != nil {
+		t.Fatalf("exit %d (want %d)\n%s\n%s", r.code, code, r.out, r.err)
+	}
+	return &res
+}
+
+func changedPaths(cds []*diff.ClusterDiff) string {
+	var out []string
+	for _, cd := range cds {
+		if cd.Action != diff.Unchanged {
+			out = append(out, cd.Path)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func findCluster(t *testing.T, cds []*diff.ClusterDiff, path string) *diff.ClusterDiff {
+	t.Helper()
+	for _, cd := range cds {
+		if cd.Path == path {
+			return cd
+		}
+	}
+	t.Fatalf("no cluster path %s in the diff", path)
+	return nil
+}
+
+func wantObject(t *testing.T, cd *diff.ClusterDiff, kind, name string, action diff.Action) {
+	t.Helper()
+	for _, kd := range cd.Kustomizations {
+		for _, od := range kd.Objects {
+			if od.ID.Kind == kind && od.ID.Name == name {
+				if od.Action != action {
+					t.Errorf("%s: %s/%s is %s, want %s", cd.Path, kind, name, od.Action, action)
+				}
+				return
+			}
+		}
+	}
+	t.Errorf("%s: %s/%s not in the diff (want %s)", cd.Path, kind, name, action)
+}
+
+func findRelease(t *testing.T, cd *diff.ClusterDiff, name string) *diff.ReleaseDiff {
+	t.Helper()
+	for _, kd := range cd.Kustomizations {
+		for _, rd := range kd.Releases {
+			if rd.Ref.Name == name {
+				return rd
+			}
+		}
+	}
+	t.Fatalf("%s: HelmRelease %s not in the diff", cd.Path, name)
+	return nil
 }
