@@ -51,6 +51,9 @@ a conflict without --adopt.`,
 					return err
 				}
 			}
+			// valuesFrom and secretRef objects created in the cluster out of
+			// band are found there, as helm-controller finds them.
+			rf.cluster = cluster.ObjectLookup(ctx)
 			builds, err := rf.buildAll(ctx, getenv)
 			if err != nil {
 				return err

@@ -48,6 +48,10 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 		token = getenv("GITHUB_TOKEN")
 	}
 	git := &source.GitFetcher{CacheDir: rf.gitCacheDir(getenv), Token: token}
+	external, err := rf.external(dec)
+	if err != nil {
+		return diff.RunOptions{}, err
+	}
 	// As build and apply: remote bases are fetched, not read from files
 	// the cache can watch.
 	var cacheDir string
@@ -61,6 +65,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.AllowRemoteBases, o.Git = dec, rf.allowRemoteBases, git
 			o.Helm = rf.helmOptions()
+			o.External = external
 			return o
 		},
 	}, nil
@@ -183,6 +188,14 @@ func liveDiff(ctx context.Context, opts diff.RunOptions, kf *kubeFlags, getenv e
 	cluster, err := kf.connect(getenv)
 	if err != nil {
 		return nil, err
+	}
+	// As apply: what HelmReleases refer to and the repository lacks is
+	// read from the cluster.
+	inner, fromCluster := opts.BuildOptions, cluster.ObjectLookup(ctx)
+	opts.BuildOptions = func(repo *source.Repository) build.Options {
+		o := inner(repo)
+		o.External = build.ChainLookups(o.External, fromCluster)
+		return o
 	}
 	builds, err := diff.BuildHead(ctx, opts)
 	if err != nil {

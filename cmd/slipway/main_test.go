@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/testutil"
 )
 
@@ -184,5 +185,102 @@ spec:
 	}
 	if !strings.Contains(r.out, "name: kept") {
 		t.Errorf("the rest of the build was not printed:\n%s", r.out)
+	}
+}
+
+// statusRelease is a cluster path whose HelmRelease takes its values from a
+// Secret the repository does not hold.
+const statusRelease = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: example-charts, namespace: flux-system}
+spec: {interval: 1h, url: "http://charts.example.test"}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: status, namespace: demo}
+spec:
+  interval: 1h
+  chart:
+    spec:
+      chart: status-page
+      version: 1.0.0
+      sourceRef: {kind: HelmRepository, name: example-charts, namespace: flux-system}
+  valuesFrom:
+    - kind: Secret
+      name: status-values
+`
+
+func statusRepo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "clusters", "dev"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "clusters", "dev", "release.yaml"), []byte(statusRelease), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestExternalObjectsFile: --external-objects supplies what the repository
+// lacks; a wrong file is a usage error at its file and line.
+func TestExternalObjectsFile(t *testing.T) {
+	dir := statusRepo(t)
+	r := runCLI(t, nil, "validate", "--repo", dir, "--cache-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.out, "status-values not found") {
+		t.Fatalf("without the Secret: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	ext := filepath.Join(t.TempDir(), "external.yaml")
+	if err := os.WriteFile(ext, []byte("apiVersion: v1\nkind: Secret\nmetadata: {name: status-values, namespace: demo}\nstringData:\n  values.yaml: 'title: file-only-title-4242'\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, nil, "build", "--repo", dir, "--cache-dir", t.TempDir(), "--external-objects", ext)
+	if r.code != 0 || !strings.Contains(r.out, "status-content") {
+		t.Fatalf("with the Secret from a file: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if strings.Contains(r.out+r.err, "file-only-title-4242") {
+		t.Error("a value of the external Secret is printed")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: demo}\n---\nkind: Deployment\nmetadata: {name: web}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, nil, "build", "--repo", dir, "--external-objects", bad)
+	if r.code != 2 || !strings.Contains(r.err, bad+":5: Deployment web") {
+		t.Fatalf("a wrong file: exit %d\n%s", r.code, r.err)
+	}
+}
+
+// TestApplyValuesFromClusterSecret: apply reads a valuesFrom Secret that
+// exists only in the cluster, as helm-controller does, and installs the
+// release with its values, printing none of them.
+func TestApplyValuesFromClusterSecret(t *testing.T) {
+	c := testcluster.ForTest(t, testcluster.Options{})
+	if err := c.Apply(t.Context(), `apiVersion: v1
+kind: Namespace
+metadata: {name: demo}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: status-values, namespace: demo}
+stringData:
+  values.yaml: "title: cluster-only-title-7731"
+`); err != nil {
+		t.Fatal(err)
+	}
+	dir := statusRepo(t)
+	r := runCLI(t, nil, "apply", "--repo", dir, "--kubeconfig", c.Kubeconfig, "--cache-dir", t.TempDir(), "--wait", "--timeout", "2m")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if strings.Contains(r.out+r.err, "cluster-only-title-7731") {
+		t.Error("a value of the cluster's Secret is printed")
+	}
+	got, err := c.Kubectl(t.Context(), "-n", "demo", "get", "configmap", "status-content", "-o", "jsonpath={.data.index\\.html}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "<h1>cluster-only-title-7731</h1>") {
+		t.Errorf("the release was not installed with the cluster Secret's values:\n%s", got)
 	}
 }

@@ -27,6 +27,11 @@ type repoFlags struct {
 	// kubeVersion is the target Kubernetes version HelmReleases are
 	// rendered for (and validated against); "" means the default.
 	kubeVersion string
+	// externalFiles hold ConfigMaps and Secrets that exist in the cluster
+	// but not in the repository (build.External).
+	externalFiles []string
+	// cluster, when connected, reads such objects from the cluster.
+	cluster helm.Lookup
 }
 
 func (f *repoFlags) register(cmd *cobra.Command) {
@@ -38,6 +43,17 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache for fetched sources, charts and reusable builds (default: the user cache directory)")
 	fl.BoolVar(&f.noBuildCache, "no-build-cache", false, "build every Kustomization, even those no file changed since the cached build")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "refuse repository files larger than this many bytes")
+	fl.StringArrayVar(&f.externalFiles, "external-objects", nil, "YAML file of ConfigMaps and Secrets that exist in the cluster but not in the repository, e.g. a HelmRelease's valuesFrom or a chart source's secretRef (repeatable; SOPS-encrypted documents are decrypted)")
+}
+
+// external returns what HelmReleases may read outside the build output:
+// the --external-objects files, then the cluster when connected.
+func (f *repoFlags) external(dec *build.Decryptor) (helm.Lookup, error) {
+	ext, err := build.LoadExternal(f.externalFiles, dec)
+	if err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--external-objects: %w", err)}
+	}
+	return build.ChainLookups(ext.Lookup(), f.cluster), nil
 }
 
 // decryptor reads the age key from the flag or the environment. The key
@@ -104,6 +120,9 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	}
 	opts.Git = &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Token: token}
 	opts.Helm = f.helmOptions()
+	if opts.External, err = f.external(dec); err != nil {
+		return nil, err
+	}
 	// Remote bases are fetched, not read from files the cache can watch.
 	var cache *build.BuildCache
 	if !f.noBuildCache && !f.allowRemoteBases {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/result"
 )
@@ -105,6 +106,11 @@ type run struct {
 	reporting reporting
 	// warnings about reporting, repeated in the summary.
 	warnings []string
+	// cluster is the connection of a run that deploys or diffs live, made
+	// before building so that HelmReleases render for the cluster's version
+	// with what it holds; clusterErr says why there is none.
+	cluster    *deploy.Cluster
+	clusterErr error
 }
 
 // reporting is how results reach the commit.

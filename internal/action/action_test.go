@@ -295,6 +295,8 @@ func TestBadInputs(t *testing.T) {
 		{"INPUT_MODE", "uninstall", "needs an administrator's kubeconfig"},
 		{"INPUT_PRUNE", "maybe", "input prune"},
 		{"INPUT_PATH", "clusters/nope", "does not exist"},
+		{"INPUT_EXTERNAL-OBJECTS", "ci/missing.yaml", "input external-objects: " + filepath.Join(f.Dir, "ci/missing.yaml")},
+		{"INPUT_EXTERNAL-OBJECTS", "apps/a/namespace.yaml", "namespace.yaml:1: Namespace app-a: only v1 ConfigMaps and Secrets"},
 	} {
 		r := actiontest.NewRunner(t, nil, f.Dir, "workflow_dispatch", map[string]any{})
 		r.Env[tc.key] = tc.value

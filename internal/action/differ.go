@@ -6,6 +6,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/diff"
+	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/source"
 )
@@ -14,6 +15,11 @@ import (
 type DifferOptions struct {
 	// Git fetches GitRepository sources of other repositories.
 	Git *source.GitFetcher
+	// Helm: the chart cache and target version of HelmRelease rendering.
+	Helm helm.Options
+	// External finds ConfigMaps and Secrets the repository lacks (the
+	// external-objects input); never the cluster: a diff is offline.
+	External helm.Lookup
 }
 
 // NewDiffer returns the Differ of internal/diff: both revisions built from
@@ -31,7 +37,7 @@ func (g *gitDiffer) runOptions(repoDir, base, head, ageKey string, paths []strin
 		RepoDir: repoDir, Base: base, Head: head, Paths: paths,
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
-			o.Decryptor, o.Git = dec, g.opts.Git
+			o.Decryptor, o.Git, o.Helm, o.External = dec, g.opts.Git, g.opts.Helm, g.opts.External
 			return o
 		},
 	}, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -72,17 +73,37 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 		byPath[path] = pr
 	}
 
+	// Relative to the workspace, as every path a workflow gives.
+	var extFiles []string
+	for _, f := range r.in.ExternalObjects {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(repoDir, f)
+		}
+		extFiles = append(extFiles, f)
+	}
+	ext, err := build.LoadExternal(extFiles, r.decryptor())
+	if err != nil {
+		return r.fatal(&InputError{Name: "external-objects", Reason: err.Error()})
+	}
+	r.rt.Mask(ext.Sensitive...)
+	if p.deploy || p.liveDiff {
+		r.connectCluster()
+	}
 	if r.opts.Differ == nil {
 		token := r.rt.Getenv("SLIPWAY_GIT_TOKEN")
 		if token == "" {
 			token = r.in.Token
 		}
-		r.opts.Differ = NewDiffer(DifferOptions{Git: &source.GitFetcher{CacheDir: r.gitCacheDir(), Token: token}})
+		r.opts.Differ = NewDiffer(DifferOptions{
+			Git:      &source.GitFetcher{CacheDir: r.gitCacheDir(), Token: token},
+			Helm:     r.helmOptions(),
+			External: ext.Lookup(),
+		})
 	}
 	r.connectGitHub()
 	r.startChecks(ctx, reports)
 
-	builds, masker, err := r.buildAll(ctx, repo, all)
+	builds, masker, err := r.buildAll(ctx, repo, all, ext)
 	if err != nil {
 		r.abort(ctx, reports, err)
 		return r.fatal(err)
@@ -143,7 +164,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 // secret value known to the run: values from Secrets, the token, the age
 // key and kubeconfig credentials. The runner masks the log, not the bodies
 // sent to the API, so everything sent goes through this masker too.
-func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []string) ([]*result.ClusterBuild, *report.Masker, error) {
+func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []string, ext *build.External) ([]*result.ClusterBuild, *report.Masker, error) {
 	checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: r.in.KubernetesVersion})
 	if err != nil {
 		return nil, nil, &InputError{Name: "kubernetes-version", Value: r.in.KubernetesVersion, Reason: err.Error()}
@@ -160,6 +181,14 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 		token = r.in.Token
 	}
 	opts.Git = &source.GitFetcher{CacheDir: r.gitCacheDir(), Token: token}
+	opts.Helm = r.helmOptions()
+	// What HelmReleases refer to and the repository lacks: the files of
+	// the external-objects input, then the cluster when connected.
+	var fromCluster helm.Lookup
+	if r.cluster != nil {
+		fromCluster = r.cluster.ObjectLookup(ctx)
+	}
+	opts.External = build.ChainLookups(ext.Lookup(), fromCluster)
 	b, err := build.New(opts)
 	if err != nil {
 		return nil, nil, err
@@ -185,14 +214,48 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	return builds, report.NewMasker(secrets), nil
 }
 
-func (r *run) gitCacheDir() string {
+func (r *run) gitCacheDir() string { return r.cacheSubdir("git") }
+
+func (r *run) cacheSubdir(name string) string {
 	if r.in.CacheDir != "" {
-		return filepath.Join(r.in.CacheDir, "git")
+		return filepath.Join(r.in.CacheDir, name)
 	}
 	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "slipway", "git")
+		return filepath.Join(d, "slipway", name)
 	}
-	return filepath.Join(os.TempDir(), "slipway-cache", "git")
+	return filepath.Join(os.TempDir(), "slipway-cache", name)
+}
+
+// helmOptions: charts cached next to the Git sources (one actions/cache
+// step restores both), rendered for the kubernetes-version input or, when
+// deploying, the cluster's version.
+func (r *run) helmOptions() helm.Options {
+	kv := r.in.KubernetesVersion
+	if kv == "" && r.cluster != nil {
+		if v, err := r.cluster.ServerVersion(); err == nil {
+			kv = v
+		}
+	}
+	return helm.Options{CacheDir: r.cacheSubdir("charts"), KubeVersion: kv}
+}
+
+// decryptor is the age key input's; a bad key is reported by buildAll.
+func (r *run) decryptor() *build.Decryptor {
+	dec, err := build.NewDecryptor(r.in.AgeKey)
+	if err != nil {
+		return nil
+	}
+	return dec
+}
+
+// connectCluster connects to the cluster of the kubeconfig input; a
+// failure is kept for deployAll to report per cluster path.
+func (r *run) connectCluster() {
+	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: r.in.Kubeconfig, Context: r.in.Context}, r.rt.Getenv)
+	if err == nil {
+		r.cluster, err = deploy.Connect(cfg)
+	}
+	r.clusterErr = err
 }
 
 // planMatrix returns the cluster paths a push changed, for fan-out jobs.
@@ -262,11 +325,10 @@ func (r *run) diffAll(ctx context.Context, p *plan, repoDir string, reports []*p
 const diffBudget = github.MaxCommentBody - 4096
 
 func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, masker *report.Masker) {
-	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: r.in.Kubeconfig, Context: r.in.Context}, r.rt.Getenv)
-	var cluster *deploy.Cluster
-	if err == nil {
-		cluster, err = deploy.Connect(cfg)
+	if r.cluster == nil && r.clusterErr == nil {
+		r.connectCluster()
 	}
+	cluster, err := r.cluster, r.clusterErr
 	if err != nil {
 		msg := "connecting to the cluster: " + oneLine(masker.Mask(err.Error()))
 		for _, pr := range reports {

@@ -44,6 +44,9 @@ type Inputs struct {
 	Comment           bool
 	CacheDir          string
 	KubernetesVersion string
+	// ExternalObjects are files of ConfigMaps and Secrets that exist in the
+	// cluster but not in the repository (build.LoadExternal).
+	ExternalObjects []string
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -84,6 +87,7 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 		return nil, &InputError{Name: "mode", Value: string(in.Mode), Reason: "want one of auto, validate, diff, deploy, bootstrap, uninstall"}
 	}
 	in.Paths = splitList(rt.Input("path"))
+	in.ExternalObjects = splitList(rt.Input("external-objects"))
 	var err error
 	if in.Prune, err = boolInput(rt, "prune", true); err != nil {
 		return nil, err

@@ -43,6 +43,10 @@ type Options struct {
 	// Builder's own. An empty CacheDir uses a directory Close removes, and
 	// with it the releases' ChartArchive: give one when deploying them.
 	Helm helm.Options
+	// External finds the ConfigMaps and Secrets HelmReleases refer to
+	// (valuesFrom, a chart source's secretRef) that the build output does
+	// not hold: from files or the cluster (see External). nil: none.
+	External helm.Lookup
 }
 
 // DefaultOptions returns options for a repository with sensible defaults.

@@ -92,6 +92,37 @@ func (ix releaseIndex) lookup(kind, namespace, name string) (*unstructured.Unstr
 	return o.Object, true
 }
 
+// withExternal returns a lookup that asks the build output first, then,
+// for ConfigMaps and Secrets only, external (nil: nobody): chart sources
+// must come from the repository, as every other object slipway applies.
+// The second result lists the values of the external Secrets handed out.
+func (ix releaseIndex) withExternal(external helm.Lookup) (helm.Lookup, func() []string) {
+	if external == nil {
+		return ix.lookup, func() []string { return nil }
+	}
+	var mu sync.Mutex
+	var values []string
+	lookup := func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+		if u, ok := ix.lookup(kind, namespace, name); ok || (kind != "ConfigMap" && kind != "Secret") {
+			return u, ok
+		}
+		u, ok := external(kind, namespace, name)
+		if ok && kind == "Secret" {
+			mu.Lock()
+			for _, v := range stringValues(u) {
+				values = append(values, v)
+			}
+			mu.Unlock()
+		}
+		return u, ok
+	}
+	return lookup, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return values
+	}
+}
+
 // renderReleases renders every HelmRelease of the cluster path's builds.
 // It runs once every Kustomization is built, so a HelmRelease whose chart
 // source or valuesFrom comes from another Kustomization (built in a later
@@ -123,6 +154,7 @@ func (b *Builder) renderReleases(ctx context.Context, st *clusterState) {
 		return
 	}
 	ix := newReleaseIndex(st.order)
+	lookup, externalSecrets := ix.withExternal(b.opts.External)
 	out := make([]*result.ReleaseBuild, len(jobs))
 	sensitive := make([][]string, len(jobs))
 	var wg sync.WaitGroup
@@ -136,13 +168,16 @@ func (b *Builder) renderReleases(ctx context.Context, st *clusterState) {
 			if rb := encryptedValues(j.o, ix); rb != nil {
 				out[i] = rb
 			} else {
-				out[i] = r.Render(ctx, j.o.Object, j.o.Origin, ix.lookup)
-				values = secretValues(j.o.Object, ix)
+				out[i] = r.Render(ctx, j.o.Object, j.o.Origin, lookup)
+				values = secretValues(j.o.Object, lookup)
 			}
 			sensitive[i] = values
 		}()
 	}
 	wg.Wait()
+	// Credentials and values read from Secrets outside the build output
+	// are masked like the build's own.
+	st.sensitive = append(st.sensitive, externalSecrets()...)
 	for i, j := range jobs {
 		rb := out[i]
 		j.kb.Releases = append(j.kb.Releases, rb)
@@ -185,7 +220,7 @@ func encryptedValues(o result.Object, ix releaseIndex) *result.ReleaseBuild {
 // secretValues returns what a HelmRelease's values took from Secrets: each
 // referenced key's content and every scalar in it, so that renderers mask
 // them wherever the chart puts them.
-func secretValues(hr *unstructured.Unstructured, ix releaseIndex) []string {
+func secretValues(hr *unstructured.Unstructured, lookup helm.Lookup) []string {
 	refs, _, _ := unstructured.NestedSlice(hr.Object, "spec", "valuesFrom")
 	var out []string
 	for _, r := range refs {
@@ -194,7 +229,7 @@ func secretValues(hr *unstructured.Unstructured, ix releaseIndex) []string {
 			continue
 		}
 		name, _ := m["name"].(string)
-		s, ok := ix.lookup("Secret", hr.GetNamespace(), name)
+		s, ok := lookup("Secret", hr.GetNamespace(), name)
 		if !ok {
 			continue
 		}

@@ -3,8 +3,6 @@ package build_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
 
@@ -23,6 +19,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
+	"github.com/slipwayhq/slipway/internal/testutil/chartserver"
 )
 
 func release(t *testing.T, kb *result.KustomizationBuild, ns, name string) *result.ReleaseBuild {
@@ -271,23 +268,18 @@ spec:
 
 // chartRepository serves the fleet's greeter chart as an HTTP Helm
 // repository on loopback.
-func chartRepository(t *testing.T) *httptest.Server {
+func chartRepository(t *testing.T) *httptest.Server { return privateChartRepository(t, "", "") }
+
+// privateChartRepository is chartRepository behind basic auth when user is
+// not empty.
+func privateChartRepository(t *testing.T, user, password string) *httptest.Server {
 	t.Helper()
-	c, err := loader.LoadDir(filepath.Join(fleetDir(t), "charts", "greeter"))
+	p, err := chartserver.Package(filepath.Join(fleetDir(t), "charts", "greeter"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := chartutil.Save(c, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(data)
 	idx := repo.NewIndexFile()
-	if err := idx.MustAdd(c.Metadata, "charts/"+filepath.Base(p), "", hex.EncodeToString(sum[:])); err != nil {
+	if err := idx.MustAdd(p.Chart.Metadata, "charts/"+p.File, "", p.Digest()); err != nil {
 		t.Fatal(err)
 	}
 	index, err := yaml.Marshal(idx)
@@ -295,11 +287,15 @@ func chartRepository(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, pw, _ := r.BasicAuth(); user != "" && (u != user || pw != password) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
 		switch r.URL.Path {
 		case "/index.yaml":
 			_, _ = w.Write(index)
-		case "/charts/" + filepath.Base(p):
-			_, _ = w.Write(data)
+		case "/charts/" + p.File:
+			_, _ = w.Write(p.Data)
 		default:
 			http.NotFound(w, r)
 		}
@@ -352,7 +348,7 @@ spec:
 }
 
 // buildHelmRepo builds a cluster path with its own chart cache.
-func buildHelmRepo(t *testing.T, dir, path string) *result.ClusterBuild {
+func buildHelmRepo(t *testing.T, dir, path string, external ...helm.Lookup) *result.ClusterBuild {
 	t.Helper()
 	r, err := source.OpenWorktree(dir)
 	if err != nil {
@@ -360,6 +356,7 @@ func buildHelmRepo(t *testing.T, dir, path string) *result.ClusterBuild {
 	}
 	opts := build.DefaultOptions(r)
 	opts.Helm = helm.Options{CacheDir: t.TempDir()}
+	opts.External = build.ChainLookups(external...)
 	b, err := build.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -368,4 +365,105 @@ func buildHelmRepo(t *testing.T, dir, path string) *result.ClusterBuild {
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	return b.BuildClusterPath(ctx, path)
+}
+
+// TestHelmReleaseExternalObjects: the chart source's secretRef and a
+// valuesFrom Secret are not in the repository (created in the cluster out
+// of band). Without them the release fails to render, saying which is
+// missing; with them from an external objects file (SOPS-encrypted, as a
+// CI job would keep it) it renders, and no value of theirs is printed.
+func TestHelmReleaseExternalObjects(t *testing.T) {
+	srv := privateChartRepository(t, "ci-reader", "repo-pass-9911")
+	dir := t.TempDir()
+	writeTree(t, dir, gotkSync("dev"))
+	writeTree(t, dir, map[string]string{
+		"clusters/dev/apps.yaml": fluxKustomization("apps", "./apps"),
+		"apps/release.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: private
+  namespace: demo
+spec:
+  interval: 1h
+  url: ` + srv.URL + `
+  secretRef:
+    name: private-auth
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: greeter
+  namespace: demo
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: greeter
+      sourceRef:
+        kind: HelmRepository
+        name: private
+  valuesFrom:
+    - kind: Secret
+      name: greeter-secret
+`,
+	})
+	cb := buildHelmRepo(t, dir, "clusters/dev")
+	rb := release(t, mustKustomization(t, cb, "flux-system", "apps"), "demo", "greeter")
+	if rb.Err == nil || !strings.Contains(rb.Err.Error(), "greeter-secret not found") {
+		t.Fatalf("without external objects: err = %v, want the missing Secret named", rb.Err)
+	}
+
+	ext := `apiVersion: v1
+kind: Secret
+metadata: {name: private-auth, namespace: demo}
+stringData: {username: ci-reader, password: repo-pass-9911}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: greeter-secret, namespace: demo}
+stringData:
+  values.yaml: |
+    message: external-s3cret-message
+`
+	file := filepath.Join(t.TempDir(), "external.yaml")
+	if err := os.WriteFile(file, []byte(ext), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := build.LoadExternal([]string{file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb = buildHelmRepo(t, dir, "clusters/dev", loaded.Lookup())
+	if len(errorFindings(cb)) > 0 {
+		t.Fatalf("with external objects:\n%s", findingsText(cb))
+	}
+	rb = release(t, mustKustomization(t, cb, "flux-system", "apps"), "demo", "greeter")
+	msg := renderedObject(t, rb, "ConfigMap", "greeter-message")
+	if got := str(t, msg.Object, "data", "message"); got != "external-s3cret-message" {
+		t.Errorf("message = %q, want the external Secret's value", got)
+	}
+	checkNoLeak(t, []*result.ClusterBuild{cb}, []string{"external-s3cret-message", "repo-pass-9911"})
+}
+
+// TestLoadExternalErrors: a wrong external objects file is refused whole,
+// at the file and line of the offending document.
+func TestLoadExternalErrors(t *testing.T) {
+	for name, tc := range map[string]struct{ doc, want string }{
+		"other kind":        {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: x}\n", ":5: Deployment web: only v1 ConfigMaps and Secrets"},
+		"no namespace":      {"apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n", ":1: Secret needs metadata.name and metadata.namespace"},
+		"twice":             {"apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: x}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: x}\n", ":5: Secret x/a is given twice"},
+		"bad yaml":          {"apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: x}\ndata:\n  k: v\n  k: w\n", ":6: duplicate key"},
+		"encrypted, no key": {"apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: x}\ndata:\n  k: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\nsops:\n  mac: x\n  version: 3.9.0\n", ":1: decrypting Secret x/a: SOPS-encrypted and no decryption key"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "ext.yaml")
+			if err := os.WriteFile(file, []byte(tc.doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := build.LoadExternal([]string{file}, nil)
+			if err == nil || !strings.HasPrefix(err.Error(), file+tc.want) {
+				t.Fatalf("err = %v, want %q", err, file+tc.want)
+			}
+		})
+	}
 }

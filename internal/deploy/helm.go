@@ -7,7 +7,9 @@ import (
 	"sync"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/discovery"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/slipwayhq/slipway/internal/flux"
 	"github.com/slipwayhq/slipway/internal/helmrelease"
@@ -426,4 +428,27 @@ func (c *Cluster) ServerVersion() (string, error) {
 		return "", fmt.Errorf("reading the cluster's version: %w", err)
 	}
 	return v.GitVersion, nil
+}
+
+// ObjectLookup reads ConfigMaps and Secrets from the cluster: what a
+// HelmRelease refers to (valuesFrom, a chart source's secretRef) that the
+// repository does not hold, found where helm-controller finds it. Any
+// other kind, a missing object or an error reading it (no RBAC to read
+// Secrets, say) is "not found": the release then fails to render with
+// the reference it lacks, never with what the API server answered.
+func (c *Cluster) ObjectLookup(ctx context.Context) func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+	return func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+		if kind != "ConfigMap" && kind != "Secret" {
+			return nil, false
+		}
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion("v1")
+		u.SetKind(kind)
+		if err := c.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, u); err != nil {
+			return nil, false
+		}
+		// Only what rendering reads: no managed fields or status in memory.
+		u.SetManagedFields(nil)
+		return u, true
+	}
 }
