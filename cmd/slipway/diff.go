@@ -112,7 +112,7 @@ errors (a build error in either revision included).`,
 			ctx := cmd.Context()
 			var res *diff.Result
 			if live {
-				res, err = liveDiff(ctx, opts, &kf, getenv)
+				res, err = liveDiff(ctx, opts, &rf, &kf, getenv)
 			} else {
 				res, _, err = diff.Run(ctx, opts)
 			}
@@ -184,10 +184,17 @@ func writesToTerminal(w io.Writer) bool {
 
 // liveDiff compares the head build with the cluster: what a server-side
 // apply and prune would change.
-func liveDiff(ctx context.Context, opts diff.RunOptions, kf *kubeFlags, getenv env) (*diff.Result, error) {
+func liveDiff(ctx context.Context, opts diff.RunOptions, rf *repoFlags, kf *kubeFlags, getenv env) (*diff.Result, error) {
 	cluster, err := kf.connect(getenv)
 	if err != nil {
 		return nil, err
+	}
+	if rf.kubeVersion == "" {
+		// As apply: HelmReleases render for the cluster they would be
+		// installed on (BuildOptions reads rf when it builds).
+		if rf.kubeVersion, err = cluster.ServerVersion(); err != nil {
+			return nil, err
+		}
 	}
 	// As apply: what HelmReleases refer to and the repository lacks is
 	// read from the cluster.
