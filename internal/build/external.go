@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipwayhq/slipway/internal/helm"
+	"github.com/slipwayhq/slipway/internal/source"
 	"github.com/slipwayhq/slipway/internal/source/yamlcheck"
 )
 
@@ -27,20 +28,6 @@ type External struct {
 
 func externalKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
 
-// ExternalFileError points at a document of an external objects file.
-type ExternalFileError struct {
-	File   string
-	Line   int
-	Reason string
-}
-
-func (e *ExternalFileError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
-	}
-	return e.File + ": " + e.Reason
-}
-
 // LoadExternal reads ConfigMaps and Secrets from YAML files (several
 // documents each). SOPS-encrypted documents are decrypted with dec. Every
 // object needs a namespace: it stands for an object of the cluster.
@@ -51,7 +38,7 @@ func LoadExternal(files []string, dec *Decryptor) (*External, error) {
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return nil, &ExternalFileError{File: f, Reason: err.Error()}
+			return nil, &source.FileError{File: f, Err: err}
 		}
 		docs, err := yamlcheck.Check(data)
 		if err != nil {
@@ -60,10 +47,10 @@ func LoadExternal(files []string, dec *Decryptor) (*External, error) {
 			if errors.As(err, &le) {
 				line, err = le.Line, le.Err
 			}
-			return nil, &ExternalFileError{File: f, Line: line, Reason: err.Error()}
+			return nil, &source.FileError{File: f, Line: line, Err: err}
 		}
 		for _, d := range docs {
-			fail := func(reason string) error { return &ExternalFileError{File: f, Line: d.Line, Reason: reason} }
+			fail := func(reason string) error { return &source.FileError{File: f, Line: d.Line, Err: errors.New(reason)} }
 			if d.APIVersion != "v1" || (d.Kind != "ConfigMap" && d.Kind != "Secret") {
 				return nil, fail(fmt.Sprintf("%s %s: only v1 ConfigMaps and Secrets can stand for objects of the cluster", d.Kind, d.Name))
 			}

@@ -4,7 +4,8 @@ import "fmt"
 
 // FileError is a problem with one repository file, with the line when known.
 type FileError struct {
-	// File is relative to the repository root.
+	// File is relative to the repository root (or as given, for files
+	// outside it such as --external-objects).
 	File string
 	Line int
 	Err  error
