@@ -18,6 +18,8 @@ import (
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
@@ -61,10 +63,13 @@ type BuildCache struct {
 	// the fingerprints of their loaded builds: a Save that would write the
 	// same builds again leaves the file as it is.
 	clean map[string]map[string]string
+	// sorted are a revision's file paths, sorted, for treeDigests.
+	sorted []string
 }
 
-// buildCacheFormat changes whenever the file layout does.
-const buildCacheFormat = 1
+// buildCacheFormat changes whenever the file layout does (2: files
+// digested as Git hashes them).
+const buildCacheFormat = 2
 
 type cacheFile struct {
 	Format  int                    `json:"format"`
@@ -210,13 +215,22 @@ func (c *BuildCache) Save(r *Reuse, clusterPaths []string) error {
 }
 
 func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
+	rec.mu.Lock()
+	keep := map[string]*recordedBuild{}
+	for key, rb := range rec.m {
+		if strings.HasPrefix(key, clusterPath+"\x00") && cacheable(rb.out) {
+			keep[key] = rb
+		}
+	}
+	rec.mu.Unlock()
+	// Decided before encoding anything: encoding every object again only
+	// to find the file already says the same was most of a warm run's Save.
+	if c.unchanged(clusterPath, keep) {
+		return nil
+	}
 	cf := cacheFile{Format: buildCacheFormat, Version: c.Version, Root: c.key(), Builds: map[string]*cacheEntry{}}
 	dirs := map[string]bool{}
-	rec.mu.Lock()
-	for key, rb := range rec.m {
-		if !strings.HasPrefix(key, clusterPath+"\x00") || !cacheable(rb.out) {
-			continue
-		}
+	for key, rb := range keep {
 		e := encodeEntry(rb)
 		if e == nil {
 			continue
@@ -229,10 +243,6 @@ func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
 		if kb.Path != "" {
 			dirs[kb.Path] = true
 		}
-	}
-	rec.mu.Unlock()
-	if c.unchanged(clusterPath, cf.Builds) {
-		return nil
 	}
 	for d := range dirs {
 		cf.Dirs = append(cf.Dirs, d)
@@ -271,15 +281,15 @@ func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
 // unchanged reports whether the builds to save are those Load found for a
 // cluster path none of whose files changed: the file on disk already says
 // what would be written. (Changed-but-equal entries are written anyway.)
-func (c *BuildCache) unchanged(clusterPath string, builds map[string]*cacheEntry) bool {
+func (c *BuildCache) unchanged(clusterPath string, builds map[string]*recordedBuild) bool {
 	c.mu.Lock()
 	fps, ok := c.clean[clusterPath]
 	c.mu.Unlock()
 	if !ok || len(fps) != len(builds) {
 		return false
 	}
-	for key, e := range builds {
-		if fps[key] != e.Fingerprint {
+	for key, rb := range builds {
+		if fps[key] != rb.fingerprint {
 			return false
 		}
 	}
@@ -336,12 +346,17 @@ func cacheable(out built) bool {
 }
 
 // digests hashes every file under dirs (recursively; .git skipped) and
-// every .sourceignore of the repository, by repository-relative path.
+// every .sourceignore of the repository, by repository-relative path, as
+// Git does (source.FileHash): a revision's hashes come from its tree,
+// without reading a file, and equal those of the same files checked out.
 // Symlinks are digested by their target, as they are what changed when
 // they point elsewhere.
 func (c *BuildCache) digests(dirs []string) (map[string]string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if files := c.Repo.Files(); files != nil {
+		return c.treeDigests(files, dirs), nil
+	}
 	if c.digested == nil {
 		c.digested = map[string]string{}
 	}
@@ -359,21 +374,11 @@ func (c *BuildCache) digests(dirs []string) (map[string]string, error) {
 			out[rel] = h
 			return nil
 		}
-		h := sha256.New()
-		if d.Type()&fs.ModeSymlink != 0 {
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			h.Write([]byte("symlink:" + t))
-		} else {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			h.Write(data)
+		h, ok, err := source.FileHash(p, d)
+		if err != nil || !ok {
+			return err
 		}
-		out[rel] = hex.EncodeToString(h.Sum(nil))
+		out[rel] = h.String()
 		c.digested[rel] = out[rel]
 		return nil
 	}
@@ -418,4 +423,40 @@ func (c *BuildCache) digests(dirs []string) (map[string]string, error) {
 		out[p] = h
 	}
 	return out, nil
+}
+
+// treeDigests is digests for a revision, from its tree's file list.
+func (c *BuildCache) treeDigests(files map[string]plumbing.Hash, dirs []string) map[string]string {
+	if c.sorted == nil {
+		c.sorted = make([]string, 0, len(files))
+		for p := range files {
+			c.sorted = append(c.sorted, p)
+		}
+		sort.Strings(c.sorted)
+	}
+	out := map[string]string{}
+	for _, d := range dirs {
+		if strings.HasPrefix(d, "..") || path.IsAbs(d) {
+			continue
+		}
+		if d == "." {
+			for p, h := range files {
+				out[p] = h.String()
+			}
+			break
+		}
+		if h, ok := files[d]; ok {
+			out[d] = h.String() // a file, or a symlink, named as a directory
+		}
+		prefix := d + "/"
+		for i := sort.SearchStrings(c.sorted, prefix); i < len(c.sorted) && strings.HasPrefix(c.sorted[i], prefix); i++ {
+			out[c.sorted[i]] = files[c.sorted[i]].String()
+		}
+	}
+	for p, h := range files {
+		if path.Base(p) == ".sourceignore" {
+			out[p] = h.String()
+		}
+	}
+	return out
 }

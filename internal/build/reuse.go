@@ -107,17 +107,17 @@ func snapshot(out built) built {
 	return built{kb: &kb, findings: append([]result.Finding(nil), out.findings...), sensitive: append([]string(nil), out.sensitive...)}
 }
 
-// reuse returns the recorded build as the build of u: its own objects
-// (deep copies: the earlier build's result stays untouched) under u's
-// spec and origin.
+// reuse returns the recorded build as the build of u: its objects under
+// u's spec and origin. The objects are the recorded ones, shared, not
+// copies: builds never modify an object once built (Helm renders into new
+// ones, substitution and decryption happen inside the build), and a diff
+// then finds each reused object equal to its base by identity instead of
+// walking both trees — copying and comparing them was a third of a warm
+// diff. Whoever must modify a built object copies it first.
 func (rb *recordedBuild) reuse(u *unit) built {
 	prev := rb.out
 	kb := *prev.kb
-	kb.Objects = make([]result.Object, len(prev.kb.Objects))
-	for i, o := range prev.kb.Objects {
-		o.Object = o.Object.DeepCopy()
-		kb.Objects[i] = o
-	}
+	kb.Objects = append([]result.Object(nil), prev.kb.Objects...)
 	kb.Files = append([]string(nil), prev.kb.Files...)
 	kb.Spec, kb.Origin, kb.Suspended, kb.Duration = u.ks, u.origin, u.ks.Spec.Suspend, 0
 	kb.DependsOn = nil
