@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -68,8 +70,16 @@ type BuildCache struct {
 }
 
 // buildCacheFormat changes whenever the file layout does (2: files
-// digested as Git hashes them).
-const buildCacheFormat = 2
+// digested as Git hashes them; 3: objects after the header, not in it).
+const buildCacheFormat = 3
+
+// cacheMagic starts a cache file. What follows is the length of the
+// header in decimal and a newline, the header (cacheFile, JSON), then the
+// objects of every build, each as JSON, in the order of the builds' keys
+// and of their objects, their sizes in the header. Objects kept apart
+// from the header are neither scanned nor copied to read it, and each is
+// decoded only when its build is reused.
+const cacheMagic = "slipway build cache\n"
 
 type cacheFile struct {
 	Format  int                    `json:"format"`
@@ -96,14 +106,86 @@ type cacheEntry struct {
 	Files       []string                   `json:"readFiles"`
 	Suspended   bool                       `json:"suspended,omitempty"`
 	Findings    []result.Finding           `json:"findings,omitempty"`
+
+	// raw are the objects' JSON, in the order of Objects.
+	raw [][]byte
 }
 
 type cacheObject struct {
-	// Object is kept as JSON and decoded by unstructured's decoder, which
-	// gives integers as int64 like the build does (plain encoding/json
-	// would give float64, and equal objects would compare unequal).
-	Object json.RawMessage `json:"object"`
-	Origin result.Origin   `json:"origin"`
+	Origin result.Origin `json:"origin"`
+	// Size is the length of the object's JSON after the header.
+	Size int `json:"size"`
+}
+
+// marshal writes a cache file.
+func (cf *cacheFile) marshal() ([]byte, error) {
+	header, err := json.Marshal(cf)
+	if err != nil {
+		return nil, err
+	}
+	size := len(cacheMagic) + 24 + len(header)
+	keys := cf.keys()
+	for _, k := range keys {
+		for _, r := range cf.Builds[k].raw {
+			size += len(r)
+		}
+	}
+	data := make([]byte, 0, size)
+	data = append(data, cacheMagic...)
+	data = strconv.AppendInt(data, int64(len(header)), 10)
+	data = append(data, '\n')
+	data = append(data, header...)
+	for _, k := range keys {
+		for _, r := range cf.Builds[k].raw {
+			data = append(data, r...)
+		}
+	}
+	return data, nil
+}
+
+// parseCacheFile reads a cache file; ok is false for anything but a
+// well-formed one. The objects' JSON stays in data, not copied.
+func parseCacheFile(data []byte) (cf *cacheFile, ok bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(cacheMagic))
+	if !ok {
+		return nil, false
+	}
+	nl := bytes.IndexByte(rest, '\n')
+	if nl < 0 {
+		return nil, false
+	}
+	n, err := strconv.Atoi(string(rest[:nl]))
+	if err != nil || n < 0 || n > len(rest)-nl-1 {
+		return nil, false
+	}
+	header, objects := rest[nl+1:nl+1+n], rest[nl+1+n:]
+	cf = &cacheFile{}
+	if err := json.Unmarshal(header, cf); err != nil {
+		return nil, false
+	}
+	for _, k := range cf.keys() {
+		e := cf.Builds[k]
+		if e == nil {
+			return nil, false
+		}
+		e.raw = make([][]byte, len(e.Objects))
+		for i, o := range e.Objects {
+			if o.Size < 0 || o.Size > len(objects) {
+				return nil, false
+			}
+			e.raw[i], objects = objects[:o.Size:o.Size], objects[o.Size:]
+		}
+	}
+	return cf, len(objects) == 0
+}
+
+func (cf *cacheFile) keys() []string {
+	keys := make([]string, 0, len(cf.Builds))
+	for k := range cf.Builds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // file is the cache of one cluster path: each run rewrites only the
@@ -111,7 +193,7 @@ type cacheObject struct {
 // other, and each file's digests describe the files its builds read.
 func (c *BuildCache) file(clusterPath string) string {
 	sum := sha256.Sum256([]byte(c.key() + "\x00" + clusterPath))
-	return filepath.Join(c.Dir, "builds-"+hex.EncodeToString(sum[:12])+".json")
+	return filepath.Join(c.Dir, "builds-"+hex.EncodeToString(sum[:12]))
 }
 
 func (c *BuildCache) key() string {
@@ -136,8 +218,8 @@ func (c *BuildCache) Load(clusterPaths []string) *Reuse {
 		if err != nil {
 			continue
 		}
-		var cf cacheFile
-		if err := json.Unmarshal(data, &cf); err != nil || cf.Format != buildCacheFormat || cf.Version != c.Version || cf.Root != c.key() {
+		cf, ok := parseCacheFile(data)
+		if !ok || cf.Format != buildCacheFormat || cf.Version != c.Version || cf.Root != c.key() {
 			continue
 		}
 		now, err := c.digests(cf.Dirs)
@@ -166,10 +248,8 @@ func (c *BuildCache) Load(clusterPaths []string) *Reuse {
 			if !strings.HasPrefix(key, cp+"\x00") {
 				continue
 			}
-			if rb := e.decode(); rb != nil {
-				prev.put(key, rb)
-				fps[key] = e.Fingerprint
-			}
+			prev.put(key, e.recorded(func() { c.dirty(cp) }))
+			fps[key] = e.Fingerprint
 		}
 		if clean {
 			c.mu.Lock()
@@ -188,16 +268,64 @@ func (c *BuildCache) Load(clusterPaths []string) *Reuse {
 	return r
 }
 
-func (e *cacheEntry) decode() *recordedBuild {
+// recorded is the entry as a recorded build, its objects decoded when it
+// is first reused; bad is called if they cannot be.
+func (e *cacheEntry) recorded(bad func()) *recordedBuild {
 	kb := &result.KustomizationBuild{Ref: e.Ref, Spec: e.Spec, Path: e.Path, Source: e.Source, Origin: e.KOrigin, Files: e.Files, Suspended: e.Suspended}
-	for _, o := range e.Objects {
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(o.Object); err != nil {
-			return nil
-		}
-		kb.Objects = append(kb.Objects, result.Object{Object: u, Origin: o.Origin})
+	st := &storedObjects{raw: e.raw, origins: make([]result.Origin, len(e.Objects)), bad: bad}
+	for i, o := range e.Objects {
+		st.origins[i] = o.Origin
 	}
-	return &recordedBuild{fingerprint: e.Fingerprint, origin: e.Origin, out: built{kb: kb, findings: e.Findings}}
+	return &recordedBuild{fingerprint: e.Fingerprint, origin: e.Origin, out: built{kb: kb, findings: e.Findings}, stored: st}
+}
+
+// storedObjects are a cached build's objects as stored.
+type storedObjects struct {
+	raw     [][]byte
+	origins []result.Origin
+	bad     func()
+
+	once    sync.Once
+	objects []result.Object
+	ok      bool
+}
+
+// decode returns the objects, decoded once; ok is false when one does
+// not decode (the build is then built again).
+func (s *storedObjects) decode() ([]result.Object, bool) {
+	s.once.Do(func() {
+		objs := make([]result.Object, len(s.raw))
+		for i, data := range s.raw {
+			u, err := decodeCached(data)
+			if err != nil {
+				if s.bad != nil {
+					s.bad()
+				}
+				return
+			}
+			objs[i] = result.Object{Object: u, Origin: s.origins[i]}
+		}
+		s.objects, s.ok = objs, true
+	})
+	return s.objects, s.ok
+}
+
+// decodeObject decodes one stored object as unstructured's decoder does
+// (integers as int64, like the build's, so equal objects compare equal).
+func decodeObject(data []byte) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(data); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// dirty forgets that a loaded cluster path's file is up to date, so Save
+// writes it again (an object in it did not decode).
+func (c *BuildCache) dirty(clusterPath string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.clean, clusterPath)
 }
 
 // Save writes, for each cluster path, the builds this run recorded that
@@ -252,7 +380,7 @@ func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
 	if cf.Files, err = c.digests(cf.Dirs); err != nil {
 		return err
 	}
-	data, err := json.Marshal(cf)
+	data, err := cf.marshal()
 	if err != nil {
 		return err
 	}
@@ -321,12 +449,24 @@ func encodeEntry(rb *recordedBuild) *cacheEntry {
 	kb := rb.out.kb
 	e := &cacheEntry{Fingerprint: rb.fingerprint, Origin: rb.origin, Ref: kb.Ref, Spec: kb.Spec, Path: kb.Path, Source: kb.Source,
 		KOrigin: kb.Origin, Files: kb.Files, Suspended: kb.Suspended, Findings: rb.out.findings}
-	for _, o := range kb.Objects {
-		data, err := o.Object.MarshalJSON()
-		if err != nil {
-			return nil
+	// A build reused from the cache has its objects as they were read:
+	// written again as they are, not encoded anew.
+	var stored [][]byte
+	if st := rb.stored; st != nil && len(st.raw) == len(kb.Objects) {
+		stored = st.raw
+	}
+	for i, o := range kb.Objects {
+		var data []byte
+		if stored != nil {
+			data = stored[i]
+		} else {
+			var err error
+			if data, err = o.Object.MarshalJSON(); err != nil {
+				return nil
+			}
 		}
-		e.Objects = append(e.Objects, cacheObject{Object: data, Origin: o.Origin})
+		e.Objects = append(e.Objects, cacheObject{Origin: o.Origin, Size: len(data)})
+		e.raw = append(e.raw, data)
 	}
 	return e
 }

@@ -53,8 +53,9 @@ func (b *Builder) renderer() (*helm.Renderer, error) {
 		}
 		opts.Repo, opts.Git = b.opts.Repo, b.opts.Git
 		// Post-renderer kustomize runs read kustomize's global OpenAPI
-		// schema: they share the builds' lock as readers.
-		opts.KustomizeLock = kustomizeMu.RLocker()
+		// schema: they share the builds' lock as readers, the schema
+		// loaded.
+		opts.KustomizeLock = sharedKustomize{}
 		b.helm, b.helmErr = helm.New(opts)
 	})
 	return b.helm, b.helmErr
