@@ -16,7 +16,9 @@ var version = "dev"
 func main() {
 	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile(os.Getenv, func(err error) { _, _ = os.Stderr.WriteString(err.Error() + "\n") })
 	code := run(ctx, os.Args[1:], streams{out: os.Stdout, err: os.Stderr, in: os.Stdin}, os.Getenv)
+	stopProfile()
 	stop()
 	os.Exit(code)
 }

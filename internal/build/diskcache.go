@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,12 +12,15 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -61,10 +65,21 @@ type BuildCache struct {
 	// the fingerprints of their loaded builds: a Save that would write the
 	// same builds again leaves the file as it is.
 	clean map[string]map[string]string
+	// sorted are a revision's file paths, sorted, for treeDigests.
+	sorted []string
 }
 
-// buildCacheFormat changes whenever the file layout does.
-const buildCacheFormat = 1
+// buildCacheFormat changes whenever the file layout does (2: files
+// digested as Git hashes them; 3: objects after the header, not in it).
+const buildCacheFormat = 3
+
+// cacheMagic starts a cache file. What follows is the length of the
+// header in decimal and a newline, the header (cacheFile, JSON), then the
+// objects of every build, each as JSON, in the order of the builds' keys
+// and of their objects, their sizes in the header. Objects kept apart
+// from the header are neither scanned nor copied to read it, and each is
+// decoded only when its build is reused.
+const cacheMagic = "slipway build cache\n"
 
 type cacheFile struct {
 	Format  int                    `json:"format"`
@@ -91,14 +106,86 @@ type cacheEntry struct {
 	Files       []string                   `json:"readFiles"`
 	Suspended   bool                       `json:"suspended,omitempty"`
 	Findings    []result.Finding           `json:"findings,omitempty"`
+
+	// raw are the objects' JSON, in the order of Objects.
+	raw [][]byte
 }
 
 type cacheObject struct {
-	// Object is kept as JSON and decoded by unstructured's decoder, which
-	// gives integers as int64 like the build does (plain encoding/json
-	// would give float64, and equal objects would compare unequal).
-	Object json.RawMessage `json:"object"`
-	Origin result.Origin   `json:"origin"`
+	Origin result.Origin `json:"origin"`
+	// Size is the length of the object's JSON after the header.
+	Size int `json:"size"`
+}
+
+// marshal writes a cache file.
+func (cf *cacheFile) marshal() ([]byte, error) {
+	header, err := json.Marshal(cf)
+	if err != nil {
+		return nil, err
+	}
+	size := len(cacheMagic) + 24 + len(header)
+	keys := cf.keys()
+	for _, k := range keys {
+		for _, r := range cf.Builds[k].raw {
+			size += len(r)
+		}
+	}
+	data := make([]byte, 0, size)
+	data = append(data, cacheMagic...)
+	data = strconv.AppendInt(data, int64(len(header)), 10)
+	data = append(data, '\n')
+	data = append(data, header...)
+	for _, k := range keys {
+		for _, r := range cf.Builds[k].raw {
+			data = append(data, r...)
+		}
+	}
+	return data, nil
+}
+
+// parseCacheFile reads a cache file; ok is false for anything but a
+// well-formed one. The objects' JSON stays in data, not copied.
+func parseCacheFile(data []byte) (cf *cacheFile, ok bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(cacheMagic))
+	if !ok {
+		return nil, false
+	}
+	nl := bytes.IndexByte(rest, '\n')
+	if nl < 0 {
+		return nil, false
+	}
+	n, err := strconv.Atoi(string(rest[:nl]))
+	if err != nil || n < 0 || n > len(rest)-nl-1 {
+		return nil, false
+	}
+	header, objects := rest[nl+1:nl+1+n], rest[nl+1+n:]
+	cf = &cacheFile{}
+	if err := json.Unmarshal(header, cf); err != nil {
+		return nil, false
+	}
+	for _, k := range cf.keys() {
+		e := cf.Builds[k]
+		if e == nil {
+			return nil, false
+		}
+		e.raw = make([][]byte, len(e.Objects))
+		for i, o := range e.Objects {
+			if o.Size < 0 || o.Size > len(objects) {
+				return nil, false
+			}
+			e.raw[i], objects = objects[:o.Size:o.Size], objects[o.Size:]
+		}
+	}
+	return cf, len(objects) == 0
+}
+
+func (cf *cacheFile) keys() []string {
+	keys := make([]string, 0, len(cf.Builds))
+	for k := range cf.Builds {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // file is the cache of one cluster path: each run rewrites only the
@@ -106,7 +193,7 @@ type cacheObject struct {
 // other, and each file's digests describe the files its builds read.
 func (c *BuildCache) file(clusterPath string) string {
 	sum := sha256.Sum256([]byte(c.key() + "\x00" + clusterPath))
-	return filepath.Join(c.Dir, "builds-"+hex.EncodeToString(sum[:12])+".json")
+	return filepath.Join(c.Dir, "builds-"+hex.EncodeToString(sum[:12]))
 }
 
 func (c *BuildCache) key() string {
@@ -131,8 +218,8 @@ func (c *BuildCache) Load(clusterPaths []string) *Reuse {
 		if err != nil {
 			continue
 		}
-		var cf cacheFile
-		if err := json.Unmarshal(data, &cf); err != nil || cf.Format != buildCacheFormat || cf.Version != c.Version || cf.Root != c.key() {
+		cf, ok := parseCacheFile(data)
+		if !ok || cf.Format != buildCacheFormat || cf.Version != c.Version || cf.Root != c.key() {
 			continue
 		}
 		now, err := c.digests(cf.Dirs)
@@ -161,10 +248,8 @@ func (c *BuildCache) Load(clusterPaths []string) *Reuse {
 			if !strings.HasPrefix(key, cp+"\x00") {
 				continue
 			}
-			if rb := e.decode(); rb != nil {
-				prev.put(key, rb)
-				fps[key] = e.Fingerprint
-			}
+			prev.put(key, e.recorded(func() { c.dirty(cp) }))
+			fps[key] = e.Fingerprint
 		}
 		if clean {
 			c.mu.Lock()
@@ -183,16 +268,64 @@ func (c *BuildCache) Load(clusterPaths []string) *Reuse {
 	return r
 }
 
-func (e *cacheEntry) decode() *recordedBuild {
+// recorded is the entry as a recorded build, its objects decoded when it
+// is first reused; bad is called if they cannot be.
+func (e *cacheEntry) recorded(bad func()) *recordedBuild {
 	kb := &result.KustomizationBuild{Ref: e.Ref, Spec: e.Spec, Path: e.Path, Source: e.Source, Origin: e.KOrigin, Files: e.Files, Suspended: e.Suspended}
-	for _, o := range e.Objects {
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(o.Object); err != nil {
-			return nil
-		}
-		kb.Objects = append(kb.Objects, result.Object{Object: u, Origin: o.Origin})
+	st := &storedObjects{raw: e.raw, origins: make([]result.Origin, len(e.Objects)), bad: bad}
+	for i, o := range e.Objects {
+		st.origins[i] = o.Origin
 	}
-	return &recordedBuild{fingerprint: e.Fingerprint, origin: e.Origin, out: built{kb: kb, findings: e.Findings}}
+	return &recordedBuild{fingerprint: e.Fingerprint, origin: e.Origin, out: built{kb: kb, findings: e.Findings}, stored: st}
+}
+
+// storedObjects are a cached build's objects as stored.
+type storedObjects struct {
+	raw     [][]byte
+	origins []result.Origin
+	bad     func()
+
+	once    sync.Once
+	objects []result.Object
+	ok      bool
+}
+
+// decode returns the objects, decoded once; ok is false when one does
+// not decode (the build is then built again).
+func (s *storedObjects) decode() ([]result.Object, bool) {
+	s.once.Do(func() {
+		objs := make([]result.Object, len(s.raw))
+		for i, data := range s.raw {
+			u, err := decodeCached(data)
+			if err != nil {
+				if s.bad != nil {
+					s.bad()
+				}
+				return
+			}
+			objs[i] = result.Object{Object: u, Origin: s.origins[i]}
+		}
+		s.objects, s.ok = objs, true
+	})
+	return s.objects, s.ok
+}
+
+// decodeObject decodes one stored object as unstructured's decoder does
+// (integers as int64, like the build's, so equal objects compare equal).
+func decodeObject(data []byte) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(data); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// dirty forgets that a loaded cluster path's file is up to date, so Save
+// writes it again (an object in it did not decode).
+func (c *BuildCache) dirty(clusterPath string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.clean, clusterPath)
 }
 
 // Save writes, for each cluster path, the builds this run recorded that
@@ -210,13 +343,22 @@ func (c *BuildCache) Save(r *Reuse, clusterPaths []string) error {
 }
 
 func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
+	rec.mu.Lock()
+	keep := map[string]*recordedBuild{}
+	for key, rb := range rec.m {
+		if strings.HasPrefix(key, clusterPath+"\x00") && cacheable(rb.out) {
+			keep[key] = rb
+		}
+	}
+	rec.mu.Unlock()
+	// Decided before encoding anything: encoding every object again only
+	// to find the file already says the same was most of a warm run's Save.
+	if c.unchanged(clusterPath, keep) {
+		return nil
+	}
 	cf := cacheFile{Format: buildCacheFormat, Version: c.Version, Root: c.key(), Builds: map[string]*cacheEntry{}}
 	dirs := map[string]bool{}
-	rec.mu.Lock()
-	for key, rb := range rec.m {
-		if !strings.HasPrefix(key, clusterPath+"\x00") || !cacheable(rb.out) {
-			continue
-		}
+	for key, rb := range keep {
 		e := encodeEntry(rb)
 		if e == nil {
 			continue
@@ -230,10 +372,6 @@ func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
 			dirs[kb.Path] = true
 		}
 	}
-	rec.mu.Unlock()
-	if c.unchanged(clusterPath, cf.Builds) {
-		return nil
-	}
 	for d := range dirs {
 		cf.Dirs = append(cf.Dirs, d)
 	}
@@ -242,7 +380,7 @@ func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
 	if cf.Files, err = c.digests(cf.Dirs); err != nil {
 		return err
 	}
-	data, err := json.Marshal(cf)
+	data, err := cf.marshal()
 	if err != nil {
 		return err
 	}
@@ -271,15 +409,15 @@ func (c *BuildCache) save(rec *Recorded, clusterPath string) error {
 // unchanged reports whether the builds to save are those Load found for a
 // cluster path none of whose files changed: the file on disk already says
 // what would be written. (Changed-but-equal entries are written anyway.)
-func (c *BuildCache) unchanged(clusterPath string, builds map[string]*cacheEntry) bool {
+func (c *BuildCache) unchanged(clusterPath string, builds map[string]*recordedBuild) bool {
 	c.mu.Lock()
 	fps, ok := c.clean[clusterPath]
 	c.mu.Unlock()
 	if !ok || len(fps) != len(builds) {
 		return false
 	}
-	for key, e := range builds {
-		if fps[key] != e.Fingerprint {
+	for key, rb := range builds {
+		if fps[key] != rb.fingerprint {
 			return false
 		}
 	}
@@ -311,12 +449,24 @@ func encodeEntry(rb *recordedBuild) *cacheEntry {
 	kb := rb.out.kb
 	e := &cacheEntry{Fingerprint: rb.fingerprint, Origin: rb.origin, Ref: kb.Ref, Spec: kb.Spec, Path: kb.Path, Source: kb.Source,
 		KOrigin: kb.Origin, Files: kb.Files, Suspended: kb.Suspended, Findings: rb.out.findings}
-	for _, o := range kb.Objects {
-		data, err := o.Object.MarshalJSON()
-		if err != nil {
-			return nil
+	// A build reused from the cache has its objects as they were read:
+	// written again as they are, not encoded anew.
+	var stored [][]byte
+	if st := rb.stored; st != nil && len(st.raw) == len(kb.Objects) {
+		stored = st.raw
+	}
+	for i, o := range kb.Objects {
+		var data []byte
+		if stored != nil {
+			data = stored[i]
+		} else {
+			var err error
+			if data, err = o.Object.MarshalJSON(); err != nil {
+				return nil
+			}
 		}
-		e.Objects = append(e.Objects, cacheObject{Object: data, Origin: o.Origin})
+		e.Objects = append(e.Objects, cacheObject{Origin: o.Origin, Size: len(data)})
+		e.raw = append(e.raw, data)
 	}
 	return e
 }
@@ -336,12 +486,17 @@ func cacheable(out built) bool {
 }
 
 // digests hashes every file under dirs (recursively; .git skipped) and
-// every .sourceignore of the repository, by repository-relative path.
+// every .sourceignore of the repository, by repository-relative path, as
+// Git does (source.FileHash): a revision's hashes come from its tree,
+// without reading a file, and equal those of the same files checked out.
 // Symlinks are digested by their target, as they are what changed when
 // they point elsewhere.
 func (c *BuildCache) digests(dirs []string) (map[string]string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if files := c.Repo.Files(); files != nil {
+		return c.treeDigests(files, dirs), nil
+	}
 	if c.digested == nil {
 		c.digested = map[string]string{}
 	}
@@ -359,21 +514,11 @@ func (c *BuildCache) digests(dirs []string) (map[string]string, error) {
 			out[rel] = h
 			return nil
 		}
-		h := sha256.New()
-		if d.Type()&fs.ModeSymlink != 0 {
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			h.Write([]byte("symlink:" + t))
-		} else {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			h.Write(data)
+		h, ok, err := source.FileHash(p, d)
+		if err != nil || !ok {
+			return err
 		}
-		out[rel] = hex.EncodeToString(h.Sum(nil))
+		out[rel] = h.String()
 		c.digested[rel] = out[rel]
 		return nil
 	}
@@ -418,4 +563,40 @@ func (c *BuildCache) digests(dirs []string) (map[string]string, error) {
 		out[p] = h
 	}
 	return out, nil
+}
+
+// treeDigests is digests for a revision, from its tree's file list.
+func (c *BuildCache) treeDigests(files map[string]plumbing.Hash, dirs []string) map[string]string {
+	if c.sorted == nil {
+		c.sorted = make([]string, 0, len(files))
+		for p := range files {
+			c.sorted = append(c.sorted, p)
+		}
+		sort.Strings(c.sorted)
+	}
+	out := map[string]string{}
+	for _, d := range dirs {
+		if strings.HasPrefix(d, "..") || path.IsAbs(d) {
+			continue
+		}
+		if d == "." {
+			for p, h := range files {
+				out[p] = h.String()
+			}
+			break
+		}
+		if h, ok := files[d]; ok {
+			out[d] = h.String() // a file, or a symlink, named as a directory
+		}
+		prefix := d + "/"
+		for i := sort.SearchStrings(c.sorted, prefix); i < len(c.sorted) && strings.HasPrefix(c.sorted[i], prefix); i++ {
+			out[c.sorted[i]] = files[c.sorted[i]].String()
+		}
+	}
+	for p, h := range files {
+		if path.Base(p) == ".sourceignore" {
+			out[p] = h.String()
+		}
+	}
+	return out
 }

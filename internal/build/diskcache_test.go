@@ -99,6 +99,33 @@ func TestBuildCacheEqualsFullBuild(t *testing.T) {
 
 	check("an empty cache", false)
 	all := check("nothing changed", true)
+	// A stored object that does not decode: its build is built again, the
+	// others reused, and the file written again whole.
+	files, err := os.ReadDir(cacheDir)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no cache written: %v", err)
+	}
+	for _, e := range files {
+		p := filepath.Join(cacheDir, e.Name())
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := bytes.LastIndex(data, []byte(`{"apiVersion"`))
+		if i < 0 {
+			t.Fatalf("%s: no object found", p)
+		}
+		data[i] = '['
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := check("a stored object that does not decode", true); n >= all {
+		t.Errorf("a corrupt cache reused %d builds, as many as an intact one (%d)", n, all)
+	}
+	if n := check("after the corrupt cache was written again", true); n != all {
+		t.Errorf("the rewritten cache reused %d builds, want all %d", n, all)
+	}
 	write("README.md", "changed\n")
 	if n := check("a change nothing reads", true); n != all {
 		t.Errorf("a README change reused %d builds, want all %d", n, all)

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"sync"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
 	"github.com/slipwayhq/slipway/internal/flux"
 	"github.com/slipwayhq/slipway/internal/helm"
@@ -53,8 +50,9 @@ func (b *Builder) renderer() (*helm.Renderer, error) {
 		}
 		opts.Repo, opts.Git = b.opts.Repo, b.opts.Git
 		// Post-renderer kustomize runs read kustomize's global OpenAPI
-		// schema: they share the builds' lock as readers.
-		opts.KustomizeLock = kustomizeMu.RLocker()
+		// schema: they share the builds' lock as readers, the schema
+		// loaded.
+		opts.KustomizeLock = sharedKustomize{}
 		b.helm, b.helmErr = helm.New(opts)
 	})
 	return b.helm, b.helmErr
@@ -169,7 +167,7 @@ func (b *Builder) renderReleases(ctx context.Context, st *clusterState) {
 				out[i] = rb
 			} else {
 				out[i] = r.Render(ctx, j.o.Object, j.o.Origin, lookup)
-				values = secretValues(j.o.Object, lookup)
+				values = helm.SecretValues(j.o.Object, lookup)
 			}
 			sensitive[i] = values
 		}()
@@ -217,64 +215,3 @@ func encryptedValues(o result.Object, ix releaseIndex) *result.ReleaseBuild {
 	return nil
 }
 
-// secretValues returns what a HelmRelease's values took from Secrets: each
-// referenced key's content and every scalar in it, so that renderers mask
-// them wherever the chart puts them.
-func secretValues(hr *unstructured.Unstructured, lookup helm.Lookup) []string {
-	refs, _, _ := unstructured.NestedSlice(hr.Object, "spec", "valuesFrom")
-	var out []string
-	for _, r := range refs {
-		m, _ := r.(map[string]any)
-		if m["kind"] != "Secret" {
-			continue
-		}
-		name, _ := m["name"].(string)
-		s, ok := lookup("Secret", hr.GetNamespace(), name)
-		if !ok {
-			continue
-		}
-		key, _ := m["valuesKey"].(string)
-		if key == "" {
-			key = "values.yaml"
-		}
-		v, ok := stringValues(s)[key]
-		if !ok {
-			continue
-		}
-		out = append(out, v)
-		if target, _ := m["targetPath"].(string); target != "" {
-			continue // the whole content is the value
-		}
-		var doc any
-		if yaml.Unmarshal([]byte(v), &doc) == nil {
-			out = append(out, scalars(doc)...)
-		}
-	}
-	return out
-}
-
-func scalars(v any) []string {
-	var out []string
-	switch x := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			out = append(out, scalars(x[k])...)
-		}
-	case []any:
-		for _, e := range x {
-			out = append(out, scalars(e)...)
-		}
-	case string:
-		out = append(out, x)
-	case float64:
-		out = append(out, strconv.FormatFloat(x, 'f', -1, 64))
-	case int64:
-		out = append(out, strconv.FormatInt(x, 10))
-	}
-	return out
-}

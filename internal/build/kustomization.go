@@ -111,6 +111,11 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		return fail(fmt.Errorf("spec.path: %w", err))
 	}
 	kb.Path = rel
+	// A revision's tree is written on first use; Flux's generator reads it
+	// from disk.
+	if err := src.repo.Materialize(); err != nil {
+		return fail(err)
+	}
 	dirAbs := filepath.Join(src.repo.Root, filepath.FromSlash(rel))
 	if !src.repo.FS.Exists(dirAbs) {
 		return fail(&source.PathError{Path: path, Reason: "spec.path does not exist in " + src.describe()})

@@ -3,6 +3,7 @@ package build
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -12,14 +13,51 @@ import (
 )
 
 // kustomizeMu guards kustomize's package-level OpenAPI schema
-// (kubernetes-sigs/kustomize#3659). The schema is loaded once, before any
-// build; builds then only read it and run concurrently (read lock). A build
-// that declares its own `openapi:` schema changes it, so it runs alone
-// (write lock) and resets the schema afterwards.
+// (kubernetes-sigs/kustomize#3659). Once the built-in schema is loaded
+// (schemaShared), builds only read it and run concurrently (read lock). A
+// build that declares its own `openapi:` schema changes it, so it runs
+// alone (write lock) and resets the schema afterwards.
+//
+// Parsing the built-in schema costs ~0.1 s of CPU, and many builds never
+// need it (kustomize asks for it for strategic-merge patches and kinds
+// not in its precomputed scope table, not for JSON6902 patches, labels or
+// namespaces of built-in kinds). A run that builds only a few
+// Kustomizations — an incremental diff, a warm cache — runs them alone
+// instead, the schema unloaded (kustomize then loads it itself if it needs
+// it, safely, as nothing else runs). kustomize reads part of the schema
+// state without its own lock, so loading it must never overlap another
+// build: that is why those builds run one at a time, and why after the
+// first few the schema is loaded and builds run concurrently again.
 var (
 	kustomizeMu  sync.RWMutex
 	schemaLoaded sync.Once
+	schemaShared atomic.Bool
+	aloneBuilds  atomic.Int32
 )
+
+// aloneBuildLimit is how many builds run alone, the schema not loaded,
+// before it is loaded for concurrent builds: enough for the few
+// Kustomizations an incremental diff rebuilds, few enough that a full
+// build loses next to no parallelism (a build takes milliseconds).
+const aloneBuildLimit = 4
+
+// loadSchema loads the built-in schema for concurrent builds. The caller
+// must not hold kustomizeMu.
+func loadSchema() {
+	schemaLoaded.Do(func() {
+		kustomizeMu.Lock()
+		defer kustomizeMu.Unlock()
+		_ = openapi.Schema()
+		schemaShared.Store(true)
+	})
+}
+
+// sharedKustomize is kustomizeMu's read side for kustomize runs outside
+// runKustomize (Helm post-renderers): the schema is loaded first.
+type sharedKustomize struct{}
+
+func (sharedKustomize) Lock()   { loadSchema(); kustomizeMu.RLock() }
+func (sharedKustomize) Unlock() { kustomizeMu.RUnlock() }
 
 // runKustomize is fluxcd/pkg/kustomize.Build with one change, made for
 // speed: Flux resets and re-parses kustomize's global OpenAPI schema around
@@ -29,8 +67,10 @@ var (
 // which is the only thing that changes it. Options are Flux's: load files
 // from anywhere under the (locked) root, plugins disabled, panics recovered.
 func runKustomize(fs filesys.FileSystem, dirPath string, exclusive bool, customOpenAPI func() bool) (res resmap.ResMap, err error) {
-	schemaLoaded.Do(func() { _ = openapi.Schema() })
-	if exclusive {
+	if !exclusive && !schemaShared.Load() && aloneBuilds.Add(1) > aloneBuildLimit {
+		loadSchema()
+	}
+	if exclusive || !schemaShared.Load() {
 		kustomizeMu.Lock()
 		defer kustomizeMu.Unlock()
 	} else {
@@ -43,7 +83,10 @@ func runKustomize(fs filesys.FileSystem, dirPath string, exclusive bool, customO
 		}
 		if exclusive && customOpenAPI() {
 			openapi.ResetOpenAPI()
-			_ = openapi.Schema()
+			if schemaShared.Load() {
+				// Concurrent builds rely on it being loaded.
+				_ = openapi.Schema()
+			}
 		}
 	}()
 	k := krusty.MakeKustomizer(&krusty.Options{

@@ -53,7 +53,12 @@ func NewRecorded() *Recorded { return &Recorded{m: map[string]*recordedBuild{}} 
 type recordedBuild struct {
 	fingerprint string
 	origin      result.Origin
-	out         built
+	// out is the build; for one loaded from the build cache, without its
+	// objects, which stored holds.
+	out built
+	// stored are the objects as the build cache holds them: decoded when
+	// the build is reused, written back as they are when saved unchanged.
+	stored *storedObjects
 }
 
 func recordKey(clusterPath string, ref result.KustomizationRef) string {
@@ -70,14 +75,19 @@ func (b *Builder) buildOrReuse(ctx context.Context, clusterPath string, u *unit,
 	fp, reusable := fingerprint(u.ks, src, vars)
 	key := recordKey(clusterPath, u.ref())
 	var out built
+	var stored *storedObjects
+	ok := false
 	if prev := r.Previous.get(key); reusable && prev != nil && prev.fingerprint == fp && !Affected(prev.out.kb, r.Changed) {
-		out = prev.reuse(u)
-		r.reused.Add(1)
-	} else {
+		if out, ok = prev.reuse(u); ok {
+			r.reused.Add(1)
+			stored = prev.stored
+		}
+	}
+	if !ok {
 		out = b.buildOne(ctx, clusterPath, u, src, vars)
 	}
 	if reusable && out.kb.Err == nil {
-		r.Record.put(key, &recordedBuild{fingerprint: fp, origin: u.origin, out: snapshot(out)})
+		r.Record.put(key, &recordedBuild{fingerprint: fp, origin: u.origin, out: snapshot(out), stored: stored})
 	}
 	return out
 }
@@ -107,17 +117,25 @@ func snapshot(out built) built {
 	return built{kb: &kb, findings: append([]result.Finding(nil), out.findings...), sensitive: append([]string(nil), out.sensitive...)}
 }
 
-// reuse returns the recorded build as the build of u: its own objects
-// (deep copies: the earlier build's result stays untouched) under u's
-// spec and origin.
-func (rb *recordedBuild) reuse(u *unit) built {
+// reuse returns the recorded build as the build of u (ok false when its
+// stored objects do not decode): its objects under
+// u's spec and origin. The objects are the recorded ones, shared, not
+// copies: builds never modify an object once built (Helm renders into new
+// ones, substitution and decryption happen inside the build), and a diff
+// then finds each reused object equal to its base by identity instead of
+// walking both trees — copying and comparing them was a third of a warm
+// diff. Whoever must modify a built object copies it first.
+func (rb *recordedBuild) reuse(u *unit) (built, bool) {
 	prev := rb.out
 	kb := *prev.kb
-	kb.Objects = make([]result.Object, len(prev.kb.Objects))
-	for i, o := range prev.kb.Objects {
-		o.Object = o.Object.DeepCopy()
-		kb.Objects[i] = o
+	objects := prev.kb.Objects
+	if rb.stored != nil {
+		var ok bool
+		if objects, ok = rb.stored.decode(); !ok {
+			return built{}, false
+		}
 	}
+	kb.Objects = append([]result.Object(nil), objects...)
 	kb.Files = append([]string(nil), prev.kb.Files...)
 	kb.Spec, kb.Origin, kb.Suspended, kb.Duration = u.ks, u.origin, u.ks.Spec.Suspend, 0
 	kb.DependsOn = nil
@@ -136,7 +154,7 @@ func (rb *recordedBuild) reuse(u *unit) built {
 		}
 		findings[i] = f
 	}
-	return built{kb: &kb, findings: findings, sensitive: append([]string(nil), prev.sensitive...)}
+	return built{kb: &kb, findings: findings, sensitive: append([]string(nil), prev.sensitive...)}, true
 }
 
 // fingerprint digests what, besides files, decides a Kustomization's

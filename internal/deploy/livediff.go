@@ -7,9 +7,11 @@ import (
 
 	"github.com/fluxcd/pkg/ssa"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -61,6 +63,7 @@ func (d *Deployer) LiveDiff(ctx context.Context, cb *result.ClusterBuild) (*Live
 	live := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
 	desired := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
 	built := map[result.KustomizationRef]bool{}
+	releases := &liveReleases{p: d.helm.of(cb.Path), secrets: map[string]*unstructured.Unstructured{}}
 	for _, kb := range cb.Kustomizations {
 		built[kb.Ref] = true
 		lk := &result.KustomizationBuild{Ref: kb.Ref, Origin: kb.Origin, Spec: kb.Spec}
@@ -78,10 +81,11 @@ func (d *Deployer) LiveDiff(ctx context.Context, cb *result.ClusterBuild) (*Live
 			return nil, err
 		}
 		for _, rb := range kb.Releases {
-			lr, dr, err := d.liveRelease(ctx, cb.Path, kb, rb, desired)
-			if err != nil {
-				return nil, err
-			}
+			lr, dr, sensitive := d.liveRelease(ctx, cb.Path, kb, rb, desired, releases)
+			// Values the deployed release took from Secrets may show in
+			// what it would delete: masked as the build's own are.
+			live.Sensitive = append(live.Sensitive, sensitive...)
+			desired.Sensitive = append(desired.Sensitive, sensitive...)
 			if lr != nil {
 				lk.Releases = append(lk.Releases, lr)
 				dk.Releases = append(dk.Releases, dr)
@@ -177,16 +181,25 @@ func (d *Deployer) liveKustomization(ctx context.Context, clusterPath string, kb
 	return nil
 }
 
+// liveReleases is what LiveDiff reads once for all HelmReleases of a
+// cluster path: the Releaser, and the Secrets valuesFrom names.
+type liveReleases struct {
+	p       *pathReleases
+	secrets map[string]*unstructured.Unstructured
+}
+
 // liveRelease compares a HelmRelease's rendered objects with the cluster
 // the way liveKustomization compares a Kustomization's: a server-side
 // dry-run of each (forced: Helm owns the fields, and a dry-run changes
 // nothing), objects the release would create in Desired only, objects it
 // would change in both. The chart and values are the rendered ones on both
-// sides, so only object changes show. Objects the deployed release has and
-// the rendering no longer does are not listed here (the offline diff shows
-// them against the base revision). A release not rendered or suspended is
-// left out.
-func (d *Deployer) liveRelease(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, rb *result.ReleaseBuild, desired *result.ClusterBuild) (lr, dr *result.ReleaseBuild, err error) {
+// sides, so only object changes show. Objects the release's current
+// revision has (its stored manifest) and the rendering no longer does are
+// in Live only: the upgrade would delete them (releaseRemovals); reading
+// the release is a finding when it fails. A release not rendered or
+// suspended is left out. sensitive are the values the HelmRelease takes
+// from Secrets, as the cluster has them.
+func (d *Deployer) liveRelease(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, rb *result.ReleaseBuild, desired *result.ClusterBuild, lrs *liveReleases) (lr, dr *result.ReleaseBuild, sensitive []string) {
 	if rb.Err != nil || rb.Suspended {
 		return nil, nil, nil
 	}
@@ -197,7 +210,9 @@ func (d *Deployer) liveRelease(ctx context.Context, clusterPath string, kb *resu
 	lr, dr = shell(), shell()
 	opts := ssa.DefaultDiffOptions()
 	opts.Force = true
+	rendered := map[result.ObjectID]bool{}
 	for _, o := range append(append([]result.Object(nil), rb.CRDs...), rb.Objects...) {
+		rendered[o.ID()] = true
 		u := o.Object.DeepCopy()
 		cse, liveObj, merged, err := d.rm.Diff(ctx, u, opts)
 		if err != nil {
@@ -221,7 +236,96 @@ func (d *Deployer) liveRelease(ctx context.Context, clusterPath string, kb *resu
 			}
 		}
 	}
-	return lr, dr, nil
+	for _, o := range kb.Objects {
+		if o.ID() == helmReleaseID(rb.Ref) {
+			sensitive = helm.SecretValues(o.Object, func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+				return d.liveSecret(ctx, lrs, namespace, name)
+			})
+			break
+		}
+	}
+	removed, err := d.releaseRemovals(ctx, clusterPath, rb, rendered, lrs)
+	if err != nil {
+		// As a dry-run the server refuses: the rest is still compared.
+		desired.Findings = append(desired.Findings, result.Finding{Severity: result.SeverityError, Check: "live", ClusterPath: clusterPath,
+			Kustomization: &kb.Ref, Origin: rb.Origin, Message: err.Error() + " (what the upgrade would delete is unknown)"})
+	}
+	lr.Objects = append(lr.Objects, removed...)
+	return lr, dr, sensitive
+}
+
+// releaseRemovals returns the live objects of a release's current revision
+// that its new rendering no longer has: what Helm's upgrade would delete
+// (it leaves those annotated helm.sh/resource-policy: keep, and those
+// already gone).
+func (d *Deployer) releaseRemovals(ctx context.Context, clusterPath string, rb *result.ReleaseBuild, rendered map[result.ObjectID]bool, lrs *liveReleases) ([]result.Object, error) {
+	if rb.ReleaseName == "" || rb.StorageNamespace == "" {
+		return nil, nil
+	}
+	rel, err := d.releaser(clusterPath, lrs.p)
+	if err != nil {
+		return nil, fmt.Errorf("HelmRelease %s: connecting Helm to the cluster: %w", rb.Ref, err)
+	}
+	objs, namespace, err := rel.Current(rb.ReleaseName, rb.StorageNamespace)
+	if err != nil {
+		return nil, fmt.Errorf("HelmRelease %s: reading release %s: %w", rb.Ref, rb.ReleaseName, err)
+	}
+	mapper := d.cluster.Client.RESTMapper()
+	var out []result.Object
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		if gvk.Kind == "" || o.GetName() == "" {
+			continue
+		}
+		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			continue // the kind is gone from the cluster, and its objects with it
+		}
+		ns := o.GetNamespace()
+		if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
+			ns = ""
+		} else if ns == "" {
+			// As Helm builds them: the release's namespace.
+			ns = namespace
+		}
+		id := result.ObjectID{Group: gvk.Group, Kind: gvk.Kind, Namespace: ns, Name: o.GetName()}
+		if rendered[id] {
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(gvk)
+		if err := d.cluster.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: o.GetName()}, u); err != nil {
+			if apierrors.IsNotFound(err) || isNoMatch(err) {
+				continue
+			}
+			return nil, fmt.Errorf("HelmRelease %s: reading %s: %w", rb.Ref, id, err)
+		}
+		if u.GetAnnotations()[helmResourcePolicy] == "keep" {
+			continue
+		}
+		out = append(out, result.Object{Object: cleanLive(u), Origin: rb.Origin})
+	}
+	return out, nil
+}
+
+// helmResourcePolicy is the annotation with which Helm keeps an object an
+// upgrade or uninstall would delete.
+const helmResourcePolicy = "helm.sh/resource-policy"
+
+// liveSecret reads a Secret from the cluster, once per LiveDiff.
+func (d *Deployer) liveSecret(ctx context.Context, lrs *liveReleases, namespace, name string) (*unstructured.Unstructured, bool) {
+	key := namespace + "/" + name
+	u, seen := lrs.secrets[key]
+	if !seen {
+		u = &unstructured.Unstructured{}
+		u.SetAPIVersion("v1")
+		u.SetKind("Secret")
+		if err := d.cluster.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, u); err != nil {
+			u = nil
+		}
+		lrs.secrets[key] = u
+	}
+	return u, u != nil
 }
 
 // liveMembers returns the live objects of inventory entries not in keep

@@ -1,6 +1,8 @@
 package deploy_test
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/diff"
+	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -215,5 +218,99 @@ func TestLiveDiffHelmRelease(t *testing.T) {
 	}
 	if len(got) != 1 {
 		t.Errorf("release objects in the live diff: %v, want only the ConfigMap", got)
+	}
+}
+
+// --live reports what upgrading a release would delete: objects of the
+// deployed revision (its stored manifest) the new rendering no longer has,
+// except those Helm keeps (helm.sh/resource-policy: keep). Values the
+// deployed release took from a Secret, since changed in the repository,
+// are masked in them.
+func TestLiveDiffHelmReleaseRemovals(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "liveremove")
+	ns := e.id
+	app := "apps/" + e.id
+	const oldSecret, newSecret = "Old_S3cret_Value", "New_S3cret_Value"
+	secretYAML := func(v string) string {
+		return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: release-secret\n  namespace: %s\nstringData:\n  values.yaml: |\n    password: %s\n", ns, v)
+	}
+	chart := "charts/removal-" + e.id
+	e.write(map[string]string{
+		e.path + "/app.yaml":        e.ks("app", app),
+		app + "/kustomization.yaml": kustomize("ns.yaml", "secret.yaml", "release.yaml"),
+		app + "/ns.yaml":            namespaceYAML(ns),
+		app + "/secret.yaml":        secretYAML(oldSecret),
+		app + "/release.yaml": strings.Replace(helmReleaseYAML(ns, "rel", "valuesFrom:", "  - kind: Secret", "    name: release-secret"),
+			"./charts/hello", "./"+chart, 1),
+		chart + "/Chart.yaml":  "apiVersion: v2\nname: removal\nversion: 0.1.0\n",
+		chart + "/values.yaml": "name: first\nkeep: true\npassword: none\n",
+		chart + "/templates/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n" +
+			"data:\n  password: {{ .Values.password | quote }}\n",
+		chart + "/templates/kept.yaml": "{{- if .Values.keep }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n" +
+			"  annotations:\n    helm.sh/resource-policy: keep\ndata:\n  password: {{ .Values.password | quote }}\n{{- end }}\n",
+	})
+	e.mustSucceed(e.deployBuild(t.Context(), e.opts(), e.buildHelm(false)))
+	if cm, ok := e.configMap(ns, "first"); !ok || cm.Data["password"] != oldSecret {
+		t.Fatalf("premise: the release's ConfigMap holds the value from the Secret: %v", cm)
+	}
+
+	// The object renamed, the kept one dropped, the Secret's value changed.
+	e.write(map[string]string{
+		app + "/secret.yaml": secretYAML(newSecret),
+		app + "/release.yaml": strings.Replace(helmReleaseYAML(ns, "rel", "valuesFrom:", "  - kind: Secret", "    name: release-secret",
+			"values:", "  name: second", "  keep: false"), "./charts/hello", "./"+chart, 1),
+	})
+	cb := e.buildHelm(false)
+	st, err := deploy.New(kube, e.opts()).LiveDiff(t.Context(), cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := diff.Compare([]*result.ClusterBuild{st.Live}, []*result.ClusterBuild{st.Desired}, diff.Options{Base: "cluster", Head: "worktree"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.HasErrors() {
+		t.Fatalf("errors: %+v", res.Clusters[0].Errors)
+	}
+	got := map[string]*diff.ObjectDiff{}
+	for _, kd := range res.Clusters[0].Kustomizations {
+		for _, rd := range kd.Releases {
+			for _, od := range rd.Objects {
+				got[rd.Ref.String()+" "+od.ID.String()] = od
+			}
+		}
+	}
+	rel := ns + "/rel "
+	want := map[string]diff.Action{
+		rel + "ConfigMap/" + ns + "/first":  diff.Removed,
+		rel + "ConfigMap/" + ns + "/second": diff.Added,
+	}
+	for id, action := range want {
+		if od := got[id]; od == nil || od.Action != action {
+			t.Errorf("%s: %+v, want %s", id, od, action)
+		}
+	}
+	for id, od := range got {
+		if _, ok := want[id]; !ok {
+			t.Errorf("unexpected %s %s:\n%s", id, od.Action, od.Diff)
+		}
+	}
+	if od := got[rel+"ConfigMap/"+ns+"/first"]; od != nil && !strings.Contains(od.Diff, "-  name: first") {
+		t.Errorf("the removed ConfigMap's diff does not show it:\n%s", od.Diff)
+	}
+	var text, js bytes.Buffer
+	if err := report.DiffText(&text, res, report.DiffTextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.DiffJSON(&js, res); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "json": js.String()} {
+		for _, v := range []string{oldSecret, newSecret} {
+			if strings.Contains(out, v) {
+				t.Errorf("the %s live diff shows a value from the Secret:\n%s", name, out)
+			}
+		}
 	}
 }

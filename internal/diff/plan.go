@@ -42,7 +42,7 @@ func RunPlan(ctx context.Context, opts RunOptions) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	changes, err := source.ChangedFiles(revs.root, opts.Base, opts.Head)
+	changes, err := revs.changes()
 	if err != nil {
 		return nil, err
 	}

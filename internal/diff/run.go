@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -54,11 +56,28 @@ type revisions struct {
 	paths      []string
 	// in says which revisions (0 base, 1 head) have each cluster path.
 	in map[string][2]bool
+	// headFiles are the head's files with their Git hashes, when known
+	// (a revision's tree, or the checked-out commit's, clean); nil means
+	// the worktree, hashed when first needed.
+	headFiles map[string]plumbing.Hash
 }
 
 func (r *revisions) Close() {
 	_ = r.base.Close()
 	_ = r.head.Close()
+}
+
+// changes lists the files that differ between the base and the head,
+// from the file lists opening them gave (each tree is walked once).
+func (r *revisions) changes() ([]source.FileChange, error) {
+	if r.headFiles == nil {
+		files, err := source.WorktreeFiles(r.root)
+		if err != nil {
+			return nil, fmt.Errorf("reading the worktree of %s: %w", r.root, err)
+		}
+		r.headFiles = files
+	}
+	return source.DiffFiles(r.base.Files(), r.headFiles), nil
 }
 
 func open(opts RunOptions) (*revisions, error) {
@@ -74,17 +93,20 @@ func open(opts RunOptions) (*revisions, error) {
 		return nil, err
 	}
 	var head *source.Repository
-	switch rev, clean := checkedOut(root, opts.Head); {
+	var headFiles map[string]plumbing.Hash
+	switch rev, files, clean := checkedOut(root, opts.Head); {
 	case opts.Head == "":
 		head, err = source.OpenWorktree(root)
 	case clean:
 		// The head is what is checked out, unmodified (a CI checkout):
 		// read the worktree instead of writing the tree out again.
 		if head, err = source.OpenWorktree(root); err == nil {
-			head.Revision = rev
+			head.Revision, headFiles = rev, files
 		}
 	default:
-		head, err = source.OpenRevision(root, opts.Head)
+		if head, err = source.OpenRevision(root, opts.Head); err == nil {
+			headFiles = head.Files()
+		}
 	}
 	if err != nil {
 		_ = base.Close()
@@ -93,7 +115,7 @@ func open(opts RunOptions) (*revisions, error) {
 	if opts.MaxFileSize > 0 {
 		base.MaxFileSize, head.MaxFileSize = opts.MaxFileSize, opts.MaxFileSize
 	}
-	revs := &revisions{root: root, key: cacheKey(root), base: base, head: head, in: map[string][2]bool{}}
+	revs := &revisions{root: root, key: cacheKey(root), base: base, head: head, in: map[string][2]bool{}, headFiles: headFiles}
 	if err := revs.clusterPaths(opts.Paths); err != nil {
 		revs.Close()
 		return nil, err
@@ -103,23 +125,27 @@ func open(opts RunOptions) (*revisions, error) {
 
 // checkedOut reports whether rev is the commit checked out in root with a
 // worktree identical to it (no modified, added or removed file, ignored
-// ones included), returning the commit.
-func checkedOut(root, rev string) (string, bool) {
+// ones included), returning the commit and its files.
+func checkedOut(root, rev string) (string, map[string]plumbing.Hash, bool) {
 	if rev == "" {
-		return "", false
+		return "", nil, false
 	}
 	h, err := source.ResolveRevision(root, rev)
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
 	if head, err := source.ResolveRevision(root, "HEAD"); err != nil || head != h {
-		return "", false
+		return "", nil, false
 	}
-	changes, err := source.ChangedFiles(root, h, "")
-	if err != nil || len(changes) > 0 {
-		return "", false
+	_, files, err := source.TreeFiles(root, h)
+	if err != nil {
+		return "", nil, false
 	}
-	return h, true
+	wt, err := source.WorktreeFiles(root)
+	if err != nil || len(source.DiffFiles(files, wt)) > 0 {
+		return "", nil, false
+	}
+	return h, files, true
 }
 
 // clusterPaths finds the cluster paths of both revisions: a path that
@@ -268,7 +294,7 @@ func Run(ctx context.Context, opts RunOptions) (*Result, Stats, error) {
 	}
 	reuse := &build.Reuse{Record: build.NewRecorded()}
 	if !opts.Full {
-		changes, err := source.ChangedFiles(revs.root, opts.Base, opts.Head)
+		changes, err := revs.changes()
 		if err != nil {
 			return nil, Stats{}, err
 		}

@@ -49,6 +49,10 @@ func (r *Renderer) gitChart(ctx context.Context, ns, name, chartPath string, loo
 		if srcURL == "" {
 			srcURL = "this repository"
 		}
+		// The chart is looked up on disk directly below.
+		if err := r.opts.Repo.Materialize(); err != nil {
+			return nil, srcErr(srcURL, "reading this repository", err)
+		}
 	case isBootstrap:
 		return nil, srcErr(srcURL, "this repository is not available to the renderer", nil)
 	case r.opts.Git == nil:

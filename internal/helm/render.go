@@ -165,6 +165,12 @@ func classifyRenderError(c *chart.Chart, err error) error {
 	return te
 }
 
+// DecodeManifest splits a release manifest (a YAML stream, as Helm stores
+// it) into objects, as rendering does.
+func DecodeManifest(manifest string) ([]*unstructured.Unstructured, error) {
+	return decodeManifests(manifest)
+}
+
 // decodeManifests splits a YAML stream into objects, dropping empty
 // documents and Helm's post-render bookkeeping annotation.
 func decodeManifests(manifest string) ([]*unstructured.Unstructured, error) {

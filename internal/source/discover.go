@@ -2,6 +2,7 @@ package source
 
 import (
 	"fmt"
+	"path"
 	"sort"
 )
 
@@ -11,6 +12,11 @@ const ClustersDir = "clusters"
 // ClusterPaths returns the cluster paths to build: the given ones, checked,
 // or every directory directly under clusters/ when none is given.
 func (r *Repository) ClusterPaths(paths []string) ([]string, error) {
+	if r.lazy != nil && !r.lazy.ready.Load() {
+		if out, ok := r.clusterPathsFromTree(paths); ok {
+			return out, nil
+		}
+	}
 	if len(paths) == 0 {
 		dir := r.join(ClustersDir)
 		if !r.FS.IsDir(dir) {
@@ -58,4 +64,43 @@ func (r *Repository) join(rel string) string {
 		return r.Root + "/\x00invalid"
 	}
 	return abs
+}
+
+// clusterPathsFromTree answers ClusterPaths from a revision's tree without
+// writing it, when the answer is plain: every path named, or every entry
+// of clusters/, a directory of the tree (so no symlink is involved). ok is
+// false otherwise, for ClusterPaths to ask the filesystem, errors included.
+func (r *Repository) clusterPathsFromTree(paths []string) (out []string, ok bool) {
+	if len(paths) == 0 {
+		if !r.dirs[ClustersDir] {
+			return nil, false
+		}
+		for d := range r.dirs {
+			if path.Dir(d) == ClustersDir {
+				out = append(out, d)
+			}
+		}
+		for f := range r.links {
+			if path.Dir(f) == ClustersDir {
+				return nil, false
+			}
+		}
+		if len(out) == 0 {
+			return nil, false
+		}
+		sort.Strings(out)
+		return out, true
+	}
+	seen := map[string]bool{}
+	for _, p := range paths {
+		clean, err := CleanRelative(p)
+		if err != nil || !r.dirs[clean] {
+			return nil, false
+		}
+		if !seen[clean] {
+			seen[clean] = true
+			out = append(out, clean)
+		}
+	}
+	return out, true
 }

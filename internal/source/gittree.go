@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	securefs "github.com/fluxcd/pkg/kustomize/filesys"
 	"github.com/go-git/go-git/v5"
@@ -45,13 +47,18 @@ func (e *RevisionError) Unwrap() error { return e.Err }
 // filesystem), so the tree's blobs are written, streamed, into a private
 // temporary directory and served from there through the same locked
 // filesystem as OpenWorktree: the same size bound, root lock and symlink
-// rules apply. Close the repository to remove that directory.
+// rules apply. The tree is written when something first reads the
+// filesystem (Materialize), not before: a run whose builds all come from
+// the build cache only needs the file list and hashes (Files), which the
+// tree gives without writing a file. Close the repository to remove that
+// directory.
 func OpenRevision(repoDir, rev string) (*Repository, error) {
 	g, done, err := openGitForReading(repoDir)
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	release := done
+	defer func() { release() }()
 	commit, err := resolveCommit(g, repoDir, rev)
 	if err != nil {
 		return nil, err
@@ -60,34 +67,161 @@ func OpenRevision(repoDir, rev string) (*Repository, error) {
 	if err != nil {
 		return nil, &RevisionError{Repo: repoDir, Revision: rev, Err: fmt.Errorf("reading tree: %w", err)}
 	}
+	idx, err := indexTree(tree)
+	if err != nil {
+		return nil, &RevisionError{Repo: repoDir, Revision: rev, Err: err}
+	}
 	work, err := os.MkdirTemp(scratchDir(), "slipway-rev-")
 	if err != nil {
 		return nil, fmt.Errorf("opening revision %s: %w", rev, err)
 	}
-	cleanup := func() error { return os.RemoveAll(work) }
 	root := filepath.Join(work, "tree")
-	if err := exportTree(tree, root); err != nil {
-		_ = cleanup()
-		return nil, &RevisionError{Repo: repoDir, Revision: rev, Err: err}
+	fail := func(err error) (*Repository, error) {
+		_ = os.RemoveAll(work)
+		return nil, fmt.Errorf("opening revision %s: %w", rev, err)
+	}
+	if err := os.Mkdir(root, 0o755); err != nil {
+		return fail(err)
 	}
 	abs, err := filepath.EvalSymlinks(root)
 	if err != nil {
-		_ = cleanup()
-		return nil, fmt.Errorf("opening revision %s: %w", rev, err)
+		return fail(err)
 	}
 	fsys, err := securefs.MakeFsOnDiskSecure(abs)
 	if err != nil {
-		_ = cleanup()
-		return nil, fmt.Errorf("opening revision %s: %w", rev, err)
+		return fail(err)
 	}
-	return &Repository{
+	lt := &lazyTree{tree: tree, done: done, dir: root, items: idx.items, repo: repoDir, rev: rev}
+	release = func() {} // the lazy tree keeps the packfiles open until written
+	r := &Repository{
 		Root:        abs,
-		FS:          fsys,
 		URLs:        gitRemoteURLs(g),
 		MaxFileSize: DefaultMaxFileSize,
 		Revision:    commit.Hash.String(),
-		cleanup:     cleanup,
-	}, nil
+		files:       idx.files,
+		dirs:        idx.dirs,
+		links:       idx.links,
+		lazy:        lt,
+	}
+	r.FS = &lazyFS{FileSystem: fsys, repo: r}
+	r.cleanup = func() error {
+		lt.close()
+		return os.RemoveAll(work)
+	}
+	return r, nil
+}
+
+// treeItem is one entry of a revision's tree, checked, to be written.
+type treeItem struct {
+	rel   string
+	entry object.TreeEntry
+}
+
+// treeIndex is what one walk of a tree gives: the entries to write, the
+// files' hashes (as treeFiles) and the directories.
+type treeIndex struct {
+	items []treeItem
+	files map[string]plumbing.Hash
+	dirs  map[string]bool
+	links map[string]bool
+}
+
+// indexTree walks a tree once, refusing entry names that are not paths
+// inside the repository.
+func indexTree(tree *object.Tree) (*treeIndex, error) {
+	idx := &treeIndex{files: map[string]plumbing.Hash{}, dirs: map[string]bool{".": true}, links: map[string]bool{}}
+	walker := object.NewTreeWalker(tree, true, nil)
+	defer walker.Close()
+	for {
+		name, entry, err := walker.Next()
+		if errors.Is(err, io.EOF) {
+			return idx, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("walking tree: %w", err)
+		}
+		rel, err := treePath(name)
+		if err != nil {
+			return nil, err
+		}
+		switch entry.Mode {
+		case filemode.Dir, filemode.Submodule:
+			idx.dirs[rel] = true
+		case filemode.Regular, filemode.Executable, filemode.Deprecated:
+			idx.files[rel] = entry.Hash
+		case filemode.Symlink:
+			idx.files[rel] = symlinkHash(entry.Hash)
+			idx.links[rel] = true
+		default:
+			continue
+		}
+		idx.items = append(idx.items, treeItem{rel: rel, entry: entry})
+	}
+}
+
+// lazyTree writes a revision's tree on first use.
+type lazyTree struct {
+	ready atomic.Bool
+	mu    sync.Mutex
+	tree  *object.Tree
+	done  func()
+	dir   string
+	items []treeItem
+	err   error
+	// repo and rev name the revision in errors.
+	repo, rev string
+}
+
+func (l *lazyTree) write() error {
+	if l.ready.Load() {
+		return l.err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ready.Load() {
+		return l.err
+	}
+	if err := exportItems(l.tree, l.items, l.dir); err != nil {
+		l.err = &RevisionError{Repo: l.repo, Revision: l.rev, Err: err}
+	}
+	l.finish()
+	return l.err
+}
+
+func (l *lazyTree) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.ready.Load() {
+		l.err = &RevisionError{Repo: l.repo, Revision: l.rev, Err: errors.New("repository closed")}
+		l.finish()
+	}
+}
+
+func (l *lazyTree) finish() {
+	l.done()
+	l.tree, l.items = nil, nil
+	l.ready.Store(true)
+}
+
+// Materialize writes an OpenRevision repository's tree to its directory
+// if nothing has yet: call it before reading Root other than through FS
+// (which does so itself). A worktree has nothing to write.
+func (r *Repository) Materialize() error {
+	if r == nil || r.lazy == nil {
+		return nil
+	}
+	return r.lazy.write()
+}
+
+// Files returns the hash of every file of an OpenRevision repository's
+// tree by repository-relative path (symlinks hashed apart from files of
+// the same content, as ChangedFiles does), read from the tree without
+// writing it; nil for a worktree. Do not modify it.
+func (r *Repository) Files() map[string]plumbing.Hash {
+	if r == nil {
+		return nil
+	}
+	return r.files
 }
 
 // Close releases what opening the repository took (the exported tree of
@@ -202,26 +336,15 @@ func treePath(name string) (string, error) {
 	return clean, nil
 }
 
-// exportTree writes the files of a tree under dir, streaming each blob so
-// a large one is never held in memory (the size bound applies when read).
-func exportTree(tree *object.Tree, dir string) error {
+// exportItems writes the entries of a tree under dir, streaming each
+// blob so a large one is never held in memory (the size bound applies
+// when read).
+func exportItems(tree *object.Tree, items []treeItem, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	walker := object.NewTreeWalker(tree, true, nil)
-	defer walker.Close()
-	for {
-		name, entry, err := walker.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("walking tree: %w", err)
-		}
-		rel, err := treePath(name)
-		if err != nil {
-			return err
-		}
+	for i := range items {
+		rel, entry := items[i].rel, &items[i].entry
 		target := filepath.Join(dir, filepath.FromSlash(rel))
 		switch entry.Mode {
 		case filemode.Dir, filemode.Submodule:
@@ -231,7 +354,7 @@ func exportTree(tree *object.Tree, dir string) error {
 				return err
 			}
 		case filemode.Symlink:
-			link, err := readBlob(tree, &entry, 4096)
+			link, err := readBlob(tree, entry, 4096)
 			if err != nil {
 				return fmt.Errorf("%s: %w", rel, err)
 			}
@@ -244,11 +367,12 @@ func exportTree(tree *object.Tree, dir string) error {
 				return fmt.Errorf("%s: %w", rel, err)
 			}
 		case filemode.Regular, filemode.Executable, filemode.Deprecated:
-			if err := writeBlob(tree, &entry, target); err != nil {
+			if err := writeBlob(tree, entry, target); err != nil {
 				return fmt.Errorf("%s: %w", rel, err)
 			}
 		}
 	}
+	return nil
 }
 
 func blobReader(tree *object.Tree, entry *object.TreeEntry) (*object.Blob, error) {
@@ -359,6 +483,13 @@ func ChangedFiles(repoDir, base, head string) ([]FileChange, error) {
 			return nil, &RevisionError{Repo: repoDir, Revision: head, Err: err}
 		}
 	}
+	return DiffFiles(baseFiles, headFiles), nil
+}
+
+// DiffFiles lists the files that differ between two file lists (path ->
+// hash, as Repository.Files, TreeFiles and WorktreeFiles give them),
+// sorted by path. A rename is a deletion plus an addition.
+func DiffFiles(baseFiles, headFiles map[string]plumbing.Hash) []FileChange {
 	var out []FileChange
 	for p, h := range baseFiles {
 		hh, ok := headFiles[p]
@@ -375,7 +506,7 @@ func ChangedFiles(repoDir, base, head string) ([]FileChange, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
+	return out
 }
 
 // treeFiles maps every file of a tree to its blob hash. The mode is mixed
@@ -409,6 +540,50 @@ func symlinkHash(h plumbing.Hash) plumbing.Hash {
 	return out
 }
 
+// TreeFiles resolves a revision of the repository at repoDir and lists
+// its files (as Repository.Files) without writing them anywhere.
+func TreeFiles(repoDir, rev string) (commit string, files map[string]plumbing.Hash, err error) {
+	g, done, err := openGitForReading(repoDir)
+	if err != nil {
+		return "", nil, err
+	}
+	defer done()
+	c, err := resolveCommit(g, repoDir, rev)
+	if err != nil {
+		return "", nil, err
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return "", nil, &RevisionError{Repo: repoDir, Revision: rev, Err: err}
+	}
+	if files, err = treeFiles(t); err != nil {
+		return "", nil, &RevisionError{Repo: repoDir, Revision: rev, Err: err}
+	}
+	return c.Hash.String(), files, nil
+}
+
+// WorktreeFiles hashes the files of a worktree as git would store them
+// (as Repository.Files), untracked and ignored ones included.
+func WorktreeFiles(root string) (map[string]plumbing.Hash, error) { return worktreeFiles(root) }
+
+// FileHash hashes one file on disk as Files and WorktreeFiles do: its
+// Git blob hash, or for a symlink the hash of its target kept apart from
+// a file's. ok is false for what is neither a file nor a symlink.
+func FileHash(p string, d fs.DirEntry) (h plumbing.Hash, ok bool, err error) {
+	switch {
+	case d.Type()&fs.ModeSymlink != 0:
+		target, err := os.Readlink(p)
+		if err != nil {
+			return plumbing.ZeroHash, false, err
+		}
+		return symlinkHash(plumbing.ComputeHash(plumbing.BlobObject, []byte(filepath.ToSlash(target)))), true, nil
+	case d.Type().IsRegular():
+		h, err := hashFile(p)
+		return h, err == nil, err
+	}
+	return plumbing.ZeroHash, false, nil
+}
+
 // worktreeFiles hashes the files of a worktree as git would store them.
 func worktreeFiles(root string) (map[string]plumbing.Hash, error) {
 	out := map[string]plumbing.Hash{}
@@ -427,21 +602,11 @@ func worktreeFiles(root string) (map[string]plumbing.Hash, error) {
 		if d.Name() == ".git" {
 			return nil // a worktree's .git file
 		}
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			out[rel] = symlinkHash(plumbing.ComputeHash(plumbing.BlobObject, []byte(filepath.ToSlash(target))))
-		case d.Type().IsRegular():
-			h, err := hashFile(p)
-			if err != nil {
-				return err
-			}
+		h, ok, err := FileHash(p, d)
+		if ok {
 			out[rel] = h
 		}
-		return nil
+		return err
 	})
 	return out, err
 }
@@ -459,13 +624,19 @@ func hashFile(p string) (plumbing.Hash, error) {
 	}
 	h := sha1.New()
 	h.Write([]byte("blob " + strconv.FormatInt(st.Size(), 10) + "\x00"))
-	if _, err := io.Copy(h, f); err != nil {
+	// Through one reused buffer: repository files are small and many, and
+	// io.Copy would allocate one per file.
+	buf := hashBufs.Get().(*[]byte)
+	defer hashBufs.Put(buf)
+	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, *buf); err != nil {
 		return plumbing.ZeroHash, err
 	}
 	var out plumbing.Hash
-	copy(out[:], h.Sum(nil))
+	h.Sum(out[:0])
 	return out, nil
 }
+
+var hashBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // GitRoot returns the worktree root of the Git repository holding dir.
 func GitRoot(dir string) (string, error) {

@@ -98,6 +98,24 @@ func TestOpenRevision(t *testing.T) {
 	if err != nil || strings.Join(paths, ",") != "clusters/a,clusters/b" {
 		t.Errorf("cluster paths %v, %v", paths, err)
 	}
+	if paths, err := repo.ClusterPaths([]string{"./clusters/b/", "clusters/a"}); err != nil || strings.Join(paths, ",") != "clusters/b,clusters/a" {
+		t.Errorf("named cluster paths %v, %v", paths, err)
+	}
+	// The file list and the cluster paths come from the tree: nothing is
+	// written until a file is read.
+	if entries, err := os.ReadDir(root); err != nil || len(entries) != 0 {
+		t.Errorf("the tree was written before anything read it: %v, %v", entries, err)
+	}
+	files := repo.Files()
+	if len(files) != 6 || files["clusters/a/ns.yaml"] != plumbing.ComputeHash(plumbing.BlobObject, []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n")) {
+		t.Errorf("files %v", files)
+	}
+	if files["links/inside.yaml"] == plumbing.ComputeHash(plumbing.BlobObject, []byte("../clusters/a/ns.yaml")) {
+		t.Error("a symlink hashes as a file of its target's name")
+	}
+	if _, err := repo.ClusterPaths([]string{"clusters/missing"}); err == nil {
+		t.Error("a missing cluster path was accepted")
+	}
 	data, err := repo.FS.ReadFile(filepath.Join(root, "clusters/a/ns.yaml"))
 	if err != nil || !strings.Contains(string(data), "name: a\n") {
 		t.Errorf("reading the base revision: %q, %v", data, err)

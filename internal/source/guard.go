@@ -71,6 +71,9 @@ func (g *GuardedFS) CustomOpenAPI() bool {
 // Guard returns a guarded view of the repository filesystem, or of fs (an
 // overlay over it) when given.
 func (r *Repository) Guard(fs filesys.FileSystem) *GuardedFS {
+	// The size check stats files on disk: a revision's tree must be there.
+	// (Failing, it leaves every read through FS failing with the reason.)
+	_ = r.Materialize()
 	if fs == nil {
 		fs = r.FS
 	}

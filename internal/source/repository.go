@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	securefs "github.com/fluxcd/pkg/kustomize/filesys"
+	"github.com/go-git/go-git/v5/plumbing"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
@@ -35,6 +36,11 @@ type Repository struct {
 
 	// cleanup removes what OpenRevision wrote.
 	cleanup func() error
+	// files and dirs index an OpenRevision tree; lazy writes it.
+	files map[string]plumbing.Hash
+	dirs  map[string]bool
+	links map[string]bool
+	lazy  *lazyTree
 
 	checked sync.Map // abs path -> error (nil when fine)
 }
