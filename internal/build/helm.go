@@ -214,4 +214,3 @@ func encryptedValues(o result.Object, ix releaseIndex) *result.ReleaseBuild {
 	}
 	return nil
 }
-
