@@ -179,4 +179,3 @@ func encryptedValues(o result.Object, ix releaseIndex) *result.ReleaseBuild {
 	}
 	return nil
 }
-
