@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipwayhq/slipway/internal/helm"
+	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/source"
 	"github.com/slipwayhq/slipway/internal/source/yamlcheck"
 )
@@ -80,7 +81,7 @@ func LoadExternal(files []string, dec *Decryptor) (*External, error) {
 			}
 			e.objects[k] = u
 			if d.Kind == "Secret" {
-				for _, v := range stringValues(u) {
+				for _, v := range kube.DataValues(u) {
 					e.Sensitive = append(e.Sensitive, v)
 				}
 			}

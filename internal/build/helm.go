@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/flux"
 	"github.com/slipwayhq/slipway/internal/helm"
+	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -107,7 +108,7 @@ func (ix releaseIndex) withExternal(external helm.Lookup) (helm.Lookup, func() [
 		u, ok := external(kind, namespace, name)
 		if ok && kind == "Secret" {
 			mu.Lock()
-			for _, v := range stringValues(u) {
+			for _, v := range kube.DataValues(u) {
 				values = append(values, v)
 			}
 			mu.Unlock()

@@ -19,6 +19,7 @@ import (
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
+	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
@@ -253,7 +254,7 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 				return fail(err)
 			}
 			o.Object = plain
-			for _, v := range stringValues(plain) {
+			for _, v := range kube.DataValues(plain) {
 				out.sensitive = append(out.sensitive, v)
 			}
 		}

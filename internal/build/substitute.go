@@ -1,7 +1,6 @@
 package build
 
 import (
-	"encoding/base64"
 	"fmt"
 	"regexp"
 	"sort"
@@ -14,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/yaml"
+
+	"github.com/slipwayhq/slipway/internal/kube"
 )
 
 // substituteDisabled is Flux's per-object opt-out of substitution.
@@ -61,7 +62,7 @@ func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsR
 			res.unknown = append(res.unknown, ref.Kind+"/"+ks.Namespace+"/"+ref.Name)
 			continue
 		}
-		for k, v := range stringValues(obj) {
+		for k, v := range kube.DataValues(obj) {
 			v = strings.ReplaceAll(v, "\n", "")
 			res.vars[k] = v
 			if ref.Kind == "Secret" {
@@ -73,30 +74,6 @@ func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsR
 		res.vars[k] = strings.ReplaceAll(v, "\n", "")
 	}
 	return res
-}
-
-// stringValues reads a ConfigMap's data or a Secret's data (base64) and
-// stringData, as the API server would present them.
-func stringValues(obj *unstructured.Unstructured) map[string]string {
-	out := map[string]string{}
-	data, _, _ := unstructured.NestedMap(obj.Object, "data")
-	for k, v := range data {
-		s, _ := v.(string)
-		if obj.GetKind() == "Secret" {
-			if dec, err := base64.StdEncoding.DecodeString(s); err == nil {
-				s = string(dec)
-			}
-		}
-		out[k] = s
-	}
-	if obj.GetKind() == "Secret" {
-		sd, _, _ := unstructured.NestedMap(obj.Object, "stringData")
-		for k, v := range sd {
-			s, _ := v.(string)
-			out[k] = s
-		}
-	}
-	return out
 }
 
 // substitute applies the resolved vars to one resource the way

@@ -3,11 +3,12 @@ package diff
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	redactpkg "github.com/slipwayhq/slipway/internal/redact"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/slipwayhq/slipway/internal/kube"
 )
 
 // redacted replaces every Secret value in a diff (the same marker the
@@ -23,20 +24,7 @@ func isSecret(u *unstructured.Unstructured) bool {
 // Only hashes leave this function; the salt is random per comparison, so
 // they cannot be looked up or compared across runs.
 func secretHashes(u *unstructured.Unstructured, salt []byte) map[string]string {
-	values := map[string]string{}
-	data, _, _ := unstructured.NestedMap(u.Object, "data")
-	for k, v := range data {
-		s, _ := v.(string)
-		if dec, err := base64.StdEncoding.DecodeString(s); err == nil {
-			s = string(dec)
-		}
-		values[k] = s
-	}
-	sd, _, _ := unstructured.NestedMap(u.Object, "stringData")
-	for k, v := range sd {
-		s, _ := v.(string)
-		values[k] = s
-	}
+	values := kube.DataValues(u)
 	out := make(map[string]string, len(values))
 	for k, v := range values {
 		m := hmac.New(sha256.New, salt)

@@ -1,12 +1,13 @@
 package helm
 
 import (
-	"encoding/base64"
 	"sort"
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/slipwayhq/slipway/internal/kube"
 )
 
 // SecretValues returns what a HelmRelease's values take from Secrets: each
@@ -29,7 +30,7 @@ func SecretValues(hr *unstructured.Unstructured, lookup Lookup) []string {
 		if key == "" {
 			key = "values.yaml"
 		}
-		v, ok := secretData(s)[key]
+		v, ok := kube.DataValues(s)[key]
 		if !ok {
 			continue
 		}
@@ -41,25 +42,6 @@ func SecretValues(hr *unstructured.Unstructured, lookup Lookup) []string {
 		if yaml.Unmarshal([]byte(v), &doc) == nil {
 			out = append(out, scalars(doc)...)
 		}
-	}
-	return out
-}
-
-// secretData is a Secret's data, decoded, and stringData.
-func secretData(obj *unstructured.Unstructured) map[string]string {
-	out := map[string]string{}
-	data, _, _ := unstructured.NestedMap(obj.Object, "data")
-	for k, v := range data {
-		s, _ := v.(string)
-		if dec, err := base64.StdEncoding.DecodeString(s); err == nil {
-			s = string(dec)
-		}
-		out[k] = s
-	}
-	sd, _, _ := unstructured.NestedMap(obj.Object, "stringData")
-	for k, v := range sd {
-		s, _ := v.(string)
-		out[k] = s
 	}
 	return out
 }
