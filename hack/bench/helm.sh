@@ -67,17 +67,11 @@ fleet=$tmp/fleet
 repo=$tmp/repo
 path=clusters/helm
 
-log() { echo "==> $*" >&2; }
+# shellcheck source=lib.sh
+. "$root/hack/bench/lib.sh"
 
 # --- 1. build -----------------------------------------------------------------
-if [[ -n ${SLIPWAY_BIN:-} ]]; then
-	log "using prebuilt slipway $SLIPWAY_BIN"
-	[[ -x $SLIPWAY_BIN ]] || { echo "$0: SLIPWAY_BIN '$SLIPWAY_BIN' is not executable" >&2; exit 1; }
-	cp "$SLIPWAY_BIN" "$tmp/slipway"
-else
-	log "building slipway"
-	go build -o "$tmp/slipway" ./cmd/slipway
-fi
+build_slipway "$tmp/slipway"
 go build -o "$tmp/helmfleet" ./hack/helmfleet
 
 if [[ -n ${HELM_BIN:-} ]]; then
@@ -126,8 +120,6 @@ done
 "$helm" repo index "$repo" --url "$url"
 "$helm" repo add bench "$url" >/dev/null
 
-# shellcheck source=lib.sh
-. "$root/hack/bench/lib.sh"
 
 # timed NAME CMD... runs CMD under GNU time, its stdout in $tmp/NAME.out,
 # and prints "wall user sys maxrss_kib".

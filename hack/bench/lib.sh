@@ -1,5 +1,20 @@
 # Shared by the benchmark scripts (sourced, not run).
 
+log() { echo "==> $*" >&2; }
+
+# build_slipway DEST: the binary to time, $SLIPWAY_BIN when set (it must be
+# executable), else ./cmd/slipway built now.
+build_slipway() {
+	if [[ -n ${SLIPWAY_BIN:-} ]]; then
+		log "using prebuilt slipway $SLIPWAY_BIN"
+		[[ -x $SLIPWAY_BIN ]] || { echo "$0: SLIPWAY_BIN '$SLIPWAY_BIN' is not executable" >&2; exit 1; }
+		cp "$SLIPWAY_BIN" "$1"
+	else
+		log "building slipway"
+		go build -o "$1" ./cmd/slipway
+	fi
+}
+
 # parse_time FILE -> "wall user sys maxrss_kib" from GNU time -v output.
 parse_time() {
 	awk -F': ' '

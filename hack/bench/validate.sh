@@ -52,17 +52,11 @@ cleanup() {
 trap cleanup EXIT
 fleet=$tmp/fleet
 
-log() { echo "==> $*" >&2; }
+# shellcheck source=lib.sh
+. "$root/hack/bench/lib.sh"
 
 # --- 1. build -----------------------------------------------------------------
-if [[ -n ${SLIPWAY_BIN:-} ]]; then
-	log "using prebuilt slipway $SLIPWAY_BIN; building fleetgen"
-	[[ -x $SLIPWAY_BIN ]] || { echo "$0: SLIPWAY_BIN '$SLIPWAY_BIN' is not executable" >&2; exit 1; }
-	cp "$SLIPWAY_BIN" "$tmp/slipway"
-else
-	log "building slipway and fleetgen"
-	go build -o "$tmp/slipway" ./cmd/slipway
-fi
+build_slipway "$tmp/slipway"
 go build -o "$tmp/fleetgen" ./hack/fleetgen
 
 # --- 2. generate the fleet ----------------------------------------------------
@@ -85,8 +79,6 @@ builds=$(wc -l <"$tmp/dirs.txt")
 builds=$((builds + 0))
 total_objects=$((clusters * (kustomizations * objects + kustomizations + 4)))
 
-# shellcheck source=lib.sh
-. "$root/hack/bench/lib.sh"
 
 # --- 3. slipway ---------------------------------------------------------------
 log "timing: slipway validate --repo $fleet"

@@ -111,6 +111,9 @@ type run struct {
 	// with what it holds; clusterErr says why there is none.
 	cluster    *deploy.Cluster
 	clusterErr error
+	// kubeVersion HelmReleases render for: the kubernetes-version input,
+	// else the connected cluster's, else "" (the default).
+	kubeVersion string
 }
 
 // reporting is how results reach the commit.

@@ -89,6 +89,12 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	if p.deploy || p.liveDiff {
 		r.connectCluster()
 	}
+	r.kubeVersion = r.in.KubernetesVersion
+	if r.kubeVersion == "" && r.cluster != nil {
+		if v, err := r.cluster.ServerVersion(); err == nil {
+			r.kubeVersion = v
+		}
+	}
 	if r.opts.Differ == nil {
 		token := r.rt.Getenv("SLIPWAY_GIT_TOKEN")
 		if token == "" {
@@ -230,13 +236,7 @@ func (r *run) cacheSubdir(name string) string {
 // step restores both), rendered for the kubernetes-version input or, when
 // deploying, the cluster's version.
 func (r *run) helmOptions() helm.Options {
-	kv := r.in.KubernetesVersion
-	if kv == "" && r.cluster != nil {
-		if v, err := r.cluster.ServerVersion(); err == nil {
-			kv = v
-		}
-	}
-	return helm.Options{CacheDir: r.cacheSubdir("charts"), KubeVersion: kv}
+	return helm.Options{CacheDir: r.cacheSubdir("charts"), KubeVersion: r.kubeVersion}
 }
 
 // decryptor is the age key input's; a bad key is reported by buildAll.

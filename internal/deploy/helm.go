@@ -436,19 +436,32 @@ func (c *Cluster) ServerVersion() (string, error) {
 // other kind, a missing object or an error reading it (no RBAC to read
 // Secrets, say) is "not found": the release then fails to render with
 // the reference it lacks, never with what the API server answered.
+//
+// Answers are remembered: rendering and masking ask for the same object,
+// and so do the releases sharing it; one read each is enough for a run.
 func (c *Cluster) ObjectLookup(ctx context.Context) func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+	var mu sync.Mutex
+	seen := map[string]*unstructured.Unstructured{}
 	return func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
 		if kind != "ConfigMap" && kind != "Secret" {
 			return nil, false
+		}
+		key := kind + "/" + namespace + "/" + name
+		mu.Lock()
+		defer mu.Unlock()
+		if u, ok := seen[key]; ok {
+			return u, u != nil
 		}
 		u := &unstructured.Unstructured{}
 		u.SetAPIVersion("v1")
 		u.SetKind(kind)
 		if err := c.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, u); err != nil {
-			return nil, false
+			u = nil
+		} else {
+			// Only what rendering reads: no managed fields in memory.
+			u.SetManagedFields(nil)
 		}
-		// Only what rendering reads: no managed fields or status in memory.
-		u.SetManagedFields(nil)
-		return u, true
+		seen[key] = u
+		return u, u != nil
 	}
 }

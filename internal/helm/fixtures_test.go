@@ -3,8 +3,6 @@ package helm_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"log"
 	"net/http"
@@ -23,7 +21,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	gitobject "github.com/go-git/go-git/v5/plumbing/object"
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
-	chart "helm.sh/helm/v4/pkg/chart/v2"
 	helmregistry "helm.sh/helm/v4/pkg/registry"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -46,11 +43,7 @@ const (
 var fixedTime = chartserver.FixedTime
 
 // packaged is one chart version packaged with the Helm SDK.
-type packaged struct {
-	chart *chart.Chart
-	file  string
-	data  []byte
-}
+type packaged = chartserver.Packaged
 
 // packageChart packages testdata/charts/<name> as version with the Helm
 // SDK, with fixed file times so the bytes (and every digest) are the same on
@@ -61,7 +54,7 @@ func packageChart(t *testing.T, name, version string) packaged {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return packaged{chart: p.Chart, file: p.File, data: p.Data}
+	return p
 }
 
 // chartServer is an HTTP Helm repository: /index.yaml and /charts/*.tgz,
@@ -77,11 +70,10 @@ func newChartServer(t *testing.T, charts []packaged) *chartServer {
 	idx := repo.NewIndexFile()
 	files := map[string][]byte{}
 	for _, p := range charts {
-		sum := sha256.Sum256(p.data)
-		if err := idx.MustAdd(p.chart.Metadata, "charts/"+p.file, "", hex.EncodeToString(sum[:])); err != nil {
+		if err := idx.MustAdd(p.Chart.Metadata, "charts/"+p.File, "", p.Digest()); err != nil {
 			t.Fatal(err)
 		}
-		files["/charts/"+p.file] = p.data
+		files["/charts/"+p.File] = p.Data
 	}
 	idx.SortEntries()
 	index, err := yaml.Marshal(idx)
@@ -143,8 +135,8 @@ func (s *registryServer) push(t *testing.T, repoPath string, p packaged) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := s.host + "/" + repoPath + "/" + p.chart.Name() + ":" + strings.ReplaceAll(p.chart.Metadata.Version, "+", "_")
-	if _, err := c.Push(p.data, ref, helmregistry.PushOptCreationTime(fixedTime.Format(time.RFC3339))); err != nil {
+	ref := s.host + "/" + repoPath + "/" + p.Chart.Name() + ":" + strings.ReplaceAll(p.Chart.Metadata.Version, "+", "_")
+	if _, err := c.Push(p.Data, ref, helmregistry.PushOptCreationTime(fixedTime.Format(time.RFC3339))); err != nil {
 		t.Fatalf("pushing %s: %v", ref, err)
 	}
 }
