@@ -2,6 +2,8 @@ package action
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,6 +116,8 @@ type run struct {
 	// kubeVersion HelmReleases render for: the kubernetes-version input,
 	// else the connected cluster's, else "" (the default).
 	kubeVersion string
+	// holder names this job in deploy locks; see lockHolder.
+	holder string
 }
 
 // reporting is how results reach the commit.
@@ -202,10 +206,10 @@ func (r *run) decide() (*plan, error) {
 		r.sha = pe.After
 		p.matrix, p.base, p.head = true, pe.Before, pe.After
 		switch {
-		case pe.NewBranch():
-			p.allPaths = "the push created the branch: every cluster path is in the plan"
+		case pe.NewRef():
+			p.allPaths = "the push created the " + pe.RefKind() + ": every cluster path is in the plan"
 		case pe.Forced:
-			p.allPaths = "a force push: every cluster path is in the plan"
+			p.allPaths = "a force push of the " + pe.RefKind() + ": every cluster path is in the plan"
 		}
 		r.modeOn(p, hasKube)
 	case "pull_request":
@@ -229,19 +233,47 @@ func (r *run) decide() (*plan, error) {
 			p.liveDiff = true
 			p.notes = append(p.notes, "a kubeconfig was given: the live diff asks the cluster (server-side dry-run) what would change.")
 		}
+	case "merge_group":
+		if !r.mergeGroup(p, hasKube) {
+			return p, nil
+		}
 	case "workflow_dispatch":
 		r.modeOn(p, hasKube)
 		if in.Mode == ModeDiff && !hasKube {
 			p.notes = append(p.notes, "mode diff needs a kubeconfig outside pull requests and pushes (there is no base revision to compare with): validating only.")
 		}
 	default:
-		p.neutral = fmt.Sprintf("event %q is not one slipway acts on (push, pull_request, workflow_dispatch): nothing done.", ev.Name)
+		p.neutral = fmt.Sprintf("event %q is not one slipway acts on (push, pull_request, merge_group, workflow_dispatch): nothing done.", ev.Name)
 		return p, nil
 	}
 	if p.deploy && !hasKube {
 		return nil, &InputError{Name: "kubeconfig", Reason: "mode deploy needs a kubeconfig (kubeconfig content, e.g. from an environment secret)"}
 	}
 	return p, nil
+}
+
+// mergeGroup plans a merge queue's run: validate the group's head and diff
+// it against the base it would merge onto, with check runs on head_sha —
+// the only commit the queue reads required checks from. A merge group is
+// never deployed: its branch is temporary, and the push that follows the
+// merge deploys. It reports false when there is nothing to do.
+func (r *run) mergeGroup(p *plan, hasKube bool) bool {
+	mg := r.event.MergeGroup
+	if mg.Action != "" && mg.Action != "checks_requested" {
+		p.neutral = fmt.Sprintf("merge_group %s: nothing to check.", mg.Action)
+		return false
+	}
+	r.sha = mg.HeadSHA
+	p.diff, p.base, p.head = true, mg.BaseSHA, mg.HeadSHA
+	p.notes = append(p.notes, fmt.Sprintf("merge queue: checking %s, which would merge onto %s.", strings.TrimPrefix(mg.HeadRef, "refs/heads/"), strings.TrimPrefix(mg.BaseRef, "refs/heads/")))
+	if r.in.Mode == ModeDeploy {
+		p.notes = append(p.notes, "mode deploy in a merge queue: slipway deploys the push that follows the merge, not the queue's temporary branch; validating and diffing instead.")
+	}
+	if hasKube {
+		p.liveDiff = true
+		p.notes = append(p.notes, "a kubeconfig was given: the live diff asks the cluster (server-side dry-run) what would change.")
+	}
+	return true
 }
 
 // modeOn applies the mode input to a push or a manual run.
@@ -318,6 +350,39 @@ func (r *run) runURL() string {
 		return ""
 	}
 	return fmt.Sprintf("%s/%s/actions/runs/%s", server, repo, id)
+}
+
+// lockHolder names this job in a cluster path's lock. The run URL alone is
+// shared by every job and every re-run attempt of a run, and the lock
+// treats its own holder as itself: two jobs deploying one path would both
+// hold it. The attempt, the job and a random nonce make it this process's.
+func (r *run) lockHolder() string {
+	if r.holder == "" {
+		r.holder = lockHolder(r.rt.Getenv, r.runURL(), newNonce())
+	}
+	return r.holder
+}
+
+func lockHolder(getenv func(string) string, runURL, nonce string) string {
+	if runURL == "" {
+		return ""
+	}
+	h := runURL
+	if a := getenv("GITHUB_RUN_ATTEMPT"); a != "" {
+		h += "/attempts/" + a
+	}
+	if j := getenv("GITHUB_JOB"); j != "" {
+		h += " job " + j
+	}
+	return h + " #" + nonce
+}
+
+// newNonce returns 12 random hex digits; crypto/rand never fails on the
+// platforms Go supports (it aborts the process instead).
+func newNonce() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // checkName names the check run and status context of a cluster path.

@@ -141,7 +141,9 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			changed = true
 		}
 	}
-	if p.matrix && len(matrix) > 0 && !p.deploy {
+	// A run that only validates reports its plan: the changed paths of a
+	// push, the selected paths of a manual run.
+	if len(matrix) > 0 && !p.deploy && (p.matrix || (r.event.Dispatch != nil && !p.liveDiff)) {
 		changed = true
 	}
 
@@ -343,8 +345,8 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 	opts.Prune, opts.Wait, opts.Timeout, opts.AllowEmpty = r.in.Prune, r.in.Wait, r.in.Timeout, r.in.AllowEmpty
 	opts.DryRun = !p.deploy
 	opts.Tooling = "slipway/" + r.opts.Version
-	if u := r.runURL(); u != "" {
-		opts.Holder = u
+	if h := r.lockHolder(); h != "" {
+		opts.Holder = h
 	}
 	var mu sync.Mutex
 	opts.Observer = func(e deploy.Event) {

@@ -99,7 +99,7 @@ func (r *run) uninstall(ctx context.Context, cluster *deploy.Cluster, path strin
 	r.rt.Group("slipway uninstall " + path)
 	u := deploy.Uninstall(ctx, cluster, deploy.UninstallOptions{
 		ClusterPaths: []string{path}, Prune: prune, Timeout: r.in.Timeout,
-		Holder: r.runURL(), LockWait: defaults.LockWait, LockTTL: defaults.LockTTL,
+		Holder: r.lockHolder(), LockWait: defaults.LockWait, LockTTL: defaults.LockTTL,
 		Observer: func(e deploy.Event) { r.rt.Untrusted(e.Message) },
 	})
 	r.rt.EndGroup()
@@ -108,10 +108,10 @@ func (r *run) uninstall(ctx context.Context, cluster *deploy.Cluster, path strin
 	_ = r.rt.AppendSummary("## slipway uninstall `" + path + "`\n\n```\n" + text.String() + "```\n")
 	if u.Failed() {
 		r.rt.Annotate(github.Annotation{Level: github.LevelFailure, Title: "slipway uninstall", Message: report.UninstallVerdict(u)})
-		r.setOutputs(github.ConclusionFailure, true, nil, "", "")
+		r.setOutputs(github.ConclusionFailure, u.Changed(), nil, "", "")
 		return Outcome{Result: github.ConclusionFailure, ExitCode: 1}
 	}
-	r.setOutputs(github.ConclusionSuccess, true, nil, "", "")
+	r.setOutputs(github.ConclusionSuccess, u.Changed(), nil, "", "")
 	return Outcome{Result: github.ConclusionSuccess}
 }
 

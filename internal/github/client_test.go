@@ -207,7 +207,7 @@ func TestReadEvent(t *testing.T) {
 		t.Fatalf("%+v %v", ev, err)
 	}
 	ev, err = github.ReadEvent("push", write("push.json", `{"before":"`+github.ZeroSHA+`","after":"`+sha+`","ref":"refs/heads/x"}`))
-	if err != nil || !ev.Push.NewBranch() {
+	if err != nil || !ev.Push.NewRef() {
 		t.Fatalf("%+v %v", ev, err)
 	}
 	if _, err := github.ReadEvent("push", write("bad.json", `{"after":`)); err == nil {

@@ -94,6 +94,22 @@ type Uninstall struct {
 	Duration time.Duration `json:"duration"`
 }
 
+// Changed reports whether the uninstall changed the cluster: deleted an
+// object or release, or let go of one it keeps. A dry run changes nothing.
+func (u *Uninstall) Changed() bool {
+	if u.DryRun {
+		return false
+	}
+	for _, s := range u.Sections {
+		for _, c := range s.Changes {
+			if c.Action == ActionDeleted || c.Action == ActionUnmanaged {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Failed reports whether anything could not be removed.
 func (u *Uninstall) Failed() bool {
 	if len(u.Errors) > 0 {
