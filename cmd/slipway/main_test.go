@@ -284,3 +284,30 @@ stringData:
 		t.Errorf("the release was not installed with the cluster Secret's values:\n%s", got)
 	}
 }
+
+// A Kustomization named like a path: validate reports the name the API
+// server would refuse, and build --output-dir writes nothing outside its
+// folder.
+func TestBuildOutputDirNameEscape(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	repo := filepath.Join(root, "testdata", "broken", "name-escapes-output", "repo")
+	r := runCLI(t, nil, "validate", "--repo", repo)
+	if r.code != 1 || !strings.Contains(r.out, "clusters/dev/apps.yaml:2 [apiserver]") || !strings.Contains(r.out, `metadata.name: Invalid value: "../../../escaped"`) {
+		t.Errorf("validate: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "a", "b", "out")
+	r = runCLI(t, nil, "build", "--repo", repo, "--output-dir", dir)
+	if r.code == 0 || !strings.Contains(r.err, "is not a valid name, not written") {
+		t.Errorf("build --output-dir: exit %d\n%s", r.code, r.err)
+	}
+	err := filepath.WalkDir(parent, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(p, "escaped") {
+			t.Errorf("wrote %s", p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

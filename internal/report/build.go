@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipwayhq/slipway/internal/result"
@@ -97,22 +99,43 @@ func releaseYAML(b *strings.Builder, rb *result.ReleaseBuild) error {
 func BuildDir(dir string, builds []*result.ClusterBuild) error {
 	for _, cb := range builds {
 		m := NewMasker(cb.Sensitive)
-		base := filepath.Join(dir, filepath.FromSlash(cb.Path))
+		// Names come from repository content: a Kustomization named
+		// "../../x" must not write outside dir.
+		base, err := securejoin.SecureJoin(dir, filepath.FromSlash(cb.Path))
+		if err != nil {
+			return fmt.Errorf("cluster path %s: %w", cb.Path, err)
+		}
 		if err := os.MkdirAll(base, 0o755); err != nil {
 			return err
 		}
 		for _, kb := range cb.Kustomizations {
-			var b strings.Builder
-			if err := kustomizationYAML(&b, kb); err != nil {
-				return err
-			}
-			name := filepath.Join(base, kb.Ref.Namespace+"_"+kb.Ref.Name+".yaml")
-			if err := os.WriteFile(name, []byte(m.Mask(b.String())), 0o644); err != nil {
-				return err
+			if err := writeKustomizationFile(base, kb, m); err != nil {
+				return fmt.Errorf("cluster path %s: %w", cb.Path, err)
 			}
 		}
 	}
 	return nil
+}
+
+// writeKustomizationFile writes kb's objects to base/NAMESPACE_NAME.yaml,
+// after checking both are names the API server would accept (so neither
+// holds a path separator or dot-dot), and joining them with securejoin.
+func writeKustomizationFile(base string, kb *result.KustomizationBuild, m *Masker) error {
+	if msgs := apivalidation.ValidateNamespaceName(kb.Ref.Namespace, false); len(msgs) > 0 {
+		return fmt.Errorf("kustomization %q: namespace %q is not a valid name, not written: %s", kb.Ref, kb.Ref.Namespace, msgs[0])
+	}
+	if msgs := apivalidation.NameIsDNSSubdomain(kb.Ref.Name, false); len(msgs) > 0 {
+		return fmt.Errorf("kustomization %q: name %q is not a valid name, not written: %s", kb.Ref, kb.Ref.Name, msgs[0])
+	}
+	name, err := securejoin.SecureJoin(base, kb.Ref.Namespace+"_"+kb.Ref.Name+".yaml")
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	if err := kustomizationYAML(&b, kb); err != nil {
+		return err
+	}
+	return os.WriteFile(name, []byte(m.Mask(b.String())), 0o644)
 }
 
 type jsonObject struct {

@@ -35,6 +35,7 @@ func DefaultChecks(opts Options) ([]Check, error) {
 		DuplicateCheck{},
 		NamespaceCheck{},
 		DependsOnCheck{},
+		APIServerCheck{},
 	}, nil
 }
 
