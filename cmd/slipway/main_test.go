@@ -311,3 +311,23 @@ func TestBuildOutputDirNameEscape(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Credentials in a HelmRepository URL never reach any output format.
+func TestURLCredentialsNeverPrinted(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	repo := filepath.Join(root, "testdata", "broken", "url-credentials", "repo")
+	for _, args := range [][]string{
+		{"validate", "--repo", repo},
+		{"validate", "--repo", repo, "-o", "json"},
+		{"build", "--repo", repo},
+		{"build", "--repo", repo, "-o", "json"},
+	} {
+		r := runCLI(t, nil, args...)
+		if r.code != 1 || !strings.Contains(r.out+r.err, "robot:**redacted**@127.0.0.1:1") {
+			t.Errorf("%v: exit %d, the failure is not reported with its URL redacted:\n%s%s", args, r.code, r.out, r.err)
+		}
+		if strings.Contains(r.out+r.err, "Pa55wordInUrl") {
+			t.Errorf("%v printed the URL's password", args)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/slipwayhq/slipway/internal/redact"
 )
 
 // streams are the process's standard streams, injected so tests never
@@ -44,11 +46,13 @@ func run(ctx context.Context, args []string, s streams, getenv env) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(s.err, "✗", ee.err)
+			fmt.Fprintln(s.err, "✗", redact.URLs(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(s.err, "✗", err)
+	// A URL's credentials (a HelmRepository's http://user:pass@…) reach
+	// error texts verbatim from the libraries.
+	fmt.Fprintln(s.err, "✗", redact.URLs(err.Error()))
 	return 1
 }
 

@@ -5,6 +5,7 @@
 package redact
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 
@@ -52,12 +53,45 @@ func NewMasker(values []string) *Masker {
 	return &Masker{r: strings.NewReplacer(pairs...)}
 }
 
-// Mask returns s with every secret value replaced.
+// Mask returns s with every secret value replaced, and the password of
+// every URL (see URLs).
 func (m *Masker) Mask(s string) string {
-	if m == nil || m.r == nil {
+	if m != nil && m.r != nil {
+		s = m.r.Replace(s)
+	}
+	return URLs(s)
+}
+
+// userinfo matches a URL's scheme and userinfo: "https://user:pass@".
+var userinfo = regexp.MustCompile(`\b([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#@\s:]*)(:[^/?#@\s]*)?@`)
+
+// URLs returns s with the credentials of every URL in it replaced: the
+// password of "scheme://user:password@host", and the whole userinfo of an
+// HTTP URL without one ("https://TOKEN@host" is how tokens are often
+// given). SSH's "ssh://git@host" keeps its user, which is no secret.
+// Credentials in a HelmRepository's or GitRepository's URL reach error
+// messages from Helm, go-git and net/url verbatim; every renderer masks
+// through here.
+func URLs(s string) string {
+	if !strings.Contains(s, "@") || !strings.Contains(s, "://") {
 		return s
 	}
-	return m.r.Replace(s)
+	return userinfo.ReplaceAllStringFunc(s, func(m string) string {
+		sub := userinfo.FindStringSubmatch(m)
+		scheme, user, pass := sub[1], sub[2], sub[3]
+		switch {
+		case pass != "":
+			return scheme + user + ":" + Marker + "@"
+		case user != "" && isHTTP(scheme):
+			return scheme + Marker + "@"
+		}
+		return m
+	})
+}
+
+func isHTTP(scheme string) bool {
+	s := strings.ToLower(scheme)
+	return s == "http://" || s == "https://" || s == "oci://"
 }
 
 // Values replaces the values of a Secret's data and stringData in place,
