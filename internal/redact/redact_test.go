@@ -45,12 +45,12 @@ func TestURLs(t *testing.T) {
 	for in, want := range map[string]string{
 		`Get "http://user:s3cret@charts.example.test/index.yaml": refused`: `Get "http://user:**redacted**@charts.example.test/index.yaml": refused`,
 		"oci://robot:pa$$word@registry.example.test/charts":                "oci://robot:**redacted**@registry.example.test/charts",
-		"https://ghp_abcdefTOKEN@github.com/acme/fleet":                     "https://**redacted**@github.com/acme/fleet",
-		"ssh://git@github.com/acme/fleet":                                   "ssh://git@github.com/acme/fleet",
-		"https://github.com/acme/fleet (no credentials)":                    "https://github.com/acme/fleet (no credentials)",
-		"image: ghcr.io/x/y@sha256:abc, mail a@b.example":                   "image: ghcr.io/x/y@sha256:abc, mail a@b.example",
-		"two: http://a:one@h1/ and https://b:two@h2/":                       "two: http://a:**redacted**@h1/ and https://b:**redacted**@h2/",
-		"https://user:@host/":                                               "https://user:**redacted**@host/",
+		"https://ghp_abcdefTOKEN@github.com/acme/fleet":                    "https://**redacted**@github.com/acme/fleet",
+		"ssh://git@github.com/acme/fleet":                                  "ssh://git@github.com/acme/fleet",
+		"https://github.com/acme/fleet (no credentials)":                   "https://github.com/acme/fleet (no credentials)",
+		"image: ghcr.io/x/y@sha256:abc, mail a@b.example":                  "image: ghcr.io/x/y@sha256:abc, mail a@b.example",
+		"two: http://a:one@h1/ and https://b:two@h2/":                      "two: http://a:**redacted**@h1/ and https://b:**redacted**@h2/",
+		"https://user:@host/":                                              "https://user:**redacted**@host/",
 	} {
 		if got := redact.URLs(in); got != want {
 			t.Errorf("URLs(%q) = %q, want %q", in, got, want)
