@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -184,10 +185,15 @@ func helmEntries(kb *result.KustomizationBuild, old map[string]Entry) map[string
 		}
 		ref := result.KustomizationRef{Namespace: o.Object.GetNamespace(), Name: o.Object.GetName()}
 		e := Entry{ID: o.ID().InventoryKey(), Version: o.Object.GroupVersionKind().Version}
-		if rb := rendered[ref]; rb != nil && rb.ReleaseName != "" && rb.StorageNamespace != "" {
+		prev, known := old[e.ID]
+		switch rb := rendered[ref]; {
+		case rb != nil && rb.ReleaseName != "" && rb.StorageNamespace != "":
 			e.Release, e.StorageNamespace = rb.ReleaseName, rb.StorageNamespace
-		} else if prev, ok := old[e.ID]; ok {
-			e.Release, e.StorageNamespace = prev.Release, prev.StorageNamespace
+			if known {
+				e = carryFormer(e, prev)
+			}
+		case known:
+			e.Release, e.StorageNamespace, e.FormerReleases = prev.Release, prev.StorageNamespace, prev.FormerReleases
 		}
 		out[e.ID] = e
 	}
@@ -248,10 +254,15 @@ func releaseFailed(a result.ReleaseAction) bool {
 // reconcileReleases installs, upgrades or (dry run) checks the
 // Kustomization's HelmReleases, in dependsOn order, independent ones in
 // parallel. A release that fails fails the Kustomization.
-func (d *Deployer) reconcileReleases(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, kd *result.KustomizationDeploy) {
+//
+// entries are the Kustomization's inventory entries: a HelmRelease whose
+// entry records former releases has them uninstalled first; those gone are
+// returned by entry ID, for the inventory to forget.
+func (d *Deployer) reconcileReleases(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, kd *result.KustomizationDeploy, entries map[string]Entry) map[string][]ReleaseAt {
 	if len(kb.Releases) == 0 {
-		return
+		return nil
 	}
+	retired := map[string][]ReleaseAt{}
 	p := d.helm.of(clusterPath)
 	ref := kb.Ref
 	rel, err := d.releaser(clusterPath, p)
@@ -273,6 +284,11 @@ func (d *Deployer) reconcileReleases(ctx context.Context, clusterPath string, kb
 	}
 	outcomes := map[result.KustomizationRef]*result.ReleaseDeploy{}
 	var mu sync.Mutex
+	change := func(c result.Change) {
+		mu.Lock()
+		defer mu.Unlock()
+		kd.Changes = append(kd.Changes, c)
+	}
 	record := func(rd *result.ReleaseDeploy) {
 		mu.Lock()
 		outcomes[rd.Ref] = rd
@@ -307,6 +323,16 @@ func (d *Deployer) reconcileReleases(ctx context.Context, clusterPath string, kb
 						}
 					}
 				}
+				if e, ok := entries[helmReleaseID(rb.Ref).InventoryKey()]; ok && e.FormerReleases != "" && !rb.Suspended {
+					done, err := d.retireFormer(ctx, clusterPath, rb, e, kd, change)
+					mu.Lock()
+					retired[e.ID] = done
+					mu.Unlock()
+					if err != nil {
+						record(notRun(rb, result.ReleaseFailed, "not reconciled: "+err.Error()))
+						return
+					}
+				}
 				var rd *result.ReleaseDeploy
 				if d.opts.DryRun {
 					rd = rel.DryRun(ctx, rb)
@@ -334,6 +360,7 @@ func (d *Deployer) reconcileReleases(ctx context.Context, clusterPath string, kb
 			kd.Status, kd.Error = result.StatusFailed, fmt.Sprintf("HelmRelease %s %s: %s", rd.Ref, rd.Action, rd.Message)
 		}
 	}
+	return retired
 }
 
 // pruneReleases uninstalls the Helm releases of HelmReleases that left the
@@ -367,27 +394,38 @@ func (d *Deployer) pruneReleases(ctx context.Context, inv *Inventory, stale []En
 				Message: fmt.Sprintf("would uninstall Helm release %s (namespace %s)", name, storage)})
 			continue
 		}
-		rel, err := d.releaser(inv.ClusterPath, p)
-		var rd *result.ReleaseDeploy
+		c, err := d.uninstallAll(ctx, inv, ref, e)
+		changes = append(changes, c...)
 		if err != nil {
-			rd = &result.ReleaseDeploy{Action: result.ReleaseFailed, Message: err.Error()}
-		} else {
-			rd = rel.Uninstall(ctx, ref, name, storage)
-		}
-		c := result.Change{ID: id, Action: result.ActionDeleted, Message: rd.Message}
-		if rd.Action == result.ReleaseFailed {
-			c.Action = result.ActionFailed
 			remaining = append(remaining, e)
-			failed = append(failed, fmt.Sprintf("HelmRelease %s: %s", ref, rd.Message))
-		} else {
-			d.emit(inv.ClusterPath, &inv.Ref, "HelmRelease %s uninstalled: %s", ref, rd.Message)
+			failed = append(failed, fmt.Sprintf("HelmRelease %s: %v", ref, err))
 		}
-		changes = append(changes, c)
 	}
 	if len(failed) > 0 {
 		return remaining, changes, fmt.Errorf("uninstalling Helm releases: %s", strings.Join(failed, "; "))
 	}
 	return remaining, changes, nil
+}
+
+// uninstallAll uninstalls every release a removed HelmRelease's entry
+// records, its former ones included.
+func (d *Deployer) uninstallAll(ctx context.Context, inv *Inventory, ref result.KustomizationRef, e Entry) ([]result.Change, error) {
+	id := e.ObjectID()
+	rel, err := d.releaser(inv.ClusterPath, d.helm.of(inv.ClusterPath))
+	if err != nil {
+		return []result.Change{{ID: id, Action: result.ActionFailed, Message: err.Error()}}, err
+	}
+	var changes []result.Change
+	for _, r := range e.AllReleases() {
+		rd := rel.Uninstall(ctx, ref, r.Name, r.StorageNamespace)
+		if rd.Action == result.ReleaseFailed {
+			changes = append(changes, result.Change{ID: id, Action: result.ActionFailed, Message: rd.Message})
+			return changes, errors.New(rd.Message)
+		}
+		changes = append(changes, result.Change{ID: id, Action: result.ActionDeleted, Message: rd.Message})
+		d.emit(inv.ClusterPath, &inv.Ref, "HelmRelease %s uninstalled: %s", ref, rd.Message)
+	}
+	return changes, nil
 }
 
 // prune deletes what left a Kustomization: objects (pruneObjects) and the

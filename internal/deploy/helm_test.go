@@ -316,3 +316,96 @@ func inventoryEntries(t *testing.T, ref result.KustomizationRef) string {
 	}
 	return cm.Data["inventory"]
 }
+
+// TestHelmReleaseRename: changing spec.releaseName uninstalls the former
+// release before installing the new one, as helm-controller does — here
+// the chart's object keeps its name, so installing first would fail on
+// Helm's ownership check. A rename that cannot finish keeps the former
+// release in the inventory, and uninstall --prune removes it too.
+func TestHelmReleaseRename(t *testing.T) {
+	e := newEnv(t, "helmrename")
+	ns := e.id
+	hrFile := "apps-" + e.id + "/app.yaml"
+	release := func(name string, extra ...string) {
+		e.write(map[string]string{hrFile: helmReleaseYAML(ns, "app", append([]string{"releaseName: " + name, "values:", "  name: shared"}, extra...)...)})
+	}
+	files := map[string]string{
+		e.path + "/infra.yaml":                  e.ks("infra", "infra-"+e.id),
+		e.path + "/apps.yaml":                   e.ks("apps", "apps-"+e.id, "dependsOn:", "  - name: "+e.name("infra")),
+		"infra-" + e.id + "/kustomization.yaml": kustomize("ns.yaml"),
+		"infra-" + e.id + "/ns.yaml":            namespaceYAML(ns),
+		"apps-" + e.id + "/kustomization.yaml":  kustomize("app.yaml"),
+	}
+	for k, v := range helloChart {
+		files[k] = v
+	}
+	e.write(files)
+	release("old")
+	e.mustSucceed(e.deployBuild(context.Background(), e.opts(), e.buildHelm(false)))
+	owner := func() string {
+		cm, ok := e.configMap(ns, "shared")
+		if !ok {
+			return ""
+		}
+		return cm.Annotations["meta.helm.sh/release-name"]
+	}
+	if got := owner(); got != "old" {
+		t.Fatalf("ConfigMap shared owned by %q, want old", got)
+	}
+	helmSecrets := func(name string) int {
+		list := &corev1.SecretList{}
+		if err := kube.Client.List(context.Background(), list, client.InNamespace(ns), client.MatchingLabels{"name": name, "owner": "helm"}); err != nil {
+			t.Fatal(err)
+		}
+		return len(list.Items)
+	}
+
+	// A dry run says what it would do, and does nothing.
+	release("new")
+	o := e.opts()
+	o.DryRun = true
+	cd := e.deployBuild(context.Background(), o, e.buildHelm(false))
+	if got := deployText(cd); !strings.Contains(got, "would uninstall former Helm release "+ns+"/old") {
+		t.Errorf("dry run does not announce the uninstall:\n%s", got)
+	}
+	if owner() != "old" || helmSecrets("old") == 0 {
+		t.Fatal("a dry run changed the releases")
+	}
+
+	cd = e.deployBuild(context.Background(), e.opts(), e.buildHelm(false))
+	e.mustSucceed(cd)
+	if rd := e.release(e.kd(cd, "apps"), ns, "app"); rd.Action != result.ReleaseInstalled || rd.ReleaseName != "new" {
+		t.Errorf("new release: %s %q: %s", rd.Action, rd.ReleaseName, rd.Message)
+	}
+	if got := owner(); got != "new" {
+		t.Errorf("ConfigMap shared owned by %q, want new", got)
+	}
+	if n := helmSecrets("old"); n != 0 {
+		t.Errorf("release old still stored (%d Secrets): orphaned", n)
+	}
+	if !strings.Contains(deployText(cd), "former release "+ns+"/old uninstalled") {
+		t.Errorf("the uninstall of the former release is not reported:\n%s", deployText(cd))
+	}
+	if inv := inventoryEntries(t, e.ref("apps")); !strings.Contains(inv, `"r":"new"`) || strings.Contains(inv, `"fr"`) {
+		t.Errorf("inventory after the rename: %s", inv)
+	}
+
+	// A rename while the HelmRelease is suspended: nothing is uninstalled
+	// or installed, and the inventory remembers release new as former.
+	release("newer", "suspend: true")
+	e.mustSucceed(e.deployBuild(context.Background(), e.opts(), e.buildHelm(false)))
+	if inv := inventoryEntries(t, e.ref("apps")); !strings.Contains(inv, `"fr":"`+ns+`/new"`) {
+		t.Fatalf("inventory forgot the former release: %s", inv)
+	}
+	if owner() != "new" {
+		t.Fatal("a suspended HelmRelease was reconciled")
+	}
+	// uninstall --prune finds it through the former list.
+	u := e.uninstall(deploy.UninstallOptions{Prune: true})
+	if u.Failed() {
+		t.Fatalf("uninstall failed: %+v", u)
+	}
+	if n := helmSecrets("new"); n != 0 {
+		t.Errorf("uninstall --prune left the former release new (%d Secrets)", n)
+	}
+}

@@ -53,6 +53,10 @@ type Entry struct {
 	// once it left the repository (see helm.go).
 	Release          string `json:"r,omitempty"`
 	StorageNamespace string `json:"sn,omitempty"`
+	// FormerReleases are releases the HelmRelease installed under an
+	// earlier release name or namespace and not yet uninstalled (see
+	// helmformer.go): "ns/name,ns/name".
+	FormerReleases string `json:"fr,omitempty"`
 }
 
 // Object returns a stub object addressing the entry.

@@ -134,7 +134,9 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	newRelease := false
 	for k, e := range releases {
 		next[k] = e
-		if _, ok := known[k]; !ok {
+		// A new HelmRelease, or one whose release target changed: record
+		// it before installing anything, former releases included.
+		if prev, ok := known[k]; !ok || prev != e {
 			newRelease = true
 		}
 	}
@@ -153,7 +155,7 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	if d.opts.DryRun {
 		kd = d.dryRun(ctx, clusterPath, kd, ks, old, objects, next, origins)
 		if kd.Status == result.StatusApplied {
-			d.reconcileReleases(releaseCtx, clusterPath, kb, kd)
+			d.reconcileReleases(releaseCtx, clusterPath, kb, kd, next)
 		}
 		return kd
 	}
@@ -164,9 +166,12 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	// promises "this exact manifest was applied".
 	union := map[string]Entry{}
 	for k, v := range next {
-		union[k] = Entry{ID: v.ID, Version: v.Version, Release: v.Release, StorageNamespace: v.StorageNamespace}
+		union[k] = Entry{ID: v.ID, Version: v.Version, Release: v.Release, StorageNamespace: v.StorageNamespace, FormerReleases: v.FormerReleases}
 	}
 	for k, v := range known {
+		if _, rel := releases[k]; rel {
+			continue // the new entry keeps the old releases as former ones
+		}
 		union[k] = v
 	}
 	stored := known
@@ -252,8 +257,28 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 			return fail(err)
 		}
 	}
-	d.reconcileReleases(releaseCtx, clusterPath, kb, kd)
+	retired := d.reconcileReleases(releaseCtx, clusterPath, kb, kd, final)
+	if forgetRetired(final, retired) {
+		if err := d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(final)}); err != nil {
+			return fail(err)
+		}
+	}
 	return kd
+}
+
+// forgetRetired drops the former releases that were uninstalled from their
+// entries, and reports whether any entry changed.
+func forgetRetired(entries map[string]Entry, retired map[string][]ReleaseAt) bool {
+	changed := false
+	for id, gone := range retired {
+		e, ok := entries[id]
+		if !ok || len(gone) == 0 {
+			continue
+		}
+		entries[id] = e.withFormer(without(e.Former(), gone))
+		changed = true
+	}
+	return changed
 }
 
 // checkOwnership refuses objects another ApplySet, another Flux

@@ -166,7 +166,7 @@ func (u *uninstaller) run(ctx context.Context) {
 		} else {
 			u.section("leaving Helm releases to Helm (they keep running; helm list shows them)")
 			for _, r := range releases {
-				u.record(result.Change{ID: r.entry.ObjectID(), Action: result.ActionUnmanaged, Message: fmt.Sprintf("release %s in %s kept", r.entry.Release, r.entry.StorageNamespace)})
+				u.record(result.Change{ID: r.entry.ObjectID(), Action: result.ActionUnmanaged, Message: fmt.Sprintf("release %s in %s kept", r.release.Name, r.release.StorageNamespace)})
 			}
 		}
 	}
@@ -541,17 +541,23 @@ func pruneDisabled(u *unstructured.Unstructured) bool {
 }
 
 type releaseEntry struct {
-	inv   *Inventory
-	entry Entry
+	inv     *Inventory
+	entry   Entry
+	release ReleaseAt
 }
 
-// releaseEntries are the HelmReleases recorded in the inventories.
+// releaseEntries are the Helm releases recorded in the inventories: each
+// HelmRelease's current release and those it installed under a former
+// release name or namespace and that are not uninstalled yet.
 func releaseEntries(invs []*Inventory) []releaseEntry {
 	var out []releaseEntry
 	for _, inv := range invs {
 		for _, e := range inv.Entries {
-			if e.Release != "" {
-				out = append(out, releaseEntry{inv: inv, entry: e})
+			if e.Release == "" && e.FormerReleases == "" {
+				continue
+			}
+			for _, r := range e.AllReleases() {
+				out = append(out, releaseEntry{inv: inv, entry: e, release: r})
 			}
 		}
 	}
@@ -563,7 +569,7 @@ func (u *uninstaller) uninstallReleases(ctx context.Context, releases []releaseE
 	u.section("uninstalling Helm releases")
 	if u.opts.DryRun {
 		for _, r := range releases {
-			u.record(result.Change{ID: r.entry.ObjectID(), Action: result.ActionDeleted, Message: fmt.Sprintf("release %s in %s would be uninstalled", r.entry.Release, r.entry.StorageNamespace)})
+			u.record(result.Change{ID: r.entry.ObjectID(), Action: result.ActionDeleted, Message: fmt.Sprintf("release %s in %s would be uninstalled", r.release.Name, r.release.StorageNamespace)})
 		}
 		return
 	}
@@ -574,11 +580,11 @@ func (u *uninstaller) uninstallReleases(ctx context.Context, releases []releaseE
 	}
 	for _, r := range releases {
 		id := r.entry.ObjectID()
-		rd := rel.Uninstall(ctx, result.KustomizationRef{Namespace: id.Namespace, Name: id.Name}, r.entry.Release, r.entry.StorageNamespace)
+		rd := rel.Uninstall(ctx, result.KustomizationRef{Namespace: id.Namespace, Name: id.Name}, r.release.Name, r.release.StorageNamespace)
 		if rd.Action == result.ReleaseFailed {
-			u.record(result.Change{ID: id, Action: result.ActionFailed, Message: fmt.Sprintf("uninstalling release %s: %s", r.entry.Release, rd.Message)})
+			u.record(result.Change{ID: id, Action: result.ActionFailed, Message: fmt.Sprintf("uninstalling release %s: %s", r.release.Name, rd.Message)})
 			continue
 		}
-		u.record(result.Change{ID: id, Action: result.ActionDeleted, Message: fmt.Sprintf("release %s in %s uninstalled", r.entry.Release, r.entry.StorageNamespace)})
+		u.record(result.Change{ID: id, Action: result.ActionDeleted, Message: fmt.Sprintf("release %s in %s uninstalled", r.release.Name, r.release.StorageNamespace)})
 	}
 }
