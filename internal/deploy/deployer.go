@@ -52,6 +52,11 @@ type Options struct {
 	Parallelism int
 	// Tooling is recorded in ApplySet parents, e.g. "slipway/v0.1.0".
 	Tooling string
+	// Revision is the commit deployed: recorded in the cluster, and a
+	// commit older than the one deployed is refused unless Rollback.
+	Revision Revision
+	// Version is slipway's version, recorded with the revision.
+	Version string
 	// Observer receives progress; nil discards it.
 	Observer func(Event)
 	// ProgressInterval is how often waiting reports what is not ready.
@@ -139,11 +144,21 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 			out.Error = err.Error()
 			return out
 		}
+		var rec *Record
 		defer func() {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			_ = lk.Release(rctx)
+			_ = lk.Release(rctx, rec)
 		}()
+		warning, err := checkOrder(cb.Path, lk.last, d.opts.Revision)
+		if err != nil {
+			out.Error, out.OutOfOrder = err.Error(), true
+			return out
+		}
+		if warning != "" {
+			d.emit(cb.Path, nil, "%s", warning)
+		}
+		defer func() { rec = d.record(out) }()
 	}
 	d.helm.begin(cb)
 	defer d.helm.end(cb.Path)
@@ -210,6 +225,19 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 		out.Kustomizations = append(out.Kustomizations, kd)
 	}
 	return out
+}
+
+// record is what a finished deploy leaves in the lock; nil when there is no
+// commit to record.
+func (d *Deployer) record(out *result.ClusterDeploy) *Record {
+	if d.opts.Revision.Commit == "" {
+		return nil
+	}
+	r := &Record{Revision: d.opts.Revision.Commit, At: time.Now(), By: d.opts.Holder, Version: d.opts.Version, Outcome: OutcomeSucceeded}
+	if out.Failed() {
+		r.Outcome = OutcomeFailed
+	}
+	return r
 }
 
 // checkRemoved refuses to go on when a Kustomization this cluster path

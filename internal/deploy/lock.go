@@ -37,6 +37,8 @@ type lock struct {
 	done     chan struct{}
 	mu       sync.Mutex
 	renewErr error
+	// last is the record of the previous deploy, read when taking the lock.
+	last Record
 }
 
 // Err reports a lock that could not be renewed or was taken over: the run
@@ -102,6 +104,7 @@ func (l *lock) try(ctx context.Context) (string, time.Time, error) {
 			}
 			return "", time.Time{}, fmt.Errorf("creating lock: %w", err)
 		}
+		l.last = Record{}
 		return "", time.Time{}, nil
 	}
 	if err != nil {
@@ -130,6 +133,7 @@ func (l *lock) try(ctx context.Context) (string, time.Time, error) {
 		}
 		return "", time.Time{}, fmt.Errorf("taking lock: %w", err)
 	}
+	l.last = recordFrom(lease.Annotations)
 	return "", time.Time{}, nil
 }
 
@@ -164,8 +168,9 @@ func (l *lock) renew() {
 	}
 }
 
-// Release frees the lease if it is still ours.
-func (l *lock) Release(ctx context.Context) error {
+// Release frees the lease if it is still ours, recording rec (when not
+// nil) as the cluster path's last deploy in the same update.
+func (l *lock) Release(ctx context.Context, rec *Record) error {
 	if l.stop != nil {
 		close(l.stop)
 		<-l.done
@@ -179,6 +184,12 @@ func (l *lock) Release(ctx context.Context) error {
 	}
 	empty := ""
 	lease.Spec.HolderIdentity = &empty
+	if rec != nil {
+		if lease.Annotations == nil {
+			lease.Annotations = map[string]string{}
+		}
+		rec.annotate(lease.Annotations)
+	}
 	return client.IgnoreNotFound(l.c.Update(ctx, lease))
 }
 

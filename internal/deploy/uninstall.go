@@ -143,7 +143,7 @@ func (u *uninstaller) run(ctx context.Context) {
 			defer func() {
 				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 				defer cancel()
-				_ = lk.Release(rctx)
+				_ = lk.Release(rctx, nil)
 			}()
 		}
 	}

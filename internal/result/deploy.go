@@ -59,14 +59,21 @@ type ClusterDeploy struct {
 	DryRun         bool                   `json:"dryRun,omitempty"`
 	Kustomizations []*KustomizationDeploy `json:"kustomizations"`
 	// Error is a failure of the whole cluster path (lock, safety refusal).
-	Error    string        `json:"error,omitempty"`
-	Duration time.Duration `json:"duration"`
+	Error string `json:"error,omitempty"`
+	// OutOfOrder marks a deploy refused because the cluster path already
+	// runs a newer commit (Error says which): nothing was changed, and it
+	// is not a failure of this commit.
+	OutOfOrder bool          `json:"outOfOrder,omitempty"`
+	Duration   time.Duration `json:"duration"`
 	// Requests counts API requests made, for the benchmarks.
 	Requests int64 `json:"apiRequests"`
 }
 
 // Failed reports whether anything failed.
 func (c *ClusterDeploy) Failed() bool {
+	if c.OutOfOrder {
+		return false
+	}
 	if c.Error != "" {
 		return true
 	}
