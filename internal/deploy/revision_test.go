@@ -40,7 +40,7 @@ func TestOutOfOrderDeployRefused(t *testing.T) {
 	e := newEnv(t, "ooo")
 	ns := e.id
 	e.write(map[string]string{
-		e.path + "/apps.yaml":                 e.ks("apps", "apps-"+e.id),
+		e.path + "/apps.yaml":                  e.ks("apps", "apps-"+e.id),
 		"apps-" + e.id + "/kustomization.yaml": kustomize("ns.yaml", "cm.yaml"),
 		"apps-" + e.id + "/ns.yaml":            namespaceYAML(ns),
 		"apps-" + e.id + "/cm.yaml":            configMapYAML(ns, "settings", map[string]string{"version": "1"}),
