@@ -19,8 +19,9 @@ type Fault struct {
 	Path string
 	// Times is how many selected requests get the fault; 0 means all.
 	Times int
-	// Status is the answer; 0 with Block serves the request normally
-	// once released.
+	// Status is the answer. 0 serves the request normally (after Block
+	// is released, if set): a Fault{Times: 1} injected first lets the
+	// first selected request through to the ones injected after it.
 	Status int
 	// Message and DocumentationURL make GitHub's error body.
 	Message, DocumentationURL string
