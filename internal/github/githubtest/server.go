@@ -84,6 +84,9 @@ type Server struct {
 	comments  []*Comment
 	requests  []Request
 	faults    []*Injection
+	// schemas are GitHub's request-body schemas (openapi.go).
+	schemas   map[string]*schema
+	schemaErr error
 	// repos serves the repository, environment and secret endpoints
 	// (repos.go); nil until first used.
 	repos *reposState
@@ -92,6 +95,7 @@ type Server struct {
 // New starts a server for owner/repo; stop it with Close.
 func New(owner, repo string) *Server {
 	s := &Server{Owner: owner, Repo: repo, tokens: map[string]Permissions{}, checkRuns: map[int64]*CheckRun{}, nextID: 1000}
+	s.schemas, s.schemaErr = requestSchemas()
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -286,6 +290,9 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		if !perms.Checks {
 			return errResp(fail(403, "Resource not accessible by integration"))
 		}
+		if e := s.checkBody(opCreateCheckRun, body); e != nil {
+			return errResp(e)
+		}
 		out, e = s.createCheckRun(body)
 		status = http.StatusCreated
 	case reCheckRun.MatchString(p) && r.Method == http.MethodPatch:
@@ -296,6 +303,9 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		if !perms.Checks {
 			return errResp(fail(403, "Resource not accessible by integration"))
 		}
+		if e := s.checkBody(opUpdateCheckRun, body); e != nil {
+			return errResp(e)
+		}
 		id, _ := strconv.ParseInt(m[3], 10, 64)
 		out, e = s.updateCheckRun(id, body)
 	case reStatuses.MatchString(p) && r.Method == http.MethodPost:
@@ -305,6 +315,9 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		}
 		if !perms.Statuses {
 			return errResp(fail(403, "Resource not accessible by integration"))
+		}
+		if e := s.checkBody(opCreateStatus, body); e != nil {
+			return errResp(e)
 		}
 		out, e = s.createStatus(m[3], body)
 		status = http.StatusCreated
@@ -323,6 +336,9 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		if !perms.PullRequests {
 			return errResp(fail(403, "Resource not accessible by integration"))
 		}
+		if e := s.checkBody(opCreateComment, body); e != nil {
+			return errResp(e)
+		}
 		n, _ := strconv.Atoi(m[3])
 		out, e = s.createComment(n, body)
 		status = http.StatusCreated
@@ -338,7 +354,7 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		if r.Method == http.MethodDelete {
 			e = s.deleteComment(id)
 			status = http.StatusNoContent
-		} else {
+		} else if e = s.checkBody(opUpdateComment, body); e == nil {
 			out, e = s.editComment(id, body)
 		}
 	default:
