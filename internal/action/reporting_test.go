@@ -2,12 +2,14 @@ package action_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/action"
 	"github.com/slipwayhq/slipway/internal/action/actiontest"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/github/githubtest"
@@ -149,5 +151,56 @@ func TestOutageReportedOnce(t *testing.T) {
 	}
 	if waited > 10*time.Second {
 		t.Errorf("waited %s for an unavailable GitHub", waited)
+	}
+}
+
+// stuckDiffer stands for a slow step: planning blocks until the run is
+// cancelled.
+type stuckDiffer struct{ entered chan struct{} }
+
+func (d stuckDiffer) ChangedPaths(ctx context.Context, _ action.PlanRequest) ([]string, error) {
+	close(d.entered)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (d stuckDiffer) Diff(ctx context.Context, _ action.DiffRequest) ([]*action.DiffResult, error) {
+	return nil, errors.New("not called")
+}
+
+// Cancelled during a step (the workflow run was cancelled): no later step
+// runs, every open check run ends "cancelled" although the run's context
+// is done, and the summary keeps what was done.
+func TestCancelledRunCompletesOpenChecks(t *testing.T) {
+	f := actiontest.NewFleet(t)
+	first := f.Commit("first")
+	f.Write(map[string]string{"apps/b/config.yaml": actiontest.ConfigMap("b", "5")})
+	second := f.Commit("bump b")
+	srv := newServer(t, githubtest.WriteAll)
+	r := actiontest.NewRunner(t, srv, f.Dir, "push", map[string]any{"ref": "refs/heads/main", "before": first, "after": second})
+	r.Env["GITHUB_SHA"] = second
+	d := stuckDiffer{entered: make(chan struct{})}
+	r.Differ = d
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-d.entered
+		cancel()
+	}()
+	out := r.RunContext(ctx)
+	if out.Result != github.ConclusionCancelled || out.ExitCode != 1 || r.Outputs()["result"] != "cancelled" {
+		t.Fatalf("result %s exit %d outputs %v\n%s", out.Result, out.ExitCode, r.Outputs(), r.Log.String())
+	}
+	runs := srv.CheckRuns()
+	if len(runs) != 2 {
+		t.Fatalf("%d check runs, want 2", len(runs))
+	}
+	for _, cr := range runs {
+		if cr.Status != "completed" || cr.Conclusion != "cancelled" || !strings.Contains(cr.Summary, "cancelled") {
+			t.Errorf("%s: %s/%s %q", cr.Name, cr.Status, cr.Conclusion, cr.Summary)
+		}
+	}
+	sum := r.File("summary")
+	if !strings.Contains(sum, "cancelled") || !strings.Contains(sum, "clusters/b") {
+		t.Errorf("summary:\n%s", sum)
 	}
 }

@@ -179,6 +179,8 @@ type Runner struct {
 	// GitHub are the GitHub client's options for Run; tests replace
 	// Sleep to record backoff without waiting it out.
 	GitHub github.Options
+	// Differ replaces the offline diff for Run; nil means the real one.
+	Differ action.Differ
 }
 
 // NewRunner prepares a step for event with payload, against srv (nil: no
@@ -216,17 +218,24 @@ func NewRunner(t *testing.T, srv *githubtest.Server, workspace, event string, pa
 // Run runs `slipway action` with a fresh log, output and summary.
 func (r *Runner) Run() action.Outcome {
 	r.t.Helper()
+	return r.RunContext(context.Background())
+}
+
+// RunContext is Run with ctx, which a test may cancel as a signal would.
+func (r *Runner) RunContext(ctx context.Context) action.Outcome {
+	r.t.Helper()
 	r.Log.Reset()
 	for _, f := range []string{"output", "summary"} {
 		_ = os.Remove(filepath.Join(r.dir, f))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	return action.Run(ctx, action.Options{
 		Getenv:  func(k string) string { return r.Env[k] },
 		Stdout:  &r.Log,
 		Version: "test",
 		GitHub:  r.GitHub,
+		Differ:  r.Differ,
 	})
 }
 
