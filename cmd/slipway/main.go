@@ -15,12 +15,39 @@ var version = "dev"
 
 func main() {
 	tuneGC(os.Getenv)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// One context per signal, so the exit code can say which arrived
+	// without reading the cancellation cause's text.
+	interrupted, stopInt := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stopTerm := signal.NotifyContext(interrupted, syscall.SIGTERM)
 	stopProfile := startProfile(os.Getenv, func(err error) { _, _ = os.Stderr.WriteString(err.Error() + "\n") })
 	code := run(ctx, os.Args[1:], streams{out: os.Stdout, err: os.Stderr, in: os.Stdin}, os.Getenv)
+	code = signalExitCode(code, interrupted.Err() != nil, ctx.Err() != nil)
 	stopProfile()
-	stop()
+	stopTerm()
+	stopInt()
 	os.Exit(code)
+}
+
+// Exit codes of a run stopped by a signal: 128 + the signal's number, as
+// shells report them, so the runner and scripts see an interrupted run,
+// not a failed one.
+const (
+	exitInterrupted = 128 + int(syscall.SIGINT)
+	exitTerminated  = 128 + int(syscall.SIGTERM)
+)
+
+// signalExitCode is code unless a signal cancelled the run: a command
+// stops starting work on SIGINT or SIGTERM, reports what it has (the
+// action completes its check runs as cancelled) and exits with the
+// signal's code.
+func signalExitCode(code int, interrupted, cancelled bool) int {
+	switch {
+	case interrupted:
+		return exitInterrupted
+	case cancelled:
+		return exitTerminated
+	}
+	return code
 }
 
 // tuneGC trades some memory for CPU: a build allocates heavily (kustomize

@@ -81,9 +81,11 @@ type Options struct {
 
 // Outcome is what Run decided.
 type Outcome struct {
-	// Result is "success", "failure" or "neutral".
+	// Result is "success", "failure", "neutral" or "cancelled" (the
+	// context was cancelled: the workflow run was).
 	Result github.Conclusion
-	// ExitCode is non-zero when validation or a deploy failed.
+	// ExitCode is non-zero when validation or a deploy failed, or the run
+	// was cancelled. Reporting to GitHub never changes it.
 	ExitCode int
 }
 
@@ -108,6 +110,9 @@ type run struct {
 	reporting reporting
 	// warnings about reporting, repeated in the summary.
 	warnings []string
+	// githubDown is set once the GitHub client gave up on the API, which
+	// is then said once, not per request.
+	githubDown bool
 	// cluster is the connection of a run that deploys or diffs live, made
 	// before building so that HelmReleases render for the cluster's version
 	// with what it holds; clusterErr says why there is none.

@@ -27,7 +27,7 @@ func (r *run) startChecks(ctx context.Context, reports []*pathReport) {
 				r.warnf("cannot create check runs (%s): reporting with commit statuses, annotations and the job summary instead; grant `checks: write` to get check runs", oneLine(err.Error()))
 				r.reporting = reportStatuses
 			} else {
-				r.warnf("check run for %s: %s", pr.path, oneLine(err.Error()))
+				r.reportingFailed("check run for "+pr.path, err)
 				continue
 			}
 			fallthrough
@@ -52,7 +52,7 @@ func (r *run) status(ctx context.Context, path string, state github.StatusState,
 		r.reporting = reportLog
 		return
 	}
-	r.warnf("commit status for %s: %s", path, oneLine(err.Error()))
+	r.reportingFailed("commit status for "+path, err)
 }
 
 // abort completes started checks when the run stops before a result.
@@ -60,9 +60,7 @@ func (r *run) abort(ctx context.Context, reports []*pathReport, cause error) {
 	for _, pr := range reports {
 		if pr.check != nil {
 			out := github.Output{Title: "slipway could not run", Summary: "✗ " + mdEscape(cause.Error())}
-			if err := r.gh.CompleteCheckRun(ctx, pr.check, github.ConclusionFailure, out); err != nil {
-				r.warnf("completing check run for %s: %s", pr.path, oneLine(err.Error()))
-			}
+			r.complete(ctx, pr, github.ConclusionFailure, out)
 		} else if pr.selected {
 			r.status(ctx, pr.path, github.StateError, "slipway could not run")
 		}
@@ -86,19 +84,17 @@ func (r *run) reportChecks(ctx context.Context, reports []*pathReport, m *report
 				Text:        pathText(pr, m),
 				Annotations: anns,
 			}
-			if err := r.gh.CompleteCheckRun(ctx, pr.check, pr.conclusion, out); err != nil {
-				r.warnf("completing check run for %s: %s", pr.path, oneLine(err.Error()))
-			} else {
+			if r.complete(ctx, pr, pr.conclusion, out) == github.CompletedFull {
 				continue
 			}
-		}
-		if pr.selected {
+		} else if pr.selected {
 			state := github.StateSuccess
 			if pr.failed() {
 				state = github.StateFailure
 			}
 			r.status(ctx, pr.path, state, checkTitle(pr))
 		}
+		pr.annotationsInLog = true
 		// The UI shows the first MaxUIAnnotations of each level; more
 		// would only lengthen the log, and the summary lists them all.
 		for _, a := range anns {
@@ -114,10 +110,81 @@ func (r *run) reportChecks(ctx context.Context, reports []*pathReport, m *report
 	}
 }
 
+// complete ends pr's check run, whatever GitHub refuses: the full report,
+// else a short one pointing at the job summary, else a commit status of
+// the same name, else a warning in the log and the job summary saying
+// the check may show as in progress. A run left in progress would block
+// merging when the check is required.
+func (r *run) complete(ctx context.Context, pr *pathReport, conclusion github.Conclusion, out github.Output) github.Completion {
+	out.ShortSummary = r.shortSummary(conclusion)
+	done, err := r.gh.CompleteCheckRun(ctx, pr.check, conclusion, out)
+	if err != nil {
+		r.reportingFailed(fmt.Sprintf("check run for %s", pr.path), err)
+	}
+	switch done {
+	case github.CompletedShort:
+		r.warnf("GitHub refused the full report of check run %q: it has its conclusion (%s) and points at this summary", pr.check.Name, conclusion)
+	case github.NotCompleted:
+		r.completeWithStatus(ctx, pr, conclusion, out.Title)
+	}
+	return done
+}
+
+// shortSummary is the check run summary sent when GitHub refuses the full
+// one.
+func (r *run) shortSummary(conclusion github.Conclusion) string {
+	where := "the job summary of the workflow run"
+	if u := r.runURL(); u != "" {
+		where = fmt.Sprintf("[the job summary of the workflow run](%s)", u)
+	}
+	if conclusion == github.ConclusionCancelled {
+		return "The workflow run was cancelled before slipway finished. What was done is in " + where + "."
+	}
+	return "GitHub refused slipway's full report. It is in " + where + "."
+}
+
+// completeWithStatus is the last API resort for a check run GitHub would
+// not complete: a commit status with the check's name, which a branch
+// protection rule can require instead.
+func (r *run) completeWithStatus(ctx context.Context, pr *pathReport, conclusion github.Conclusion, title string) {
+	err := r.gh.CreateStatus(ctx, r.sha, checkName(pr.path), statusState(conclusion), title, r.runURL())
+	if err == nil {
+		r.warnf("GitHub would not complete check run %q: its result is in the commit status of the same name; the check run may show as in progress", pr.check.Name)
+		return
+	}
+	r.reportingFailed(fmt.Sprintf("commit status for %s", pr.path), err)
+	r.warnf("GitHub would not complete check run %q nor set a commit status: the check may show as in progress; the result (%s) is in this summary and the log", pr.check.Name, conclusion)
+}
+
+// statusState maps a conclusion onto the four states of a commit status.
+func statusState(c github.Conclusion) github.StatusState {
+	switch c {
+	case github.ConclusionFailure:
+		return github.StateFailure
+	case github.ConclusionCancelled:
+		return github.StateError
+	}
+	return github.StateSuccess
+}
+
+// reportingFailed warns about a request GitHub refused. An unavailable
+// API is said once: every later request fails the same way, without
+// being sent.
+func (r *run) reportingFailed(what string, err error) {
+	if github.IsUnavailable(err) {
+		if !r.githubDown {
+			r.githubDown = true
+			r.warnf("the GitHub API is unavailable (%s): slipway stopped reporting through it; results are in this summary, the log and the step outputs", oneLine(err.Error()))
+		}
+		return
+	}
+	r.warnf("%s: %s", what, oneLine(err.Error()))
+}
+
 func countAnnotations(reports []*pathReport, m *report.Masker) int {
 	n := 0
 	for _, pr := range reports {
-		if pr.check == nil {
+		if pr.annotationsInLog {
 			n += len(annotations(pr, m))
 		}
 	}
@@ -148,7 +215,7 @@ func (r *run) comment(ctx context.Context, p *plan, reports []*pathReport, m *re
 				r.warnf("cannot comment on the pull request (%s): grant `pull-requests: write`", oneLine(err.Error()))
 				return
 			}
-			r.warnf("comment for %s: %s", pr.path, oneLine(err.Error()))
+			r.reportingFailed("comment for "+pr.path, err)
 			continue
 		}
 		r.rt.Logf("pull request comment for %s: %s", pr.path, act)

@@ -11,7 +11,12 @@
 // anything is printed, and everything rendered goes through report's
 // masker. Reporting never decides a deploy: GitHub refusing or
 // rate-limiting a report becomes a warning, and the exit code says only
-// whether validation or the deploy failed.
+// whether validation or the deploy failed (or the run was cancelled).
+// Every check run started is ended, whatever GitHub refuses (checks.go):
+// left in progress, a required check would block merging. A cancelled
+// context (the workflow run was cancelled) starts no further work and
+// completes the open check runs as cancelled on a short-lived context of
+// their own (cancel.go).
 //
 // The package reads its environment only through Options.Getenv and writes
 // only to Options.Stdout and the files the runner names.

@@ -35,6 +35,9 @@ type pathReport struct {
 	notDeployed string
 	check       *github.CheckRun
 	conclusion  github.Conclusion
+	// annotationsInLog: no check run carries the annotations, so they
+	// went to the log.
+	annotationsInLog bool
 }
 
 func (p *pathReport) failed() bool {
@@ -108,10 +111,17 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	}
 	r.connectGitHub()
 	r.startChecks(ctx, reports)
+	// Reporting outlives a cancellation, briefly: check runs left in
+	// progress would block merging.
+	rctx, stopReporting := reportingContext(ctx, cancelGrace)
+	defer stopReporting()
 
 	builds, masker, err := r.buildAll(ctx, repo, all, ext)
 	if err != nil {
-		r.abort(ctx, reports, err)
+		if ctx.Err() != nil {
+			return r.cancelled(rctx, p, reports, nil)
+		}
+		r.abort(rctx, reports, err)
 		return r.fatal(err)
 	}
 	for _, cb := range builds {
@@ -124,11 +134,14 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	r.rt.EndGroup()
 
 	matrix := r.planMatrix(ctx, p, repoDir, selected, &p.notes)
-	if p.diff {
+	if p.diff && ctx.Err() == nil {
 		r.diffAll(ctx, p, repoDir, reports, masker)
 	}
-	if p.deploy || p.liveDiff {
+	if (p.deploy || p.liveDiff) && ctx.Err() == nil {
 		r.deployAll(ctx, p, reports, masker)
+	}
+	if ctx.Err() != nil {
+		return r.cancelled(rctx, p, reports, masker)
 	}
 
 	changed := false
@@ -147,9 +160,9 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 		changed = true
 	}
 
-	r.reportChecks(ctx, reports, masker)
+	r.reportChecks(rctx, reports, masker)
 	if p.pr != 0 {
-		r.comment(ctx, p, reports, masker)
+		r.comment(rctx, p, reports, masker)
 	}
 	summary := r.summary(p, reports, masker)
 	summaryFile := r.writeWorkspaceFile("summary.md", summary)
@@ -361,6 +374,11 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 	}
 	for _, pr := range reports {
 		if !pr.selected {
+			continue
+		}
+		if ctx.Err() != nil {
+			// Cancelled: start no other deploy.
+			pr.notDeployed = "not deployed: the workflow run was cancelled"
 			continue
 		}
 		if pr.build.HasErrors() {

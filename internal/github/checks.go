@@ -12,12 +12,15 @@ import (
 // Conclusion is a completed check run's verdict.
 type Conclusion string
 
-// Conclusions slipway uses (GitHub also knows cancelled, skipped,
-// timed_out and action_required).
+// Conclusions slipway uses (GitHub also knows skipped, timed_out and
+// action_required).
 const (
 	ConclusionSuccess Conclusion = "success"
 	ConclusionFailure Conclusion = "failure"
 	ConclusionNeutral Conclusion = "neutral"
+	// ConclusionCancelled ends the check runs of a workflow run that was
+	// cancelled: left in progress they would block merging.
+	ConclusionCancelled Conclusion = "cancelled"
 )
 
 // AnnotationLevel is how serious an annotation is.
@@ -49,7 +52,7 @@ func (a Annotation) api() *gh.CheckRunAnnotation {
 		StartLine:       gh.Ptr(start),
 		EndLine:         gh.Ptr(end),
 		AnnotationLevel: gh.Ptr(string(a.Level)),
-		Title:           gh.Ptr(Truncate(a.Title, maxAnnotationTitle)),
+		Title:           gh.Ptr(Truncate1(a.Title, maxAnnotationTitle)),
 		Message:         gh.Ptr(Truncate(a.Message, maxAnnotationMessage)),
 	}
 }
@@ -61,7 +64,30 @@ type Output struct {
 	Summary     string
 	Text        string
 	Annotations []Annotation
+	// ShortSummary replaces Summary, without Text and Annotations, when
+	// GitHub refuses the full report; it should say where the full
+	// report is. "" means DefaultShortSummary.
+	ShortSummary string
 }
+
+// DefaultShortSummary is the summary of a check run whose full report
+// GitHub refused.
+const DefaultShortSummary = "GitHub refused slipway's full report: it is in the job summary of the workflow run."
+
+// Completion says how far CompleteCheckRun got.
+type Completion int
+
+const (
+	// NotCompleted: GitHub refused to complete the run; it is still in
+	// progress and will block merging if it is a required check.
+	NotCompleted Completion = iota
+	// CompletedShort: the run has its conclusion and the short summary;
+	// GitHub refused the full report.
+	CompletedShort
+	// CompletedFull: the run has its conclusion and the full report
+	// (annotation batches may still have been refused; see the error).
+	CompletedFull
+)
 
 // CheckRun is a check run slipway created.
 type CheckRun struct {
@@ -97,38 +123,102 @@ func (c *Client) CreateCheckRun(ctx context.Context, name, headSHA, detailsURL s
 	return &CheckRun{ID: run.GetID(), Name: name}, nil
 }
 
-// CompleteCheckRun sends out and the conclusion. GitHub takes at most
+// CompleteCheckRun sends out and the conclusion, and says how far it got;
+// the error tells what GitHub refused on the way. GitHub takes at most
 // MaxAnnotationsPerRequest annotations per request and appends those of
 // each update, so the first batches go in updates that leave the run in
-// progress and the last one completes it. A failing batch does not stop
-// the completion: a run left in progress would block merges.
-func (c *Client) CompleteCheckRun(ctx context.Context, run *CheckRun, conclusion Conclusion, out Output) error {
-	summary := Truncate(out.Summary, MaxCheckRunSummary)
-	text := Truncate(out.Text, MaxCheckRunText)
-	title := Truncate(out.Title, maxAnnotationTitle)
+// progress and the last one completes it. Nothing refused before stops the
+// completion, and a refused completion is retried once with the title and
+// out.ShortSummary only: a run left in progress would block merges.
+func (c *Client) CompleteCheckRun(ctx context.Context, run *CheckRun, conclusion Conclusion, out Output) (Completion, error) {
+	title := Truncate1(out.Title, maxAnnotationTitle)
 	batches := batch(out.Annotations, MaxAnnotationsPerRequest)
-	var errs []error
+	last := batches[len(batches)-1]
+	batchErr := c.annotate(ctx, run, title, Truncate(out.Summary, MaxCheckRunSummary), batches[:len(batches)-1])
+	if IsUnavailable(batchErr) {
+		last = nil
+	}
+	full := &gh.CheckRunOutput{
+		Title:       gh.Ptr(title),
+		Summary:     gh.Ptr(Truncate(out.Summary, MaxCheckRunSummary)),
+		Text:        gh.Ptr(Truncate(out.Text, MaxCheckRunText)),
+		Annotations: last,
+	}
+	fullErr := c.complete(ctx, run, conclusion, full, "completing check run %q")
+	if fullErr == nil {
+		return CompletedFull, batchErr
+	}
+	short := out.ShortSummary
+	if short == "" {
+		short = DefaultShortSummary
+	}
+	shortOut := &gh.CheckRunOutput{Title: gh.Ptr(title), Summary: gh.Ptr(Truncate(short, MaxCheckRunSummary))}
+	if err := c.complete(ctx, run, conclusion, shortOut, "completing check run %q with a short summary"); err != nil {
+		return NotCompleted, errors.Join(batchErr, fullErr, err)
+	}
+	return CompletedShort, errors.Join(batchErr, fullErr)
+}
+
+// annotate sends annotation batches in updates that leave run in progress.
+// It goes on past a refused batch (the others may be fine) but not past an
+// unavailable API, and returns the first error with a count.
+func (c *Client) annotate(ctx context.Context, run *CheckRun, title, summary string, batches [][]*gh.CheckRunAnnotation) error {
+	var first error
+	refused := 0
 	for i, b := range batches {
-		last := i == len(batches)-1
 		o := gh.UpdateCheckRunOptions{
 			Name:   run.Name,
 			Output: &gh.CheckRunOutput{Title: gh.Ptr(title), Summary: gh.Ptr(summary), Annotations: b},
 		}
-		if last {
-			o.Status = gh.Ptr("completed")
-			o.Conclusion = gh.Ptr(string(conclusion))
-			o.CompletedAt = &gh.Timestamp{Time: time.Now()}
-			o.Output.Text = gh.Ptr(text)
-		}
-		op := fmt.Sprintf("updating check run %q (annotations %d/%d)", run.Name, i+1, len(batches))
-		if err := c.call(ctx, op, func() (*gh.Response, error) {
+		op := fmt.Sprintf("annotating check run %q (batch %d/%d)", run.Name, i+1, len(batches)+1)
+		err := c.call(ctx, op, func() (*gh.Response, error) {
 			_, resp, err := c.gh.Checks.UpdateCheckRun(ctx, c.owner, c.repo, run.ID, o)
 			return resp, err
-		}); err != nil {
-			errs = append(errs, err)
+		})
+		if err == nil {
+			continue
+		}
+		refused++
+		if first == nil {
+			first = err
+		}
+		if IsUnavailable(err) {
+			refused += len(batches) - i - 1
+			break
 		}
 	}
-	return errors.Join(errs...)
+	if first == nil {
+		return nil
+	}
+	return &AnnotationsError{Refused: refused, Batches: len(batches) + 1, Err: first}
+}
+
+// AnnotationsError says some annotation batches of a check run did not
+// reach GitHub.
+type AnnotationsError struct {
+	Refused, Batches int
+	// Err is the first refusal.
+	Err error
+}
+
+func (e *AnnotationsError) Error() string {
+	return fmt.Sprintf("%d of %d annotation batches not sent: %v", e.Refused, e.Batches, e.Err)
+}
+
+func (e *AnnotationsError) Unwrap() error { return e.Err }
+
+func (c *Client) complete(ctx context.Context, run *CheckRun, conclusion Conclusion, out *gh.CheckRunOutput, opFormat string) error {
+	o := gh.UpdateCheckRunOptions{
+		Name:        run.Name,
+		Status:      gh.Ptr("completed"),
+		Conclusion:  gh.Ptr(string(conclusion)),
+		CompletedAt: &gh.Timestamp{Time: time.Now()},
+		Output:      out,
+	}
+	return c.call(ctx, fmt.Sprintf(opFormat, run.Name), func() (*gh.Response, error) {
+		_, resp, err := c.gh.Checks.UpdateCheckRun(ctx, c.owner, c.repo, run.ID, o)
+		return resp, err
+	})
 }
 
 // batch splits annotations into request-sized groups; always at least one
@@ -172,14 +262,4 @@ func (c *Client) CreateStatus(ctx context.Context, sha, context string, state St
 		_, resp, err := c.gh.Repositories.CreateStatus(ctx, c.owner, c.repo, sha, st)
 		return resp, err
 	})
-}
-
-// Truncate1 cuts a one-line text to limit characters with an ellipsis,
-// for fields too short for Truncate's note.
-func Truncate1(s string, limit int) string {
-	r := []rune(s)
-	if len(r) <= limit {
-		return s
-	}
-	return string(r[:limit-1]) + "…"
 }

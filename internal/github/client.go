@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gh "github.com/google/go-github/v84/github"
@@ -31,20 +33,50 @@ type Options struct {
 	// limit that resets later makes it give up at once, since a deploy's
 	// report is not worth holding a runner for an hour.
 	MaxRetryWait time.Duration
+	// RetryBudget bounds the time one Client spends waiting to retry,
+	// summed over all its requests: a run makes dozens of requests, and
+	// a per-request bound alone would let an outage or a rate limit hold
+	// the runner for many minutes. Zero means the default; negative
+	// means never wait.
+	RetryBudget time.Duration
+	// FailureThreshold is how many requests in a row may go unanswered
+	// or be answered with a server error before the Client stops calling
+	// GitHub and fails fast with UnavailableError. Zero means the
+	// default.
+	FailureThreshold int
 	// Sleep waits; nil means a timer honouring ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // DefaultOptions returns the retry bounds slipway uses.
 func DefaultOptions() Options {
-	return Options{MaxRetries: 3, MaxRetryWait: 90 * time.Second}
+	return Options{
+		MaxRetries:   3,
+		MaxRetryWait: 90 * time.Second,
+		// A deploy's report is worth a few minutes at most: beyond that
+		// the job summary and the log carry it.
+		RetryBudget: 3 * time.Minute,
+		// One request retried MaxRetries times and the first try of the
+		// next: an outage is given up on after about 7 s of backoff
+		// instead of 7 s per request.
+		FailureThreshold: 5,
+	}
 }
 
-// Client talks to one repository.
+// Client talks to one repository. It is safe for concurrent use.
 type Client struct {
 	gh          *gh.Client
 	owner, repo string
 	opts        Options
+
+	mu sync.Mutex
+	// waited is the part of RetryBudget spent.
+	waited time.Duration
+	// failures counts requests in a row without a usable answer.
+	failures int
+	// down is set once failures reached FailureThreshold; every later
+	// request fails with it, without calling GitHub.
+	down *UnavailableError
 }
 
 // NewClient returns a Client for o.Repository.
@@ -69,6 +101,13 @@ func NewClient(o Options) (*Client, error) {
 	}
 	if o.MaxRetries < 0 {
 		o.MaxRetries = 0
+	}
+	def := DefaultOptions()
+	if o.RetryBudget == 0 {
+		o.RetryBudget = def.RetryBudget
+	}
+	if o.FailureThreshold <= 0 {
+		o.FailureThreshold = def.FailureThreshold
 	}
 	return &Client{gh: c, owner: owner, repo: repo, opts: o}, nil
 }
@@ -116,21 +155,42 @@ func (e *APIError) Error() string {
 
 func (e *APIError) Unwrap() error { return e.Err }
 
-// RateLimitedError says slipway gave up on a request after GitHub's rate
-// limits refused it MaxRetries times or asked for a longer wait than
-// MaxRetryWait.
+// RateLimitedError says slipway gave up on a request that GitHub's rate
+// limits refused: MaxRetries times, or asking for a longer wait than
+// MaxRetryWait or than what is left of RetryBudget.
 type RateLimitedError struct {
 	Op string
 	// Wait is what GitHub asked for last.
 	Wait time.Duration
-	Err  error
+	// Reason says why slipway did not wait.
+	Reason string
+	Err    error
 }
 
 func (e *RateLimitedError) Error() string {
-	return fmt.Sprintf("%s: rate limited by GitHub (asked to wait %s), gave up: %v", e.Op, e.Wait.Round(time.Second), e.Err)
+	return fmt.Sprintf("%s: rate limited by GitHub (asked to wait %s; %s): %v", e.Op, e.Wait.Round(time.Second), e.Reason, e.Err)
 }
 
 func (e *RateLimitedError) Unwrap() error { return e.Err }
+
+// UnavailableError says the Client stopped calling GitHub after Failures
+// requests in a row got no answer or a server error: during an outage,
+// retrying every remaining request (each with its own backoff) would hold
+// the runner for minutes and report nothing more. Every request after the
+// first such error fails with one, at once.
+type UnavailableError struct {
+	// Op is the request refused without calling GitHub.
+	Op       string
+	Failures int
+	// Err is the last failure seen from GitHub.
+	Err error
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("%s: not sent: the GitHub API failed %d times in a row, slipway stopped calling it (last: %v)", e.Op, e.Failures, e.Err)
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // IsForbidden reports whether GitHub refused a request for lack of
 // permission: a read-only token (pull requests from forks), or a workflow
@@ -145,53 +205,180 @@ func IsForbidden(err error) bool {
 	return errors.As(err, &ae) && (ae.Status == http.StatusForbidden || ae.Status == http.StatusNotFound)
 }
 
-// call runs one request, retrying rate-limit answers and server errors a
-// bounded number of times. go-github reports them as typed errors and never
-// retries itself. (github.com/gofri/go-github-ratelimit would do the
-// rate-limit half as a transport, but it is not available from the module
-// proxy here; this is a dozen lines.)
+// IsUnavailable reports whether err says the Client stopped calling
+// GitHub (see UnavailableError).
+func IsUnavailable(err error) bool {
+	var ue *UnavailableError
+	return errors.As(err, &ue)
+}
+
+// verdict is what a failed request calls for.
+type verdict int
+
+const (
+	// refused: GitHub answered no (4xx); asking again gets the same.
+	refused verdict = iota
+	// limited: a rate limit; wait as told, then retry.
+	limited
+	// transient: a server error or no answer; back off and retry, and
+	// count it towards FailureThreshold.
+	transient
+)
+
+// defaultLimitWait is GitHub's advice when a rate-limit answer says
+// nothing about when to come back: wait at least a minute.
+const defaultLimitWait = time.Minute
+
+// classify reads go-github's typed errors, never the message text:
+// RateLimitError is a primary limit (x-ratelimit-remaining: 0),
+// AbuseRateLimitError a secondary one (the documented body), and a bare
+// ErrorResponse of 429, or of 403 with Retry-After, is a secondary limit
+// go-github did not recognise because the body did not name it.
+func classify(err error, resp *gh.Response) (v verdict, wait time.Duration, status int) {
+	if resp != nil && resp.Response != nil {
+		status = resp.StatusCode
+	}
+	var rle *gh.RateLimitError
+	var abuse *gh.AbuseRateLimitError
+	var er *gh.ErrorResponse
+	switch {
+	case errors.As(err, &rle):
+		if rle.Rate.Reset.IsZero() {
+			return limited, defaultLimitWait, status
+		}
+		// The reset time has a one-second resolution.
+		return limited, time.Until(rle.Rate.Reset.Time) + time.Second, status
+	case errors.As(err, &abuse):
+		if d := abuse.GetRetryAfter(); d > 0 {
+			return limited, d, status
+		}
+		return limited, defaultLimitWait, status
+	case errors.As(err, &er) && er.Response != nil:
+		status = er.Response.StatusCode
+		retryAfter, hasRetryAfter := parseRetryAfter(er.Response.Header)
+		switch {
+		case status == http.StatusTooManyRequests && hasRetryAfter:
+			return limited, retryAfter, status
+		case status == http.StatusTooManyRequests:
+			return limited, defaultLimitWait, status
+		case status == http.StatusForbidden && hasRetryAfter:
+			return limited, retryAfter, status
+		case status >= 500:
+			return transient, 0, status
+		}
+		return refused, 0, status
+	case status >= 500 || status == 0:
+		return transient, 0, status
+	}
+	return refused, 0, status
+}
+
+// parseRetryAfter reads Retry-After in seconds (GitHub never sends the
+// HTTP-date form).
+func parseRetryAfter(h http.Header) (time.Duration, bool) {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// call runs one request, retrying rate limits and transient failures a
+// bounded number of times within the Client's RetryBudget, and stops
+// calling GitHub altogether after FailureThreshold transient failures in
+// a row. go-github reports limits as typed errors and never retries
+// itself. (github.com/gofri/go-github-ratelimit would do the rate-limit
+// half as a transport, but it is not available from the module proxy
+// here.)
 func (c *Client) call(ctx context.Context, op string, do func() (*gh.Response, error)) error {
 	for attempt := 0; ; attempt++ {
+		if err := c.unavailable(op); err != nil {
+			return err
+		}
 		resp, err := do()
 		if err == nil {
+			c.answered()
 			return nil
 		}
-		var wait time.Duration
-		var limited bool
-		var rle *gh.RateLimitError
-		var abuse *gh.AbuseRateLimitError
-		switch {
-		case errors.As(err, &rle):
-			limited, wait = true, time.Until(rle.Rate.Reset.Time)+time.Second
-		case errors.As(err, &abuse):
-			limited, wait = true, abuse.GetRetryAfter()
-			if wait <= 0 {
-				// Secondary limits without Retry-After: GitHub asks for
-				// at least a minute.
-				wait = time.Minute
-			}
+		if ctx.Err() != nil {
+			// Cancelled here, not GitHub's failure.
+			return &APIError{Op: op, Err: err}
 		}
-		if limited {
-			if attempt >= c.opts.MaxRetries || wait > c.opts.MaxRetryWait {
-				return &RateLimitedError{Op: op, Wait: wait, Err: err}
+		v, wait, status := classify(err, resp)
+		switch v {
+		case limited:
+			c.answered()
+			if reason := c.refuseWait(attempt, wait); reason != "" {
+				return &RateLimitedError{Op: op, Wait: wait, Reason: reason, Err: err}
 			}
-			if serr := c.opts.Sleep(ctx, max(wait, 0)); serr != nil {
-				return &APIError{Op: op, Err: serr}
+		case transient:
+			if down := c.failed(op, err); down != nil {
+				return down
 			}
-			continue
-		}
-		status := 0
-		if resp != nil && resp.Response != nil {
-			status = resp.StatusCode
-		}
-		// GitHub answers 5xx now and then (502 under load, 503 during
-		// incidents); they pass. Back off 1 s, 2 s, 4 s within MaxRetries.
-		if status >= 500 && attempt < c.opts.MaxRetries {
-			if serr := c.opts.Sleep(ctx, time.Second<<attempt); serr != nil {
-				return &APIError{Op: op, Err: serr}
+			// GitHub answers 5xx now and then (502 under load, 503
+			// during incidents); they pass. Back off 1 s, 2 s, 4 s.
+			wait = time.Second << attempt
+			if attempt >= c.opts.MaxRetries || c.refuseWait(attempt, wait) != "" {
+				return &APIError{Op: op, Status: status, Err: err}
 			}
-			continue
+		default:
+			c.answered()
+			return &APIError{Op: op, Status: status, Err: err}
 		}
-		return &APIError{Op: op, Status: status, Err: err}
+		if serr := c.opts.Sleep(ctx, max(wait, 0)); serr != nil {
+			return &APIError{Op: op, Err: serr}
+		}
 	}
+}
+
+// refuseWait says why the Client will not wait d before retry attempt+1,
+// or "" after charging d to the budget.
+func (c *Client) refuseWait(attempt int, d time.Duration) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case attempt >= c.opts.MaxRetries:
+		return fmt.Sprintf("retried %d times", attempt)
+	case d > c.opts.MaxRetryWait:
+		return fmt.Sprintf("longer than the %s slipway waits", c.opts.MaxRetryWait)
+	case c.waited+d > c.opts.RetryBudget:
+		return fmt.Sprintf("the %s slipway may spend waiting on GitHub are spent", max(c.opts.RetryBudget, 0))
+	}
+	c.waited += max(d, 0)
+	return ""
+}
+
+// answered records that GitHub answered, even with a refusal: the API is
+// up.
+func (c *Client) answered() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failures = 0
+}
+
+// failed records a transient failure and returns the UnavailableError once
+// FailureThreshold failures came in a row.
+func (c *Client) failed(op string, err error) *UnavailableError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failures++
+	if c.failures >= c.opts.FailureThreshold && c.down == nil {
+		c.down = &UnavailableError{Op: op, Failures: c.failures, Err: err}
+	}
+	return c.down
+}
+
+// unavailable returns an UnavailableError for op once GitHub is deemed
+// down.
+func (c *Client) unavailable(op string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.down == nil {
+		return nil
+	}
+	return &UnavailableError{Op: op, Failures: c.down.Failures, Err: c.down.Err}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -54,8 +55,8 @@ func TestCheckRunAnnotationsInBatches(t *testing.T) {
 		as = append(as, github.Annotation{Path: "apps/x.yaml", StartLine: i + 1, Level: github.LevelFailure, Message: fmt.Sprint("bad ", i)})
 	}
 	huge := strings.Repeat("é long line of text\n", 10000) // > 65535 characters
-	if err := c.CompleteCheckRun(ctx, run, github.ConclusionFailure, github.Output{Title: "t", Summary: huge, Text: huge, Annotations: as}); err != nil {
-		t.Fatal(err)
+	if done, err := c.CompleteCheckRun(ctx, run, github.ConclusionFailure, github.Output{Title: "t", Summary: huge, Text: huge, Annotations: as}); err != nil || done != github.CompletedFull {
+		t.Fatalf("completion %v: %v", done, err)
 	}
 	runs := srv.CheckRuns()
 	if len(runs) != 1 {
@@ -69,8 +70,8 @@ func TestCheckRunAnnotationsInBatches(t *testing.T) {
 		t.Errorf("annotations %d in %d requests, want 123 in 3", len(cr.Annotations), cr.AnnotationRequests)
 	}
 	for _, s := range []string{cr.Summary, cr.Text} {
-		if n := utf8.RuneCountInString(s); n > github.MaxCheckRunSummary || !strings.Contains(s, "cut by slipway") {
-			t.Errorf("output not cut with a note: %d characters", n)
+		if n := len(s); n > github.MaxCheckRunSummary || !utf8.ValidString(s) || !strings.Contains(s, "cut by slipway") {
+			t.Errorf("output not cut with a note: %d bytes", n)
 		}
 	}
 }
@@ -283,5 +284,44 @@ func TestServerErrorsRetried(t *testing.T) {
 	var ae *github.APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || len(*waits) != 3 {
 		t.Errorf("after persistent 503s: %v (waits %v), want an APIError with the status after 3 retries", err, *waits)
+	}
+}
+
+// The fake checks request bodies against GitHub's published OpenAPI
+// description (githubtest/testdata/openapi-requests.json), so a body
+// GitHub would refuse for its shape fails the tests too — and every body
+// slipway sends in the other tests passes it.
+func TestFakeValidatesRequestsAgainstOpenAPI(t *testing.T) {
+	srv := githubtest.New("acme", "fleet")
+	defer srv.Close()
+	srv.AddToken("tok", githubtest.WriteAll)
+	send := func(method, path, body string) (int, string) {
+		req, _ := newRequest(method, srv.URL+path, body, "tok")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		_, _ = io.Copy(&b, resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"POST", "/repos/acme/fleet/check-runs", `{"name":"x","head_sha":"` + sha + `","started_at":"yesterday"}`, "not a date-time"},
+		{"POST", "/repos/acme/fleet/check-runs", `{"name":"x","head_sha":"` + sha + `","output":{"title":"t","summary":"s","annotations":[{"path":"a","start_line":"1","end_line":1,"annotation_level":"failure","message":"m"}]}}`, "is not a integer"},
+		{"POST", "/repos/acme/fleet/check-runs", `{"name":"x"}`, `\"head_sha\" wasn't supplied`},
+		{"POST", "/repos/acme/fleet/statuses/" + sha, `{"context":"c"}`, `\"state\" wasn't supplied`},
+		{"POST", "/repos/acme/fleet/issues/1/comments", `{"body":7}`, "is not a string"},
+	} {
+		status, body := send(tc.method, tc.path, tc.body)
+		if status != 422 || !strings.Contains(body, tc.want) {
+			t.Errorf("%s %s %s: %d %s, want 422 with %q", tc.method, tc.path, tc.body, status, body, tc.want)
+		}
+	}
+	// A valid completion passes the schema's anyOf (completed needs a
+	// conclusion).
+	status, body := send("POST", "/repos/acme/fleet/check-runs", `{"name":"x","head_sha":"`+sha+`","status":"completed","conclusion":"cancelled","completed_at":"2026-01-02T03:04:05Z"}`)
+	if status != 201 {
+		t.Errorf("valid completed check run: %d %s", status, body)
 	}
 }

@@ -6,17 +6,25 @@ import (
 	"unicode/utf8"
 )
 
-// GitHub's documented limits. Texts are counted in characters (runes), as
-// GitHub counts them; the job summary is counted in bytes.
+// GitHub's documented limits. Check-run texts are counted in bytes, not
+// characters: GitHub refuses a longer output.summary or output.text with
+// 422 "exceeds a maximum bytesize of 65535", which text with accents, CJK
+// or emoji reaches well before 65535 characters. Comment bodies are counted
+// in characters, but every text is cut by bytes (see Truncate), which is
+// never longer in characters.
 const (
 	// MaxCheckRunSummary and MaxCheckRunText bound a check run's
-	// output.summary and output.text.
+	// output.summary and output.text, in bytes.
 	MaxCheckRunSummary = 65535
 	MaxCheckRunText    = 65535
+	// MaxAnnotationBytes bounds an annotation's message (and raw_details):
+	// 64 KB.
+	MaxAnnotationBytes = 64 << 10
 	// MaxAnnotationsPerRequest bounds output.annotations in one create or
 	// update request; further updates append.
 	MaxAnnotationsPerRequest = 50
-	// MaxCommentBody bounds an issue or pull request comment body.
+	// MaxCommentBody bounds an issue or pull request comment body, in
+	// characters.
 	MaxCommentBody = 65536
 	// MaxStatusesPerContext bounds commit statuses per SHA and context.
 	MaxStatusesPerContext = 1000
@@ -37,24 +45,25 @@ const (
 	maxAnnotationTitle   = 255
 )
 
-// Truncate returns s cut to at most limit characters. When it has to cut,
-// it cuts at a line end if one is near, and appends a note saying how much
-// was left out, so a reader knows the text is incomplete; the note is
-// counted within the limit.
+// Truncate returns s cut to at most limit bytes, never inside a UTF-8
+// sequence. Counting bytes suits both kinds of GitHub limit: a text of n
+// bytes has at most n characters. When it has to cut, it cuts at a line
+// end if one is near and appends a note saying how much was left out, so a
+// reader knows the text is incomplete; the note is counted within the
+// limit.
 func Truncate(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
+	if len(s) <= limit {
 		return s
 	}
-	total := utf8.RuneCountInString(s)
-	note := func(kept int) string {
-		return fmt.Sprintf("\n\n… cut by slipway: %d of %d characters left out to stay within GitHub's limit of %d.\n", total-kept, total, limit)
-	}
-	// The note's length depends on the numbers; a generous estimate first.
-	budget := limit - utf8.RuneCountInString(note(0)) - 8
+	note := fmt.Sprintf("\n\n… cut by slipway: %d of %d bytes left out to stay within GitHub's limit of %d.\n", len(s)-limit, len(s), limit)
+	// The note's numbers are estimates from the limit; keep some room so
+	// the real count of what was left out (a little more) still fits.
+	budget := limit - len(note) - 16
 	if budget <= 0 {
-		return string([]rune(s)[:limit])
+		// Not even the note fits: a bare cut.
+		return s[:runeStart(s, limit)]
 	}
-	cut := string([]rune(s)[:budget])
+	cut := s[:runeStart(s, budget)]
 	// Prefer a whole line, unless that loses most of the budget.
 	if i := strings.LastIndexByte(cut, '\n'); i > len(cut)*3/4 {
 		cut = cut[:i]
@@ -63,34 +72,34 @@ func Truncate(s string, limit int) string {
 	if strings.Count(cut, "```")%2 == 1 {
 		cut += "\n```"
 	}
-	out := cut + note(utf8.RuneCountInString(cut))
-	if utf8.RuneCountInString(out) > limit {
-		return string([]rune(out)[:limit])
+	out := cut + fmt.Sprintf("\n\n… cut by slipway: %d of %d bytes left out to stay within GitHub's limit of %d.\n", len(s)-len(cut), len(s), limit)
+	if len(out) > limit {
+		return out[:runeStart(out, limit)]
 	}
 	return out
 }
 
-// TruncateBytes is Truncate for limits counted in bytes (the job summary).
-// It never splits a UTF-8 sequence.
-func TruncateBytes(s string, limit int) string {
+// Truncate1 cuts a one-line text to at most limit bytes with an ellipsis,
+// for fields too short for Truncate's note.
+func Truncate1(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
-	note := fmt.Sprintf("\n\n… cut by slipway: %d of %d bytes left out to stay within GitHub's limit of %d.\n", len(s)-limit, len(s), limit)
-	budget := limit - len(note) - 16
-	if budget <= 0 {
-		// Not even the note fits: write nothing rather than overflow.
-		return ""
+	const ellipsis = "…"
+	if limit < len(ellipsis) {
+		return s[:runeStart(s, limit)]
 	}
-	for budget > 0 && !utf8.RuneStart(s[budget]) {
-		budget--
+	return s[:runeStart(s, limit-len(ellipsis))] + ellipsis
+}
+
+// runeStart returns the largest i <= n at which a UTF-8 sequence of s
+// starts, so s[:i] is valid text when s is.
+func runeStart(s string, n int) int {
+	if n >= len(s) {
+		return len(s)
 	}
-	cut := s[:budget]
-	if i := strings.LastIndexByte(cut, '\n'); i > len(cut)*3/4 {
-		cut = cut[:i]
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	if strings.Count(cut, "```")%2 == 1 {
-		cut += "\n```"
-	}
-	return cut + note
+	return n
 }

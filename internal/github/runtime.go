@@ -159,7 +159,7 @@ func (r *Runtime) AppendSummary(markdown string) error {
 	}
 	room := MaxStepSummaryBytes - r.summaryBytes
 	if len(markdown) > room {
-		markdown = TruncateBytes(markdown, room)
+		markdown = Truncate(markdown, room)
 		r.summaryCut = true
 	}
 	r.summaryBytes += len(markdown)

@@ -176,6 +176,11 @@ type Runner struct {
 	dir string
 	// Log is the step log of the last Run.
 	Log bytes.Buffer
+	// GitHub are the GitHub client's options for Run; tests replace
+	// Sleep to record backoff without waiting it out.
+	GitHub github.Options
+	// Differ replaces the offline diff for Run; nil means the real one.
+	Differ action.Differ
 }
 
 // NewRunner prepares a step for event with payload, against srv (nil: no
@@ -206,23 +211,31 @@ func NewRunner(t *testing.T, srv *githubtest.Server, workspace, event string, pa
 	if srv != nil {
 		r.Env["GITHUB_API_URL"] = srv.URL
 	}
+	r.GitHub = github.Options{MaxRetryWait: 5 * time.Second}
 	return r
 }
 
 // Run runs `slipway action` with a fresh log, output and summary.
 func (r *Runner) Run() action.Outcome {
 	r.t.Helper()
+	return r.RunContext(context.Background())
+}
+
+// RunContext is Run with ctx, which a test may cancel as a signal would.
+func (r *Runner) RunContext(ctx context.Context) action.Outcome {
+	r.t.Helper()
 	r.Log.Reset()
 	for _, f := range []string{"output", "summary"} {
 		_ = os.Remove(filepath.Join(r.dir, f))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	return action.Run(ctx, action.Options{
 		Getenv:  func(k string) string { return r.Env[k] },
 		Stdout:  &r.Log,
 		Version: "test",
-		GitHub:  github.Options{MaxRetryWait: 5 * time.Second},
+		GitHub:  r.GitHub,
+		Differ:  r.Differ,
 	})
 }
 
@@ -232,21 +245,55 @@ func (r *Runner) Run() action.Outcome {
 // exit code.
 func (r *Runner) RunBinary(bin string) int {
 	r.t.Helper()
+	return r.Start(bin).Wait()
+}
+
+// Process is a started `slipway action`.
+type Process struct {
+	r      *Runner
+	cmd    *exec.Cmd
+	cancel context.CancelFunc
+}
+
+// Start starts bin as RunBinary does, without waiting for it. extraEnv
+// ("K=V") is added to the step environment.
+func (r *Runner) Start(bin string, extraEnv ...string) *Process {
+	r.t.Helper()
 	r.Log.Reset()
 	for _, f := range []string{"output", "summary"} {
 		_ = os.Remove(filepath.Join(r.dir, f))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "action")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range r.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Dir = r.Env["GITHUB_WORKSPACE"]
 	cmd.Stdout = &r.Log
 	cmd.Stderr = &r.Log
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		cancel()
+		r.t.Fatalf("starting %s: %v", bin, err)
+	}
+	return &Process{r: r, cmd: cmd, cancel: cancel}
+}
+
+// Signal sends sig to the process, as the runner does when a workflow run
+// is cancelled.
+func (p *Process) Signal(sig os.Signal) {
+	p.r.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.r.t.Fatalf("signalling slipway: %v", err)
+	}
+}
+
+// Wait waits for the process to exit and returns its exit code.
+func (p *Process) Wait() int {
+	p.r.t.Helper()
+	defer p.cancel()
+	err := p.cmd.Wait()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -254,7 +301,7 @@ func (r *Runner) RunBinary(bin string) int {
 	case errors.As(err, &ee):
 		return ee.ExitCode()
 	default:
-		r.t.Fatalf("running %s: %v", bin, err)
+		p.r.t.Fatalf("running slipway: %v", err)
 		return -1
 	}
 }

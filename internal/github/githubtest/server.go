@@ -31,7 +31,10 @@ var ReadOnly = Permissions{}
 type Request struct {
 	Method, Path string
 	Body         string
-	Status       int
+	// Status is the answer's; 0 when the client gave up first.
+	Status int
+	// Injected says a Fault answered, not the fake's GitHub logic.
+	Injected bool
 }
 
 // Annotation is a stored check-run annotation.
@@ -73,17 +76,17 @@ type Server struct {
 	// Owner and Repo name the one repository the server knows.
 	Owner, Repo string
 
-	mu          sync.Mutex
-	tokens      map[string]Permissions
-	nextID      int64
-	checkRuns   map[int64]*CheckRun
-	statuses    []Status
-	comments    []*Comment
-	requests    []Request
-	rateLimited int
-	retryAfter  int
-	failing     int
-	failStatus  int
+	mu        sync.Mutex
+	tokens    map[string]Permissions
+	nextID    int64
+	checkRuns map[int64]*CheckRun
+	statuses  []Status
+	comments  []*Comment
+	requests  []Request
+	faults    []*Injection
+	// schemas are GitHub's request-body schemas (openapi.go).
+	schemas   map[string]*schema
+	schemaErr error
 	// repos serves the repository, environment and secret endpoints
 	// (repos.go); nil until first used.
 	repos *reposState
@@ -92,6 +95,7 @@ type Server struct {
 // New starts a server for owner/repo; stop it with Close.
 func New(owner, repo string) *Server {
 	s := &Server{Owner: owner, Repo: repo, tokens: map[string]Permissions{}, checkRuns: map[int64]*CheckRun{}, nextID: 1000}
+	s.schemas, s.schemaErr = requestSchemas()
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -107,17 +111,13 @@ func (s *Server) AddToken(token string, p Permissions) {
 // 403, Retry-After seconds and GitHub's documentation URL, which is how
 // go-github recognises it.
 func (s *Server) RateLimitNext(n, retryAfterSeconds int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rateLimited, s.retryAfter = n, retryAfterSeconds
+	s.Inject(SecondaryRateLimit("", "", n, retryAfterSeconds))
 }
 
 // FailNext answers the next n requests with status (a 5xx), as GitHub
 // does now and then.
 func (s *Server) FailNext(n, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failing, s.failStatus = n, status
+	s.Inject(Fault{Times: n, Status: status})
 }
 
 // AddComment stores a comment as if someone had written it.
@@ -185,18 +185,58 @@ var (
 type httpError struct {
 	status int
 	msg    string
+	// errors are GitHub's "errors" of a 422 Validation Failed.
+	errors []fieldError
+}
+
+// fieldError is one entry of a 422's "errors", as GitHub sends them.
+type fieldError struct {
+	Resource string `json:"resource"`
+	Code     string `json:"code"`
+	Field    string `json:"field"`
+	Message  string `json:"message"`
 }
 
 func fail(status int, format string, args ...any) *httpError {
 	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
+// tooManyBytes is GitHub's answer to a check-run text over its byte limit
+// (github/docs#35252): it counts bytes, although its documentation says
+// characters.
+func tooManyBytes(field string, limit int) *httpError {
+	return &httpError{status: http.StatusUnprocessableEntity, msg: "Validation Failed", errors: []fieldError{{
+		Resource: "CheckRun", Code: "custom", Field: field,
+		Message: fmt.Sprintf("%s exceeds a maximum bytesize of %d", field, limit),
+	}}}
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 10<<20))
+	rec := Request{Method: r.Method, Path: r.URL.Path, Body: string(body)}
+	if f := s.fault(r); f != nil {
+		rec.Injected = true
+		// Held outside the lock, so other requests are served meanwhile.
+		if f.Block != nil {
+			select {
+			case <-f.Block:
+			case <-r.Context().Done():
+				s.record(rec)
+				return
+			}
+		}
+		if f.Status != 0 {
+			rec.Status = f.Status
+			s.record(rec)
+			s.answerFault(w, f)
+			return
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	status, resp, hdr := s.handle(r, body)
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Body: string(body), Status: status})
+	rec.Status = status
+	s.requests = append(s.requests, rec)
 	for k, v := range hdr {
 		w.Header().Set(k, v)
 	}
@@ -207,29 +247,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// token is the request's API token, "" without one.
+func token(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(auth, "Bearer "); ok {
+		return t
+	}
+	t, _ := strings.CutPrefix(auth, "token ")
+	return t
+}
+
 func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]string) {
 	errResp := func(e *httpError) (int, any, map[string]string) {
-		return e.status, map[string]string{"message": e.msg, "documentation_url": "https://docs.github.com/rest"}, nil
+		out := map[string]any{"message": e.msg, "documentation_url": "https://docs.github.com/rest"}
+		if e.errors != nil {
+			out["errors"] = e.errors
+		}
+		return e.status, out, nil
 	}
-	auth := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok {
-		token, ok = strings.CutPrefix(auth, "token ")
-	}
+	token := token(r)
 	perms, known := s.tokens[token]
-	if !ok || !known {
+	if !known {
 		return errResp(fail(http.StatusUnauthorized, "Bad credentials"))
-	}
-	if s.failing > 0 {
-		s.failing--
-		return s.failStatus, map[string]string{"message": http.StatusText(s.failStatus)}, nil
-	}
-	if s.rateLimited > 0 {
-		s.rateLimited--
-		return http.StatusForbidden, map[string]string{
-			"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-			"documentation_url": "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
-		}, map[string]string{"Retry-After": strconv.Itoa(s.retryAfter)}
 	}
 	if status, out, hdr, e, ok := s.handleRepos(r, body, token); ok {
 		if e != nil {
@@ -251,6 +290,9 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		if !perms.Checks {
 			return errResp(fail(403, "Resource not accessible by integration"))
 		}
+		if e := s.checkBody(opCreateCheckRun, body); e != nil {
+			return errResp(e)
+		}
 		out, e = s.createCheckRun(body)
 		status = http.StatusCreated
 	case reCheckRun.MatchString(p) && r.Method == http.MethodPatch:
@@ -261,6 +303,9 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		if !perms.Checks {
 			return errResp(fail(403, "Resource not accessible by integration"))
 		}
+		if e := s.checkBody(opUpdateCheckRun, body); e != nil {
+			return errResp(e)
+		}
 		id, _ := strconv.ParseInt(m[3], 10, 64)
 		out, e = s.updateCheckRun(id, body)
 	case reStatuses.MatchString(p) && r.Method == http.MethodPost:
@@ -270,6 +315,9 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		}
 		if !perms.Statuses {
 			return errResp(fail(403, "Resource not accessible by integration"))
+		}
+		if e := s.checkBody(opCreateStatus, body); e != nil {
+			return errResp(e)
 		}
 		out, e = s.createStatus(m[3], body)
 		status = http.StatusCreated
@@ -288,6 +336,9 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		if !perms.PullRequests {
 			return errResp(fail(403, "Resource not accessible by integration"))
 		}
+		if e := s.checkBody(opCreateComment, body); e != nil {
+			return errResp(e)
+		}
 		n, _ := strconv.Atoi(m[3])
 		out, e = s.createComment(n, body)
 		status = http.StatusCreated
@@ -303,7 +354,7 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		if r.Method == http.MethodDelete {
 			e = s.deleteComment(id)
 			status = http.StatusNoContent
-		} else {
+		} else if e = s.checkBody(opUpdateComment, body); e == nil {
 			out, e = s.editComment(id, body)
 		}
 	default:
@@ -391,13 +442,12 @@ func (s *Server) applyCheckRun(cr *CheckRun, b *checkRunBody) *httpError {
 		if o.Title == nil || o.Summary == nil {
 			return fail(422, "Invalid request: output.title and output.summary are required")
 		}
-		if n := utf8.RuneCountInString(*o.Summary); n > github.MaxCheckRunSummary {
-			return fail(422, "Invalid request: output.summary is too long (%d characters, maximum is %d)", n, github.MaxCheckRunSummary)
+		// Bytes, not characters: len, not utf8.RuneCountInString.
+		if len(*o.Summary) > github.MaxCheckRunSummary {
+			return tooManyBytes("summary", github.MaxCheckRunSummary)
 		}
-		if o.Text != nil {
-			if n := utf8.RuneCountInString(*o.Text); n > github.MaxCheckRunText {
-				return fail(422, "Invalid request: output.text is too long (%d characters, maximum is %d)", n, github.MaxCheckRunText)
-			}
+		if o.Text != nil && len(*o.Text) > github.MaxCheckRunText {
+			return tooManyBytes("text", github.MaxCheckRunText)
 		}
 		if len(o.Annotations) > github.MaxAnnotationsPerRequest {
 			return fail(422, "Invalid request: only %d annotations are allowed per request, got %d", github.MaxAnnotationsPerRequest, len(o.Annotations))
@@ -409,6 +459,9 @@ func (s *Server) applyCheckRun(cr *CheckRun, b *checkRunBody) *httpError {
 			}
 			if a.Path == "" || a.StartLine < 1 || a.EndLine < a.StartLine || a.Message == "" || !slices.Contains(levels, a.Level) {
 				return fail(422, "Invalid request: annotation %d needs path, start_line, end_line >= start_line, annotation_level in %v and message", i, levels)
+			}
+			if len(a.Message) > github.MaxAnnotationBytes {
+				return fail(422, "Invalid request: annotation %d: message exceeds a maximum bytesize of %d", i, github.MaxAnnotationBytes)
 			}
 			cr.Annotations = append(cr.Annotations, a)
 		}
