@@ -10,6 +10,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
+	"github.com/slipwayhq/slipway/internal/source"
 	"github.com/slipwayhq/slipway/internal/validate"
 )
 
@@ -17,7 +18,7 @@ func newApplyCmd(s streams, getenv env) *cobra.Command {
 	var rf repoFlags
 	var kf kubeFlags
 	var output string
-	var skipValidation bool
+	var skipValidation, allowRollback bool
 	opts := deploy.DefaultOptions()
 	cmd := &cobra.Command{
 		Use:   "apply",
@@ -35,10 +36,10 @@ a conflict without --adopt.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
-				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text or json", output)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text or json", output)}
 			}
 			if opts.LockTTL < time.Second {
-				return &exitError{code: 2, err: fmt.Errorf("--lock-ttl %s: want at least 1s", opts.LockTTL)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("--lock-ttl %s: want at least 1s", opts.LockTTL)}
 			}
 			ctx := cmd.Context()
 			cluster, err := kf.connect(getenv)
@@ -65,7 +66,7 @@ a conflict without --adopt.`,
 			if !skipValidation {
 				checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: rf.kubeVersion})
 				if err != nil {
-					return &exitError{code: 2, err: err}
+					return &exitError{code: exitUsage, err: err}
 				}
 				for _, cb := range builds {
 					validate.Run(cb, checks)
@@ -83,6 +84,10 @@ a conflict without --adopt.`,
 				opts.Holder = fmt.Sprintf("%s/%s/actions/runs/%s", getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), run)
 			}
 			opts.Tooling = "slipway/" + version
+			opts.Version = version
+			// The commit checked out is what this deploys: recorded in the
+			// cluster, and refused if the cluster runs a newer one.
+			opts.Revision = deploy.Revision{Commit: source.HeadCommit(rf.repo), Ancestry: source.NewAncestry(rf.repo), Rollback: allowRollback}
 			var mu sync.Mutex
 			opts.Observer = func(e deploy.Event) {
 				mu.Lock()
@@ -107,12 +112,7 @@ a conflict without --adopt.`,
 			if err != nil {
 				return err
 			}
-			for _, cd := range deploys {
-				if cd.Failed() {
-					return &exitError{code: 1}
-				}
-			}
-			return nil
+			return applyExit(deploys)
 		},
 	}
 	rf.register(cmd)
@@ -128,9 +128,28 @@ a conflict without --adopt.`,
 	fl.BoolVar(&opts.Adopt, "adopt", false, "take over objects owned by another ApplySet, Kustomization or Helm")
 	fl.BoolVar(&opts.PruneRemoved, "prune-removed", false, "delete what vanished Kustomizations deployed (otherwise an error)")
 	fl.DurationVar(&opts.LockWait, "lock-wait", opts.LockWait, "how long to wait for another deploy of the same cluster path")
+	fl.BoolVar(&allowRollback, "allow-rollback", false, "deploy even when the cluster path runs a newer commit than the one checked out (a rollback)")
 	fl.BoolVar(&skipValidation, "skip-validation", false, "deploy without validating first (an invalid Kustomization is otherwise not deployed)")
 	fl.DurationVar(&opts.LockTTL, "lock-ttl", opts.LockTTL, "how long the lock of a run that died without releasing it blocks other runs (at least 1s)")
 	return cmd
+}
+
+// applyExit is exitFailed when a cluster path failed, else exitOutOfOrder
+// when one was refused for running a newer commit.
+func applyExit(deploys []*result.ClusterDeploy) error {
+	code := exitOK
+	for _, cd := range deploys {
+		switch {
+		case cd.Failed():
+			return &exitError{code: exitFailed}
+		case cd.OutOfOrder:
+			code = exitOutOfOrder
+		}
+	}
+	if code != exitOK {
+		return &exitError{code: code}
+	}
+	return nil
 }
 
 // kubeFlags say how to reach the cluster.

@@ -38,7 +38,7 @@ check; exits 1 on any ✗.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !pre {
-				return &exitError{code: 2, err: fmt.Errorf("only the pre-flight checks exist: pass --pre")}
+				return &exitError{code: exitUsage, err: fmt.Errorf("only the pre-flight checks exist: pass --pre")}
 			}
 			o := bootstrap.CheckOptions{Owner: owner, Repository: repository}
 			cluster, err := kf.connect(getenv)
@@ -48,7 +48,7 @@ check; exits 1 on any ✗.`,
 			o.Cluster = cluster
 			if t := getenv("GITHUB_TOKEN"); t != "" {
 				if o.GitHub, err = githubClient(getenv, t); err != nil {
-					return &exitError{code: 2, err: err}
+					return &exitError{code: exitUsage, err: err}
 				}
 			}
 			checks := bootstrap.Pre(cmd.Context(), o)
@@ -56,7 +56,7 @@ check; exits 1 on any ✗.`,
 				fmt.Fprintln(s.out, c.Line())
 			}
 			if !bootstrap.Passed(checks) {
-				return &exitError{code: 1, err: fmt.Errorf("pre-flight checks failed")}
+				return &exitError{code: exitFailed, err: fmt.Errorf("pre-flight checks failed")}
 			}
 			fmt.Fprintln(s.out, "✔ all checks passed")
 			return nil
@@ -104,30 +104,30 @@ changes nothing and says so; a changed flag changes only what it must.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
-				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text or json", output)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text or json", output)}
 			}
 			if o.Owner == "" || o.Repository == "" {
-				return &exitError{code: 2, err: fmt.Errorf("--owner and --repository are required")}
+				return &exitError{code: exitUsage, err: fmt.Errorf("--owner and --repository are required")}
 			}
 			o.Token = getenv("GITHUB_TOKEN")
 			if o.Token == "" {
-				return &exitError{code: 2, err: fmt.Errorf("GITHUB_TOKEN is not set: bootstrap needs a token that may create the repository, push, and manage its environments and secrets")}
+				return &exitError{code: exitUsage, err: fmt.Errorf("GITHUB_TOKEN is not set: bootstrap needs a token that may create the repository, push, and manage its environments and secrets")}
 			}
 			if o.ClusterPath == "" {
 				name, err := deploy.CurrentContext(deploy.KubeconfigOptions{Path: kf.kubeconfig, Context: kf.context}, getenv)
 				if err != nil || name == "" {
-					return &exitError{code: 2, err: fmt.Errorf("no --path given and no kubeconfig context to name it after")}
+					return &exitError{code: exitUsage, err: fmt.Errorf("no --path given and no kubeconfig context to name it after")}
 				}
 				o.ClusterPath = "clusters/" + name
 			}
 			clean, err := source.CleanRelative(o.ClusterPath)
 			if err != nil || clean == "." {
-				return &exitError{code: 2, err: fmt.Errorf("--path %q: want a folder inside the repository, e.g. clusters/prod", o.ClusterPath)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("--path %q: want a folder inside the repository, e.g. clusters/prod", o.ClusterPath)}
 			}
 			o.ClusterPath = clean
 			gh, err := githubClient(getenv, o.Token)
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return &exitError{code: exitUsage, err: err}
 			}
 			o.GitHub = gh
 			cluster, err := kf.connect(getenv)
@@ -154,7 +154,7 @@ changes nothing and says so; a changed flag changes only what it must.`,
 				}
 			}
 			if err != nil {
-				return &exitError{code: 1, err: err}
+				return &exitError{code: exitFailed, err: err}
 			}
 			if output == "text" {
 				printNextSteps(s, o, res)

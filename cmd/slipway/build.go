@@ -21,7 +21,7 @@ an output, recursively. Secret values are always redacted in the output.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "yaml" && output != "json" {
-				return &exitError{code: 2, err: fmt.Errorf("-o %s: want yaml or json", output)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want yaml or json", output)}
 			}
 			builds, err := rf.buildAll(cmd.Context(), getenv)
 			if err != nil {
@@ -63,7 +63,7 @@ func buildFailures(s streams, builds []*result.ClusterBuild) error {
 		}
 	}
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d kustomization(s) or HelmRelease(s) failed to build", failed)}
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d kustomization(s) or HelmRelease(s) failed to build", failed)}
 	}
 	return nil
 }

@@ -17,13 +17,6 @@ import (
 	"github.com/slipwayhq/slipway/internal/source"
 )
 
-// Exit codes of `slipway diff --exit-code` (as `git diff --exit-code`,
-// with 1 kept for errors as every other command).
-const (
-	exitCodeFailed  = 1
-	exitCodeChanges = 2
-)
-
 // diffFlags are the revision flags of diff and plan.
 type diffFlags struct {
 	base, head string
@@ -93,17 +86,17 @@ dry-run against the live objects, and the objects that would be pruned. With
 --live and --base, drift is reported too: objects whose live state differs from
 what the base revision would apply (changed in the cluster by hand).
 
-With --exit-code: exit 0 when nothing changes, 2 when something does, 1 on
+With --exit-code: exit 0 when nothing changes, 3 when something does, 1 on
 errors (a build error in either revision included).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch output {
 			case "text", "markdown", "json":
 			default:
-				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text, markdown or json", output)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text, markdown or json", output)}
 			}
 			if df.base == "" && !live {
-				return &exitError{code: 2, err: fmt.Errorf("--base is required (or --live to compare with the cluster)")}
+				return &exitError{code: exitUsage, err: fmt.Errorf("--base is required (or --live to compare with the cluster)")}
 			}
 			opts, err := df.runOptions(&rf, getenv)
 			if err != nil {
@@ -150,10 +143,10 @@ errors (a build error in either revision included).`,
 						}
 					}
 				}
-				return &exitError{code: exitCodeFailed, err: fmt.Errorf("build errors: see above")}
+				return &exitError{code: exitFailed, err: fmt.Errorf("build errors: see above")}
 			}
 			if exitCode && res.HasChanges() {
-				return &exitError{code: exitCodeChanges}
+				return &exitError{code: exitChanges}
 			}
 			return nil
 		},
@@ -165,7 +158,7 @@ errors (a build error in either revision included).`,
 	fl := cmd.Flags()
 	fl.StringVarP(&output, "output", "o", "text", "output format: text, markdown or json")
 	fl.StringVar(&outputFile, "output-file", "", "write the diff to this file instead of standard output")
-	fl.BoolVar(&exitCode, "exit-code", false, "exit 2 when something changes, 0 when nothing does (1 on errors)")
+	fl.BoolVar(&exitCode, "exit-code", false, "exit 3 when something changes, 0 when nothing does (1 on errors, 2 on usage errors)")
 	fl.BoolVar(&live, "live", false, "compare the head build with the cluster instead of the base revision (server-side dry-run, prune)")
 	fl.IntVar(&maxBytes, "max-bytes", report.GitHubCommentLimit, "-o markdown: cut the diff to this many bytes, riskiest changes first")
 	return cmd

@@ -105,7 +105,7 @@ func TestDiffExitCodes(t *testing.T) {
 			Path, Action string
 		}
 	}
-	if r.code != 2 || json.Unmarshal([]byte(r.out), &res) != nil || len(res.Clusters) != 2 || res.Clusters[0].Action != "changed" {
+	if r.code != exitChanges || json.Unmarshal([]byte(r.out), &res) != nil || len(res.Clusters) != 2 || res.Clusters[0].Action != "changed" {
 		t.Fatalf("a change: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 	// Without --exit-code a change is not a failure.
@@ -115,7 +115,7 @@ func TestDiffExitCodes(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "diff.md")
 	r = runCLI(t, nil, args("-o", "markdown", "--output-file", out)...)
 	md, _ := os.ReadFile(out)
-	if r.code != 2 || r.out != "" || !strings.Contains(string(md), "```diff") {
+	if r.code != exitChanges || r.out != "" || !strings.Contains(string(md), "```diff") {
 		t.Fatalf("--output-file: exit %d, stdout %q, file:\n%s", r.code, r.out, md)
 	}
 
@@ -127,7 +127,7 @@ func TestDiffExitCodes(t *testing.T) {
 	}
 
 	r = runCLI(t, nil, "diff", "--repo", dir)
-	if r.code != 2 || !strings.Contains(r.err, "--base is required") {
+	if r.code != exitUsage || !strings.Contains(r.err, "--base is required") {
 		t.Fatalf("no --base: exit %d %s", r.code, r.err)
 	}
 	r = runCLI(t, nil, "diff", "--repo", dir, "--base", "no-such-rev")
@@ -166,7 +166,7 @@ func TestDiffExampleFleetAcrossCommits(t *testing.T) {
 
 	// Offline: both clusters change (shared base).
 	r := cli("diff", "--base", "HEAD~1", "--head", "HEAD", "--exit-code", "-o", "json")
-	off := decodeDiff(t, r, 2)
+	off := decodeDiff(t, r, exitChanges)
 	if got := changedPaths(off.Clusters); got != "clusters/production,clusters/staging" {
 		t.Errorf("offline diff changed %q", got)
 	}
@@ -185,7 +185,7 @@ func TestDiffExampleFleetAcrossCommits(t *testing.T) {
 	// Live: what applying HEAD would do to the cluster deployed from HEAD~1,
 	// and the hand edit as drift.
 	r = cli("diff", "--live", "--kubeconfig", c.Kubeconfig, "--base", "HEAD~1", "--head", "HEAD", "--path", "clusters/staging", "--exit-code", "-o", "json")
-	live := decodeDiff(t, r, 2)
+	live := decodeDiff(t, r, exitChanges)
 	ls := findCluster(t, live.Clusters, "clusters/staging")
 	wantObject(t, ls, "Deployment", "redis", diff.Changed)
 	wantObject(t, ls, "ConfigMap", "podinfo-settings", diff.Removed)
@@ -201,6 +201,43 @@ func TestDiffExampleFleetAcrossCommits(t *testing.T) {
 	wantObject(t, live.Drift[0], "ConfigMap", "podinfo-raw-template", diff.Changed)
 	if out := r.out + r.err; strings.Contains(out, "s3cr3t-staging-db-pw") || strings.Contains(out, "tok-staging-9f8e7d") {
 		t.Error("a secret value is in the live diff")
+	}
+
+	// Deploying HEAD, then HEAD~1 from a checkout of it: the older commit is
+	// refused (exit 4, nothing changed) unless --allow-rollback.
+	if r := cli("apply", "--path", "clusters/staging", "--kubeconfig", c.Kubeconfig); r.code != exitOK {
+		t.Fatalf("deploying HEAD: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	checkout(t, dir, "HEAD~1")
+	r = cli("apply", "--path", "clusters/staging", "--kubeconfig", c.Kubeconfig)
+	if r.code != exitOutOfOrder || !strings.Contains(r.out, "a newer commit than") {
+		t.Fatalf("deploying HEAD~1 after HEAD: exit %d (want %d)\n%s\n%s", r.code, exitOutOfOrder, r.out, r.err)
+	}
+	if got, _ := c.Kubectl(t.Context(), "-n", "podinfo", "get", "deployment", "redis", "-o", "jsonpath={.spec.replicas}"); got != "2" {
+		t.Errorf("the refused deploy changed redis to %s replicas", got)
+	}
+	if r := cli("apply", "--path", "clusters/staging", "--kubeconfig", c.Kubeconfig, "--allow-rollback"); r.code != exitOK {
+		t.Fatalf("--allow-rollback: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
+
+// checkout checks out rev in the worktree at dir (detached).
+func checkout(t *testing.T, dir, rev string) {
+	t.Helper()
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := r.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.Checkout(&git.CheckoutOptions{Hash: *h, Force: true}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -28,14 +28,6 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes of a run stopped by a signal: 128 + the signal's number, as
-// shells report them, so the runner and scripts see an interrupted run,
-// not a failed one.
-const (
-	exitInterrupted = 128 + int(syscall.SIGINT)
-	exitTerminated  = 128 + int(syscall.SIGTERM)
-)
-
 // signalExitCode is code unless a signal cancelled the run: a command
 // stops starting work on SIGINT or SIGTERM, reports what it has (the
 // action completes its check runs as cancelled) and exits with the

@@ -25,10 +25,10 @@ Cluster paths none of whose files changed are decided without building them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "json" && output != "text" {
-				return &exitError{code: 2, err: fmt.Errorf("-o %s: want json or text", output)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want json or text", output)}
 			}
 			if df.head == "" {
-				return &exitError{code: 2, err: fmt.Errorf("--head is required")}
+				return &exitError{code: exitUsage, err: fmt.Errorf("--head is required")}
 			}
 			opts, err := df.runOptions(&rf, getenv)
 			if err != nil {

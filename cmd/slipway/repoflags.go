@@ -51,7 +51,7 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 func (f *repoFlags) external(dec *build.Decryptor) (helm.Lookup, error) {
 	ext, err := build.LoadExternal(f.externalFiles, dec)
 	if err != nil {
-		return nil, &exitError{code: 2, err: fmt.Errorf("--external-objects: %w", err)}
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--external-objects: %w", err)}
 	}
 	return build.ChainLookups(ext.Lookup(), f.cluster), nil
 }

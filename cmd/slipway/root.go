@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, s streams, getenv env) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return 0
+		return exitOK
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, s streams, getenv env) int {
 	// A URL's credentials (a HelmRepository's http://user:pass@…) reach
 	// error texts verbatim from the libraries.
 	fmt.Fprintln(s.err, "✗", redact.URLs(err.Error()))
-	return 1
+	return exitFailed
 }
 
 func newRootCmd(s streams, getenv env) *cobra.Command {

@@ -43,23 +43,23 @@ lists everything it would do and changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
-				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text or json", output)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text or json", output)}
 			}
 			if withGitHub {
 				if gh.Owner == "" || gh.Repository == "" || len(opts.ClusterPaths) != 1 {
-					return &exitError{code: 2, err: fmt.Errorf("--github needs --owner, --repository and exactly one --path")}
+					return &exitError{code: exitUsage, err: fmt.Errorf("--github needs --owner, --repository and exactly one --path")}
 				}
 				if gh.Token = getenv("GITHUB_TOKEN"); gh.Token == "" {
-					return &exitError{code: 2, err: fmt.Errorf("--github: GITHUB_TOKEN is not set")}
+					return &exitError{code: exitUsage, err: fmt.Errorf("--github: GITHUB_TOKEN is not set")}
 				}
 			}
 			if !opts.DryRun && !silent {
 				ok, err := confirm(s, uninstallQuestion(opts))
 				if err != nil {
-					return &exitError{code: 2, err: err}
+					return &exitError{code: exitUsage, err: err}
 				}
 				if !ok {
-					return &exitError{code: 1, err: fmt.Errorf("uninstall cancelled: nothing was changed")}
+					return &exitError{code: exitFailed, err: fmt.Errorf("uninstall cancelled: nothing was changed")}
 				}
 			}
 			cluster, err := kf.connect(getenv)
@@ -88,17 +88,17 @@ lists everything it would do and changes nothing.`,
 				return err
 			}
 			if u.Failed() {
-				return &exitError{code: 1}
+				return &exitError{code: exitFailed}
 			}
 			if withGitHub {
 				client, err := githubClient(getenv, gh.Token)
 				if err != nil {
-					return &exitError{code: 2, err: err}
+					return &exitError{code: exitUsage, err: err}
 				}
 				gh.GitHub, gh.ClusterPath, gh.DryRun = client, opts.ClusterPaths[0], opts.DryRun
 				gh.Observer = func(line string) { opts.Observer(deploy.Event{Message: line}) }
 				if err := bootstrap.UninstallGitHub(cmd.Context(), gh); err != nil {
-					return &exitError{code: 1, err: err}
+					return &exitError{code: exitFailed, err: err}
 				}
 			}
 			return nil

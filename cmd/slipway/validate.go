@@ -23,11 +23,11 @@ Exits 1 when any error is found.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
-				return &exitError{code: 2, err: fmt.Errorf("-o %s: want text or json", output)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text or json", output)}
 			}
 			checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: rf.kubeVersion})
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return &exitError{code: exitUsage, err: err}
 			}
 			builds, err := rf.buildAll(cmd.Context(), getenv)
 			if err != nil {
@@ -45,7 +45,7 @@ Exits 1 when any error is found.`,
 				return err
 			}
 			if c := report.Count(builds); c.Errors > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("validation failed: %d error(s)", c.Errors)}
+				return &exitError{code: exitFailed, err: fmt.Errorf("validation failed: %d error(s)", c.Errors)}
 			}
 			return nil
 		},

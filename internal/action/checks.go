@@ -73,8 +73,12 @@ func (r *run) reportChecks(ctx context.Context, reports []*pathReport, m *report
 	logAnnotations := 0
 	for _, pr := range reports {
 		pr.conclusion = github.ConclusionSuccess
-		if pr.failed() {
+		switch {
+		case pr.failed():
 			pr.conclusion = github.ConclusionFailure
+		case pr.deploy != nil && pr.deploy.OutOfOrder:
+			// This commit is fine; a newer one was deployed first.
+			pr.conclusion = github.ConclusionNeutral
 		}
 		anns := annotations(pr, m)
 		if pr.check != nil {
@@ -234,6 +238,8 @@ func checkTitle(pr *pathReport) string {
 		return "not deployed"
 	case pr.deploy != nil && pr.deploy.Failed():
 		return "deploy failed"
+	case pr.deploy != nil && pr.deploy.OutOfOrder:
+		return "not deployed: a newer commit is deployed"
 	case pr.deploy != nil && !pr.dryRun:
 		return "deployed"
 	case pr.diff != nil && pr.diff.Changed:

@@ -44,11 +44,16 @@ func (p *pathReport) failed() bool {
 	return (p.build != nil && p.build.HasErrors()) || (p.deploy != nil && p.deploy.Failed()) || p.notDeployed != ""
 }
 
-func (r *run) execute(ctx context.Context, p *plan) Outcome {
-	repoDir := r.rt.Getenv("GITHUB_WORKSPACE")
-	if repoDir == "" {
-		repoDir = "."
+// workspace is the checked-out repository.
+func (r *run) workspace() string {
+	if ws := r.rt.Getenv("GITHUB_WORKSPACE"); ws != "" {
+		return ws
 	}
+	return "."
+}
+
+func (r *run) execute(ctx context.Context, p *plan) Outcome {
+	repoDir := r.workspace()
 	repo, err := source.OpenWorktree(repoDir)
 	if err != nil {
 		return r.fatal(err)
@@ -358,6 +363,8 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 	opts.Prune, opts.Wait, opts.Timeout, opts.AllowEmpty = r.in.Prune, r.in.Wait, r.in.Timeout, r.in.AllowEmpty
 	opts.DryRun = !p.deploy
 	opts.Tooling = "slipway/" + r.opts.Version
+	opts.Version = r.opts.Version
+	opts.Revision = deploy.Revision{Commit: r.sha, Ancestry: source.NewAncestry(r.workspace()), Rollback: r.in.AllowRollback}
 	if h := r.lockHolder(); h != "" {
 		opts.Holder = h
 	}

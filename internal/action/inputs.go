@@ -41,6 +41,7 @@ type Inputs struct {
 	Wait              bool
 	Timeout           time.Duration
 	AllowEmpty        bool
+	AllowRollback     bool
 	Comment           bool
 	CacheDir          string
 	KubernetesVersion string
@@ -96,6 +97,9 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 		return nil, err
 	}
 	if in.AllowEmpty, err = boolInput(rt, "allow-empty", false); err != nil {
+		return nil, err
+	}
+	if in.AllowRollback, err = boolInput(rt, "allow-rollback", false); err != nil {
 		return nil, err
 	}
 	if in.Comment, err = boolInput(rt, "comment", true); err != nil {

@@ -20,7 +20,12 @@ func DeployText(w io.Writer, deploys []*result.ClusterDeploy, m *Masker) error {
 		if cd.DryRun {
 			verb = "dry-run"
 		}
-		if cd.Error != "" {
+		switch {
+		case cd.OutOfOrder:
+			// Not a failure: a newer commit got there first.
+			fmt.Fprintf(&b, "! %s: %s\n", cd.Path, cd.Error)
+			continue
+		case cd.Error != "":
 			fmt.Fprintf(&b, "✗ %s: %s\n", cd.Path, cd.Error)
 			continue
 		}

@@ -168,6 +168,19 @@ func (f *Fleet) Commit(msg string, parents ...string) string {
 	return h.String()
 }
 
+// Checkout checks out commit in the worktree, as actions/checkout does for
+// a run of that commit.
+func (f *Fleet) Checkout(commit string) {
+	f.t.Helper()
+	wt, err := f.git.Worktree()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := wt.Checkout(&git.CheckoutOptions{Hash: plumbing.NewHash(commit), Force: true}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // Runner is one `slipway action` invocation's environment.
 type Runner struct {
 	t *testing.T

@@ -173,3 +173,62 @@ spec:
 	}
 	actiontest.AssertNoSecrets(t, srv, r, actiontest.SecretValue, actiontest.Token)
 }
+
+// Two pushes whose runs finish out of order: the run of the older commit
+// gets the lock last and must not roll the cluster back. Its check run is
+// neutral ("a newer commit is deployed"), nothing changes, the job passes;
+// a manual run with allow-rollback deploys it.
+func TestPushOutOfOrderNotRolledBack(t *testing.T) {
+	if local == nil {
+		t.Skip(skipReason)
+	}
+	kubeconfig, err := os.ReadFile(local.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
+	defer srv.Close()
+	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	f := actiontest.NewFleet(t)
+	f.Write(map[string]string{"apps/a/config.yaml": actiontest.ConfigMap("a", "10")})
+	older := f.Commit("version 10")
+	f.Write(map[string]string{"apps/a/config.yaml": actiontest.ConfigMap("a", "11")})
+	newer := f.Commit("version 11")
+	run := func(event, sha string, payload map[string]any, extra map[string]string) (*actiontest.Runner, int) {
+		f.Checkout(sha)
+		r := actiontest.NewRunner(t, srv, f.Dir, event, payload)
+		r.Env["GITHUB_SHA"] = sha
+		r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+		r.Env["INPUT_PATH"] = "clusters/a"
+		for k, v := range extra {
+			r.Env[k] = v
+		}
+		return r, r.Run().ExitCode
+	}
+	version := func() string {
+		got, _ := local.Kubectl(context.Background(), "get", "configmap", "settings", "-n", "app-a", "-o", "jsonpath={.data.version}")
+		return got
+	}
+	if r, code := run("push", newer, map[string]any{"ref": "refs/heads/main", "before": older, "after": newer}, nil); code != 0 {
+		t.Fatalf("newer: exit %d\n%s", code, r.Log.String())
+	}
+	r, code := run("push", older, map[string]any{"ref": "refs/heads/main", "before": github.ZeroSHA, "after": older}, nil)
+	if code != 0 {
+		t.Fatalf("older: exit %d\n%s", code, r.Log.String())
+	}
+	if v := version(); v != "11" {
+		t.Fatalf("the older run rolled the cluster back to version %s", v)
+	}
+	var cr githubtest.CheckRun
+	for _, c := range srv.CheckRuns() {
+		if c.HeadSHA == older {
+			cr = c
+		}
+	}
+	if cr.Conclusion != "neutral" || cr.Title != "not deployed: a newer commit is deployed" || !strings.Contains(r.File("summary"), newer[:12]) {
+		t.Errorf("older run's check: %s %q\nsummary:\n%s", cr.Conclusion, cr.Title, r.File("summary"))
+	}
+	if r, code := run("workflow_dispatch", older, map[string]any{"inputs": map[string]any{}}, map[string]string{"INPUT_MODE": "deploy", "INPUT_ALLOW-ROLLBACK": "true"}); code != 0 || version() != "10" {
+		t.Fatalf("explicit rollback: exit %d, version %s\n%s", code, version(), r.Log.String())
+	}
+}
