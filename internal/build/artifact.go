@@ -9,10 +9,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 
+	"github.com/bmatcuk/doublestar/v4"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 
 	"github.com/slipwayhq/slipway/internal/source"
@@ -138,14 +138,20 @@ func copyOp(trees map[string]*sourceTree, from, to string, exclude []string, des
 	if i := strings.IndexAny(selRoot, "*?["); i >= 0 {
 		selRoot = path.Dir(selRoot[:i] + "x")
 	}
-	excludes := make([]*regexp.Regexp, 0, len(exclude))
 	for _, ex := range exclude {
-		excludes = append(excludes, globRegexp(ex))
+		if !doublestar.ValidatePattern(ex) {
+			return fmt.Errorf("exclude %q: not a valid glob pattern", ex)
+		}
 	}
 	put := func(srcRel, dstRel string) error {
 		relSel := strings.TrimPrefix(strings.TrimPrefix(srcRel, selRoot), "/")
-		for _, ex := range excludes {
-			if ex.MatchString(srcRel) || ex.MatchString(relSel) {
+		for _, ex := range exclude {
+			// Excludes are doublestar patterns ("**" crosses directories), as
+			// source-watcher's are; validated above, so no error here.
+			if m, _ := doublestar.Match(ex, srcRel); m {
+				return nil
+			}
+			if m, _ := doublestar.Match(ex, relSel); m {
 				return nil
 			}
 		}
@@ -216,33 +222,6 @@ func copyOp(trees map[string]*sourceTree, from, to string, exclude []string, des
 		}
 		return put(rel, toRel)
 	}
-}
-
-// globRegexp compiles a doublestar pattern ("**" crosses directories, "*"
-// and "?" do not), the form source-watcher's excludes use. Written here:
-// no doublestar library is in slipway's dependency set.
-func globRegexp(pattern string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(pattern); i++ {
-		c := pattern[i]
-		switch {
-		case strings.HasPrefix(pattern[i:], "**/"):
-			b.WriteString("(?:.*/)?")
-			i += 2
-		case strings.HasPrefix(pattern[i:], "**"):
-			b.WriteString(".*")
-			i++
-		case c == '*':
-			b.WriteString("[^/]*")
-		case c == '?':
-			b.WriteString("[^/]")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
 }
 
 func splitAlias(from string) (alias, rel string, ok bool) {

@@ -98,6 +98,7 @@ func TestArtifactGeneratorCopy(t *testing.T) {
 		"src/deep/keep.yaml":         configMap("keep"),
 		"src/deep/x/testdata/t.yaml": configMap("nested-testdata"),
 		"src/deep/sub/drop.yaml":     configMap("drop"),
+		"src/deep/café/drop.yaml":    configMap("drop-accented"),
 	}
 	artifacts := `    - name: recursive
       copy:
@@ -225,7 +226,7 @@ func TestArtifactGeneratorCopy(t *testing.T) {
       copy:
         - from: "@repo/src/deep/**"
           to: "@artifact/"
-          exclude: ["**/testdata/**", "sub/*.yaml"]
+          exclude: ["**/testdata/**", "sub/*.yaml", "café/*.yaml"]
 `, ksFor("deep", "deep", "./", ""), files)
 		cb := buildOne(t, dir, "clusters/test", buildConfig{})
 		wantNames(t, mustKustomization(t, cb, "flux-system", "deep"), "keep")
