@@ -43,11 +43,10 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 	if err != nil {
 		return diff.RunOptions{}, err
 	}
-	token := getenv("SLIPWAY_GIT_TOKEN")
-	if token == "" {
-		token = getenv("GITHUB_TOKEN")
+	git, err := rf.gitFetcher(getenv)
+	if err != nil {
+		return diff.RunOptions{}, err
 	}
-	git := &source.GitFetcher{CacheDir: rf.gitCacheDir(getenv), Token: token}
 	external, err := rf.external(dec)
 	if err != nil {
 		return diff.RunOptions{}, err

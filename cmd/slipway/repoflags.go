@@ -74,6 +74,16 @@ func (f *repoFlags) gitCacheDir(getenv env) string {
 	return f.cacheSubdir("git")
 }
 
+// gitFetcher fetches other Git repositories: the GitHub token (if any)
+// goes to the run's GitHub host only, see source.RunCredentials.
+func (f *repoFlags) gitFetcher(getenv env) (*source.GitFetcher, error) {
+	creds, err := source.RunCredentials(getenv, "")
+	if err != nil {
+		return nil, &exitError{code: 2, err: err}
+	}
+	return &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Credentials: creds}, nil
+}
+
 // registerKubeVersion adds --kubernetes-version, for commands that render
 // HelmReleases without being told the cluster's version.
 func (f *repoFlags) registerKubeVersion(cmd *cobra.Command) {
@@ -114,11 +124,9 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	opts := build.DefaultOptions(repo)
 	opts.Decryptor = dec
 	opts.AllowRemoteBases = f.allowRemoteBases
-	token := getenv("SLIPWAY_GIT_TOKEN")
-	if token == "" {
-		token = getenv("GITHUB_TOKEN")
+	if opts.Git, err = f.gitFetcher(getenv); err != nil {
+		return nil, err
 	}
-	opts.Git = &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Token: token}
 	opts.Helm = f.helmOptions()
 	if opts.External, err = f.external(dec); err != nil {
 		return nil, err
