@@ -169,6 +169,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		byRef: map[result.KustomizationRef]*result.KustomizationBuild{},
 		vars:  map[string]*unstructured.Unstructured{},
 	}
+	st.reg.secrets = source.SecretLookup(ChainLookups(st.lookup, b.opts.External))
 	root := &unit{ks: RootKustomization(clusterPath), root: true}
 	st.seen[root.ref()] = true
 	pending := []*unit{root}
