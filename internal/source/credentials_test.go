@@ -208,3 +208,16 @@ func TestGitAuthFromSecret(t *testing.T) {
 		t.Errorf("ambiguous Secret: %v (values must never be printed)", err)
 	}
 }
+
+func TestCheckGitURL(t *testing.T) {
+	for _, u := range []string{"https://github.com/o/r", "http://git.corp.test/o/r", "ssh://git@github.com/o/r", "git@github.com:o/r.git"} {
+		if err := checkGitURL(u); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	for _, u := range []string{"file:///home/runner/work/secret", "/home/runner/work/secret", "./other", "git://github.com/o/r"} {
+		if err := checkGitURL(u); !errors.Is(err, ErrUnsupportedGitURL) {
+			t.Errorf("%s: %v, want ErrUnsupportedGitURL", u, err)
+		}
+	}
+}

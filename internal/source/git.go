@@ -77,6 +77,9 @@ func (e *GitError) Unwrap() error { return e.Err }
 // (branch@sha1:... as Flux spells it).
 func (f *GitFetcher) Fetch(ctx context.Context, ref GitRef) (dir, revision string, err error) {
 	installSafeGitHTTP()
+	if err := checkGitURL(ref.URL); err != nil {
+		return "", "", &GitError{URL: ref.URL, Err: err}
+	}
 	auth, err := f.authFor(ref)
 	if err != nil {
 		return "", "", &GitError{URL: ref.URL, Err: err}

@@ -24,6 +24,25 @@ var ErrSSHNeedsSecret = errors.New("an SSH source needs a spec.secretRef Secret 
 // ErrCredentialsOverHTTP refuses to send a Secret's credentials in clear text.
 var ErrCredentialsOverHTTP = errors.New("refusing to send spec.secretRef credentials over plain http: use an https URL")
 
+// ErrUnsupportedGitURL refuses Git URLs source-controller does not fetch
+// either: file:// and local paths would read the runner's disk (and run
+// git-upload-pack there), git:// is unauthenticated and unencrypted.
+var ErrUnsupportedGitURL = errors.New("only https, http and ssh Git URLs are fetched (as source-controller does)")
+
+// checkGitURL refuses a URL before any connection unless its scheme is
+// one source-controller supports.
+func checkGitURL(u string) error {
+	ep, err := transport.NewEndpoint(strings.TrimSpace(u))
+	if err != nil {
+		return err
+	}
+	switch ep.Protocol {
+	case "https", "http", "ssh":
+		return nil
+	}
+	return fmt.Errorf("%w; this one is %s", ErrUnsupportedGitURL, ep.Protocol)
+}
+
 // fetchAuth is what one fetch sends, decided before any connection.
 type fetchAuth struct {
 	method   transport.AuthMethod
