@@ -43,10 +43,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 	if err != nil {
 		return diff.RunOptions{}, err
 	}
-	git, err := rf.gitFetcher(getenv)
-	if err != nil {
-		return diff.RunOptions{}, err
-	}
+	git := rf.gitFetcher(getenv)
 	external, err := rf.external(dec)
 	if err != nil {
 		return diff.RunOptions{}, err

@@ -76,12 +76,8 @@ func (f *repoFlags) gitCacheDir(getenv env) string {
 
 // gitFetcher fetches other Git repositories: the GitHub token (if any)
 // goes to the run's GitHub host only, see source.RunCredentials.
-func (f *repoFlags) gitFetcher(getenv env) (*source.GitFetcher, error) {
-	creds, err := source.RunCredentials(getenv, "")
-	if err != nil {
-		return nil, &exitError{code: 2, err: err}
-	}
-	return &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Credentials: creds}, nil
+func (f *repoFlags) gitFetcher(getenv env) *source.GitFetcher {
+	return &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Credentials: source.RunCredentials(getenv, "")}
 }
 
 // registerKubeVersion adds --kubernetes-version, for commands that render
@@ -124,9 +120,7 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	opts := build.DefaultOptions(repo)
 	opts.Decryptor = dec
 	opts.AllowRemoteBases = f.allowRemoteBases
-	if opts.Git, err = f.gitFetcher(getenv); err != nil {
-		return nil, err
-	}
+	opts.Git = f.gitFetcher(getenv)
 	opts.Helm = f.helmOptions()
 	if opts.External, err = f.external(dec); err != nil {
 		return nil, err

@@ -95,13 +95,9 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			r.kubeVersion = v
 		}
 	}
-	git, err := r.gitFetcher()
-	if err != nil {
-		return r.fatal(err)
-	}
 	if r.opts.Differ == nil {
 		r.opts.Differ = NewDiffer(DifferOptions{
-			Git:      git,
+			Git:      r.gitFetcher(),
 			Helm:     r.helmOptions(),
 			External: ext.Lookup(),
 		})
@@ -182,9 +178,7 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	}
 	opts := build.DefaultOptions(repo)
 	opts.Decryptor = dec
-	if opts.Git, err = r.gitFetcher(); err != nil {
-		return nil, nil, err
-	}
+	opts.Git = r.gitFetcher()
 	opts.Helm = r.helmOptions()
 	// What HelmReleases refer to and the repository lacks: the files of
 	// the external-objects input, then the cluster when connected.
@@ -222,12 +216,8 @@ func (r *run) gitCacheDir() string { return r.cacheSubdir("git") }
 
 // gitFetcher fetches other Git repositories: the token goes to the run's
 // GitHub host only (GITHUB_SERVER_URL), see source.RunCredentials.
-func (r *run) gitFetcher() (*source.GitFetcher, error) {
-	creds, err := source.RunCredentials(r.rt.Getenv, r.in.Token)
-	if err != nil {
-		return nil, err
-	}
-	return &source.GitFetcher{CacheDir: r.gitCacheDir(), Credentials: creds}, nil
+func (r *run) gitFetcher() *source.GitFetcher {
+	return &source.GitFetcher{CacheDir: r.gitCacheDir(), Credentials: source.RunCredentials(r.rt.Getenv, r.in.Token)}
 }
 
 func (r *run) cacheSubdir(name string) string {

@@ -117,11 +117,13 @@ type GitHubOptions struct {
 }
 
 // GitHubCredentials binds a GitHub token to the run's GitHub host (and its
-// API host), the only servers that issued it and should ever see it.
-func GitHubCredentials(o GitHubOptions) (HostCredentials, error) {
+// API host), the only servers that issued it and should ever see it. A URL
+// that is not https binds nothing: the token is then sent nowhere, which a
+// refused fetch reports, rather than failing runs that fetch nothing.
+func GitHubCredentials(o GitHubOptions) HostCredentials {
 	var c HostCredentials
 	if o.Token == "" {
-		return c, nil
+		return c
 	}
 	// GitHub takes an installation or personal token as the password of
 	// any user; x-access-token is the name its documentation uses.
@@ -130,15 +132,12 @@ func GitHubCredentials(o GitHubOptions) (HostCredentials, error) {
 	if server == "" {
 		server = DefaultGitHubServerURL
 	}
-	if err := c.Add(server, auth); err != nil {
-		return HostCredentials{}, fmt.Errorf("GITHUB_SERVER_URL: %w", err)
-	}
-	if o.APIURL != "" {
-		if err := c.Add(o.APIURL, auth); err != nil {
-			return HostCredentials{}, fmt.Errorf("GITHUB_API_URL: %w", err)
+	for _, u := range []string{server, o.APIURL} {
+		if u != "" {
+			_ = c.Add(u, auth)
 		}
 	}
-	return c, nil
+	return c
 }
 
 // RunCredentials is how every front end (CLI and action) decides which
@@ -146,13 +145,13 @@ func GitHubCredentials(o GitHubOptions) (HostCredentials, error) {
 // action's github-token input, "" for the CLI), else GITHUB_TOKEN — bound
 // to the run's GitHub host only. Other hosts get credentials from their
 // GitRepository's spec.secretRef, never from here.
-func RunCredentials(getenv func(string) string, token string) (HostCredentials, error) {
+func RunCredentials(getenv func(string) string, token string) HostCredentials {
 	for _, t := range []string{getenv("SLIPWAY_GIT_TOKEN"), token, getenv("GITHUB_TOKEN")} {
 		if t = strings.TrimSpace(t); t != "" {
 			return GitHubCredentials(GitHubOptions{Token: t, ServerURL: getenv("GITHUB_SERVER_URL"), APIURL: getenv("GITHUB_API_URL")})
 		}
 	}
-	return HostCredentials{}, nil
+	return HostCredentials{}
 }
 
 // DropCrossOriginAuth is an http.Client CheckRedirect that removes the

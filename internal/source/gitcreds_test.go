@@ -32,10 +32,7 @@ func twoHosts(t *testing.T) (github, other *gitserver.Server) {
 func baseURL(s *gitserver.Server) string { return strings.TrimSuffix(s.URL("x"), "/x") }
 
 func fetcher(t *testing.T, serverURL string, trust ...[]byte) *source.GitFetcher {
-	creds, err := source.GitHubCredentials(source.GitHubOptions{Token: token, ServerURL: serverURL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	creds := source.GitHubCredentials(source.GitHubOptions{Token: token, ServerURL: serverURL})
 	f := &source.GitFetcher{CacheDir: t.TempDir(), Credentials: creds}
 	for _, pem := range trust {
 		f.CABundle = append(f.CABundle, pem...)
