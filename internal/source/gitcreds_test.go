@@ -2,12 +2,19 @@ package source_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/slipwayhq/slipway/internal/source"
 	"github.com/slipwayhq/slipway/internal/testutil/gitserver"
@@ -113,5 +120,53 @@ func TestGitSecretRefCredentialsForOtherHost(t *testing.T) {
 	ref.Auth = &source.GitAuth{Username: "git", Password: "other-password", From: "Secret flux-system/other"}
 	if _, _, err := f.Fetch(context.Background(), ref); err != nil {
 		t.Fatalf("with the secretRef's credentials: %v", err)
+	}
+}
+
+// TestGitSSHWithSecretKeys fetches over SSH with Flux's identity and
+// known_hosts Secret keys; without them, or with a host key the
+// known_hosts does not list, nothing is offered to the server.
+func TestGitSSHWithSecretKeys(t *testing.T) {
+	srv := gitserver.New(t)
+	srv.Seed("org/repo.git", map[string]string{"a.yaml": "kind: A\n"})
+	x := srv.StartSSH()
+	f := fetcher(t, "https://github.com")
+	ref := source.GitRef{URL: x.URL("org/repo.git"), Branch: "main"}
+	ctx := context.Background()
+
+	if _, _, err := f.Fetch(ctx, ref); !errors.Is(err, source.ErrSSHNeedsSecret) {
+		t.Fatalf("without a Secret: %v, want ErrSSHNeedsSecret", err)
+	}
+	if n := len(x.Offered()); n != 0 {
+		t.Fatalf("without a Secret, %d keys were offered", n)
+	}
+
+	_, other, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPub, err := ssh.NewPublicKey(other.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(strings.Split(x.URL(""), "/")[2], "git@")
+	ref.SSH = &source.SSHAuth{Identity: x.Identity(), KnownHosts: []byte(knownhosts.Line([]string{knownhosts.Normalize(addr)}, otherPub) + "\n"), From: "Secret flux-system/ssh"}
+	if _, _, err := f.Fetch(ctx, ref); err == nil || !strings.Contains(err.Error(), "key mismatch") {
+		t.Fatalf("a host key known_hosts does not list must be refused, got %v", err)
+	}
+	if n := len(x.Offered()); n != 0 {
+		t.Fatalf("the key was offered to a server whose host key is unknown (%d)", n)
+	}
+
+	ref.SSH.KnownHosts = x.KnownHosts()
+	dir, _, err := f.Fetch(ctx, ref)
+	if err != nil {
+		t.Fatalf("with identity and known_hosts: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.yaml")); err != nil {
+		t.Errorf("checkout lacks a.yaml: %v", err)
+	}
+	if len(x.Offered()) == 0 {
+		t.Error("the server saw no client key")
 	}
 }
