@@ -1,6 +1,8 @@
 // Package gitserver serves local bare Git repositories over Git's smart HTTP
-// protocol on loopback, so tests can clone from and push to a real remote
-// without reaching GitHub and without the git binary. The protocol side is
+// protocol on loopback (plain or https, NewTLS; fetches over SSH too,
+// StartSSH), so tests can clone from and push to a real remote without
+// reaching GitHub and without the git binary. It records the Authorization
+// header of every request, for tests about where credentials go. The protocol side is
 // go-git's own server implementation; this package adds the HTTP routes,
 // token authentication, read-only repositories and push accounting.
 //
