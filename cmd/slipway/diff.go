@@ -36,11 +36,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 	if err != nil {
 		return diff.RunOptions{}, err
 	}
-	token := getenv("SLIPWAY_GIT_TOKEN")
-	if token == "" {
-		token = getenv("GITHUB_TOKEN")
-	}
-	git := &source.GitFetcher{CacheDir: rf.gitCacheDir(getenv), Token: token}
+	git := rf.gitFetcher(getenv)
 	external, err := rf.external(dec)
 	if err != nil {
 		return diff.RunOptions{}, err

@@ -74,6 +74,12 @@ func (f *repoFlags) gitCacheDir(getenv env) string {
 	return f.cacheSubdir("git")
 }
 
+// gitFetcher fetches other Git repositories: the GitHub token (if any)
+// goes to the run's GitHub host only, see source.RunCredentials.
+func (f *repoFlags) gitFetcher(getenv env) *source.GitFetcher {
+	return &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Credentials: source.RunCredentials(getenv, "")}
+}
+
 // registerKubeVersion adds --kubernetes-version, for commands that render
 // HelmReleases without being told the cluster's version.
 func (f *repoFlags) registerKubeVersion(cmd *cobra.Command) {
@@ -114,11 +120,7 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	opts := build.DefaultOptions(repo)
 	opts.Decryptor = dec
 	opts.AllowRemoteBases = f.allowRemoteBases
-	token := getenv("SLIPWAY_GIT_TOKEN")
-	if token == "" {
-		token = getenv("GITHUB_TOKEN")
-	}
-	opts.Git = &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Token: token}
+	opts.Git = f.gitFetcher(getenv)
 	opts.Helm = f.helmOptions()
 	if opts.External, err = f.external(dec); err != nil {
 		return nil, err

@@ -104,12 +104,8 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 		}
 	}
 	if r.opts.Differ == nil {
-		token := r.rt.Getenv("SLIPWAY_GIT_TOKEN")
-		if token == "" {
-			token = r.in.Token
-		}
 		r.opts.Differ = NewDiffer(DifferOptions{
-			Git:      &source.GitFetcher{CacheDir: r.gitCacheDir(), Token: token},
+			Git:      r.gitFetcher(),
 			Helm:     r.helmOptions(),
 			External: ext.Lookup(),
 		})
@@ -202,11 +198,7 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	}
 	opts := build.DefaultOptions(repo)
 	opts.Decryptor = dec
-	token := r.rt.Getenv("SLIPWAY_GIT_TOKEN")
-	if token == "" {
-		token = r.in.Token
-	}
-	opts.Git = &source.GitFetcher{CacheDir: r.gitCacheDir(), Token: token}
+	opts.Git = r.gitFetcher()
 	opts.Helm = r.helmOptions()
 	// What HelmReleases refer to and the repository lacks: the files of
 	// the external-objects input, then the cluster when connected.
@@ -241,6 +233,12 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 }
 
 func (r *run) gitCacheDir() string { return r.cacheSubdir("git") }
+
+// gitFetcher fetches other Git repositories: the token goes to the run's
+// GitHub host only (GITHUB_SERVER_URL), see source.RunCredentials.
+func (r *run) gitFetcher() *source.GitFetcher {
+	return &source.GitFetcher{CacheDir: r.gitCacheDir(), Credentials: source.RunCredentials(r.rt.Getenv, r.in.Token)}
+}
 
 func (r *run) cacheSubdir(name string) string {
 	if r.in.CacheDir != "" {

@@ -25,13 +25,17 @@ type artifactEntry struct {
 }
 
 // gitTree fetches a GitRepository of another repository.
-func (b *Builder) gitTree(ctx context.Context, gr *sourcev1.GitRepository) (*sourceTree, error) {
+func (b *Builder) gitTree(ctx context.Context, reg *sourceRegistry, gr *sourcev1.GitRepository) (*sourceTree, error) {
 	if b.opts.Git == nil {
 		return nil, fmt.Errorf("%s is another repository and fetching is disabled", gr.Spec.URL)
 	}
 	ref := source.GitRef{URL: gr.Spec.URL}
 	if r := gr.Spec.Reference; r != nil {
 		ref.Branch, ref.Tag, ref.SemVer, ref.Commit, ref.Name = r.Branch, r.Tag, r.SemVer, r.Commit, r.Name
+	}
+	var err error
+	if ref.Auth, ref.SSH, err = gitSecretAuth(reg.secrets, gr); err != nil {
+		return nil, err
 	}
 	dir, rev, err := b.opts.Git.Fetch(ctx, ref)
 	if err != nil {
@@ -47,6 +51,21 @@ func (b *Builder) gitTree(ctx context.Context, gr *sourcev1.GitRepository) (*sou
 		ignore = *gr.Spec.Ignore
 	}
 	return &sourceTree{name: fmt.Sprintf("GitRepository/%s/%s@%s", gr.Namespace, gr.Name, rev), repo: repo, ignore: ignore}, nil
+}
+
+// gitSecretAuth reads the credentials a GitRepository's spec.secretRef
+// names, as source-controller does; none when it names none.
+func gitSecretAuth(secrets source.SecretLookup, gr *sourcev1.GitRepository) (*source.GitAuth, *source.SSHAuth, error) {
+	if gr.Spec.SecretRef == nil || gr.Spec.SecretRef.Name == "" {
+		return nil, nil, nil
+	}
+	name := gr.Spec.SecretRef.Name
+	if secrets != nil {
+		if u, ok := secrets("Secret", gr.Namespace, name); ok && IsEncrypted(u) {
+			return nil, nil, &source.SecretRefError{Namespace: gr.Namespace, Name: name, Reason: "is SOPS-encrypted and no age key decrypts it"}
+		}
+	}
+	return source.GitAuthFromSecret(secrets, gr.Namespace, name)
 }
 
 // artifactTree materialises the ExternalArtifact an ArtifactGenerator

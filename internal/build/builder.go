@@ -17,6 +17,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/flux"
 	"github.com/slipwayhq/slipway/internal/helm"
+	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
@@ -154,6 +155,25 @@ func (st *clusterState) lookup(kind, namespace, name string) (*unstructured.Unst
 	return o, ok
 }
 
+// secretLookup finds the Secrets GitRepositories' secretRefs name: built
+// so far, then external (files, cluster). Values of external Secrets join
+// the path's sensitive values, masked like those built. Sources are
+// resolved on the build's own goroutine, so st needs no lock here.
+func (st *clusterState) secretLookup(external helm.Lookup) source.SecretLookup {
+	return func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+		if u, ok := st.lookup(kind, namespace, name); ok || external == nil {
+			return u, ok
+		}
+		u, ok := external(kind, namespace, name)
+		if ok && kind == "Secret" {
+			for _, v := range kube.DataValues(u) {
+				st.sensitive = append(st.sensitive, v)
+			}
+		}
+		return u, ok
+	}
+}
+
 // BuildClusterPath builds one cluster path: the root Kustomization, then
 // every Kustomization found in an output, wave after wave. A Kustomization
 // waits while its source or its substitution inputs may still come from a
@@ -169,6 +189,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		byRef: map[result.KustomizationRef]*result.KustomizationBuild{},
 		vars:  map[string]*unstructured.Unstructured{},
 	}
+	st.reg.secrets = st.secretLookup(b.opts.External)
 	root := &unit{ks: RootKustomization(clusterPath), root: true}
 	st.seen[root.ref()] = true
 	pending := []*unit{root}

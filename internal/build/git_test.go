@@ -186,8 +186,8 @@ spec:
 }
 
 // TestExternalGitRepository builds a Kustomization whose source is another
-// Git repository, served over smart HTTP and as a local file:// URL, for
-// each form of spec.ref, and checks the checkout cache.
+// Git repository, served over smart HTTP, for each form of spec.ref, and
+// checks the checkout cache. Local paths are refused.
 func TestExternalGitRepository(t *testing.T) {
 	requireGit(t)
 	e := newVersionedRepo(t)
@@ -214,7 +214,6 @@ func TestExternalGitRepository(t *testing.T) {
 	}
 	transports := []struct{ name, url string }{
 		{"http", httpURL},
-		{"file", "file://" + bare},
 	}
 	for _, tr := range transports {
 		for _, tc := range cases {
@@ -245,17 +244,22 @@ func TestExternalGitRepository(t *testing.T) {
 		}
 	}
 
-	t.Run("plain-path", func(t *testing.T) {
-		dir := fleetWithGitSource(t, bare, "    tag: v1.2.0\n")
-		cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir()}})
-		if errs := errorFindings(cb); len(errs) != 0 {
-			t.Fatalf("unexpected errors:\n%s", findingsText(cb))
-		}
-		cm := mustObject(t, mustKustomization(t, cb, "flux-system", "ext-app"), "ConfigMap", "default", "ext-version")
-		if got := str(t, cm.Object, "data", "version"); got != "1.2.0" {
-			t.Errorf("version %q, want 1.2.0", got)
-		}
-	})
+	// A GitRepository naming a path on the runner's disk would read it
+	// (source-controller fetches none either).
+	for name, u := range map[string]string{"plain-path": bare, "file-url": "file://" + bare} {
+		t.Run(name, func(t *testing.T) {
+			dir := fleetWithGitSource(t, u, "    tag: v1.2.0\n")
+			cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir()}})
+			kb := mustKustomization(t, cb, "flux-system", "ext-app")
+			// SourceError keeps the reason as text.
+			if kb.Err == nil || !strings.Contains(kb.Err.Error(), source.ErrUnsupportedGitURL.Error()) {
+				t.Errorf("want the local source refused, got %v", kb.Err)
+			}
+			if len(kb.Objects) != 0 {
+				t.Errorf("nothing may be built from a local path, got %d objects", len(kb.Objects))
+			}
+		})
+	}
 
 	t.Run("missing-tag", func(t *testing.T) {
 		dir := fleetWithGitSource(t, httpURL, "    tag: v9.9.9\n")

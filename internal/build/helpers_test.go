@@ -41,6 +41,8 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 type buildConfig struct {
 	ageKeyFile string
 	git        *source.GitFetcher
+	// allowRemote is --allow-remote-bases.
+	allowRemote bool
 }
 
 // buildRepo builds cluster paths of the repository at dir with a Builder
@@ -63,6 +65,7 @@ func buildRepo(t *testing.T, dir string, paths []string, c buildConfig) []*resul
 		}
 	}
 	opts.Git = c.git
+	opts.AllowRemoteBases = c.allowRemote
 	b, err := build.New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -81,6 +82,9 @@ type sourceRegistry struct {
 	gitRepos map[string]*sourcev1.GitRepository
 	// artifacts maps ExternalArtifact ns/name to its generator.
 	artifacts map[string]artifactDef
+	// secrets finds the Secrets a GitRepository's secretRef names: built
+	// so far, then the external objects (files, cluster).
+	secrets source.SecretLookup
 }
 
 type artifactDef struct {
@@ -130,9 +134,12 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 		if !ok {
 			return resolution{pending: true, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: "no such GitRepository in the cluster path"}}
 		}
-		tree, err := b.gitTree(ctx, gr)
+		tree, err := b.gitTree(ctx, reg, gr)
 		if err != nil {
-			return resolution{err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: err.Error()}}
+			// The Secret may come from a Kustomization not built yet.
+			var sre *source.SecretRefError
+			pending := errors.As(err, &sre) && sre.NotFound
+			return resolution{pending: pending, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: err.Error()}}
 		}
 		return resolution{tree: tree}
 	case sourcev1.ExternalArtifactKind:

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,9 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-	gitobject "github.com/go-git/go-git/v5/plumbing/object"
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
 	helmregistry "helm.sh/helm/v4/pkg/registry"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
@@ -31,6 +27,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 	"github.com/slipwayhq/slipway/internal/testutil/chartserver"
+	"github.com/slipwayhq/slipway/internal/testutil/gitserver"
 )
 
 // Credentials of the private chart repository; the tests assert they never
@@ -145,36 +142,27 @@ func (s *registryServer) push(t *testing.T, repoPath string, p packaged) {
 // under charts/podinfo and a values file under env/.
 func newGitChartRepo(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed (go-git's file transport runs git-upload-pack)")
-	}
-	work := filepath.Join(t.TempDir(), "work")
-	r, err := git.PlainInitWithOptions(work, &git.PlainInitOptions{
-		InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")},
+	files := map[string]string{"env/prod-values.yaml": "replicaCount: 4\nmessage: from git env/prod-values.yaml\n"}
+	chartDir := filepath.Join("testdata", "charts", "podinfo")
+	err := filepath.WalkDir(chartDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(chartDir, p)
+		files["charts/podinfo/"+filepath.ToSlash(rel)] = string(data)
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	copyDir(t, filepath.Join("testdata", "charts", "podinfo"), filepath.Join(work, "charts", "podinfo"))
-	writeFiles(t, work, map[string]string{
-		"env/prod-values.yaml": "replicaCount: 4\nmessage: from git env/prod-values.yaml\n",
-	})
-	wt, err := r.Worktree()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
-		t.Fatal(err)
-	}
-	sig := &gitobject.Signature{Name: "test", Email: "test@example.com", When: fixedTime}
-	if _, err := wt.Commit("charts", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
-		t.Fatal(err)
-	}
-	bare := filepath.Join(t.TempDir(), "charts.git")
-	if _, err := git.PlainClone(bare, true, &git.CloneOptions{URL: work}); err != nil {
-		t.Fatal(err)
-	}
-	return bare
+	// Served over smart HTTP: slipway fetches no local paths.
+	srv := gitserver.New(t)
+	srv.Seed("charts.git", files)
+	return srv.URL("charts.git")
 }
 
 // newThisRepo creates a configuration repository on disk, known by the

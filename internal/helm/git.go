@@ -63,6 +63,12 @@ func (r *Renderer) gitChart(ctx context.Context, ns, name, chartPath string, loo
 			ref.Branch, ref.Tag, ref.SemVer = gr.Spec.Reference.Branch, gr.Spec.Reference.Tag, gr.Spec.Reference.SemVer
 			ref.Commit, ref.Name = gr.Spec.Reference.Commit, gr.Spec.Reference.Name
 		}
+		if gr.Spec.SecretRef != nil && gr.Spec.SecretRef.Name != "" {
+			var err error
+			if ref.Auth, ref.SSH, err = source.GitAuthFromSecret(source.SecretLookup(lookup), ns, gr.Spec.SecretRef.Name); err != nil {
+				return nil, srcErr(srcURL, "", err)
+			}
+		}
 		dir, _, err := r.opts.Git.Fetch(ctx, ref)
 		if err != nil {
 			return nil, srcErr(srcURL, "", err)

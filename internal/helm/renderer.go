@@ -89,6 +89,11 @@ func New(opts Options) (*Renderer, error) {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
 	}
+	// A chart repository or registry that redirects elsewhere (a CDN, blob
+	// storage) must not take the source's credentials along: net/http
+	// alone keeps them for the same host name on another port, and for
+	// subdomains.
+	opts.HTTPClient = source.WithSafeRedirects(opts.HTTPClient)
 	r := &Renderer{opts: opts, kube: kv, cache: &chartCache{dir: opts.CacheDir}, kmu: opts.KustomizeLock}
 	if r.kmu == nil {
 		r.kmu = &sync.Mutex{}

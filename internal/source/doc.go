@@ -6,4 +6,10 @@
 // syntax, duplicate keys, alias bombs) so that bad input fails with file and
 // line before any third-party parser sees it. It must never write to the
 // repository or read outside its root.
+//
+// It fetches other Git repositories (GitFetcher) and decides which
+// credentials each fetch may send (HostCredentials, GitAuthFromSecret): a
+// credential goes only to the origin it is bound to or to the URL of the
+// GitRepository whose secretRef names it, never along a redirect to
+// another origin, and never to a URL slipway would not fetch.
 package source

@@ -15,8 +15,6 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -30,6 +28,10 @@ type GitRef struct {
 	SemVer string
 	Commit string
 	Name   string
+	// Auth and SSH are the credentials the GitRepository's spec.secretRef
+	// gives (GitAuthFromSecret); nil: none named.
+	Auth *GitAuth
+	SSH  *SSHAuth
 }
 
 // GitFetcher clones Git repositories with go-git into a cache directory,
@@ -37,8 +39,13 @@ type GitRef struct {
 type GitFetcher struct {
 	// CacheDir holds the checkouts; it survives runs so CI can cache it.
 	CacheDir string
-	// Token authenticates HTTPS fetches (GitHub: any user, token as password).
-	Token string
+	// Credentials are the run's own, bound to their hosts (RunCredentials:
+	// the GitHub token, for the run's GitHub host only). A source on any
+	// other host gets only what its spec.secretRef gives (GitRef.Auth).
+	Credentials HostCredentials
+	// CABundle holds PEM certificates trusted for every fetch in addition
+	// to the system's.
+	CABundle []byte
 
 	mu       sync.Mutex
 	inflight map[string]*gitFetch
@@ -50,28 +57,36 @@ type gitFetch struct {
 	err      error
 }
 
-// GitError is a failure to fetch a Git source; it never includes the token.
+// GitError is a failure to fetch a Git source; it never includes
+// credentials. Hint, when set, says how to give the source credentials.
 type GitError struct {
-	URL string
-	Err error
+	URL  string
+	Err  error
+	Hint string
 }
 
-func (e *GitError) Error() string { return fmt.Sprintf("fetching %s: %v", e.URL, e.Err) }
-func (e *GitError) Unwrap() error { return e.Err }
-
-func (f *GitFetcher) auth(url string) transport.AuthMethod {
-	if f.Token == "" || !strings.HasPrefix(url, "https://") {
-		return nil
+func (e *GitError) Error() string {
+	if e.Hint != "" {
+		return fmt.Sprintf("fetching %s: %v (%s)", e.URL, e.Err, e.Hint)
 	}
-	return &githttp.BasicAuth{Username: "x-access-token", Password: f.Token}
+	return fmt.Sprintf("fetching %s: %v", e.URL, e.Err)
 }
+func (e *GitError) Unwrap() error { return e.Err }
 
 // Fetch returns a checkout of the resolved revision and the revision
 // (branch@sha1:... as Flux spells it).
 func (f *GitFetcher) Fetch(ctx context.Context, ref GitRef) (dir, revision string, err error) {
-	hash, refName, revision, err := f.resolve(ctx, ref)
+	installSafeGitHTTP()
+	if err := checkGitURL(ref.URL); err != nil {
+		return "", "", &GitError{URL: ref.URL, Err: err}
+	}
+	auth, err := f.authFor(ref)
 	if err != nil {
 		return "", "", &GitError{URL: ref.URL, Err: err}
+	}
+	hash, refName, revision, err := f.resolve(ctx, ref, auth)
+	if err != nil {
+		return "", "", f.fetchError(ref.URL, auth, err)
 	}
 	key := cacheKey(ref.URL, hash)
 	f.mu.Lock()
@@ -86,10 +101,10 @@ func (f *GitFetcher) Fetch(ctx context.Context, ref GitRef) (dir, revision strin
 	g := &gitFetch{done: make(chan struct{})}
 	f.inflight[key] = g
 	f.mu.Unlock()
-	g.dir, g.err = f.checkout(ctx, ref.URL, refName, hash, key)
+	g.dir, g.err = f.checkout(ctx, ref.URL, auth, refName, hash, key)
 	g.rev = revision
 	if g.err != nil {
-		g.err = &GitError{URL: ref.URL, Err: g.err}
+		g.err = f.fetchError(ref.URL, auth, g.err)
 	}
 	close(g.done)
 	return g.dir, g.rev, g.err
@@ -101,12 +116,12 @@ func cacheKey(url, hash string) string {
 }
 
 // resolve turns a ref into a commit without cloning, by listing the remote.
-func (f *GitFetcher) resolve(ctx context.Context, ref GitRef) (hash string, name plumbing.ReferenceName, revision string, err error) {
+func (f *GitFetcher) resolve(ctx context.Context, ref GitRef, auth fetchAuth) (hash string, name plumbing.ReferenceName, revision string, err error) {
 	if ref.Commit != "" && ref.Branch == "" && ref.Tag == "" && ref.SemVer == "" && ref.Name == "" {
 		return ref.Commit, "", "sha1:" + ref.Commit, nil
 	}
 	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{ref.URL}})
-	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: f.auth(ref.URL), PeelingOption: git.AppendPeeled})
+	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth.method, CABundle: auth.caBundle, PeelingOption: git.AppendPeeled})
 	if err != nil {
 		return "", "", "", fmt.Errorf("listing refs: %w", err)
 	}
@@ -182,7 +197,7 @@ func tagList(refs map[plumbing.ReferenceName]string) []string {
 	return out
 }
 
-func (f *GitFetcher) checkout(ctx context.Context, url string, name plumbing.ReferenceName, hash, key string) (string, error) {
+func (f *GitFetcher) checkout(ctx context.Context, url string, auth fetchAuth, name plumbing.ReferenceName, hash, key string) (string, error) {
 	dir := filepath.Join(f.CacheDir, key)
 	if st, err := os.Stat(dir); err == nil && st.IsDir() {
 		return dir, nil
@@ -195,7 +210,7 @@ func (f *GitFetcher) checkout(ctx context.Context, url string, name plumbing.Ref
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	opts := &git.CloneOptions{URL: url, Auth: f.auth(url), Tags: git.NoTags}
+	opts := &git.CloneOptions{URL: url, Auth: auth.method, CABundle: auth.caBundle, Tags: git.NoTags}
 	if name != "" {
 		opts.ReferenceName = name
 		opts.SingleBranch = true

@@ -1,6 +1,8 @@
 // Package gitserver serves local bare Git repositories over Git's smart HTTP
-// protocol on loopback, so tests can clone from and push to a real remote
-// without reaching GitHub and without the git binary. The protocol side is
+// protocol on loopback (plain or https, NewTLS; fetches over SSH too,
+// StartSSH), so tests can clone from and push to a real remote without
+// reaching GitHub and without the git binary. It records the Authorization
+// header of every request, for tests about where credentials go. The protocol side is
 // go-git's own server implementation; this package adds the HTTP routes,
 // token authentication, read-only repositories and push accounting.
 //
@@ -13,6 +15,7 @@
 package gitserver
 
 import (
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"path"
@@ -20,10 +23,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-billy/v5/util"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/server"
 )
@@ -41,9 +47,10 @@ type Server struct {
 	loader server.Loader
 	git    transport.Transport // go-git's protocol implementation over loader
 
-	mu    sync.Mutex // guards token and repos
-	token string
-	repos map[string]*repo
+	mu             sync.Mutex // guards token, repos and authorizations
+	token          string
+	repos          map[string]*repo
+	authorizations []string
 }
 
 // repo is one served bare repository.
@@ -62,7 +69,13 @@ type repo struct {
 }
 
 // New starts a server on 127.0.0.1; it is closed when the test ends.
-func New(t testing.TB) *Server {
+func New(t testing.TB) *Server { return start(t, false) }
+
+// NewTLS starts a server on https://127.0.0.1 with httptest's certificate
+// (valid for 127.0.0.1); CertPEM is what a client must trust.
+func NewTLS(t testing.TB) *Server { return start(t, true) }
+
+func start(t testing.TB, tls bool) *Server {
 	t.Helper()
 	root := t.TempDir()
 	loader := server.NewFilesystemLoader(osfs.New(root))
@@ -73,9 +86,43 @@ func New(t testing.TB) *Server {
 		git:    server.NewServer(loader),
 		repos:  map[string]*repo{},
 	}
-	s.http = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	h := http.HandlerFunc(s.record)
+	if tls {
+		s.http = httptest.NewTLSServer(h)
+	} else {
+		s.http = httptest.NewServer(h)
+	}
 	t.Cleanup(s.http.Close)
 	return s
+}
+
+// record notes the Authorization header of every request, then serves it.
+func (s *Server) record(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.authorizations = append(s.authorizations, r.Header.Get("Authorization"))
+	s.mu.Unlock()
+	s.serveHTTP(w, r)
+}
+
+// Handler serves the repositories, for a test that puts them behind its
+// own server; requests through it are recorded as well.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.record) }
+
+// Authorizations returns the Authorization header of every request served
+// so far ("" for a request without one), in order.
+func (s *Server) Authorizations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.authorizations...)
+}
+
+// CertPEM is the server certificate of a NewTLS server, PEM encoded.
+func (s *Server) CertPEM() []byte {
+	c := s.http.Certificate()
+	if c == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
 
 // SetToken makes every request require HTTP basic authentication with token
@@ -165,4 +212,51 @@ func validName(name string) bool {
 		}
 	}
 	return true
+}
+
+// Seed creates the repository name with one commit of files (path ->
+// content) on DefaultBranch, and returns the commit. Objects are copied
+// into the bare repository directly: no push, no git binary.
+func (s *Server) Seed(name string, files map[string]string) plumbing.Hash {
+	s.t.Helper()
+	fail := func(err error) { s.t.Fatalf("gitserver: seeding %q: %v", name, err) }
+	bare, err := git.PlainOpen(s.CreateBare(name))
+	if err != nil {
+		fail(err)
+	}
+	work, err := git.PlainInit(s.t.TempDir(), false)
+	if err != nil {
+		fail(err)
+	}
+	wt, err := work.Worktree()
+	if err != nil {
+		fail(err)
+	}
+	for p, content := range files {
+		if err := util.WriteFile(wt.Filesystem, p, []byte(content), 0o644); err != nil {
+			fail(err)
+		}
+		if _, err := wt.Add(p); err != nil {
+			fail(err)
+		}
+	}
+	sig := &object.Signature{Name: "test", Email: "test@example.com", When: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	h, err := wt.Commit("seed", &git.CommitOptions{Author: sig, Committer: sig})
+	if err != nil {
+		fail(err)
+	}
+	objects, err := work.Storer.IterEncodedObjects(plumbing.AnyObject)
+	if err != nil {
+		fail(err)
+	}
+	if err := objects.ForEach(func(o plumbing.EncodedObject) error {
+		_, err := bare.Storer.SetEncodedObject(o)
+		return err
+	}); err != nil {
+		fail(err)
+	}
+	if err := bare.Storer.SetReference(plumbing.NewHashReference(DefaultBranch, h)); err != nil {
+		fail(err)
+	}
+	return h
 }
