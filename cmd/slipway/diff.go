@@ -48,7 +48,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 		cacheDir = rf.cacheSubdir("builds")
 	}
 	return diff.RunOptions{
-		CacheDir: cacheDir, CacheVersion: buildIdentity(),
+		CacheDir: cacheDir, CacheVersion: build.BinaryIdentity(version),
 		RepoDir: rf.repo, Base: f.base, Head: f.head, Paths: rf.paths, MaxFileSize: rf.maxFileSize, Full: f.full,
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)

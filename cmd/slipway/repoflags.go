@@ -125,37 +125,10 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	if opts.External, err = f.external(dec); err != nil {
 		return nil, err
 	}
-	// Remote bases are fetched, not read from files the cache can watch.
-	var cache *build.BuildCache
-	if !f.noBuildCache && !f.allowRemoteBases {
-		cache = &build.BuildCache{Dir: f.cacheSubdir("builds"), Repo: repo, Version: buildIdentity()}
-		opts.Reuse = cache.Load(paths)
+	ro := build.RunOptions{Options: opts, Identity: build.BinaryIdentity(version)}
+	if !f.noBuildCache {
+		ro.CacheDir = f.cacheSubdir("builds")
 	}
-	b, err := build.New(opts)
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
-	builds := b.BuildAll(ctx, paths)
-	if err := ctx.Err(); err != nil {
-		return builds, fmt.Errorf("interrupted: %w", err)
-	}
-	if cache != nil {
-		// The cache only saves time: failing to write it fails nothing.
-		_ = cache.Save(opts.Reuse, paths)
-	}
-	return builds, nil
+	return build.BuildPaths(ctx, paths, ro)
 }
 
-// buildIdentity names this binary for the build cache: its version, and —
-// since development builds share a version — its size and time, so a
-// rebuilt binary never reuses what an older one built.
-func buildIdentity() string {
-	id := version
-	if exe, err := os.Executable(); err == nil {
-		if st, err := os.Stat(exe); err == nil {
-			id += fmt.Sprintf("/%d/%d", st.Size(), st.ModTime().UnixNano())
-		}
-	}
-	return id
-}

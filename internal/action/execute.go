@@ -187,9 +187,9 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 // key and kubeconfig credentials. The runner masks the log, not the bodies
 // sent to the API, so everything sent goes through this masker too.
 func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []string, ext *build.External) ([]*result.ClusterBuild, *report.Masker, error) {
-	checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: r.in.KubernetesVersion})
+	checks, err := r.checks()
 	if err != nil {
-		return nil, nil, &InputError{Name: "kubernetes-version", Value: r.in.KubernetesVersion, Reason: err.Error()}
+		return nil, nil, err
 	}
 	dec, err := build.NewDecryptor(r.in.AgeKey)
 	if err != nil {
@@ -207,18 +207,16 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 		fromCluster = r.cluster.ObjectLookup(ctx)
 	}
 	opts.External = build.ChainLookups(ext.Lookup(), fromCluster)
-	b, err := build.New(opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer b.Close()
 	r.rt.Group("Build")
 	start := time.Now()
-	builds := b.BuildAll(ctx, paths)
+	// The CLI's build, build cache included: restore cache-dir with
+	// actions/cache and unchanged Kustomizations are not rebuilt.
+	builds, err := build.BuildPaths(ctx, paths, build.RunOptions{Options: opts,
+		CacheDir: r.cacheSubdir("builds"), Identity: build.BinaryIdentity(r.opts.Version)})
 	r.rt.Logf("built %d cluster path(s) in %s", len(builds), time.Since(start).Round(time.Millisecond))
 	r.rt.EndGroup()
-	if err := ctx.Err(); err != nil {
-		return nil, nil, fmt.Errorf("interrupted: %w", err)
+	if err != nil {
+		return nil, nil, err
 	}
 	var secrets []string
 	for _, cb := range builds {
@@ -230,6 +228,22 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	secrets = append(secrets, r.in.Token, r.in.AgeKey)
 	secrets = append(secrets, kubeconfigSecrets(r.in.Kubeconfig)...)
 	return builds, report.NewMasker(secrets), nil
+}
+
+// checks are validate's checks for the kubernetes-version input, else the
+// connected cluster's version (as the CLI validates an apply), else the
+// newest slipway knows. A cluster newer than slipway's schemas is
+// validated with the newest, and the run says so.
+func (r *run) checks() ([]validate.Check, error) {
+	checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: r.kubeVersion})
+	switch {
+	case err == nil:
+		return checks, nil
+	case r.in.KubernetesVersion != "":
+		return nil, &InputError{Name: "kubernetes-version", Value: r.in.KubernetesVersion, Reason: err.Error()}
+	}
+	r.warnf("validating with the newest Kubernetes schemas slipway has, not the cluster's %s: %v", r.kubeVersion, err)
+	return validate.DefaultChecks(validate.Options{})
 }
 
 func (r *run) gitCacheDir() string { return r.cacheSubdir("git") }
@@ -386,9 +400,12 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 			pr.notDeployed = "not deployed: the workflow run was cancelled"
 			continue
 		}
-		if pr.build.HasErrors() {
+		// As the CLI: an invalid Kustomization is not deployed, nor what
+		// depends on it; the others are. Errors outside any Kustomization
+		// (a dependsOn cycle) stop the whole cluster path.
+		if unowned := validate.Gate(pr.build); len(unowned) > 0 {
 			if p.deploy {
-				pr.notDeployed = "not deployed: validation failed"
+				pr.notDeployed = fmt.Sprintf("not deployed: %d validation error(s) outside any Kustomization, the first: %s", len(unowned), masker.Mask(unowned[0].Message))
 			}
 			continue
 		}

@@ -81,6 +81,7 @@ func changeTable(cd *result.ClusterDeploy) string {
 	if cd.Error != "" {
 		fmt.Fprintf(&b, "✗ %s\n\n", mdEscape(cd.Error))
 	}
+	b.WriteString(statusTable(cd))
 	unchanged := 0
 	rows := 0
 	for _, kd := range cd.Kustomizations {
@@ -117,6 +118,44 @@ func changeTable(cd *result.ClusterDeploy) string {
 		fmt.Fprintf(&b, "\n%d object(s) unchanged.", unchanged)
 	}
 	b.WriteString("\n")
+	return b.String()
+}
+
+// statusTable counts the Kustomizations by status and lists those not
+// applied, with why: a deploy that applied some Kustomizations and not
+// others says which.
+func statusTable(cd *result.ClusterDeploy) string {
+	if len(cd.Kustomizations) == 0 {
+		return ""
+	}
+	counts := map[result.Status]int{}
+	var order []result.Status
+	var b strings.Builder
+	for _, kd := range cd.Kustomizations {
+		if counts[kd.Status] == 0 {
+			order = append(order, kd.Status)
+		}
+		counts[kd.Status]++
+	}
+	parts := make([]string, 0, len(order))
+	for _, st := range order {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+	}
+	fmt.Fprintf(&b, "Kustomizations: %s.\n\n", strings.Join(parts, ", "))
+	rows := 0
+	for _, kd := range cd.Kustomizations {
+		if kd.Status == result.StatusApplied {
+			continue
+		}
+		if rows == 0 {
+			b.WriteString("| Kustomization | Status | Why |\n|---|---|---|\n")
+		}
+		rows++
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", mdEscape(kd.Ref.String()), kd.Status, mdEscape(oneLine(kd.Error)))
+	}
+	if rows > 0 {
+		b.WriteString("\n")
+	}
 	return b.String()
 }
 

@@ -1,0 +1,62 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// RunOptions are what BuildPaths needs beyond a Builder's Options: where
+// the build cache lives.
+type RunOptions struct {
+	Options
+	// CacheDir holds reusable builds between runs (--cache-dir/builds, or
+	// the action's cache-dir input); "" builds everything.
+	CacheDir string
+	// Identity names the binary: a cache written by another one is ignored
+	// (see BinaryIdentity).
+	Identity string
+}
+
+// BuildPaths builds the cluster paths of opts.Repo, reusing what the build
+// cache holds for unchanged files and refreshing it afterwards. It is the
+// one way the CLI and the GitHub Action build, so both get the same
+// builds, and the same speed from a restored cache.
+func BuildPaths(ctx context.Context, paths []string, o RunOptions) ([]*result.ClusterBuild, error) {
+	opts := o.Options
+	// Remote bases are fetched, not read from files the cache can watch.
+	var cache *BuildCache
+	if o.CacheDir != "" && !opts.AllowRemoteBases {
+		cache = &BuildCache{Dir: o.CacheDir, Repo: opts.Repo, Version: o.Identity}
+		opts.Reuse = cache.Load(paths)
+	}
+	b, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	builds := b.BuildAll(ctx, paths)
+	if err := ctx.Err(); err != nil {
+		return builds, fmt.Errorf("interrupted: %w", err)
+	}
+	if cache != nil {
+		// The cache only saves time: failing to write it fails nothing.
+		_ = cache.Save(opts.Reuse, paths)
+	}
+	return builds, nil
+}
+
+// BinaryIdentity names this binary for the build cache: its version, and —
+// since development builds share a version — its size and time, so a
+// rebuilt binary never reuses what an older one built.
+func BinaryIdentity(version string) string {
+	id := version
+	if exe, err := os.Executable(); err == nil {
+		if st, err := os.Stat(exe); err == nil {
+			id += fmt.Sprintf("/%d/%d", st.Size(), st.ModTime().UnixNano())
+		}
+	}
+	return id
+}
