@@ -131,4 +131,3 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	}
 	return build.BuildPaths(ctx, paths, ro)
 }
-
