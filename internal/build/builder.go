@@ -62,6 +62,7 @@ type Builder struct {
 
 	mu        sync.Mutex
 	artifacts map[string]*artifactEntry
+	ignores   map[string]*ignoreEntry
 
 	helmOnce sync.Once
 	helm     *helm.Renderer
@@ -80,7 +81,7 @@ func New(opts Options) (*Builder, error) {
 	if opts.Decryptor == nil {
 		opts.Decryptor = &Decryptor{}
 	}
-	return &Builder{opts: opts, sem: make(chan struct{}, opts.Parallelism), artifacts: map[string]*artifactEntry{}}, nil
+	return &Builder{opts: opts, sem: make(chan struct{}, opts.Parallelism), artifacts: map[string]*artifactEntry{}, ignores: map[string]*ignoreEntry{}}, nil
 }
 
 // Close removes temporary files.

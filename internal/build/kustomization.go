@@ -11,7 +11,6 @@ import (
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/kustomize"
 	securefs "github.com/fluxcd/pkg/kustomize/filesys"
-	"github.com/fluxcd/pkg/sourceignore"
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -24,11 +23,25 @@ import (
 	"github.com/slipwayhq/slipway/internal/source"
 )
 
-// defaultIgnore is what source-controller leaves out of every artifact, so
-// a directory without kustomization.yaml is scanned as Flux would see it.
-var defaultIgnore = strings.Join([]string{
-	sourceignore.ExcludeVCS, sourceignore.ExcludeExt, sourceignore.ExcludeCI, sourceignore.ExcludeExtra,
-}, ",")
+// generator returns Flux's kustomization generator for dir. Flux's
+// kustomize-controller scans the artifact source-controller made, in which
+// ignored files do not exist; here the tree is the repository, so a scan
+// skips exactly the YAML files the artifact would leave out. An existing
+// kustomization file is used as written: the files it names that the
+// artifact leaves out fail to read, as they would in Flux.
+func generator(root, dir, existing string, ignore *source.Ignore, obj unstructured.Unstructured) (*kustomize.Generator, error) {
+	if existing != "" {
+		return kustomize.NewGenerator(root, obj), nil
+	}
+	files, err := ignore.IgnoredUnder(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return kustomize.NewGenerator(root, obj), nil
+	}
+	return kustomize.NewGeneratorWithIgnore(root, source.IgnorePatterns(files), obj), nil
+}
 
 // KustomizationError is a failure to build one Flux Kustomization.
 type KustomizationError struct {
@@ -142,7 +155,15 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	}
 	obj.SetAPIVersion(kustomizev1.GroupVersion.String())
 	obj.SetKind(kustomizev1.KustomizationKind)
-	gen := kustomize.NewGeneratorWithIgnore(src.repo.Root, strings.ReplaceAll(defaultIgnore, ",", "\n")+"\n"+src.ignore, obj)
+	ignore, err := b.artifactIgnore(src)
+	if err != nil {
+		return fail(err)
+	}
+	guard.Ignore = ignore
+	gen, err := generator(src.repo.Root, dirAbs, existing, ignore, obj)
+	if err != nil {
+		return fail(err)
+	}
 	manifest, kfile, _, err := gen.GenerateManifest(dirAbs)
 	if err != nil {
 		if gerr := guard.Err(); gerr != nil {
@@ -176,6 +197,7 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		// A nested kustomization declares a schema: rebuild alone.
 		guard = src.repo.Guard(nil)
 		guard.AllowRemote = b.opts.AllowRemoteBases
+		guard.Ignore = ignore
 		resMap, err = run(guard, true)
 	}
 	kb.Files = src.mapFiles(guard.Files())
