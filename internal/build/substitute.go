@@ -118,7 +118,11 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 	}
 	var out string
 	for i := 0; ; i++ {
-		out, err = envsubst.Eval(text, lookup)
+		src := text
+		if keep && len(missing) > 0 {
+			src = keepExpressions(text, missing)
+		}
+		out, err = envsubst.Eval(src, lookup)
 		if err == nil {
 			break
 		}
@@ -145,6 +149,48 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 	sort.Strings(names)
 	return names, nil
 }
+
+// keepExpressions escapes, as Flux's "$$" does, every expression of text
+// that names one of names, so envsubst leaves it exactly as written:
+// "${DOMAIN/./-}" stays that, operator and all, rather than becoming what
+// the operator makes of a placeholder.
+func keepExpressions(text string, names map[string]bool) string {
+	var b strings.Builder
+	b.Grow(len(text) + 8)
+	for i := 0; i < len(text); i++ {
+		if text[i] != '$' || i+1 == len(text) {
+			b.WriteByte(text[i])
+			continue
+		}
+		if text[i+1] == '$' {
+			// Already escaped: copy both, so the second one does not start
+			// an expression.
+			b.WriteString("$$")
+			i++
+			continue
+		}
+		if names[expressionName(text[i+1:])] {
+			b.WriteByte('$')
+		}
+		b.WriteByte('$')
+	}
+	return b.String()
+}
+
+// expressionName returns the variable an expression names, given the text
+// after its "$": "{NAME…}", "{#NAME}" or "NAME".
+func expressionName(s string) string {
+	if strings.HasPrefix(s, "{") {
+		s = strings.TrimPrefix(s[1:], "#")
+	}
+	n := 0
+	for n < len(s) && (s[n] == '_' || isAlpha(s[n]) || (n > 0 && s[n] >= '0' && s[n] <= '9')) {
+		n++
+	}
+	return s[:n]
+}
+
+func isAlpha(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
 
 // varName is Flux's rule for variable names.
 var varName = regexp.MustCompile(`^[_[:alpha:]][_[:alpha:][:digit:]]*$`)
