@@ -234,50 +234,32 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		o := result.Object{Object: obj, Origin: origin}
 		id := o.ID()
 		if o.Object.GetKind() == "Secret" && IsEncrypted(o.Object) {
-			if ks.Spec.Decryption == nil {
+			// Whatever happens to the values, the document is substituted
+			// next, as Flux does: its clear fields (metadata.name from
+			// ${APP}) must not stay unsubstituted.
+			switch {
+			case ks.Spec.Decryption == nil:
 				// As Flux: no spec.decryption, no decryption.
 				finding(result.SeverityError, "sops", &id, origin,
 					"SOPS-encrypted Secret, but the Kustomization has no spec.decryption: Flux would apply it still encrypted")
 				o.Encrypted = true
-				objects = append(objects, o)
-				continue
-			}
-			if !b.opts.Decryptor.HasKeys() {
+			case !b.opts.Decryptor.HasKeys():
 				o.Encrypted = true
 				finding(result.SeverityInfo, "sops", &id, origin, "SOPS-encrypted Secret not decrypted: no age key given")
-				objects = append(objects, o)
-				continue
-			}
-			raw, err := res.AsYAML()
-			if err != nil {
-				return fail(err)
-			}
-			plain, err := b.opts.Decryptor.Decrypt(o.Object, raw)
-			if errors.Is(err, ErrMACMismatch) && treeOrigin.Line > 0 {
-				// kustomize sorts keys; SOPS hashes values in file order.
-				// The document as committed still proves integrity.
-				if doc, derr := src.document(treeOrigin); derr == nil {
-					if p2, err2 := b.opts.Decryptor.Decrypt(o.Object, doc); err2 == nil {
-						plain, err = p2, nil
-					}
+			default:
+				plain, derr, err := b.decrypt(src, treeOrigin, o.Object, res)
+				if err != nil {
+					return fail(err)
 				}
-			}
-			if err != nil {
-				finding(result.SeverityError, "sops", &id, origin, err.Error())
-				o.Encrypted = true
-				objects = append(objects, o)
-				continue
-			}
-			data, err := plain.MarshalJSON()
-			if err != nil {
-				return fail(err)
-			}
-			if err := res.UnmarshalJSON(data); err != nil {
-				return fail(err)
-			}
-			o.Object = plain
-			for _, v := range kube.DataValues(plain) {
-				out.sensitive = append(out.sensitive, v)
+				if derr != nil {
+					finding(result.SeverityError, "sops", &id, origin, derr.Error())
+					o.Encrypted = true
+					break
+				}
+				o.Object = plain
+				for _, v := range kube.DataValues(plain) {
+					out.sensitive = append(out.sensitive, v)
+				}
 			}
 		}
 		// A resource without "$" anywhere is left unchanged by envsubst, and
@@ -294,6 +276,9 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 			if o.Object, err = toObject(res); err != nil {
 				return fail(err)
 			}
+			// Findings above point at id: name the object as substituted
+			// (an encrypted Secret's name may come from a variable).
+			id = o.ID()
 		}
 		objects = append(objects, o)
 	}
@@ -321,6 +306,37 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	kb.Objects = objects
 	kb.Duration = time.Since(start)
 	return out
+}
+
+// decrypt decrypts a SOPS-encrypted Secret and writes the plain object back
+// into res. derr is why it could not be decrypted (a finding); err is a
+// failure of the build itself.
+func (b *Builder) decrypt(src *sourceTree, treeOrigin result.Origin, obj *unstructured.Unstructured, res *resource.Resource) (plain *unstructured.Unstructured, derr, err error) {
+	raw, err := res.AsYAML()
+	if err != nil {
+		return nil, nil, err
+	}
+	plain, derr = b.opts.Decryptor.Decrypt(obj, raw)
+	if errors.Is(derr, ErrMACMismatch) && treeOrigin.Line > 0 {
+		// kustomize sorts keys; SOPS hashes values in file order.
+		// The document as committed still proves integrity.
+		if doc, rerr := src.document(treeOrigin); rerr == nil {
+			if p2, err2 := b.opts.Decryptor.Decrypt(obj, doc); err2 == nil {
+				plain, derr = p2, nil
+			}
+		}
+	}
+	if derr != nil {
+		return nil, derr, nil
+	}
+	data, err := plain.MarshalJSON()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := res.UnmarshalJSON(data); err != nil {
+		return nil, nil, err
+	}
+	return plain, nil, nil
 }
 
 // toObject converts a kustomize resource to the form the Kubernetes
