@@ -140,12 +140,16 @@ func RootKustomization(clusterPath string) *kustomizev1.Kustomization {
 
 // clusterState is the work of one cluster path in progress.
 type clusterState struct {
-	path      string
-	reg       *sourceRegistry
-	seen      map[result.KustomizationRef]bool
-	order     []*result.KustomizationBuild
-	byRef     map[result.KustomizationRef]*result.KustomizationBuild
-	vars      map[string]*unstructured.Unstructured // Kind/ns/name of ConfigMaps and Secrets
+	path  string
+	reg   *sourceRegistry
+	seen  map[result.KustomizationRef]bool
+	order []*result.KustomizationBuild
+	byRef map[result.KustomizationRef]*result.KustomizationBuild
+	vars  map[string]*unstructured.Unstructured // Kind/ns/name of ConfigMaps and Secrets
+	// varOwner says which Kustomization built each entry of vars.
+	varOwner map[string]result.KustomizationRef
+	// parent says which Kustomization's output declared each one.
+	parent    map[result.KustomizationRef]result.KustomizationRef
 	findings  []result.Finding
 	sensitive []string
 }
@@ -153,6 +157,21 @@ type clusterState struct {
 func (st *clusterState) lookup(kind, namespace, name string) (*unstructured.Unstructured, bool) {
 	o, ok := st.vars[kind+"/"+namespace+"/"+name]
 	return o, ok
+}
+
+// varsLookup finds substituteFrom objects in the build output, then, once
+// nothing more can be built (final), where Flux finds the rest: the cluster
+// (external: objects given in files, the cluster when connected).
+func (st *clusterState) varsLookup(external helm.Lookup, final bool) varSource {
+	if !final || external == nil {
+		return st.lookup
+	}
+	return func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+		if u, ok := st.lookup(kind, namespace, name); ok {
+			return u, true
+		}
+		return external(kind, namespace, name)
+	}
 }
 
 // BuildClusterPath builds one cluster path: the root Kustomization, then
@@ -169,6 +188,9 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		seen:  map[result.KustomizationRef]bool{},
 		byRef: map[result.KustomizationRef]*result.KustomizationBuild{},
 		vars:  map[string]*unstructured.Unstructured{},
+
+		varOwner: map[string]result.KustomizationRef{},
+		parent:   map[result.KustomizationRef]result.KustomizationRef{},
 	}
 	root := &unit{ks: RootKustomization(clusterPath), root: true}
 	st.seen[root.ref()] = true
@@ -179,13 +201,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 			st.findings = append(st.findings, result.Finding{Severity: result.SeverityError, Check: "build", ClusterPath: clusterPath, Message: ctx.Err().Error()})
 			break
 		}
-		type job struct {
-			u    *unit
-			tree *sourceTree
-			vars varsResult
-			err  error
-		}
-		var ready []job
+		var ready, deferred []buildJob
 		var waiting []*unit
 		for _, u := range pending {
 			r := b.resolve(ctx, st.reg, u.ks.Spec.SourceRef.Kind, u.ks.Spec.SourceRef.Namespace, u.ks.Spec.SourceRef.Name)
@@ -193,50 +209,109 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 				waiting = append(waiting, u)
 				continue
 			}
-			var vars varsResult
+			j := buildJob{u: u, tree: r.tree, err: r.err}
 			if u.ks.Spec.PostBuild != nil {
-				vars = loadVars(u.ks, st.lookup, final)
-				if len(vars.pending) > 0 && !final {
+				j.vars = loadVars(u.ks, st.varsLookup(b.opts.External, final), final)
+				if len(j.vars.pending) > 0 && !final {
 					waiting = append(waiting, u)
 					continue
 				}
+				if len(j.vars.missing) > 0 {
+					// Another unit of this wave may build it: try after
+					// them, and only then in the unit's own output.
+					deferred = append(deferred, j)
+					continue
+				}
 			}
-			ready = append(ready, job{u: u, tree: r.tree, vars: vars, err: r.err})
+			ready = append(ready, j)
 		}
-		if len(ready) == 0 {
+		var results []built
+		switch {
+		case len(ready) > 0:
+			for _, j := range deferred {
+				waiting = append(waiting, j.u)
+			}
+			results = b.buildBatch(ctx, clusterPath, ready)
+		case len(deferred) > 0:
+			var rest []*unit
+			ready, results, rest = b.buildDeferred(ctx, clusterPath, deferred)
+			waiting = append(waiting, rest...)
+		default:
 			final = true
 			pending = waiting
 			continue
 		}
-		results := make([]built, len(ready))
-		var wg sync.WaitGroup
-		for i, j := range ready {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if j.err != nil {
-					results[i] = b.unbuildable(clusterPath, j.u, j.err)
-					return
-				}
-				b.sem <- struct{}{}
-				defer func() { <-b.sem }()
-				results[i] = b.buildOrReuse(ctx, clusterPath, j.u, j.tree, j.vars)
-			}()
-		}
-		wg.Wait()
 		var next []*unit
 		for i, r := range results {
 			st.add(r)
 			next = append(next, b.discover(ctx, st, ready[i].u, r.kb)...)
 		}
 		pending = append(waiting, next...)
+		// Everything waiting was built in a final wave: what it declared
+		// may wait for each other again.
+		final = false
 	}
+	st.findings = append(st.findings, substituteOrderFindings(st)...)
 	b.renderReleases(ctx, st)
 	cb.Kustomizations = dependencyOrder(st.order)
 	cb.Findings = st.findings
 	cb.Sensitive = st.sensitive
 	cb.Duration = time.Since(start)
 	return cb
+}
+
+// buildJob is a Kustomization ready to build, with its source and
+// variables resolved (or why its source cannot be).
+type buildJob struct {
+	u    *unit
+	tree *sourceTree
+	vars varsResult
+	err  error
+}
+
+// buildBatch builds jobs in parallel, bounded by the builder's semaphore.
+func (b *Builder) buildBatch(ctx context.Context, clusterPath string, jobs []buildJob) []built {
+	results := make([]built, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if j.err != nil {
+				results[i] = b.unbuildable(clusterPath, j.u, j.err)
+				return
+			}
+			b.sem <- struct{}{}
+			defer func() { <-b.sem }()
+			results[i] = b.buildOrReuse(ctx, clusterPath, j.u, j.tree, j.vars)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// buildDeferred builds, one at a time, Kustomizations whose substituteFrom
+// objects are nowhere in the cluster path yet, when nothing else can be
+// built. The first that builds (its own output held them) ends the round:
+// what it built may be what the others miss, as Flux would find it in the
+// cluster once applied. The others wait again. When none builds, their
+// failures are the result.
+func (b *Builder) buildDeferred(ctx context.Context, clusterPath string, jobs []buildJob) (done []buildJob, results []built, rest []*unit) {
+	var failed []built
+	for i, j := range jobs {
+		r := b.buildBatch(ctx, clusterPath, jobs[i:i+1])[0]
+		if r.missingVars {
+			failed = append(failed, r)
+			continue
+		}
+		for k, other := range jobs {
+			if k != i {
+				rest = append(rest, other.u)
+			}
+		}
+		return []buildJob{j}, []built{r}, rest
+	}
+	return jobs, failed, nil
 }
 
 func (b *Builder) unbuildable(clusterPath string, u *unit, err error) built {
@@ -268,7 +343,9 @@ func (st *clusterState) indexVars(kb *result.KustomizationBuild) {
 		switch o.Object.GetKind() {
 		case "ConfigMap", "Secret":
 			if o.Object.GetAPIVersion() == "v1" {
-				st.vars[o.Object.GetKind()+"/"+o.Object.GetNamespace()+"/"+o.Object.GetName()] = o.Object
+				key := o.Object.GetKind() + "/" + o.Object.GetNamespace() + "/" + o.Object.GetName()
+				st.vars[key] = o.Object
+				st.varOwner[key] = kb.Ref
 			}
 		}
 	}
@@ -330,6 +407,7 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 				continue
 			}
 			st.seen[ref] = true
+			st.parent[ref] = kb.Ref
 			next = append(next, &unit{ks: ks, origin: o.Origin})
 		}
 	}
@@ -368,7 +446,7 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 	if buildAffecting(synthetic, ks) {
 		var vars varsResult
 		if ks.Spec.PostBuild != nil {
-			vars = loadVars(ks, st.lookup, true)
+			vars = loadVars(ks, st.varsLookup(b.opts.External, true), true)
 		}
 		r := b.resolve(ctx, st.reg, ks.Spec.SourceRef.Kind, ks.Spec.SourceRef.Namespace, ks.Spec.SourceRef.Name)
 		if r.tree != nil {
@@ -387,6 +465,16 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 	}
 	kb.Ref, kb.Spec, kb.Origin, kb.Suspended = newRef, ks, origin, ks.Spec.Suspend
 	st.byRef[newRef] = kb
+	for child, p := range st.parent {
+		if p == oldRef {
+			st.parent[child] = newRef
+		}
+	}
+	for key, owner := range st.varOwner {
+		if owner == oldRef {
+			st.varOwner[key] = newRef
+		}
+	}
 	for i := range st.findings {
 		if k := st.findings[i].Kustomization; k != nil && *k == oldRef {
 			r := newRef

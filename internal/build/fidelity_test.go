@@ -2,7 +2,10 @@ package build_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/slipwayhq/slipway/internal/result"
 
 	"github.com/slipwayhq/slipway/internal/testutil"
 )
@@ -67,5 +70,53 @@ func TestEncryptedSecretSubstituted(t *testing.T) {
 	}
 	if info == 0 {
 		t.Error("no info finding says the Secrets were not decrypted")
+	}
+}
+
+// TestSubstituteFromExternalAndOwnOutput: substituteFrom finds objects
+// where Flux does. Objects outside Git come from --external-objects (as for
+// HelmRelease valuesFrom); an object the Kustomization applies itself is
+// used as built, with a warning that a fresh cluster fails first; so is
+// one built by a Kustomization it does not depend on. One declared by the
+// Kustomization that applies the object is in time: no warning.
+func TestSubstituteFromExternalAndOwnOutput(t *testing.T) {
+	dir := fidelityRepo(t, "substitute-from")
+	external := filepath.Join(filepath.Dir(dir), "external.yaml")
+
+	cb := buildOne(t, dir, "clusters/dev", buildConfig{})
+	if kb := mustKustomization(t, cb, "flux-system", "apps"); kb.Err == nil || !strings.Contains(kb.Err.Error(), "ConfigMap/flux-system/platform-settings not found") {
+		t.Errorf("without the external object: err = %v", kb.Err)
+	}
+
+	cb = buildOne(t, dir, "clusters/dev", buildConfig{external: []string{external}})
+	if errs := errorFindings(cb); len(errs) > 0 {
+		t.Fatalf("errors:\n%s", findingsText(cb))
+	}
+	cluster := mustKustomization(t, cb, "flux-system", "cluster")
+	mustObject(t, cluster, "Namespace", "", "apps-dev")
+	apps := mustKustomization(t, cb, "flux-system", "apps")
+	cm := mustObject(t, apps, "ConfigMap", "apps-dev", "app")
+	if got := str(t, cm.Object, "data", "registry"); got != "registry.example.internal" {
+		t.Errorf("registry = %q, want the external ConfigMap's value", got)
+	}
+	web := mustObject(t, mustKustomization(t, cb, "flux-system", "web"), "ConfigMap", "default", "web")
+	if got := str(t, web.Object, "data", "size"); got != "large" {
+		t.Errorf("size = %q, want large", got)
+	}
+
+	warned := map[string]string{}
+	for _, f := range cb.Findings {
+		if f.Severity == result.SeverityWarning && f.Check == "substitution" && f.Kustomization != nil {
+			warned[f.Kustomization.Name] = f.Origin.String() + " " + f.Message
+		}
+	}
+	if w := warned["cluster"]; !strings.Contains(w, "clusters/dev/cluster.yaml:3") || !strings.Contains(w, "own output") {
+		t.Errorf("cluster: warning %q, want one at its file:line about its own output", w)
+	}
+	if w := warned["web"]; !strings.Contains(w, "clusters/dev/web.yaml:3") || !strings.Contains(w, "does not depend on") {
+		t.Errorf("web: warning %q, want one about ordering", w)
+	}
+	if w, ok := warned["apps"]; ok {
+		t.Errorf("apps is declared with its settings, yet warned: %s", w)
 	}
 }

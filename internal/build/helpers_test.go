@@ -41,6 +41,8 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 type buildConfig struct {
 	ageKeyFile string
 	git        *source.GitFetcher
+	// external are --external-objects files.
+	external []string
 }
 
 // buildRepo builds cluster paths of the repository at dir with a Builder
@@ -63,6 +65,13 @@ func buildRepo(t *testing.T, dir string, paths []string, c buildConfig) []*resul
 		}
 	}
 	opts.Git = c.git
+	if len(c.external) > 0 {
+		ext, err := build.LoadExternal(c.external, opts.Decryptor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.External = ext.Lookup()
+	}
 	b, err := build.New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -71,6 +71,8 @@ type built struct {
 	kb        *result.KustomizationBuild
 	findings  []result.Finding
 	sensitive []string
+	// missingVars: the build failed for want of a substituteFrom object.
+	missingVars bool
 }
 
 // buildOne runs Flux's build of one Kustomization: generate or amend the
@@ -208,18 +210,21 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		return fail(err)
 	}
 
-	if len(vars.missing) > 0 {
-		// kustomize-controller fails the Kustomization when a required
-		// substituteFrom object does not exist.
-		return fail(fmt.Errorf("postBuild.substituteFrom %s not found in the cluster path and not optional", strings.Join(vars.missing, ", ")))
-	}
 	fallback := result.Origin{File: src.repo.Rel(kfile)}
 	if !src.repo.FS.Exists(kfile) {
 		fallback = result.Origin{File: src.repo.Rel(dirAbs)}
 	}
 	origins := newOriginIndex(src.repo, guard.Kustomizations(), fallback)
 	var unresolved []string
-	objects := make([]result.Object, 0, resMap.Size())
+	type decoded struct {
+		res *resource.Resource
+		o   result.Object
+		// id is what findings about the object point at; it is renamed
+		// once substituted (an encrypted Secret's name may come from a
+		// variable).
+		id *result.ObjectID
+	}
+	all := make([]decoded, 0, resMap.Size())
 	for _, res := range resMap.Resources() {
 		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
 			return fail(fmt.Errorf("an object has no apiVersion, kind or name: %s", firstLine(res.MustYaml())))
@@ -232,7 +237,8 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 			return fail(err)
 		}
 		o := result.Object{Object: obj, Origin: origin}
-		id := o.ID()
+		id := new(result.ObjectID)
+		*id = o.ID()
 		if o.Object.GetKind() == "Secret" && IsEncrypted(o.Object) {
 			// Whatever happens to the values, the document is substituted
 			// next, as Flux does: its clear fields (metadata.name from
@@ -240,19 +246,19 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 			switch {
 			case ks.Spec.Decryption == nil:
 				// As Flux: no spec.decryption, no decryption.
-				finding(result.SeverityError, "sops", &id, origin,
+				finding(result.SeverityError, "sops", id, origin,
 					"SOPS-encrypted Secret, but the Kustomization has no spec.decryption: Flux would apply it still encrypted")
 				o.Encrypted = true
 			case !b.opts.Decryptor.HasKeys():
 				o.Encrypted = true
-				finding(result.SeverityInfo, "sops", &id, origin, "SOPS-encrypted Secret not decrypted: no age key given")
+				finding(result.SeverityInfo, "sops", id, origin, "SOPS-encrypted Secret not decrypted: no age key given")
 			default:
 				plain, derr, err := b.decrypt(src, treeOrigin, o.Object, res)
 				if err != nil {
 					return fail(err)
 				}
 				if derr != nil {
-					finding(result.SeverityError, "sops", &id, origin, derr.Error())
+					finding(result.SeverityError, "sops", id, origin, derr.Error())
 					o.Encrypted = true
 					break
 				}
@@ -262,23 +268,40 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 				}
 			}
 		}
+		all = append(all, decoded{res: res, o: o, id: id})
+	}
+	if len(vars.missing) > 0 {
+		own := make([]result.Object, len(all))
+		for i := range all {
+			own[i] = all[i].o
+		}
+		// The warning that a fresh cluster fails is substituteOrderFindings'.
+		vars = varsFromOwnOutput(ks, vars, own)
+		if len(vars.missing) > 0 {
+			// kustomize-controller fails the Kustomization when a required
+			// substituteFrom object does not exist.
+			out.missingVars = true
+			return fail(fmt.Errorf("postBuild.substituteFrom %s not found in the cluster path and not optional", strings.Join(vars.missing, ", ")))
+		}
+	}
+	objects := make([]result.Object, 0, len(all))
+	for _, d := range all {
+		o := d.o
 		// A resource without "$" anywhere is left unchanged by envsubst, and
 		// Flux's YAML -> JSON round trip of it is an identity: skip both.
 		if ks.Spec.PostBuild != nil && hasDollar(o.Object.Object) {
-			missing, err := substitute(ks, vars, res)
+			missing, err := substitute(ks, vars, d.res)
 			if err != nil {
-				return fail(fmt.Errorf("substituting variables in %s: %w", id, err))
+				return fail(fmt.Errorf("substituting variables in %s: %w", d.id, err))
 			}
 			for _, n := range missing {
-				finding(result.SeverityError, "substitution", &id, origin, fmt.Sprintf("variable ${%s} is not set and has no default (Flux would substitute an empty string)", n))
+				finding(result.SeverityError, "substitution", d.id, o.Origin, fmt.Sprintf("variable ${%s} is not set and has no default (Flux would substitute an empty string)", n))
 				unresolved = append(unresolved, n)
 			}
-			if o.Object, err = toObject(res); err != nil {
+			if o.Object, err = toObject(d.res); err != nil {
 				return fail(err)
 			}
-			// Findings above point at id: name the object as substituted
-			// (an encrypted Secret's name may come from a variable).
-			id = o.ID()
+			*d.id = o.ID()
 		}
 		objects = append(objects, o)
 	}

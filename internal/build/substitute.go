@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/result"
 )
 
 // substituteDisabled is Flux's per-object opt-out of substitution.
@@ -37,13 +38,15 @@ type varsResult struct {
 	missing []string
 	// sensitive holds the values that came from Secrets.
 	sensitive []string
+	// lookup is where the sources were looked up, to look again.
+	lookup varSource
 }
 
 // loadVars mirrors kustomize-controller's LoadVariables over the build
 // output instead of the cluster: substituteFrom in order (later wins), then
 // the inline substitute map, newlines stripped as Flux does.
 func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsResult {
-	res := varsResult{vars: map[string]string{}}
+	res := varsResult{vars: map[string]string{}, lookup: lookup}
 	pb := ks.Spec.PostBuild
 	for _, ref := range pb.SubstituteFrom {
 		obj, ok := lookup(ref.Kind, ks.Namespace, ref.Name)
@@ -74,6 +77,30 @@ func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsR
 		res.vars[k] = strings.ReplaceAll(v, "\n", "")
 	}
 	return res
+}
+
+// varsFromOwnOutput looks for the substituteFrom objects not found in the
+// cluster path among the Kustomization's own output (decrypted where it
+// could be). Flux reads them from the cluster, where an earlier apply of
+// this very Kustomization put them; slipway uses them as built. It returns
+// the variables resolved again, in Flux's order.
+func varsFromOwnOutput(ks *kustomizev1.Kustomization, vars varsResult, own []result.Object) varsResult {
+	index := map[string]*unstructured.Unstructured{}
+	for _, o := range own {
+		if k := o.Object.GetKind(); o.Object.GetAPIVersion() == "v1" && (k == "ConfigMap" || k == "Secret") {
+			index[k+"/"+o.Object.GetNamespace()+"/"+o.Object.GetName()] = o.Object
+		}
+	}
+	outer := vars.lookup
+	return loadVars(ks, func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+		if outer != nil {
+			if u, ok := outer(kind, namespace, name); ok {
+				return u, true
+			}
+		}
+		u, ok := index[kind+"/"+namespace+"/"+name]
+		return u, ok
+	}, true)
 }
 
 // substitute applies the resolved vars to one resource the way
