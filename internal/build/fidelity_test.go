@@ -120,3 +120,22 @@ func TestSubstituteFromExternalAndOwnOutput(t *testing.T) {
 		t.Errorf("apps is declared with its settings, yet warned: %s", w)
 	}
 }
+
+// TestFoldedScalarAsFluxApplies: a folded scalar with a more-indented line
+// reaches the cluster with the blank line kyaml's emitter adds, exactly
+// once, with or without substitution.
+func TestFoldedScalarAsFluxApplies(t *testing.T) {
+	cb := buildOne(t, fidelityRepo(t, "folded-scalar"), "clusters/dev", buildConfig{})
+	if errs := errorFindings(cb); len(errs) > 0 {
+		t.Fatalf("errors:\n%s", findingsText(cb))
+	}
+	for name, want := range map[string]string{
+		"plain":       "serve\n\n  --port 8080\n--verbose",
+		"substituted": "hello\n\n  --port 8080\n--verbose",
+	} {
+		cm := mustObject(t, mustKustomization(t, cb, "flux-system", name), "ConfigMap", "default", name)
+		if got := str(t, cm.Object, "data", "args"); got != want {
+			t.Errorf("%s: args = %q, want %q", name, got, want)
+		}
+	}
+}

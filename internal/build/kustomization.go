@@ -232,6 +232,9 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		treeOrigin := origins.locate(res)
 		origin := treeOrigin
 		origin.File = src.mapFile(origin.File)
+		if err := reemitFolded(res); err != nil {
+			return fail(err)
+		}
 		obj, err := toObject(res)
 		if err != nil {
 			return fail(err)
