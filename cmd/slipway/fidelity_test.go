@@ -49,3 +49,28 @@ func TestExternalObjectsFeedSubstituteFrom(t *testing.T) {
 		t.Fatalf("with the ConfigMap from a file: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }
+
+// TestNothingSilent: build says on stderr what the objects alone do not
+// (a Kustomization that builds nothing, Secrets left encrypted), and a
+// cluster path that builds nothing fails; validate's text counts info
+// findings.
+func TestNothingSilent(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "empty"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/dev", "--cache-dir", t.TempDir())
+	if r.code != 0 || !strings.Contains(r.err, "! clusters/dev/apps.yaml:1 [empty]") {
+		t.Errorf("build of an empty Kustomization: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/empty", "--cache-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.err, "builds no object") {
+		t.Errorf("build of an empty cluster path: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	repo = filepath.Join(fidelityCase(t, "sops-substitution"), "repo")
+	r = runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 || !strings.Contains(r.err, "· clusters/dev: 5 info (sops 3, substitution 2)") {
+		t.Errorf("build with encrypted Secrets: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	r = runCLI(t, nil, "validate", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 || !strings.Contains(r.out, "0 errors, 0 warnings, 5 info") {
+		t.Errorf("validate with encrypted Secrets: exit %d, stdout:\n%s", r.code, r.out)
+	}
+}

@@ -252,12 +252,30 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		final = false
 	}
 	st.findings = append(st.findings, substituteOrderFindings(st)...)
+	st.findings = append(st.findings, emptyClusterPath(st)...)
 	b.renderReleases(ctx, st)
 	cb.Kustomizations = dependencyOrder(st.order)
 	cb.Findings = st.findings
 	cb.Sensitive = st.sensitive
 	cb.Duration = time.Since(start)
 	return cb
+}
+
+// emptyClusterPath is an error when a cluster path builds no object and
+// nothing else failed: Flux would prune everything the cluster runs.
+func emptyClusterPath(st *clusterState) []result.Finding {
+	for _, kb := range st.order {
+		if len(kb.Objects) > 0 {
+			return nil
+		}
+	}
+	for _, f := range st.findings {
+		if f.Severity == result.SeverityError {
+			return nil
+		}
+	}
+	return []result.Finding{{Severity: result.SeverityError, Check: "build", ClusterPath: st.path, Origin: result.Origin{File: st.path},
+		Message: "the cluster path builds no object: Flux would apply nothing and prune everything its Kustomizations applied"}}
 }
 
 // buildJob is a Kustomization ready to build, with its source and

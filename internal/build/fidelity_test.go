@@ -139,3 +139,27 @@ func TestFoldedScalarAsFluxApplies(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyBuildsAreFindings: a Kustomization whose path holds YAML but
+// builds nothing is a warning at its file:line; a cluster path that builds
+// nothing at all is an error. Flux would prune everything in both cases.
+func TestEmptyBuildsAreFindings(t *testing.T) {
+	builds := buildRepo(t, fidelityRepo(t, "empty"), []string{"clusters/dev", "clusters/empty"}, buildConfig{})
+	dev, empty := builds[0], builds[1]
+	var warned bool
+	for _, f := range dev.Findings {
+		if f.Severity == result.SeverityError {
+			t.Errorf("clusters/dev: unexpected error %s", f.Message)
+		}
+		if f.Severity == result.SeverityWarning && f.Check == "empty" && f.Kustomization.Name == "apps" {
+			warned = f.Origin.String() == "clusters/dev/apps.yaml:1" && strings.Contains(f.Message, "builds 0 objects")
+		}
+	}
+	if !warned {
+		t.Errorf("no empty-build warning at clusters/dev/apps.yaml:1:\n%s", findingsText(dev))
+	}
+	errs := errorFindings(empty)
+	if len(errs) != 1 || !strings.Contains(errs[0].Message, "builds no object") || errs[0].Origin.File != "clusters/empty" {
+		t.Errorf("clusters/empty: want one error saying it builds no object, got:\n%s", findingsText(empty))
+	}
+}

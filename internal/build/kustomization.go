@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
@@ -330,8 +331,36 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	// variables substituted from Secrets.
 	out.sensitive = append(out.sensitive, vars.sensitive...)
 	kb.Objects = objects
+	if len(objects) == 0 {
+		if yamlFile := firstYAMLFile(dirAbs); yamlFile != "" {
+			// Flux would apply nothing and prune what the Kustomization
+			// applied before: say so rather than build it silently.
+			finding(result.SeverityWarning, "empty", nil, u.origin, fmt.Sprintf(
+				"builds 0 objects although %s holds YAML (%s): Flux would prune everything this Kustomization applied; are the files left out by spec.ignore or a .sourceignore, or not listed in a kustomization.yaml?",
+				kb.Path, src.mapFile(src.repo.Rel(yamlFile))))
+		}
+	}
 	kb.Duration = time.Since(start)
 	return out
+}
+
+// firstYAMLFile returns a YAML file under dir (in walk order), or "".
+func firstYAMLFile(dir string) string {
+	found := ""
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found != "" {
+			return filepath.SkipAll
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			found = p
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 // decrypt decrypts a SOPS-encrypted Secret and writes the plain object back
