@@ -308,28 +308,29 @@ func (b *Builder) buildBatch(ctx context.Context, clusterPath string, jobs []bui
 	return results
 }
 
-// buildDeferred builds, one at a time, Kustomizations whose substituteFrom
-// objects are nowhere in the cluster path yet, when nothing else can be
-// built. The first that builds (its own output held them) ends the round:
-// what it built may be what the others miss, as Flux would find it in the
-// cluster once applied. The others wait again. When none builds, their
-// failures are the result.
+// buildDeferred builds Kustomizations whose substituteFrom objects are
+// nowhere in the cluster path yet, when nothing else can be built: each may
+// hold them in its own output. Those that build are done; what they built
+// may be what the others miss (Flux would find it in the cluster once
+// applied), so the others wait again. When none builds, their failures are
+// the result.
 func (b *Builder) buildDeferred(ctx context.Context, clusterPath string, jobs []buildJob) (done []buildJob, results []built, rest []*unit) {
-	var failed []built
-	for i, j := range jobs {
-		r := b.buildBatch(ctx, clusterPath, jobs[i:i+1])[0]
-		if r.missingVars {
-			failed = append(failed, r)
-			continue
+	all := b.buildBatch(ctx, clusterPath, jobs)
+	for i, r := range all {
+		if !r.missingVars {
+			done = append(done, jobs[i])
+			results = append(results, r)
 		}
-		for k, other := range jobs {
-			if k != i {
-				rest = append(rest, other.u)
-			}
-		}
-		return []buildJob{j}, []built{r}, rest
 	}
-	return jobs, failed, nil
+	if len(done) == 0 {
+		return jobs, all, nil
+	}
+	for i, r := range all {
+		if r.missingVars {
+			rest = append(rest, jobs[i].u)
+		}
+	}
+	return done, results, rest
 }
 
 func (b *Builder) unbuildable(clusterPath string, u *unit, err error) built {
