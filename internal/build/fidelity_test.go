@@ -58,6 +58,9 @@ func TestEncryptedSecretSubstituted(t *testing.T) {
 		if got, want := str(t, cm.Object, "data", "host"), app+".${DOMAIN/./-}.internal"; got != want {
 			t.Errorf("%s: host = %q, want %q", app, got, want)
 		}
+		if got, want := str(t, cm.Object, "data", "fallback"), "${DOMAIN:=example.com}"; got != want {
+			t.Errorf("%s: fallback = %q, want %q", app, got, want)
+		}
 	}
 	info := 0
 	for _, f := range cb.Findings {

@@ -310,7 +310,7 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		objects = append(objects, o)
 	}
 	for _, m := range vars.unknown {
-		finding(result.SeverityInfo, "substitution", nil, u.origin, fmt.Sprintf("variables from %s are unknown (SOPS-encrypted, no age key): references to them are left as they are", m))
+		finding(result.SeverityInfo, "substitution", nil, u.origin, fmt.Sprintf("variables from %s are unknown (SOPS-encrypted, no age key): expressions using them are left as written", m))
 	}
 
 	list := make([]*unstructured.Unstructured, len(objects))

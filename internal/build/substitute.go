@@ -28,10 +28,13 @@ type varSource func(kind, namespace, name string) (obj *unstructured.Unstructure
 // varsResult is what substituteFrom resolved to.
 type varsResult struct {
 	vars map[string]string
-	// unknown is set when a source exists but its values are not readable
-	// (SOPS-encrypted, no key): unresolved names are then not reported and
-	// left in place rather than blanked.
+	// unknown names the sources that exist but whose values are not
+	// readable (SOPS-encrypted, no key).
 	unknown []string
+	// unknownNames are their keys (SOPS leaves keys in clear) not set by a
+	// later source: expressions using them are left exactly as written
+	// rather than blanked or reported.
+	unknownNames map[string]bool
 	// pending names sources not found yet (they may come from a later build).
 	pending []string
 	// missing names required sources that do not exist at all.
@@ -46,7 +49,7 @@ type varsResult struct {
 // output instead of the cluster: substituteFrom in order (later wins), then
 // the inline substitute map, newlines stripped as Flux does.
 func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsResult {
-	res := varsResult{vars: map[string]string{}, lookup: lookup}
+	res := varsResult{vars: map[string]string{}, unknownNames: map[string]bool{}, lookup: lookup}
 	pb := ks.Spec.PostBuild
 	for _, ref := range pb.SubstituteFrom {
 		obj, ok := lookup(ref.Kind, ks.Namespace, ref.Name)
@@ -63,10 +66,16 @@ func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsR
 		}
 		if IsEncrypted(obj) {
 			res.unknown = append(res.unknown, ref.Kind+"/"+ks.Namespace+"/"+ref.Name)
+			for _, k := range dataKeys(obj) {
+				// Its value, whatever it is, overrides earlier sources.
+				delete(res.vars, k)
+				res.unknownNames[k] = true
+			}
 			continue
 		}
 		for k, v := range kube.DataValues(obj) {
 			v = strings.ReplaceAll(v, "\n", "")
+			delete(res.unknownNames, k)
 			res.vars[k] = v
 			if ref.Kind == "Secret" {
 				res.sensitive = append(res.sensitive, v)
@@ -74,9 +83,23 @@ func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsR
 		}
 	}
 	for k, v := range pb.Substitute {
+		delete(res.unknownNames, k)
 		res.vars[k] = strings.ReplaceAll(v, "\n", "")
 	}
 	return res
+}
+
+// dataKeys lists the keys of a ConfigMap's or Secret's data and
+// stringData, readable even when SOPS encrypted the values.
+func dataKeys(obj *unstructured.Unstructured) []string {
+	var keys []string
+	for _, field := range []string{"data", "stringData", "binaryData"} {
+		m, _, _ := unstructured.NestedMap(obj.Object, field)
+		for k := range m {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // varsFromOwnOutput looks for the substituteFrom objects not found in the
@@ -109,8 +132,9 @@ func varsFromOwnOutput(ks *kustomizev1.Kustomization, vars varsResult, own []res
 // here so the YAML is rendered and scanned once: calling Flux's function
 // per resource, plus a strict pass to find unresolved names, doubled the
 // cost of large builds. It returns the names left unresolved (sorted);
-// Flux's non-strict mode blanks them, which slipway mirrors unless their
-// values are merely unknown (encrypted source, no key).
+// Flux's non-strict mode blanks them, which slipway mirrors. Expressions
+// over names whose values are merely unknown (encrypted source, no key)
+// are left exactly as written, defaults and operators included.
 func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Resource) ([]string, error) {
 	if res.GetLabels()[substituteDisabled] == kustomize.DisabledValue || res.GetAnnotations()[substituteDisabled] == kustomize.DisabledValue {
 		return nil, nil
@@ -129,27 +153,22 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 		return nil, err
 	}
 	text := string(data)
+	if len(vars.unknownNames) > 0 {
+		text = keepExpressions(text, vars.unknownNames)
+	}
 	missing := map[string]bool{}
-	keep := len(vars.unknown) > 0
 	lookup := func(name string) (string, bool) {
 		if v, ok := vars.vars[name]; ok {
 			return v, true
 		}
 		if missing[name] {
-			if keep {
-				return "${" + name + "}", true
-			}
 			return "", true
 		}
 		return "", false
 	}
 	var out string
 	for i := 0; ; i++ {
-		src := text
-		if keep && len(missing) > 0 {
-			src = keepExpressions(text, missing)
-		}
-		out, err = envsubst.Eval(src, lookup)
+		out, err = envsubst.Eval(text, lookup)
 		if err == nil {
 			break
 		}
@@ -165,9 +184,6 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 	}
 	if err := res.UnmarshalJSON(jsonData); err != nil {
 		return nil, fmt.Errorf("UnmarshalJSON: %w", err)
-	}
-	if keep {
-		return nil, nil
 	}
 	names := make([]string, 0, len(missing))
 	for n := range missing {
