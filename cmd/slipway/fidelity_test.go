@@ -28,7 +28,7 @@ func TestBuildSourceIgnoreTemplate(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, r.out)
 		}
 	}
-	for _, unwanted := range []string{"web-sample", "docs-example"} {
+	for _, unwanted := range []string{"web-sample", "cluster-sample", "docs-example"} {
 		if strings.Contains(r.out, unwanted) {
 			t.Errorf("output has the ignored %q", unwanted)
 		}

@@ -462,7 +462,10 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 	delete(st.byRef, oldRef)
 	delete(st.seen, oldRef)
 	st.seen[newRef] = true
-	if buildAffecting(synthetic, ks) {
+	// The synthetic root was built before its GitRepository was known: a
+	// spec.ignore of it changes which files the root sees.
+	gr := st.reg.gitRepos[st.reg.rootRef]
+	if buildAffecting(synthetic, ks) || (gr != nil && gr.Spec.Ignore != nil) {
 		var vars varsResult
 		if ks.Spec.PostBuild != nil {
 			vars = loadVars(ks, st.varsLookup(b.opts.External, true), true)

@@ -34,6 +34,12 @@ func TestSourceIgnoreReincludesDirectory(t *testing.T) {
 	if len(kb.Objects) != 2 {
 		t.Errorf("built %d objects, want 2", len(kb.Objects))
 	}
+	// The root is built before its GitRepository is known: it is rebuilt
+	// with the GitRepository's spec.ignore.
+	root := mustKustomization(t, cb, "flux-system", "flux-system")
+	if o := object(root, "ConfigMap", "flux-system", "cluster-sample"); o != nil {
+		t.Errorf("the root built the ignored %s", o.Origin)
+	}
 }
 
 // TestEncryptedSecretSubstituted: an encrypted Secret that cannot be
