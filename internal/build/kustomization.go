@@ -19,7 +19,6 @@ import (
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
-	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
@@ -216,99 +215,15 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		fallback = result.Origin{File: src.repo.Rel(dirAbs)}
 	}
 	origins := newOriginIndex(src.repo, guard.Kustomizations(), fallback)
-	var unresolved []string
-	type decoded struct {
-		res *resource.Resource
-		o   result.Object
-		// id is what findings about the object point at; it is renamed
-		// once substituted (an encrypted Secret's name may come from a
-		// variable).
-		id *result.ObjectID
+	stage := &objectStage{b: b, ks: ks, src: src, origins: origins, vars: vars, finding: finding}
+	objects, err := stage.run(resMap)
+	if err != nil {
+		var me *MissingVarsError
+		out.missingVars = errors.As(err, &me)
+		return fail(err)
 	}
-	all := make([]decoded, 0, resMap.Size())
-	for _, res := range resMap.Resources() {
-		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
-			return fail(fmt.Errorf("an object has no apiVersion, kind or name: %s", firstLine(res.MustYaml())))
-		}
-		treeOrigin := origins.locate(res)
-		origin := treeOrigin
-		origin.File = src.mapFile(origin.File)
-		if err := reemitFolded(res); err != nil {
-			return fail(err)
-		}
-		obj, err := toObject(res)
-		if err != nil {
-			return fail(err)
-		}
-		o := result.Object{Object: obj, Origin: origin}
-		id := new(result.ObjectID)
-		*id = o.ID()
-		if o.Object.GetKind() == "Secret" && IsEncrypted(o.Object) {
-			// Whatever happens to the values, the document is substituted
-			// next, as Flux does: its clear fields (metadata.name from
-			// ${APP}) must not stay unsubstituted.
-			switch {
-			case ks.Spec.Decryption == nil:
-				// As Flux: no spec.decryption, no decryption.
-				finding(result.SeverityError, "sops", id, origin,
-					"SOPS-encrypted Secret, but the Kustomization has no spec.decryption: Flux would apply it still encrypted")
-				o.Encrypted = true
-			case !b.opts.Decryptor.HasKeys():
-				o.Encrypted = true
-				finding(result.SeverityInfo, "sops", id, origin, "SOPS-encrypted Secret not decrypted: no age key given")
-			default:
-				plain, derr, err := b.decrypt(src, treeOrigin, o.Object, res)
-				if err != nil {
-					return fail(err)
-				}
-				if derr != nil {
-					finding(result.SeverityError, "sops", id, origin, derr.Error())
-					o.Encrypted = true
-					break
-				}
-				o.Object = plain
-				for _, v := range kube.DataValues(plain) {
-					out.sensitive = append(out.sensitive, v)
-				}
-			}
-		}
-		all = append(all, decoded{res: res, o: o, id: id})
-	}
-	if len(vars.missing) > 0 {
-		own := make([]result.Object, len(all))
-		for i := range all {
-			own[i] = all[i].o
-		}
-		// The warning that a fresh cluster fails is substituteOrderFindings'.
-		vars = varsFromOwnOutput(ks, vars, own)
-		if len(vars.missing) > 0 {
-			// kustomize-controller fails the Kustomization when a required
-			// substituteFrom object does not exist.
-			out.missingVars = true
-			return fail(fmt.Errorf("postBuild.substituteFrom %s not found in the cluster path and not optional", strings.Join(vars.missing, ", ")))
-		}
-	}
-	objects := make([]result.Object, 0, len(all))
-	for _, d := range all {
-		o := d.o
-		// A resource without "$" anywhere is left unchanged by envsubst, and
-		// Flux's YAML -> JSON round trip of it is an identity: skip both.
-		if ks.Spec.PostBuild != nil && hasDollar(o.Object.Object) {
-			missing, err := substitute(ks, vars, d.res)
-			if err != nil {
-				return fail(fmt.Errorf("substituting variables in %s: %w", d.id, err))
-			}
-			for _, n := range missing {
-				finding(result.SeverityError, "substitution", d.id, o.Origin, fmt.Sprintf("variable ${%s} is not set and has no default (Flux would substitute an empty string)", n))
-				unresolved = append(unresolved, n)
-			}
-			if o.Object, err = toObject(d.res); err != nil {
-				return fail(err)
-			}
-			*d.id = o.ID()
-		}
-		objects = append(objects, o)
-	}
+	out.sensitive = append(out.sensitive, stage.sensitive...)
+	vars = stage.vars
 	for _, m := range vars.unknown {
 		finding(result.SeverityInfo, "substitution", nil, u.origin, fmt.Sprintf("variables from %s are unknown (SOPS-encrypted, no age key): expressions using them are left as written", m))
 	}
@@ -361,37 +276,6 @@ func firstYAMLFile(dir string) string {
 		return nil
 	})
 	return found
-}
-
-// decrypt decrypts a SOPS-encrypted Secret and writes the plain object back
-// into res. derr is why it could not be decrypted (a finding); err is a
-// failure of the build itself.
-func (b *Builder) decrypt(src *sourceTree, treeOrigin result.Origin, obj *unstructured.Unstructured, res *resource.Resource) (plain *unstructured.Unstructured, derr, err error) {
-	raw, err := res.AsYAML()
-	if err != nil {
-		return nil, nil, err
-	}
-	plain, derr = b.opts.Decryptor.Decrypt(obj, raw)
-	if errors.Is(derr, ErrMACMismatch) && treeOrigin.Line > 0 {
-		// kustomize sorts keys; SOPS hashes values in file order.
-		// The document as committed still proves integrity.
-		if doc, rerr := src.document(treeOrigin); rerr == nil {
-			if p2, err2 := b.opts.Decryptor.Decrypt(obj, doc); err2 == nil {
-				plain, derr = p2, nil
-			}
-		}
-	}
-	if derr != nil {
-		return nil, derr, nil
-	}
-	data, err := plain.MarshalJSON()
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := res.UnmarshalJSON(data); err != nil {
-		return nil, nil, err
-	}
-	return plain, nil, nil
 }
 
 // toObject converts a kustomize resource to the form the Kubernetes
