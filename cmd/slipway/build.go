@@ -50,16 +50,25 @@ an output, recursively. Secret values are always redacted in the output.`,
 
 // buildFailures reports Kustomizations that failed to build and
 // HelmReleases that could not be rendered on stderr, and turns them into
-// exit code 1: the output printed is then incomplete.
+// exit code 1: the output printed is then incomplete. Warnings the build
+// raised, and a count of its info findings, go to stderr too: the objects
+// alone do not say that a Kustomization built nothing or kept encrypted
+// values.
 func buildFailures(s streams, builds []*result.ClusterBuild) error {
 	failed := 0
 	for _, cb := range builds {
 		m := report.NewMasker(cb.Sensitive)
 		for _, f := range cb.Findings {
-			if f.Severity == result.SeverityError && (f.Check == "build" || f.Check == "source" || f.Check == "helm") {
+			switch {
+			case f.Severity == result.SeverityError && (f.Check == "build" || f.Check == "source" || f.Check == "helm"):
 				fmt.Fprintln(s.err, m.Mask(report.FindingLine(f)))
 				failed++
+			case f.Severity == result.SeverityWarning:
+				fmt.Fprintln(s.err, m.Mask(report.FindingLine(f)))
 			}
+		}
+		if line := report.InfoSummary(cb); line != "" {
+			fmt.Fprintln(s.err, line)
 		}
 	}
 	if failed > 0 {

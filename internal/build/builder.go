@@ -63,6 +63,7 @@ type Builder struct {
 
 	mu        sync.Mutex
 	artifacts map[string]*artifactEntry
+	ignores   map[string]*ignoreEntry
 
 	helmOnce sync.Once
 	helm     *helm.Renderer
@@ -81,7 +82,7 @@ func New(opts Options) (*Builder, error) {
 	if opts.Decryptor == nil {
 		opts.Decryptor = &Decryptor{}
 	}
-	return &Builder{opts: opts, sem: make(chan struct{}, opts.Parallelism), artifacts: map[string]*artifactEntry{}}, nil
+	return &Builder{opts: opts, sem: make(chan struct{}, opts.Parallelism), artifacts: map[string]*artifactEntry{}, ignores: map[string]*ignoreEntry{}}, nil
 }
 
 // Close removes temporary files.
@@ -140,12 +141,16 @@ func RootKustomization(clusterPath string) *kustomizev1.Kustomization {
 
 // clusterState is the work of one cluster path in progress.
 type clusterState struct {
-	path      string
-	reg       *sourceRegistry
-	seen      map[result.KustomizationRef]bool
-	order     []*result.KustomizationBuild
-	byRef     map[result.KustomizationRef]*result.KustomizationBuild
-	vars      map[string]*unstructured.Unstructured // Kind/ns/name of ConfigMaps and Secrets
+	path  string
+	reg   *sourceRegistry
+	seen  map[result.KustomizationRef]bool
+	order []*result.KustomizationBuild
+	byRef map[result.KustomizationRef]*result.KustomizationBuild
+	vars  map[string]*unstructured.Unstructured // Kind/ns/name of ConfigMaps and Secrets
+	// varOwner says which Kustomization built each entry of vars.
+	varOwner map[string]result.KustomizationRef
+	// parent says which Kustomization's output declared each one.
+	parent    map[result.KustomizationRef]result.KustomizationRef
 	findings  []result.Finding
 	sensitive []string
 }
@@ -174,6 +179,21 @@ func (st *clusterState) secretLookup(external helm.Lookup) source.SecretLookup {
 	}
 }
 
+// varsLookup finds substituteFrom objects in the build output, then, once
+// nothing more can be built (final), where Flux finds the rest: the cluster
+// (external: objects given in files, the cluster when connected).
+func (st *clusterState) varsLookup(external helm.Lookup, final bool) varSource {
+	if !final || external == nil {
+		return st.lookup
+	}
+	return func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+		if u, ok := st.lookup(kind, namespace, name); ok {
+			return u, true
+		}
+		return external(kind, namespace, name)
+	}
+}
+
 // BuildClusterPath builds one cluster path: the root Kustomization, then
 // every Kustomization found in an output, wave after wave. A Kustomization
 // waits while its source or its substitution inputs may still come from a
@@ -188,6 +208,9 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		seen:  map[result.KustomizationRef]bool{},
 		byRef: map[result.KustomizationRef]*result.KustomizationBuild{},
 		vars:  map[string]*unstructured.Unstructured{},
+
+		varOwner: map[string]result.KustomizationRef{},
+		parent:   map[result.KustomizationRef]result.KustomizationRef{},
 	}
 	st.reg.secrets = st.secretLookup(b.opts.External)
 	root := &unit{ks: RootKustomization(clusterPath), root: true}
@@ -199,13 +222,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 			st.findings = append(st.findings, result.Finding{Severity: result.SeverityError, Check: "build", ClusterPath: clusterPath, Message: ctx.Err().Error()})
 			break
 		}
-		type job struct {
-			u    *unit
-			tree *sourceTree
-			vars varsResult
-			err  error
-		}
-		var ready []job
+		var ready, deferred []buildJob
 		var waiting []*unit
 		for _, u := range pending {
 			r := b.resolve(ctx, st.reg, u.ks.Spec.SourceRef.Kind, u.ks.Spec.SourceRef.Namespace, u.ks.Spec.SourceRef.Name)
@@ -213,50 +230,128 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 				waiting = append(waiting, u)
 				continue
 			}
-			var vars varsResult
+			j := buildJob{u: u, tree: r.tree, err: r.err}
 			if u.ks.Spec.PostBuild != nil {
-				vars = loadVars(u.ks, st.lookup, final)
-				if len(vars.pending) > 0 && !final {
+				j.vars = loadVars(u.ks, st.varsLookup(b.opts.External, final), final)
+				if len(j.vars.pending) > 0 && !final {
 					waiting = append(waiting, u)
 					continue
 				}
+				if len(j.vars.missing) > 0 {
+					// Another unit of this wave may build it: try after
+					// them, and only then in the unit's own output.
+					deferred = append(deferred, j)
+					continue
+				}
 			}
-			ready = append(ready, job{u: u, tree: r.tree, vars: vars, err: r.err})
+			ready = append(ready, j)
 		}
-		if len(ready) == 0 {
+		var results []built
+		switch {
+		case len(ready) > 0:
+			for _, j := range deferred {
+				waiting = append(waiting, j.u)
+			}
+			results = b.buildBatch(ctx, clusterPath, ready)
+		case len(deferred) > 0:
+			var rest []*unit
+			ready, results, rest = b.buildDeferred(ctx, clusterPath, deferred)
+			waiting = append(waiting, rest...)
+		default:
 			final = true
 			pending = waiting
 			continue
 		}
-		results := make([]built, len(ready))
-		var wg sync.WaitGroup
-		for i, j := range ready {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if j.err != nil {
-					results[i] = b.unbuildable(clusterPath, j.u, j.err)
-					return
-				}
-				b.sem <- struct{}{}
-				defer func() { <-b.sem }()
-				results[i] = b.buildOrReuse(ctx, clusterPath, j.u, j.tree, j.vars)
-			}()
-		}
-		wg.Wait()
 		var next []*unit
 		for i, r := range results {
 			st.add(r)
 			next = append(next, b.discover(ctx, st, ready[i].u, r.kb)...)
 		}
 		pending = append(waiting, next...)
+		// Everything waiting was built in a final wave: what it declared
+		// may wait for each other again.
+		final = false
 	}
+	st.findings = append(st.findings, substituteOrderFindings(st)...)
+	st.findings = append(st.findings, emptyClusterPath(st)...)
 	b.renderReleases(ctx, st)
 	cb.Kustomizations = dependencyOrder(st.order)
 	cb.Findings = st.findings
 	cb.Sensitive = st.sensitive
 	cb.Duration = time.Since(start)
 	return cb
+}
+
+// emptyClusterPath is an error when a cluster path builds no object and
+// nothing else failed: Flux would prune everything the cluster runs.
+func emptyClusterPath(st *clusterState) []result.Finding {
+	for _, kb := range st.order {
+		if len(kb.Objects) > 0 {
+			return nil
+		}
+	}
+	for _, f := range st.findings {
+		if f.Severity == result.SeverityError {
+			return nil
+		}
+	}
+	return []result.Finding{{Severity: result.SeverityError, Check: "build", ClusterPath: st.path, Origin: result.Origin{File: st.path},
+		Message: "the cluster path builds no object: Flux would apply nothing and prune everything its Kustomizations applied"}}
+}
+
+// buildJob is a Kustomization ready to build, with its source and
+// variables resolved (or why its source cannot be).
+type buildJob struct {
+	u    *unit
+	tree *sourceTree
+	vars varsResult
+	err  error
+}
+
+// buildBatch builds jobs in parallel, bounded by the builder's semaphore.
+func (b *Builder) buildBatch(ctx context.Context, clusterPath string, jobs []buildJob) []built {
+	results := make([]built, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if j.err != nil {
+				results[i] = b.unbuildable(clusterPath, j.u, j.err)
+				return
+			}
+			b.sem <- struct{}{}
+			defer func() { <-b.sem }()
+			results[i] = b.buildOrReuse(ctx, clusterPath, j.u, j.tree, j.vars)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// buildDeferred builds Kustomizations whose substituteFrom objects are
+// nowhere in the cluster path yet, when nothing else can be built: each may
+// hold them in its own output. Those that build are done; what they built
+// may be what the others miss (Flux would find it in the cluster once
+// applied), so the others wait again. When none builds, their failures are
+// the result.
+func (b *Builder) buildDeferred(ctx context.Context, clusterPath string, jobs []buildJob) (done []buildJob, results []built, rest []*unit) {
+	all := b.buildBatch(ctx, clusterPath, jobs)
+	for i, r := range all {
+		if !r.missingVars {
+			done = append(done, jobs[i])
+			results = append(results, r)
+		}
+	}
+	if len(done) == 0 {
+		return jobs, all, nil
+	}
+	for i, r := range all {
+		if r.missingVars {
+			rest = append(rest, jobs[i].u)
+		}
+	}
+	return done, results, rest
 }
 
 func (b *Builder) unbuildable(clusterPath string, u *unit, err error) built {
@@ -288,7 +383,9 @@ func (st *clusterState) indexVars(kb *result.KustomizationBuild) {
 		switch o.Object.GetKind() {
 		case "ConfigMap", "Secret":
 			if o.Object.GetAPIVersion() == "v1" {
-				st.vars[o.Object.GetKind()+"/"+o.Object.GetNamespace()+"/"+o.Object.GetName()] = o.Object
+				key := o.Object.GetKind() + "/" + o.Object.GetNamespace() + "/" + o.Object.GetName()
+				st.vars[key] = o.Object
+				st.varOwner[key] = kb.Ref
 			}
 		}
 	}
@@ -350,6 +447,7 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 				continue
 			}
 			st.seen[ref] = true
+			st.parent[ref] = kb.Ref
 			next = append(next, &unit{ks: ks, origin: o.Origin})
 		}
 	}
@@ -385,10 +483,13 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 	delete(st.byRef, oldRef)
 	delete(st.seen, oldRef)
 	st.seen[newRef] = true
-	if buildAffecting(synthetic, ks) {
+	// The synthetic root was built before its GitRepository was known: a
+	// spec.ignore of it changes which files the root sees.
+	gr := st.reg.gitRepos[st.reg.rootRef]
+	if buildAffecting(synthetic, ks) || (gr != nil && gr.Spec.Ignore != nil) {
 		var vars varsResult
 		if ks.Spec.PostBuild != nil {
-			vars = loadVars(ks, st.lookup, true)
+			vars = loadVars(ks, st.varsLookup(b.opts.External, true), true)
 		}
 		r := b.resolve(ctx, st.reg, ks.Spec.SourceRef.Kind, ks.Spec.SourceRef.Namespace, ks.Spec.SourceRef.Name)
 		if r.tree != nil {
@@ -407,6 +508,16 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 	}
 	kb.Ref, kb.Spec, kb.Origin, kb.Suspended = newRef, ks, origin, ks.Spec.Suspend
 	st.byRef[newRef] = kb
+	for child, p := range st.parent {
+		if p == oldRef {
+			st.parent[child] = newRef
+		}
+	}
+	for key, owner := range st.varOwner {
+		if owner == oldRef {
+			st.varOwner[key] = newRef
+		}
+	}
 	for i := range st.findings {
 		if k := st.findings[i].Kustomization; k != nil && *k == oldRef {
 			r := newRef

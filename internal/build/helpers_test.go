@@ -43,6 +43,8 @@ type buildConfig struct {
 	git        *source.GitFetcher
 	// allowRemote is --allow-remote-bases.
 	allowRemote bool
+	// external are --external-objects files.
+	external []string
 }
 
 // buildRepo builds cluster paths of the repository at dir with a Builder
@@ -66,6 +68,13 @@ func buildRepo(t *testing.T, dir string, paths []string, c buildConfig) []*resul
 	}
 	opts.Git = c.git
 	opts.AllowRemoteBases = c.allowRemote
+	if len(c.external) > 0 {
+		ext, err := build.LoadExternal(c.external, opts.Decryptor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.External = ext.Lookup()
+	}
 	b, err := build.New(opts)
 	if err != nil {
 		t.Fatal(err)

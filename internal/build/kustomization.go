@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
@@ -11,7 +12,6 @@ import (
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/kustomize"
 	securefs "github.com/fluxcd/pkg/kustomize/filesys"
-	"github.com/fluxcd/pkg/sourceignore"
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -19,16 +19,29 @@ import (
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
-	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
 
-// defaultIgnore is what source-controller leaves out of every artifact, so
-// a directory without kustomization.yaml is scanned as Flux would see it.
-var defaultIgnore = strings.Join([]string{
-	sourceignore.ExcludeVCS, sourceignore.ExcludeExt, sourceignore.ExcludeCI, sourceignore.ExcludeExtra,
-}, ",")
+// generator returns Flux's kustomization generator for dir. Flux's
+// kustomize-controller scans the artifact source-controller made, in which
+// ignored files do not exist; here the tree is the repository, so a scan
+// skips exactly the YAML files the artifact would leave out. An existing
+// kustomization file is used as written: the files it names that the
+// artifact leaves out fail to read, as they would in Flux.
+func generator(root, dir, existing string, ignore *source.Ignore, obj unstructured.Unstructured) (*kustomize.Generator, error) {
+	if existing != "" {
+		return kustomize.NewGenerator(root, obj), nil
+	}
+	files, err := ignore.IgnoredUnder(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return kustomize.NewGenerator(root, obj), nil
+	}
+	return kustomize.NewGeneratorWithIgnore(root, source.IgnorePatterns(files), obj), nil
+}
 
 // KustomizationError is a failure to build one Flux Kustomization.
 type KustomizationError struct {
@@ -58,6 +71,8 @@ type built struct {
 	kb        *result.KustomizationBuild
 	findings  []result.Finding
 	sensitive []string
+	// missingVars: the build failed for want of a substituteFrom object.
+	missingVars bool
 }
 
 // buildOne runs Flux's build of one Kustomization: generate or amend the
@@ -142,7 +157,15 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	}
 	obj.SetAPIVersion(kustomizev1.GroupVersion.String())
 	obj.SetKind(kustomizev1.KustomizationKind)
-	gen := kustomize.NewGeneratorWithIgnore(src.repo.Root, strings.ReplaceAll(defaultIgnore, ",", "\n")+"\n"+src.ignore, obj)
+	ignore, err := b.artifactIgnore(src)
+	if err != nil {
+		return fail(err)
+	}
+	guard.Ignore = ignore
+	gen, err := generator(src.repo.Root, dirAbs, existing, ignore, obj)
+	if err != nil {
+		return fail(err)
+	}
 	manifest, kfile, _, err := gen.GenerateManifest(dirAbs)
 	if err != nil {
 		if gerr := guard.Err(); gerr != nil {
@@ -176,6 +199,7 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		// A nested kustomization declares a schema: rebuild alone.
 		guard = src.repo.Guard(nil)
 		guard.AllowRemote = b.opts.AllowRemoteBases
+		guard.Ignore = ignore
 		resMap, err = run(guard, true)
 	}
 	kb.Files = src.mapFiles(guard.Files())
@@ -186,97 +210,22 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		return fail(err)
 	}
 
-	if len(vars.missing) > 0 {
-		// kustomize-controller fails the Kustomization when a required
-		// substituteFrom object does not exist.
-		return fail(fmt.Errorf("postBuild.substituteFrom %s not found in the cluster path and not optional", strings.Join(vars.missing, ", ")))
-	}
 	fallback := result.Origin{File: src.repo.Rel(kfile)}
 	if !src.repo.FS.Exists(kfile) {
 		fallback = result.Origin{File: src.repo.Rel(dirAbs)}
 	}
 	origins := newOriginIndex(src.repo, guard.Kustomizations(), fallback)
-	var unresolved []string
-	objects := make([]result.Object, 0, resMap.Size())
-	for _, res := range resMap.Resources() {
-		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
-			return fail(fmt.Errorf("an object has no apiVersion, kind or name: %s", firstLine(res.MustYaml())))
-		}
-		treeOrigin := origins.locate(res)
-		origin := treeOrigin
-		origin.File = src.mapFile(origin.File)
-		obj, err := toObject(res)
-		if err != nil {
-			return fail(err)
-		}
-		o := result.Object{Object: obj, Origin: origin}
-		id := o.ID()
-		if o.Object.GetKind() == "Secret" && IsEncrypted(o.Object) {
-			if ks.Spec.Decryption == nil {
-				// As Flux: no spec.decryption, no decryption.
-				finding(result.SeverityError, "sops", &id, origin,
-					"SOPS-encrypted Secret, but the Kustomization has no spec.decryption: Flux would apply it still encrypted")
-				o.Encrypted = true
-				objects = append(objects, o)
-				continue
-			}
-			if !b.opts.Decryptor.HasKeys() {
-				o.Encrypted = true
-				finding(result.SeverityInfo, "sops", &id, origin, "SOPS-encrypted Secret not decrypted: no age key given")
-				objects = append(objects, o)
-				continue
-			}
-			raw, err := res.AsYAML()
-			if err != nil {
-				return fail(err)
-			}
-			plain, err := b.opts.Decryptor.Decrypt(o.Object, raw)
-			if errors.Is(err, ErrMACMismatch) && treeOrigin.Line > 0 {
-				// kustomize sorts keys; SOPS hashes values in file order.
-				// The document as committed still proves integrity.
-				if doc, derr := src.document(treeOrigin); derr == nil {
-					if p2, err2 := b.opts.Decryptor.Decrypt(o.Object, doc); err2 == nil {
-						plain, err = p2, nil
-					}
-				}
-			}
-			if err != nil {
-				finding(result.SeverityError, "sops", &id, origin, err.Error())
-				o.Encrypted = true
-				objects = append(objects, o)
-				continue
-			}
-			data, err := plain.MarshalJSON()
-			if err != nil {
-				return fail(err)
-			}
-			if err := res.UnmarshalJSON(data); err != nil {
-				return fail(err)
-			}
-			o.Object = plain
-			for _, v := range kube.DataValues(plain) {
-				out.sensitive = append(out.sensitive, v)
-			}
-		}
-		// A resource without "$" anywhere is left unchanged by envsubst, and
-		// Flux's YAML -> JSON round trip of it is an identity: skip both.
-		if ks.Spec.PostBuild != nil && hasDollar(o.Object.Object) {
-			missing, err := substitute(ks, vars, res)
-			if err != nil {
-				return fail(fmt.Errorf("substituting variables in %s: %w", id, err))
-			}
-			for _, n := range missing {
-				finding(result.SeverityError, "substitution", &id, origin, fmt.Sprintf("variable ${%s} is not set and has no default (Flux would substitute an empty string)", n))
-				unresolved = append(unresolved, n)
-			}
-			if o.Object, err = toObject(res); err != nil {
-				return fail(err)
-			}
-		}
-		objects = append(objects, o)
+	stage := &objectStage{b: b, ks: ks, src: src, origins: origins, vars: vars, finding: finding}
+	objects, err := stage.run(resMap)
+	if err != nil {
+		var me *MissingVarsError
+		out.missingVars = errors.As(err, &me)
+		return fail(err)
 	}
+	out.sensitive = append(out.sensitive, stage.sensitive...)
+	vars = stage.vars
 	for _, m := range vars.unknown {
-		finding(result.SeverityInfo, "substitution", nil, u.origin, fmt.Sprintf("variables from %s are unknown (SOPS-encrypted, no age key): references to them are left as they are", m))
+		finding(result.SeverityInfo, "substitution", nil, u.origin, fmt.Sprintf("variables from %s are unknown (SOPS-encrypted, no age key): expressions using them are left as written", m))
 	}
 
 	list := make([]*unstructured.Unstructured, len(objects))
@@ -297,8 +246,36 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	// variables substituted from Secrets.
 	out.sensitive = append(out.sensitive, vars.sensitive...)
 	kb.Objects = objects
+	if len(objects) == 0 {
+		if yamlFile := firstYAMLFile(dirAbs); yamlFile != "" {
+			// Flux would apply nothing and prune what the Kustomization
+			// applied before: say so rather than build it silently.
+			finding(result.SeverityWarning, "empty", nil, u.origin, fmt.Sprintf(
+				"builds 0 objects although %s holds YAML (%s): Flux would prune everything this Kustomization applied; are the files left out by spec.ignore or a .sourceignore, or not listed in a kustomization.yaml?",
+				kb.Path, src.mapFile(src.repo.Rel(yamlFile))))
+		}
+	}
 	kb.Duration = time.Since(start)
 	return out
+}
+
+// firstYAMLFile returns a YAML file under dir (in walk order), or "".
+func firstYAMLFile(dir string) string {
+	found := ""
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found != "" {
+			return filepath.SkipAll
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			found = p
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 // toObject converts a kustomize resource to the form the Kubernetes

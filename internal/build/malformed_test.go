@@ -32,9 +32,9 @@ func TestMalformedInputsNoPanic(t *testing.T) {
 		bug   string
 		check func(t *testing.T, cb *result.ClusterBuild)
 	}{
-		{name: "empty-file", files: map[string]string{"clusters/test/empty.yaml": ""}},
-		{name: "only-document-separator", files: map[string]string{"clusters/test/sep.yaml": "---\n"}},
-		{name: "null-document", files: map[string]string{"clusters/test/null.yaml": "null\n---\n~\n"}},
+		{name: "empty-file", files: map[string]string{"clusters/test/empty.yaml": "", "clusters/test/cm.yaml": configMap("a")}},
+		{name: "only-document-separator", files: map[string]string{"clusters/test/sep.yaml": "---\n", "clusters/test/cm.yaml": configMap("a")}},
+		{name: "null-document", files: map[string]string{"clusters/test/null.yaml": "null\n---\n~\n", "clusters/test/cm.yaml": configMap("a")}},
 		{name: "list-at-top-level", files: map[string]string{"clusters/test/list.yaml": "- a\n- b\n"},
 			wantFile: "clusters/test/list.yaml", wantMsg: "missing Resource metadata", wantKs: "flux-system"},
 		{name: "scalar-document", files: map[string]string{"clusters/test/scalar.yaml": "hello\n"},

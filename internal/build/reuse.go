@@ -195,7 +195,12 @@ func fingerprint(ks *kustomizev1.Kustomization, src *sourceTree, vars varsResult
 	for _, k := range names {
 		write("var", k, vars.vars[k])
 	}
-	write("unknown", strings.Join(vars.unknown, ","), "missing", strings.Join(vars.missing, ","))
+	unknownNames := make([]string, 0, len(vars.unknownNames))
+	for k := range vars.unknownNames {
+		unknownNames = append(unknownNames, k)
+	}
+	sort.Strings(unknownNames)
+	write("unknown", strings.Join(vars.unknown, ","), "unknown names", strings.Join(unknownNames, ","), "missing", strings.Join(vars.missing, ","))
 	return hex.EncodeToString(h.Sum(nil)), true
 }
 

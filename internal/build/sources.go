@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 
@@ -24,6 +25,32 @@ type sourceTree struct {
 	// the tree was copied from it (ExternalArtifact), so findings point at
 	// the file a reviewer can open.
 	files map[string]string
+}
+
+type ignoreEntry struct {
+	once   sync.Once
+	ignore *source.Ignore
+	err    error
+}
+
+// artifactIgnore returns what source-controller would leave out of a
+// tree's artifact, computed once per tree and spec.ignore (it reads every
+// .sourceignore of the tree).
+func (b *Builder) artifactIgnore(s *sourceTree) (*source.Ignore, error) {
+	key := s.repo.Root + "\x00" + s.ignore
+	b.mu.Lock()
+	e, ok := b.ignores[key]
+	if !ok {
+		e = &ignoreEntry{}
+		b.ignores[key] = e
+	}
+	b.mu.Unlock()
+	e.once.Do(func() {
+		if e.err = s.repo.Materialize(); e.err == nil {
+			e.ignore, e.err = source.NewIgnore(s.repo.Root, s.ignore)
+		}
+	})
+	return e.ignore, e.err
 }
 
 func (s *sourceTree) describe() string {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/result"
 )
 
 // substituteDisabled is Flux's per-object opt-out of substitution.
@@ -27,23 +28,28 @@ type varSource func(kind, namespace, name string) (obj *unstructured.Unstructure
 // varsResult is what substituteFrom resolved to.
 type varsResult struct {
 	vars map[string]string
-	// unknown is set when a source exists but its values are not readable
-	// (SOPS-encrypted, no key): unresolved names are then not reported and
-	// left in place rather than blanked.
+	// unknown names the sources that exist but whose values are not
+	// readable (SOPS-encrypted, no key).
 	unknown []string
+	// unknownNames are their keys (SOPS leaves keys in clear) not set by a
+	// later source: expressions using them are left exactly as written
+	// rather than blanked or reported.
+	unknownNames map[string]bool
 	// pending names sources not found yet (they may come from a later build).
 	pending []string
 	// missing names required sources that do not exist at all.
 	missing []string
 	// sensitive holds the values that came from Secrets.
 	sensitive []string
+	// lookup is where the sources were looked up, to look again.
+	lookup varSource
 }
 
 // loadVars mirrors kustomize-controller's LoadVariables over the build
 // output instead of the cluster: substituteFrom in order (later wins), then
 // the inline substitute map, newlines stripped as Flux does.
 func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsResult {
-	res := varsResult{vars: map[string]string{}}
+	res := varsResult{vars: map[string]string{}, unknownNames: map[string]bool{}, lookup: lookup}
 	pb := ks.Spec.PostBuild
 	for _, ref := range pb.SubstituteFrom {
 		obj, ok := lookup(ref.Kind, ks.Namespace, ref.Name)
@@ -60,10 +66,16 @@ func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsR
 		}
 		if IsEncrypted(obj) {
 			res.unknown = append(res.unknown, ref.Kind+"/"+ks.Namespace+"/"+ref.Name)
+			for _, k := range dataKeys(obj) {
+				// Its value, whatever it is, overrides earlier sources.
+				delete(res.vars, k)
+				res.unknownNames[k] = true
+			}
 			continue
 		}
 		for k, v := range kube.DataValues(obj) {
 			v = strings.ReplaceAll(v, "\n", "")
+			delete(res.unknownNames, k)
 			res.vars[k] = v
 			if ref.Kind == "Secret" {
 				res.sensitive = append(res.sensitive, v)
@@ -71,9 +83,47 @@ func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsR
 		}
 	}
 	for k, v := range pb.Substitute {
+		delete(res.unknownNames, k)
 		res.vars[k] = strings.ReplaceAll(v, "\n", "")
 	}
 	return res
+}
+
+// dataKeys lists the keys of a ConfigMap's or Secret's data and
+// stringData, readable even when SOPS encrypted the values.
+func dataKeys(obj *unstructured.Unstructured) []string {
+	var keys []string
+	for _, field := range []string{"data", "stringData", "binaryData"} {
+		m, _, _ := unstructured.NestedMap(obj.Object, field)
+		for k := range m {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// varsFromOwnOutput looks for the substituteFrom objects not found in the
+// cluster path among the Kustomization's own output (decrypted where it
+// could be). Flux reads them from the cluster, where an earlier apply of
+// this very Kustomization put them; slipway uses them as built. It returns
+// the variables resolved again, in Flux's order.
+func varsFromOwnOutput(ks *kustomizev1.Kustomization, vars varsResult, own []result.Object) varsResult {
+	index := map[string]*unstructured.Unstructured{}
+	for _, o := range own {
+		if k := o.Object.GetKind(); o.Object.GetAPIVersion() == "v1" && (k == "ConfigMap" || k == "Secret") {
+			index[k+"/"+o.Object.GetNamespace()+"/"+o.Object.GetName()] = o.Object
+		}
+	}
+	outer := vars.lookup
+	return loadVars(ks, func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+		if outer != nil {
+			if u, ok := outer(kind, namespace, name); ok {
+				return u, true
+			}
+		}
+		u, ok := index[kind+"/"+namespace+"/"+name]
+		return u, ok
+	}, true)
 }
 
 // substitute applies the resolved vars to one resource the way
@@ -82,8 +132,9 @@ func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsR
 // here so the YAML is rendered and scanned once: calling Flux's function
 // per resource, plus a strict pass to find unresolved names, doubled the
 // cost of large builds. It returns the names left unresolved (sorted);
-// Flux's non-strict mode blanks them, which slipway mirrors unless their
-// values are merely unknown (encrypted source, no key).
+// Flux's non-strict mode blanks them, which slipway mirrors. Expressions
+// over names whose values are merely unknown (encrypted source, no key)
+// are left exactly as written, defaults and operators included.
 func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Resource) ([]string, error) {
 	if res.GetLabels()[substituteDisabled] == kustomize.DisabledValue || res.GetAnnotations()[substituteDisabled] == kustomize.DisabledValue {
 		return nil, nil
@@ -102,16 +153,15 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 		return nil, err
 	}
 	text := string(data)
+	if len(vars.unknownNames) > 0 {
+		text = keepExpressions(text, vars.unknownNames)
+	}
 	missing := map[string]bool{}
-	keep := len(vars.unknown) > 0
 	lookup := func(name string) (string, bool) {
 		if v, ok := vars.vars[name]; ok {
 			return v, true
 		}
 		if missing[name] {
-			if keep {
-				return "${" + name + "}", true
-			}
 			return "", true
 		}
 		return "", false
@@ -135,9 +185,6 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 	if err := res.UnmarshalJSON(jsonData); err != nil {
 		return nil, fmt.Errorf("UnmarshalJSON: %w", err)
 	}
-	if keep {
-		return nil, nil
-	}
 	names := make([]string, 0, len(missing))
 	for n := range missing {
 		names = append(names, n)
@@ -145,6 +192,48 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 	sort.Strings(names)
 	return names, nil
 }
+
+// keepExpressions escapes, as Flux's "$$" does, every expression of text
+// that names one of names, so envsubst leaves it exactly as written:
+// "${DOMAIN/./-}" stays that, operator and all, rather than becoming what
+// the operator makes of a placeholder.
+func keepExpressions(text string, names map[string]bool) string {
+	var b strings.Builder
+	b.Grow(len(text) + 8)
+	for i := 0; i < len(text); i++ {
+		if text[i] != '$' || i+1 == len(text) {
+			b.WriteByte(text[i])
+			continue
+		}
+		if text[i+1] == '$' {
+			// Already escaped: copy both, so the second one does not start
+			// an expression.
+			b.WriteString("$$")
+			i++
+			continue
+		}
+		if names[expressionName(text[i+1:])] {
+			b.WriteByte('$')
+		}
+		b.WriteByte('$')
+	}
+	return b.String()
+}
+
+// expressionName returns the variable an expression names, given the text
+// after its "$": "{NAME…}", "{#NAME}" or "NAME".
+func expressionName(s string) string {
+	if strings.HasPrefix(s, "{") {
+		s = strings.TrimPrefix(s[1:], "#")
+	}
+	n := 0
+	for n < len(s) && (s[n] == '_' || isAlpha(s[n]) || (n > 0 && s[n] >= '0' && s[n] <= '9')) {
+		n++
+	}
+	return s[:n]
+}
+
+func isAlpha(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
 
 // varName is Flux's rule for variable names.
 var varName = regexp.MustCompile(`^[_[:alpha:]][_[:alpha:][:digit:]]*$`)

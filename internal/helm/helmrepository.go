@@ -189,32 +189,58 @@ func notFound(chartName, constraint, src string, cands []candidate, err error) e
 	return e
 }
 
-// index returns a repository's index, fetched once per Renderer and kept
-// in the cache folder.
+// index returns a repository's index, fetched once per Renderer and
+// credentials, and kept in the cache folder. HelmRepository objects with
+// the same URL and credentials share one fetch, but each reports a failure
+// as its own (srcErr names it): whichever asked first must not decide
+// whose error is shown.
 func (r *Renderer) index(ctx context.Context, repoURL string, creds credentials, srcErr func(string, int, string, error) error) (*indexFile, error) {
-	return r.indexes.do(repoURL+"\x00"+creds.username, func() (*indexFile, error) {
-		indexURL := repoURL + "index.yaml"
-		p, err := r.cache.path("index", keyOf(repoURL)[:16], ".yaml")
-		if err != nil {
-			return nil, err
-		}
-		if err := writeAtomic(p, func(w ioWriter) error {
-			return r.download(ctx, indexURL, creds, &limitedWriter{w: w, left: maxIndexSize}, func(status int, err error) error {
-				return srcErr(indexURL, status, "fetching the repository index", err)
-			})
-		}); err != nil {
-			var se *SourceError
-			if errors.As(err, &se) {
-				return nil, err
-			}
-			return nil, srcErr(indexURL, 0, "fetching the repository index", err)
-		}
-		idx, err := repo.LoadIndexFile(p)
-		if err != nil {
-			return nil, srcErr(indexURL, 0, "the repository index does not parse", err)
-		}
-		return &indexFile{idx}, nil
+	credKey := keyOf(repoURL, creds.username, creds.password)
+	idx, err := r.indexes.do(credKey, func() (*indexFile, error) {
+		return r.fetchIndex(ctx, repoURL, credKey, creds)
 	})
+	var f *indexFailure
+	if errors.As(err, &f) {
+		return nil, srcErr(f.url, f.status, f.what, f.err)
+	}
+	return idx, err
+}
+
+// indexFailure is why an index could not be had, before it is told as the
+// error of one HelmRepository.
+type indexFailure struct {
+	url    string
+	status int
+	what   string
+	err    error
+}
+
+func (f *indexFailure) Error() string { return f.what + " " + f.url }
+func (f *indexFailure) Unwrap() error { return f.err }
+
+func (r *Renderer) fetchIndex(ctx context.Context, repoURL, credKey string, creds credentials) (*indexFile, error) {
+	indexURL := repoURL + "index.yaml"
+	fail := func(status int, err error) error {
+		return &indexFailure{url: indexURL, status: status, what: "fetching the repository index", err: err}
+	}
+	p, err := r.cache.path("index", credKey[:16], ".yaml")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(p, func(w ioWriter) error {
+		return r.download(ctx, indexURL, creds, &limitedWriter{w: w, left: maxIndexSize}, fail)
+	}); err != nil {
+		var f *indexFailure
+		if errors.As(err, &f) {
+			return nil, f
+		}
+		return nil, fail(0, err)
+	}
+	idx, err := repo.LoadIndexFile(p)
+	if err != nil {
+		return nil, &indexFailure{url: indexURL, what: "the repository index does not parse", err: err}
+	}
+	return &indexFile{idx}, nil
 }
 
 // download GETs u into w; fail builds the error for a status or transport

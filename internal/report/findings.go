@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/slipwayhq/slipway/internal/result"
@@ -52,14 +53,42 @@ func FindingsText(w io.Writer, builds []*result.ClusterBuild) error {
 		if c.Errors > 0 {
 			mark = "✗"
 		}
-		fmt.Fprintf(&b, "%s %s: %d kustomizations, %d objects, %d errors, %d warnings (%s)\n",
-			mark, cb.Path, len(cb.Kustomizations), objects, c.Errors, c.Warnings, cb.Duration.Round(1e6))
+		fmt.Fprintf(&b, "%s %s: %d kustomizations, %d objects, %d errors, %d warnings, %d info (%s)\n",
+			mark, cb.Path, len(cb.Kustomizations), objects, c.Errors, c.Warnings, c.Infos, cb.Duration.Round(1e6))
 		for _, f := range cb.Findings {
 			b.WriteString("  " + FindingLine(f) + "\n")
 		}
 	}
 	_, err := io.WriteString(w, MaskerFor(builds).Mask(b.String()))
 	return err
+}
+
+// InfoSummary is one line counting a cluster path's info findings by
+// check ("· clusters/dev: 3 info (sops 2, substitution 1)"), or "" when
+// it has none: what a reader of the objects alone would otherwise miss.
+func InfoSummary(cb *result.ClusterBuild) string {
+	counts := map[string]int{}
+	var checks []string
+	total := 0
+	for _, f := range cb.Findings {
+		if f.Severity != result.SeverityInfo {
+			continue
+		}
+		if counts[f.Check] == 0 {
+			checks = append(checks, f.Check)
+		}
+		counts[f.Check]++
+		total++
+	}
+	if total == 0 {
+		return ""
+	}
+	sort.Strings(checks)
+	parts := make([]string, len(checks))
+	for i, c := range checks {
+		parts[i] = fmt.Sprintf("%s %d", c, counts[c])
+	}
+	return fmt.Sprintf("%s %s: %d info (%s)", severityMark[result.SeverityInfo], cb.Path, total, strings.Join(parts, ", "))
 }
 
 // FindingLine renders a finding as "✗ file:line [check] object: message".

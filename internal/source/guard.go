@@ -2,6 +2,7 @@ package source
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,6 +34,9 @@ type GuardedFS struct {
 	// OpenAPI schema fail with ErrCustomOpenAPI (the build is then rerun
 	// alone, since such a schema changes kustomize's shared state).
 	RefuseOpenAPI bool
+	// Ignore hides the files the source's artifact leaves out: for Flux
+	// they do not exist, so a kustomization naming one fails.
+	Ignore *Ignore
 
 	mu       sync.Mutex
 	read     map[string]struct{}
@@ -82,6 +86,9 @@ func (r *Repository) Guard(fs filesys.FileSystem) *GuardedFS {
 
 // ReadFile reads a file, refusing oversized and malformed YAML ones.
 func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
+	if err := g.hidden(path); err != nil {
+		return nil, err
+	}
 	if err := g.checkSize(path); err != nil {
 		return nil, g.fail(err)
 	}
@@ -115,11 +122,27 @@ func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
 
 // Open is bounded too: kustomize opens some files instead of reading them.
 func (g *GuardedFS) Open(path string) (filesys.File, error) {
+	if err := g.hidden(path); err != nil {
+		return nil, err
+	}
 	if err := g.checkSize(path); err != nil {
 		return nil, g.fail(err)
 	}
 	g.record(path)
 	return g.FileSystem.Open(path)
+}
+
+// Exists is false for a file the source's artifact leaves out.
+func (g *GuardedFS) Exists(path string) bool {
+	return g.hidden(path) == nil && g.FileSystem.Exists(path)
+}
+
+// hidden returns a not-exist error for a file the artifact leaves out.
+func (g *GuardedFS) hidden(path string) error {
+	if !g.Ignore.Ignored(path) || g.FileSystem.IsDir(path) {
+		return nil
+	}
+	return &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (left out of the source by its ignore rules)", fs.ErrNotExist)}
 }
 
 // Files returns the repository-relative files this view read, sorted.

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slipwayhq/slipway/internal/testutil"
+)
+
+// fidelityCase returns testdata/fidelity/<name>: repositories in the
+// patterns real Flux repositories use, where slipway once built something
+// other than what Flux applies.
+func fidelityCase(t *testing.T, name string) string {
+	return filepath.Join(testutil.RepoRoot(t), "testdata", "fidelity", name)
+}
+
+// TestBuildSourceIgnoreTemplate: "/*" then "!/kubernetes" in spec.ignore
+// builds kubernetes/**, not nothing.
+func TestBuildSourceIgnoreTemplate(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "source-ignore"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--path", "kubernetes/clusters/dev", "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{"name: web\n", "# Source: kubernetes/apps/web/configmap.yaml:1"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
+	}
+	for _, unwanted := range []string{"web-sample", "cluster-sample", "docs-example"} {
+		if strings.Contains(r.out, unwanted) {
+			t.Errorf("output has the ignored %q", unwanted)
+		}
+	}
+}
+
+// TestExternalObjectsFeedSubstituteFrom: --external-objects supplies a
+// postBuild.substituteFrom ConfigMap that lives outside Git.
+func TestExternalObjectsFeedSubstituteFrom(t *testing.T) {
+	dir := fidelityCase(t, "substitute-from")
+	repo := filepath.Join(dir, "repo")
+	r := runCLI(t, nil, "validate", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.out, "ConfigMap/flux-system/platform-settings not found") {
+		t.Fatalf("without the ConfigMap: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	r = runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir(), "--external-objects", filepath.Join(dir, "external.yaml"))
+	if r.code != 0 || !strings.Contains(r.out, "registry: registry.example.internal") {
+		t.Fatalf("with the ConfigMap from a file: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
+
+// TestNothingSilent: build says on stderr what the objects alone do not
+// (a Kustomization that builds nothing, Secrets left encrypted), and a
+// cluster path that builds nothing fails; validate's text counts info
+// findings.
+func TestNothingSilent(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "empty"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/dev", "--cache-dir", t.TempDir())
+	if r.code != 0 || !strings.Contains(r.err, "! clusters/dev/apps.yaml:1 [empty]") {
+		t.Errorf("build of an empty Kustomization: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/empty", "--cache-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.err, "builds no object") {
+		t.Errorf("build of an empty cluster path: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	repo = filepath.Join(fidelityCase(t, "sops-substitution"), "repo")
+	r = runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 || !strings.Contains(r.err, "· clusters/dev: 5 info (sops 3, substitution 2)") {
+		t.Errorf("build with encrypted Secrets: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	r = runCLI(t, nil, "validate", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 || !strings.Contains(r.out, "0 errors, 0 warnings, 5 info") {
+		t.Errorf("validate with encrypted Secrets: exit %d, stdout:\n%s", r.code, r.out)
+	}
+}

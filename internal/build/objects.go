@@ -1,0 +1,189 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
+
+	"github.com/slipwayhq/slipway/internal/kube"
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// MissingVarsError is a Kustomization that cannot be built for want of
+// substituteFrom objects that are not optional: kustomize-controller fails
+// it.
+type MissingVarsError struct {
+	// Missing are the objects as Kind/namespace/name.
+	Missing []string
+}
+
+func (e *MissingVarsError) Error() string {
+	return fmt.Sprintf("postBuild.substituteFrom %s not found in the cluster path and not optional", strings.Join(e.Missing, ", "))
+}
+
+// objectStage turns one Kustomization's kustomize output into the objects
+// Flux applies: the YAML round trip kustomize-controller makes, SOPS
+// decryption, then postBuild substitution of every document.
+type objectStage struct {
+	b       *Builder
+	ks      *kustomizev1.Kustomization
+	src     *sourceTree
+	origins *originIndex
+	// vars are the resolved variables; run may complete them from the
+	// Kustomization's own output.
+	vars    varsResult
+	finding func(sev result.Severity, check string, obj *result.ObjectID, origin result.Origin, msg string)
+
+	// sensitive collects the decrypted values.
+	sensitive []string
+}
+
+// decoded is one resource on its way to an object.
+type decoded struct {
+	res *resource.Resource
+	o   result.Object
+	// id is what findings about the object point at; it is renamed once
+	// substituted (an encrypted Secret's name may come from a variable).
+	id *result.ObjectID
+}
+
+func (st *objectStage) run(resMap resmap.ResMap) ([]result.Object, error) {
+	all := make([]decoded, 0, resMap.Size())
+	for _, res := range resMap.Resources() {
+		d, err := st.decode(res)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, d)
+	}
+	if len(st.vars.missing) > 0 {
+		own := make([]result.Object, len(all))
+		for i := range all {
+			own[i] = all[i].o
+		}
+		// The warning that a fresh cluster fails is substituteOrderFindings'.
+		st.vars = varsFromOwnOutput(st.ks, st.vars, own)
+		if len(st.vars.missing) > 0 {
+			return nil, &MissingVarsError{Missing: st.vars.missing}
+		}
+	}
+	objects := make([]result.Object, 0, len(all))
+	for _, d := range all {
+		o, err := st.substitute(d)
+		if err != nil {
+			return nil, err
+		}
+		objects = append(objects, o)
+	}
+	return objects, nil
+}
+
+// decode locates a resource in the repository, gives it the value Flux
+// applies and decrypts it when it is a SOPS-encrypted Secret.
+func (st *objectStage) decode(res *resource.Resource) (decoded, error) {
+	if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
+		return decoded{}, fmt.Errorf("an object has no apiVersion, kind or name: %s", firstLine(res.MustYaml()))
+	}
+	treeOrigin := st.origins.locate(res)
+	origin := treeOrigin
+	origin.File = st.src.mapFile(origin.File)
+	if err := reemitFolded(res); err != nil {
+		return decoded{}, err
+	}
+	obj, err := toObject(res)
+	if err != nil {
+		return decoded{}, err
+	}
+	d := decoded{res: res, o: result.Object{Object: obj, Origin: origin}, id: new(result.ObjectID)}
+	*d.id = d.o.ID()
+	if obj.GetKind() != "Secret" || !IsEncrypted(obj) {
+		return d, nil
+	}
+	// Whatever happens to the values, the document is substituted next,
+	// as Flux does: its clear fields (metadata.name from ${APP}) must not
+	// stay unsubstituted.
+	switch {
+	case st.ks.Spec.Decryption == nil:
+		// As Flux: no spec.decryption, no decryption.
+		st.finding(result.SeverityError, "sops", d.id, origin,
+			"SOPS-encrypted Secret, but the Kustomization has no spec.decryption: Flux would apply it still encrypted")
+		d.o.Encrypted = true
+	case !st.b.opts.Decryptor.HasKeys():
+		d.o.Encrypted = true
+		st.finding(result.SeverityInfo, "sops", d.id, origin, "SOPS-encrypted Secret not decrypted: no age key given")
+	default:
+		plain, derr, err := st.b.decrypt(st.src, treeOrigin, obj, res)
+		if err != nil {
+			return decoded{}, err
+		}
+		if derr != nil {
+			st.finding(result.SeverityError, "sops", d.id, origin, derr.Error())
+			d.o.Encrypted = true
+			break
+		}
+		d.o.Object = plain
+		for _, v := range kube.DataValues(plain) {
+			st.sensitive = append(st.sensitive, v)
+		}
+	}
+	return d, nil
+}
+
+// substitute runs postBuild substitution on one decoded resource.
+func (st *objectStage) substitute(d decoded) (result.Object, error) {
+	o := d.o
+	// A resource without "$" anywhere is left unchanged by envsubst, and
+	// Flux's YAML -> JSON round trip of it is an identity (reemitFolded
+	// made the one round trip that is not): skip both.
+	if st.ks.Spec.PostBuild == nil || !hasDollar(o.Object.Object) {
+		return o, nil
+	}
+	missing, err := substitute(st.ks, st.vars, d.res)
+	if err != nil {
+		return o, fmt.Errorf("substituting variables in %s: %w", d.id, err)
+	}
+	for _, n := range missing {
+		st.finding(result.SeverityError, "substitution", d.id, o.Origin, fmt.Sprintf("variable ${%s} is not set and has no default (Flux would substitute an empty string)", n))
+	}
+	if o.Object, err = toObject(d.res); err != nil {
+		return o, err
+	}
+	*d.id = o.ID()
+	return o, nil
+}
+
+// decrypt decrypts a SOPS-encrypted Secret and writes the plain object back
+// into res. derr is why it could not be decrypted (a finding); err is a
+// failure of the build itself.
+func (b *Builder) decrypt(src *sourceTree, treeOrigin result.Origin, obj *unstructured.Unstructured, res *resource.Resource) (plain *unstructured.Unstructured, derr, err error) {
+	raw, err := res.AsYAML()
+	if err != nil {
+		return nil, nil, err
+	}
+	plain, derr = b.opts.Decryptor.Decrypt(obj, raw)
+	if errors.Is(derr, ErrMACMismatch) && treeOrigin.Line > 0 {
+		// kustomize sorts keys; SOPS hashes values in file order.
+		// The document as committed still proves integrity.
+		if doc, rerr := src.document(treeOrigin); rerr == nil {
+			if p2, err2 := b.opts.Decryptor.Decrypt(obj, doc); err2 == nil {
+				plain, derr = p2, nil
+			}
+		}
+	}
+	if derr != nil {
+		return nil, derr, nil
+	}
+	data, err := plain.MarshalJSON()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := res.UnmarshalJSON(data); err != nil {
+		return nil, nil, err
+	}
+	return plain, nil, nil
+}
