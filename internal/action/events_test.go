@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -164,4 +165,35 @@ current-context: x
 	if o := r.Outputs(); o["changed"] != "false" || o["result"] != "failure" {
 		t.Errorf("outputs %v", o)
 	}
+}
+
+// The action builds through the CLI's engine, build cache included: a run
+// leaves reusable builds under cache-dir (relative to the workspace), and
+// the next run, restored from it, gives the same result.
+func TestActionUsesBuildCache(t *testing.T) {
+	f := actiontest.NewFleet(t)
+	sha := f.Commit("base")
+	run := func() *actiontest.Runner {
+		r := actiontest.NewRunner(t, nil, f.Dir, "workflow_dispatch", map[string]any{"inputs": map[string]any{}})
+		r.Env["GITHUB_SHA"] = sha
+		r.Env["INPUT_CACHE-DIR"] = ".slipway-cache"
+		if out := r.Run(); out.ExitCode != 0 {
+			t.Fatalf("exit %d\n%s", out.ExitCode, r.Log.String())
+		}
+		return r
+	}
+	first := run()
+	files, err := filepath.Glob(filepath.Join(f.Dir, ".slipway-cache", "builds", "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no build cache written under the workspace's .slipway-cache/builds: %v %v", files, err)
+	}
+	second := run()
+	if a, b := first.File("summary"), second.File("summary"); stripTimes(a) != stripTimes(b) {
+		t.Errorf("a run from the cache reports differently:\n%s\n---\n%s", a, b)
+	}
+}
+
+// stripTimes removes durations, which differ between runs.
+func stripTimes(s string) string {
+	return regexp.MustCompile(`[0-9.]+(ms|µs|s)\b`).ReplaceAllString(s, "T")
 }

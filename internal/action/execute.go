@@ -255,8 +255,14 @@ func (r *run) gitFetcher() *source.GitFetcher {
 }
 
 func (r *run) cacheSubdir(name string) string {
-	if r.in.CacheDir != "" {
-		return filepath.Join(r.in.CacheDir, name)
+	if d := r.in.CacheDir; d != "" {
+		// Relative to the workspace, as every path a workflow gives: the
+		// folder actions/cache restores on the runner is the one the
+		// container sees there.
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(r.workspace(), d)
+		}
+		return filepath.Join(d, name)
 	}
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "slipway", name)
