@@ -209,9 +209,9 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 			kd.Origin = hk.Origin
 		}
 		if hk != nil && hk.Err != nil {
-			kd.Action, kd.Error = Failed, hk.Err.Error()
+			kd.Action, kd.Error = Failed, c.mask.Mask(hk.Err.Error())
 		} else if bk != nil && bk.Err != nil && hk != nil {
-			kd.Action, kd.Error = Failed, "base revision: "+bk.Err.Error()
+			kd.Action, kd.Error = Failed, "base revision: "+c.mask.Mask(bk.Err.Error())
 		}
 		kds[r] = kd
 		order = append(order, r)
@@ -237,9 +237,10 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 			rd.ValuesChanged = br.ValuesDigest != hr.ValuesDigest
 		}
 		if hr != nil && hr.Err != nil {
-			rd.Action, rd.Error = Failed, hr.Err.Error()
+			// A chart's fail message may quote values taken from Secrets.
+			rd.Action, rd.Error = Failed, c.mask.Mask(hr.Err.Error())
 		} else if br != nil && br.Err != nil && hr != nil {
-			rd.Action, rd.Error = Failed, "base revision: "+br.Err.Error()
+			rd.Action, rd.Error = Failed, "base revision: "+c.mask.Mask(br.Err.Error())
 		}
 		rds[ref] = rd
 		kds[owner].Releases = append(kds[owner].Releases, rd)

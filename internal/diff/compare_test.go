@@ -2,6 +2,8 @@ package diff_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -133,3 +135,39 @@ func TestFailedKustomizationNotCompared(t *testing.T) {
 type errFake string
 
 func (e errFake) Error() string { return string(e) }
+
+// A HelmRelease that fails to render may quote its values in the error (a
+// chart's fail message): values from Secrets are masked there too, in
+// every renderer.
+func TestFailedReleaseErrorMasked(t *testing.T) {
+	const secret = "hunter2-from-a-secret"
+	apps := result.KustomizationRef{Namespace: "flux-system", Name: "apps"}
+	mk := func(err error) *result.ClusterBuild {
+		rb := release("web", "1.0.0")
+		rb.Err = err
+		return &result.ClusterBuild{Path: "clusters/a", Sensitive: []string{secret},
+			Kustomizations: []*result.KustomizationBuild{{Ref: apps, Releases: []*result.ReleaseBuild{rb}}}}
+	}
+	base := mk(nil)
+	head := mk(errors.New("execution error at (web/templates/x.yaml:3): password " + secret + " is too short"))
+	res, err := diff.Compare([]*result.ClusterBuild{base}, []*result.ClusterBuild{head}, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text, md bytes.Buffer
+	if err := report.DiffText(&text, res, report.DiffTextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.DiffMarkdown(&md, res, report.MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(res)
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String(), "json": string(js)} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%s output shows the secret:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(text.String()+string(js), "is too short") {
+		t.Errorf("the failure is not reported:\n%s\n%s", text.String(), js)
+	}
+}
