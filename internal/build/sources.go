@@ -150,6 +150,11 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 	key := namespace + "/" + name
 	switch kind {
 	case sourcev1.GitRepositoryKind:
+		if gr, ok := reg.gitRepos[key]; ok {
+			if reason := unsupportedGitSpec(gr, b.isThisRepo(reg, key)); reason != "" {
+				return resolution{err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: reason}}
+			}
+		}
 		if b.isThisRepo(reg, key) {
 			ignore := ""
 			if gr, ok := reg.gitRepos[key]; ok && gr.Spec.Ignore != nil {
@@ -183,6 +188,21 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 		return resolution{err: &SourceError{Kind: kind, Namespace: namespace, Name: name,
 			Reason: "source kind not supported by slipway yet (GitRepository and ExternalArtifact are)"}}
 	}
+}
+
+// unsupportedGitSpec says why a GitRepository's content cannot be built
+// as source-controller would assemble it: included repositories and
+// submodules are not fetched, and building without them would read other
+// content than the source names — so it is an error, never a silent gap.
+// This repository's submodules are whatever the checkout holds.
+func unsupportedGitSpec(gr *sourcev1.GitRepository, thisRepo bool) string {
+	switch {
+	case len(gr.Spec.Include) > 0:
+		return fmt.Sprintf("spec.include (%d repositories) is not supported: their files would be missing from the build", len(gr.Spec.Include))
+	case gr.Spec.RecurseSubmodules && !thisRepo:
+		return "spec.recurseSubmodules is not supported for other repositories: the submodules' files would be missing from the build"
+	}
+	return ""
 }
 
 func refKey(namespace, name string) string { return namespace + "/" + name }

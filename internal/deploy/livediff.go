@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/slipwayhq/slipway/internal/helm"
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -62,6 +63,7 @@ func cleanLive(u *unstructured.Unstructured) *unstructured.Unstructured {
 func (d *Deployer) LiveDiff(ctx context.Context, cb *result.ClusterBuild) (*LiveState, error) {
 	live := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
 	desired := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
+	secrets := redact.NewMasker(cb.Sensitive)
 	built := map[result.KustomizationRef]bool{}
 	releases := &liveReleases{p: d.helm.of(cb.Path), secrets: map[string]*unstructured.Unstructured{}}
 	for _, kb := range cb.Kustomizations {
@@ -77,7 +79,7 @@ func (d *Deployer) LiveDiff(ctx context.Context, cb *result.ClusterBuild) (*Live
 		if kb.Suspended {
 			continue // never applied: nothing changes
 		}
-		if err := d.liveKustomization(ctx, cb.Path, kb, lk, dk, desired); err != nil {
+		if err := d.liveKustomization(ctx, cb.Path, kb, lk, dk, desired, secrets); err != nil {
 			return nil, err
 		}
 		for _, rb := range kb.Releases {
@@ -113,7 +115,7 @@ func (d *Deployer) LiveDiff(ctx context.Context, cb *result.ClusterBuild) (*Live
 	return &LiveState{Live: live, Desired: desired}, nil
 }
 
-func (d *Deployer) liveKustomization(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, lk, dk *result.KustomizationBuild, desired *result.ClusterBuild) error {
+func (d *Deployer) liveKustomization(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, lk, dk *result.KustomizationBuild, desired *result.ClusterBuild, secrets *redact.Masker) error {
 	ref := kb.Ref
 	opts := ssa.DefaultDiffOptions()
 	opts.Exclusions = map[string]string{annReconcile: "disabled", annSSA: "Ignore"}
@@ -162,8 +164,12 @@ func (d *Deployer) liveKustomization(ctx context.Context, clusterPath string, kb
 			if liveObj == nil || merged == nil {
 				continue
 			}
-			lk.Objects = append(lk.Objects, result.Object{Object: cleanLive(liveObj), Origin: o.Origin})
-			dk.Objects = append(dk.Objects, result.Object{Object: cleanLive(merged), Origin: o.Origin})
+			lo, do := cleanLive(liveObj), cleanLive(merged)
+			// The live object may hold an older value of a field the build
+			// fills from a Secret: hide it where the desired one is secret.
+			redact.Counterpart(do.Object, lo.Object, secrets)
+			lk.Objects = append(lk.Objects, result.Object{Object: lo, Origin: o.Origin})
+			dk.Objects = append(dk.Objects, result.Object{Object: do, Origin: o.Origin})
 		}
 	}
 	if kb.Spec == nil || !kb.Spec.Spec.Prune || !d.opts.Prune {
@@ -372,6 +378,7 @@ func (d *Deployer) liveMembers(ctx context.Context, ref result.KustomizationRef,
 func (d *Deployer) Drift(ctx context.Context, cb *result.ClusterBuild) (*LiveState, error) {
 	live := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
 	applied := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
+	secrets := redact.NewMasker(cb.Sensitive)
 	for _, kb := range cb.Kustomizations {
 		if kb.Err != nil || kb.Suspended {
 			continue
@@ -381,7 +388,7 @@ func (d *Deployer) Drift(ctx context.Context, cb *result.ClusterBuild) (*LiveSta
 		live.Kustomizations = append(live.Kustomizations, lk)
 		applied.Kustomizations = append(applied.Kustomizations, ak)
 		scratch := &result.ClusterBuild{}
-		if err := d.liveKustomization(ctx, cb.Path, &result.KustomizationBuild{Ref: kb.Ref, Origin: kb.Origin, Objects: kb.Objects}, lk, ak, scratch); err != nil {
+		if err := d.liveKustomization(ctx, cb.Path, &result.KustomizationBuild{Ref: kb.Ref, Origin: kb.Origin, Objects: kb.Objects}, lk, ak, scratch, secrets); err != nil {
 			return nil, err
 		}
 		applied.Findings = append(applied.Findings, scratch.Findings...)

@@ -314,3 +314,58 @@ func TestLiveDiffHelmReleaseRemovals(t *testing.T) {
 		}
 	}
 }
+
+// A field the build fills from a plain Secret: after the Secret's value
+// changes, the live diff (and the drift) must not print the value the
+// cluster still holds — no masker knows it — yet must show that it changes.
+func TestLiveDiffHidesLiveSecretValues(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "livesecret")
+	ns := e.id
+	app := "apps/" + e.id
+	const oldValue, newValue = "old-live-s3cret-1111", "new-repo-s3cret-2222"
+	vars := func(v string) string {
+		return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: vars\n  namespace: %s\nstringData:\n  TOKEN: %s\n", ns, v)
+	}
+	// The app's Kustomization lives in the test's namespace, with the
+	// Secret it substitutes from; the root creates both.
+	appKs := strings.Replace(e.ks("app", app, "dependsOn:", "  - name: "+e.id, "    namespace: flux-system",
+		"postBuild:", "  substituteFrom:", "    - kind: Secret", "      name: vars"), "namespace: flux-system\nspec", "namespace: "+ns+"\nspec", 1)
+	appKs = strings.Replace(appKs, "    name: flux-system\n", "    name: flux-system\n    namespace: flux-system\n", 1)
+	e.write(map[string]string{
+		e.path + "/ns.yaml":         namespaceYAML(ns),
+		e.path + "/vars.yaml":       vars(oldValue),
+		e.path + "/app.yaml":        appKs,
+		app + "/kustomization.yaml": kustomize("a.yaml"),
+		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"auth": "Bearer ${TOKEN}", "plain": "1"}),
+	})
+	e.mustSucceed(e.deploy(e.opts()))
+	e.write(map[string]string{
+		e.path + "/vars.yaml": vars(newValue),
+		app + "/a.yaml":       configMapYAML(ns, "a", map[string]string{"auth": "Bearer ${TOKEN}", "plain": "2"}),
+	})
+	st, err := deploy.New(kube, e.opts()).LiveDiff(t.Context(), e.build())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := diff.Compare([]*result.ClusterBuild{st.Live}, []*result.ClusterBuild{st.Desired}, diff.Options{Base: "cluster", Head: "worktree"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text, js bytes.Buffer
+	if err := report.DiffText(&text, res, report.DiffTextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.DiffJSON(&js, res); err != nil {
+		t.Fatal(err)
+	}
+	out := text.String() + js.String()
+	for _, v := range []string{oldValue, newValue} {
+		if strings.Contains(out, v) {
+			t.Errorf("the live diff shows a secret value %q:\n%s", v, text.String())
+		}
+	}
+	if !strings.Contains(text.String(), "auth: Bearer **redacted**") || !strings.Contains(text.String(), `plain: "2"`) {
+		t.Errorf("the change is not shown:\n%s", text.String())
+	}
+}

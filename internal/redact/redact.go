@@ -119,3 +119,47 @@ func Secret(u *unstructured.Unstructured) *unstructured.Unstructured {
 	Values(cp)
 	return cp
 }
+
+// Counterpart hides, in live, the values at the places where desired holds
+// a secret value: a field the build fills from a Secret (substituted, say)
+// holds an older secret value in the cluster, which no masker knows. A
+// live value equal to the desired one is left as it is (the masker hides
+// it like the desired one); a different one becomes Marker, so a diff
+// still shows that it changes, never what it was.
+func Counterpart(desired, live map[string]any, m *Masker) {
+	counterpart(desired, live, m)
+}
+
+func counterpart(desired, live any, m *Masker) any {
+	switch d := desired.(type) {
+	case map[string]any:
+		l, ok := live.(map[string]any)
+		if !ok {
+			return live
+		}
+		for k, dv := range d {
+			if lv, ok := l[k]; ok {
+				l[k] = counterpart(dv, lv, m)
+			}
+		}
+		return l
+	case []any:
+		l, ok := live.([]any)
+		if !ok {
+			return live
+		}
+		for i := range min(len(d), len(l)) {
+			l[i] = counterpart(d[i], l[i], m)
+		}
+		return l
+	case string:
+		if m.Mask(d) == d {
+			return live // no secret here
+		}
+		if l, ok := live.(string); ok && l == d {
+			return live
+		}
+		return Marker
+	}
+	return live
+}

@@ -61,3 +61,25 @@ func TestURLs(t *testing.T) {
 		t.Errorf("masker: %q", got)
 	}
 }
+
+func TestCounterpart(t *testing.T) {
+	m := redact.NewMasker([]string{"new-s3cret"})
+	desired := map[string]any{"data": map[string]any{
+		"url":   "postgres://app:new-s3cret@db",
+		"same":  "token new-s3cret",
+		"plain": "v2",
+	}, "list": []any{"a", "new-s3cret"}}
+	live := map[string]any{"data": map[string]any{
+		"url":   "postgres://app:old-s3cret@db",
+		"same":  "token new-s3cret",
+		"plain": "v1",
+	}, "list": []any{"a", "old-s3cret", "extra"}}
+	redact.Counterpart(desired, live, m)
+	d := live["data"].(map[string]any)
+	if d["url"] != redact.Marker || d["plain"] != "v1" || d["same"] != "token new-s3cret" {
+		t.Errorf("live data: %v", d)
+	}
+	if l := live["list"].([]any); l[0] != "a" || l[1] != redact.Marker || l[2] != "extra" {
+		t.Errorf("live list: %v", l)
+	}
+}
