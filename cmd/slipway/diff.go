@@ -49,7 +49,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 	}
 	return diff.RunOptions{
 		CacheDir: cacheDir, CacheVersion: build.BinaryIdentity(version),
-		RepoDir: rf.repo, Base: f.base, Head: f.head, Paths: rf.paths, MaxFileSize: rf.maxFileSize, Full: f.full,
+		RepoDir: rf.repo, Base: f.base, Head: f.head, Paths: rf.paths, MaxFileSize: rf.maxFileSize, MaxDocuments: rf.maxDocuments, Full: f.full,
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.AllowRemoteBases, o.Git = dec, rf.allowRemoteBases, git

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -329,5 +330,59 @@ func TestURLCredentialsNeverPrinted(t *testing.T) {
 		if strings.Contains(r.out+r.err, "Pa55wordInUrl") {
 			t.Errorf("%v printed the URL's password", args)
 		}
+	}
+}
+
+// Bounded work on hostile input: a 512 KiB variable referenced 2,000
+// times (1 GB once substituted) and a Kustomization of 10,000 documents
+// are refused at file:line instead of taking minutes and gigabytes.
+func TestUnboundedWorkRefused(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	copyRepo := func() string {
+		dir := filepath.Join(t.TempDir(), "repo")
+		if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, "testdata", "broken", "url-credentials", "repo"))); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Join(dir, "apps", "dev")); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	write := func(dir, name, content string) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const appsKs = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps/dev\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+
+	amp := copyRepo()
+	write(amp, "clusters/dev/vars.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vars\n  namespace: flux-system\ndata:\n  BIG: "+strings.Repeat("x", 512<<10)+"\n")
+	write(amp, "clusters/dev/apps.yaml", appsKs+"  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: vars\n")
+	var refs strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&refs, "  k%d: ${BIG}\n", i)
+	}
+	write(amp, "apps/dev/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: amplified\n  namespace: default\ndata:\n"+refs.String())
+	write(amp, "apps/dev/kustomization.yaml", "resources:\n  - cm.yaml\n")
+	r := runCLI(t, nil, "validate", "--repo", amp, "--no-build-cache")
+	if r.code != exitFailed || !strings.Contains(r.out, "apps/dev/cm.yaml:1: substituting variables in ConfigMap/default/amplified: variable substitution would make the object larger than 3 MiB") {
+		t.Errorf("amplified substitution: exit %d\n%.2000s", r.code, r.out)
+	}
+
+	many := copyRepo()
+	write(many, "clusters/dev/apps.yaml", appsKs)
+	var docs strings.Builder
+	for i := range 10000 {
+		fmt.Fprintf(&docs, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\n  namespace: default\n", i)
+	}
+	write(many, "apps/dev/many.yaml", docs.String())
+	write(many, "apps/dev/kustomization.yaml", "resources:\n  - many.yaml\n")
+	r = runCLI(t, nil, "validate", "--repo", many, "--no-build-cache")
+	if r.code != exitFailed || !strings.Contains(r.out, "apps/dev/many.yaml:30002: too many YAML documents: this Kustomization reads more than 5000") {
+		t.Errorf("10,000 documents: exit %d\n%.2000s", r.code, r.out)
 	}
 }

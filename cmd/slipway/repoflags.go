@@ -24,6 +24,7 @@ type repoFlags struct {
 	cacheDir         string
 	noBuildCache     bool
 	maxFileSize      int64
+	maxDocuments     int
 	// kubeVersion is the target Kubernetes version HelmReleases are
 	// rendered for (and validated against); "" means the default.
 	kubeVersion string
@@ -43,6 +44,7 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache for fetched sources, charts and reusable builds (default: the user cache directory)")
 	fl.BoolVar(&f.noBuildCache, "no-build-cache", false, "build every Kustomization, even those no file changed since the cached build")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "refuse repository files larger than this many bytes")
+	fl.IntVar(&f.maxDocuments, "max-documents", source.DefaultMaxDocuments, "refuse a Kustomization that reads more YAML documents than this (kustomize's time grows with the square of the count)")
 	fl.StringArrayVar(&f.externalFiles, "external-objects", nil, "YAML file of ConfigMaps and Secrets that exist in the cluster but not in the repository, e.g. a HelmRelease's valuesFrom or a chart source's secretRef (repeatable; SOPS-encrypted documents are decrypted)")
 }
 
@@ -109,6 +111,7 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 		return nil, err
 	}
 	repo.MaxFileSize = f.maxFileSize
+	repo.MaxDocuments = f.maxDocuments
 	paths, err := repo.ClusterPaths(f.paths)
 	if err != nil {
 		return nil, err

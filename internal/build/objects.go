@@ -145,7 +145,7 @@ func (st *objectStage) substitute(d decoded) (result.Object, error) {
 	}
 	missing, err := substitute(st.ks, st.vars, d.res)
 	if err != nil {
-		return o, fmt.Errorf("substituting variables in %s: %w", d.id, err)
+		return o, fmt.Errorf("%s: substituting variables in %s: %w", o.Origin, d.id, err)
 	}
 	for _, n := range missing {
 		st.finding(result.SeverityError, "substitution", d.id, o.Origin, fmt.Sprintf("variable ${%s} is not set and has no default (Flux would substitute an empty string)", n))

@@ -157,8 +157,19 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 		text = keepExpressions(text, vars.unknownNames)
 	}
 	missing := map[string]bool{}
+	// Bound what substitution adds: a large value referenced many times
+	// would grow one object past anything the API server takes (and the
+	// build's memory with it). Past the bound, values are left out and the
+	// object is refused below.
+	grown, overflow := len(text), ""
 	lookup := func(name string) (string, bool) {
 		if v, ok := vars.vars[name]; ok {
+			if grown += len(v); grown > MaxSubstitutedBytes {
+				if overflow == "" {
+					overflow = name
+				}
+				return "", true
+			}
 			return v, true
 		}
 		if missing[name] {
@@ -168,7 +179,11 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 	}
 	var out string
 	for i := 0; ; i++ {
+		grown, overflow = len(text), ""
 		out, err = envsubst.Eval(text, lookup)
+		if overflow != "" {
+			return nil, &SubstitutionSizeError{Variable: overflow, Limit: MaxSubstitutedBytes}
+		}
 		if err == nil {
 			break
 		}
@@ -191,6 +206,23 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// MaxSubstitutedBytes bounds one object's YAML after substitution: the
+// API server refuses a request body over 3 MiB, so nothing larger could be
+// applied, and building it first could take gigabytes.
+const MaxSubstitutedBytes = 3 << 20
+
+// SubstitutionSizeError refuses an object that substitution would grow
+// past MaxSubstitutedBytes.
+type SubstitutionSizeError struct {
+	// Variable is the one whose value crossed the limit.
+	Variable string
+	Limit    int
+}
+
+func (e *SubstitutionSizeError) Error() string {
+	return fmt.Sprintf("variable substitution would make the object larger than %d MiB (the API server's request limit) at ${%s}: a large value referenced many times; refused", e.Limit>>20, e.Variable)
 }
 
 // keepExpressions escapes, as Flux's "$$" does, every expression of text

@@ -25,6 +25,9 @@ type RunOptions struct {
 	Paths []string
 	// MaxFileSize bounds repository files (0: source.DefaultMaxFileSize).
 	MaxFileSize int64
+	// MaxDocuments bounds the YAML documents one Kustomization reads (0:
+	// source.DefaultMaxDocuments).
+	MaxDocuments int
 	// BuildOptions returns the build options for a revision's repository
 	// (decryption keys, Git fetcher, remote bases); Repo and Reuse are set
 	// by the run.
@@ -114,6 +117,9 @@ func open(opts RunOptions) (*revisions, error) {
 	}
 	if opts.MaxFileSize > 0 {
 		base.MaxFileSize, head.MaxFileSize = opts.MaxFileSize, opts.MaxFileSize
+	}
+	if opts.MaxDocuments > 0 {
+		base.MaxDocuments, head.MaxDocuments = opts.MaxDocuments, opts.MaxDocuments
 	}
 	revs := &revisions{root: root, key: cacheKey(root), base: base, head: head, in: map[string][2]bool{}, headFiles: headFiles}
 	if err := revs.clusterPaths(opts.Paths); err != nil {
@@ -336,6 +342,9 @@ func BuildRevision(ctx context.Context, opts RunOptions, rev string) ([]*result.
 	defer repo.Close()
 	if opts.MaxFileSize > 0 {
 		repo.MaxFileSize = opts.MaxFileSize
+	}
+	if opts.MaxDocuments > 0 {
+		repo.MaxDocuments = opts.MaxDocuments
 	}
 	paths, err := repo.ClusterPaths(opts.Paths)
 	if err != nil {

@@ -94,14 +94,15 @@ func OpenRevision(repoDir, rev string) (*Repository, error) {
 	lt := &lazyTree{tree: tree, done: done, dir: root, items: idx.items, repo: repoDir, rev: rev}
 	release = func() {} // the lazy tree keeps the packfiles open until written
 	r := &Repository{
-		Root:        abs,
-		URLs:        gitRemoteURLs(g),
-		MaxFileSize: DefaultMaxFileSize,
-		Revision:    commit.Hash.String(),
-		files:       idx.files,
-		dirs:        idx.dirs,
-		links:       idx.links,
-		lazy:        lt,
+		Root:         abs,
+		URLs:         gitRemoteURLs(g),
+		MaxFileSize:  DefaultMaxFileSize,
+		MaxDocuments: DefaultMaxDocuments,
+		Revision:     commit.Hash.String(),
+		files:        idx.files,
+		dirs:         idx.dirs,
+		links:        idx.links,
+		lazy:         lt,
 	}
 	r.FS = &lazyFS{FileSystem: fsys, repo: r}
 	r.cleanup = func() error {

@@ -38,8 +38,11 @@ type GuardedFS struct {
 	// they do not exist, so a kustomization naming one fails.
 	Ignore *Ignore
 
-	mu       sync.Mutex
-	read     map[string]struct{}
+	mu   sync.Mutex
+	read map[string]struct{}
+	// docs counts the YAML documents of the distinct files read.
+	docs     int
+	counted  map[string]bool
 	firstErr error
 	openAPI  bool
 	kfiles   map[string][]byte
@@ -81,7 +84,7 @@ func (r *Repository) Guard(fs filesys.FileSystem) *GuardedFS {
 	if fs == nil {
 		fs = r.FS
 	}
-	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}, kfiles: map[string][]byte{}}
+	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}, kfiles: map[string][]byte{}, counted: map[string]bool{}}
 }
 
 // ReadFile reads a file, refusing oversized and malformed YAML ones.
@@ -98,7 +101,11 @@ func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
 	}
 	g.record(path)
 	if isYAMLFile(path) {
-		if _, err := g.repo.checkYAML(path, data); err != nil {
+		docs, err := g.repo.checkYAML(path, data)
+		if err != nil {
+			return nil, g.fail(err)
+		}
+		if err := g.countDocuments(path, docs); err != nil {
 			return nil, g.fail(err)
 		}
 		if IsKustomizationFile(path) {
@@ -173,6 +180,33 @@ func (g *GuardedFS) record(path string) {
 	g.mu.Lock()
 	g.read[g.repo.Rel(path)] = struct{}{}
 	g.mu.Unlock()
+}
+
+// countDocuments bounds the YAML documents one build reads: kustomize's
+// time grows with the square of a Kustomization's objects (its resource
+// map checks every new object against all before it: 10,000 take minutes).
+// The error names the file and the line of the first document over.
+func (g *GuardedFS) countDocuments(path string, docs []yamlcheck.DocInfo) error {
+	limit := g.repo.MaxDocuments
+	if limit <= 0 || IsKustomizationFile(path) {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.counted[path] {
+		return nil
+	}
+	g.counted[path] = true
+	before := g.docs
+	g.docs += len(docs)
+	if g.docs <= limit {
+		return nil
+	}
+	fe := &FileError{File: g.repo.Rel(path), Err: fmt.Errorf("%w: this Kustomization reads more than %d YAML documents (%d so far); kustomize's time grows with the square of the count: split it into several Kustomizations, or raise --max-documents", ErrTooManyDocuments, limit, g.docs)}
+	if i := limit - before; i >= 0 && i < len(docs) {
+		fe.Line = docs[i].Line
+	}
+	return fe
 }
 
 func (g *GuardedFS) fail(err error) error {

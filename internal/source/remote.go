@@ -1,12 +1,17 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 
 	"sigs.k8s.io/yaml"
 )
+
+// ErrTooManyDocuments refuses a build that reads more YAML documents than the
+// repository's MaxDocuments.
+var ErrTooManyDocuments = errors.New("too many YAML documents")
 
 // ErrRemoteBase means a kustomization refers to something kustomize would
 // fetch from the network (a remote base, or a URL in place of a file)
