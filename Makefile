@@ -56,6 +56,13 @@ fuzz:
 	$(GO) test ./internal/source/yamlcheck -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/flux -run '^$$' -fuzz FuzzDecodeKustomization -fuzztime $(FUZZTIME)
 
+## lint: go vet and staticcheck (run from the Go module proxy at a pinned
+## version, so it adds nothing to go.mod).
+STATICCHECK_VERSION ?= v0.8.2
+lint:
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
 ## bench-validate: slipway validate vs a kubectl kustomize loop (docs/benchmarks.md).
 bench-validate:
 	hack/bench/validate.sh 3 100 10

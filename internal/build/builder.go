@@ -356,7 +356,7 @@ func (b *Builder) buildDeferred(ctx context.Context, clusterPath string, jobs []
 
 func (b *Builder) unbuildable(clusterPath string, u *unit, err error) built {
 	ref := u.ref()
-	err, _ = relativize(err, b.opts.Repo.Root)
+	_, err = relativize(err, b.opts.Repo.Root)
 	kb := &result.KustomizationBuild{Ref: ref, Spec: u.ks, Origin: u.origin, Suspended: u.ks.Spec.Suspend,
 		Err: &KustomizationError{Ref: ref, Origin: u.origin, Err: err}}
 	return built{kb: kb, findings: []result.Finding{{Severity: result.SeverityError, Check: "source", ClusterPath: clusterPath,

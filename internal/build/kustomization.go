@@ -107,7 +107,7 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		var fe *source.FileError
 		if errors.As(err, &fe) {
 			origin = result.Origin{File: src.mapFile(fe.File), Line: fe.Line}
-		} else if rel, file := relativize(err, src.repo.Root); file != "" {
+		} else if file, rel := relativize(err, src.repo.Root); file != "" {
 			// kustomize and Flux's generator name files by absolute path;
 			// point at the file, in repository terms.
 			err, origin = rel, result.Origin{File: src.mapFile(file)}
@@ -339,10 +339,10 @@ func jsonCompatible(v any) any {
 
 // relativize rewrites absolute paths under root in an error message as
 // repository-relative ones, and returns the first such file.
-func relativize(err error, root string) (error, string) {
+func relativize(err error, root string) (string, error) {
 	msg := err.Error()
 	if !strings.Contains(msg, root) {
-		return err, ""
+		return "", err
 	}
 	file := ""
 	prefix := root + string(filepath.Separator)
@@ -356,7 +356,7 @@ func relativize(err error, root string) (error, string) {
 	}
 	msg = strings.ReplaceAll(msg, prefix, "")
 	msg = strings.ReplaceAll(msg, root, "<repository root>")
-	return &relError{msg: msg, err: err}, file
+	return file, &relError{msg: msg, err: err}
 }
 
 // relError is an error whose message names files relative to the repository.

@@ -321,7 +321,7 @@ func slipwayFields(u *unstructured.Unstructured) string {
 		if mf.Manager == deploy.FieldManager {
 			raw := ""
 			if mf.FieldsV1 != nil {
-				raw = string(mf.FieldsV1.Raw)
+				raw = mf.FieldsV1.GetRawString()
 			}
 			return fmt.Sprintf("%s %s %s", mf.Operation, mf.Time, raw)
 		}

@@ -241,7 +241,7 @@ func (s *inventoryStore) Write(ctx context.Context, inv *Inventory) error {
 	if err != nil {
 		return err
 	}
-	if err := s.c.Patch(ctx, u, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+	if err := s.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("writing inventory of %s: %w", inv.Ref, err)
 	}
 	inv.exists = true

@@ -101,7 +101,7 @@ func (d *Deployer) createAll(ctx context.Context, objects []*unstructured.Unstru
 		g.Go(func() error {
 			u := o.DeepCopy()
 			ssautil.RemoveCABundleFromCRD(u)
-			if err := d.cluster.Client.Patch(gctx, u, client.Apply, client.ForceOwnership, client.FieldOwner(FieldManager)); err != nil {
+			if err := d.cluster.Client.Apply(gctx, client.ApplyConfigurationFromUnstructured(u), client.ForceOwnership, client.FieldOwner(FieldManager)); err != nil {
 				entries[i].Action = ssa.UnknownAction
 				return fmt.Errorf("%s apply failed: %w", ssautil.FmtUnstructured(o), err)
 			}

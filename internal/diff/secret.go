@@ -11,10 +11,6 @@ import (
 	"github.com/slipwayhq/slipway/internal/kube"
 )
 
-// redacted replaces every Secret value in a diff (the same marker the
-// other renderers use).
-const redacted = redactpkg.Marker
-
 func isSecret(u *unstructured.Unstructured) bool {
 	return u.GetKind() == "Secret" && u.GroupVersionKind().Group == ""
 }

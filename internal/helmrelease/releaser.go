@@ -36,9 +36,6 @@ const (
 	// MaxUnlimitedRetries caps a negative ("unlimited") remediation retries
 	// value: Flux retries forever across reconciliations, a CI run must end.
 	MaxUnlimitedRetries = 3
-
-	// storageDriver is the Helm storage driver helm-controller uses.
-	storageDriver = "secret"
 )
 
 // Options tune a Releaser.

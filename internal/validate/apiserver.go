@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
-	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/slipwayhq/slipway/internal/result"
@@ -91,7 +91,16 @@ func nameRule(group, kind string) apivalidation.ValidateNameFunc {
 	case subdomainGroups[group] || !builtinGroups[group]:
 		return apivalidation.NameIsDNSSubdomain
 	}
-	return path.ValidatePathSegmentName
+	return pathSegmentName
+}
+
+// pathSegmentName is the rule every name meets: it is a segment of the
+// object's URL path.
+func pathSegmentName(name string, prefix bool) []string {
+	if prefix {
+		return content.IsPathSegmentPrefix(name)
+	}
+	return content.IsPathSegmentName(name)
 }
 
 // subdomainGroups are built-in groups whose every kind takes DNS subdomain
