@@ -22,7 +22,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(testcluster.SkipEnv) != "1" {
+	if testcluster.SkipReason() == "" {
 		// The binary TestKilledMidwayThenRerun runs builds while the cluster starts.
 		cli.once.Do(startCLIBuild)
 	}

@@ -3,6 +3,7 @@ package testcluster
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -16,8 +17,8 @@ import (
 // the tests pass to t.Skip. what names the tests in messages ("deploy
 // tests").
 func Main(m *testing.M, what string, setup func(c *Cluster, skipReason string) error) int {
-	if os.Getenv(SkipEnv) == "1" {
-		if err := setup(nil, SkipEnv+"=1: skipping the "+what+", which need a local cluster"); err != nil {
+	if reason := SkipReason(); reason != "" {
+		if err := setup(nil, reason+": skipping the "+what+", which need a local cluster"); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", what, err)
 			return 1
 		}
@@ -44,4 +45,21 @@ func Main(m *testing.M, what string, setup func(c *Cluster, skipReason string) e
 	}
 	fmt.Fprintf(os.Stderr, "%s: local cluster %s ready in %s\n", what, c.Name, time.Since(start).Round(time.Millisecond))
 	return m.Run()
+}
+
+// SkipReason says why tests needing a cluster are skipped ("" when they
+// run): SkipEnv set, or
+// go test -short (which then runs every test that needs none). TestMain
+// runs before the test flags are parsed, so they are parsed here.
+func SkipReason() string {
+	if os.Getenv(SkipEnv) == "1" {
+		return SkipEnv + "=1"
+	}
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	if testing.Short() {
+		return "-short"
+	}
+	return ""
 }

@@ -165,8 +165,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 // opts.Log is nil.
 func ForTest(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	if os.Getenv(SkipEnv) == "1" {
-		t.Skip(SkipEnv + "=1: skipping test that needs a local cluster")
+	if reason := SkipReason(); reason != "" {
+		t.Skip(reason + ": skipping test that needs a local cluster")
 	}
 	if opts.Log == nil {
 		opts.Log = &testLogWriter{t: t}
