@@ -12,7 +12,7 @@ import (
 	"strconv"
 
 	goccyparser "github.com/goccy/go-yaml/parser"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // DocInfo locates one YAML document of a file by the object it holds.
