@@ -197,6 +197,28 @@ func TestStatus(t *testing.T) {
 		}
 	})
 
+	t.Run("drift", func(t *testing.T) {
+		drift := func() cliResult {
+			return runCLI(t, nil, "status", "--kubeconfig", c.Kubeconfig, "--drift", "--repo", dir, "--cache-dir", t.TempDir())
+		}
+		r := drift()
+		if r.code != 0 || !strings.Contains(r.out, "✔ drift: none\n") {
+			t.Fatalf("before any change: exit %d\n%s\n%s", r.code, r.out, r.err)
+		}
+		if _, err := c.Kubectl(t.Context(), "-n", "st", "patch", "configmap", "settings", "--type", "merge", "-p", `{"data":{"k":"edited by hand"}}`); err != nil {
+			t.Fatal(err)
+		}
+		r = drift()
+		t.Logf("status --drift after an edit by hand:\n%s", r.out)
+		if r.code != exitFailed || !strings.Contains(r.out, "✗ drift: 1 object(s) differ from the deployed revision: ConfigMap/st/settings\n") {
+			t.Errorf("after an edit: exit %d\n%s\n%s", r.code, r.out, r.err)
+		}
+		// Put it back: the next subtest expects no drift to be checked.
+		if _, err := c.Kubectl(t.Context(), "-n", "st", "patch", "configmap", "settings", "--type", "merge", "-p", `{"data":{"k":"v"}}`); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("unhealthy", func(t *testing.T) {
 		// A rollout no node can take: the new pod stays Pending, the
 		// Deployment's rollout never completes.

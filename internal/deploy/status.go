@@ -37,6 +37,10 @@ type StatusOptions struct {
 	Parallelism int
 	// Now is the clock, for telling a live lock from an expired one.
 	Now func() time.Time
+	// Drift, when set, checks whether a cluster path still holds what its
+	// deployed revision applied (revision "" when the record names none).
+	// Nil leaves drift unchecked: it needs a build of that revision.
+	Drift func(ctx context.Context, clusterPath, revision string) *result.DriftStatus
 }
 
 // DefaultStatusOptions returns the defaults: every cluster path, 16 reads
@@ -162,6 +166,13 @@ func (r *statusReader) clusterPath(ctx context.Context, path string, lease *coor
 			return cs
 		}
 		cs.Kustomizations = append(cs.Kustomizations, ks)
+	}
+	if r.opts.Drift != nil {
+		var rev string
+		if cs.Deployed != nil {
+			rev = cs.Deployed.Revision
+		}
+		cs.Drift = r.opts.Drift(ctx, path, rev)
 	}
 	return cs
 }
