@@ -335,3 +335,11 @@ subjects: [{kind: ServiceAccount, name: status-reader, namespace: %[1]s}]
 	}
 	return path
 }
+
+// A wrong output format is a usage error before any cluster is reached.
+func TestStatusUsage(t *testing.T) {
+	r := runCLI(t, nil, "status", "--kubeconfig", filepath.Join(t.TempDir(), "missing"), "-o", "yaml")
+	if r.code != exitUsage || !strings.Contains(r.err, "-o yaml: want text or json") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
