@@ -39,7 +39,8 @@ demo: build chartserver
 	$(CHARTS) $(BIN) apply --repo $(FLEET) --path clusters/staging --sops-age-key-file $(AGE_KEY) --kubeconfig $$kc --wait --timeout 3m && \
 	echo "► deploying again: nothing should change" && \
 	$(CHARTS) $(BIN) apply --repo $(FLEET) --path clusters/staging --sops-age-key-file $(AGE_KEY) --kubeconfig $$kc && \
-	echo "✔ demo finished; inspect with: kubectl --kubeconfig $$kc get all -A; stop with: make cluster-down CLUSTER_NAME=$(DEMO_CLUSTER)"
+	echo "✔ demo finished; inspect with: kubectl --kubeconfig $$kc get all -A; stop with: make cluster-down CLUSTER_NAME=$(DEMO_CLUSTER)" && \
+	echo "  what runs where, and is it healthy: $(BIN) status --kubeconfig $$kc"
 
 ## test: every test, as CI runs it.
 test:

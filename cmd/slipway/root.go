@@ -71,6 +71,7 @@ func newRootCmd(s streams, getenv env) *cobra.Command {
 		newValidateCmd(s, getenv),
 		newApplyCmd(s, getenv),
 		newUninstallCmd(s, getenv),
+		newStatusCmd(s, getenv),
 		newCheckCmd(s, getenv),
 		newBootstrapCmd(s, getenv),
 		newVersionCmd(s),

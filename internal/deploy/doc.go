@@ -4,6 +4,8 @@
 // what a CI tool needs on top: an ApplySet-compatible inventory recorded
 // before anything is applied, a Lease so overlapping runs queue, and safety
 // refusals (empty builds, vanished Kustomizations, foreign owners).
+// ReadStatus reads back what deploys left (deploy records, inventories,
+// the health of their members now) with get and list only.
 //
 // It never prints: progress goes to an Observer, results come back as
 // result.ClusterDeploy values.

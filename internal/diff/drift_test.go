@@ -1,0 +1,40 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/slipwayhq/slipway/internal/result"
+)
+
+// A deploy of a directory that is not a Git repository records no
+// revision: drift is unknown, and the cluster is never asked.
+func TestDriftCheckWithoutRevision(t *testing.T) {
+	asked := false
+	check := DriftCheck{Drifter: func(context.Context, *result.ClusterBuild) (*result.ClusterBuild, *result.ClusterBuild, error) {
+		asked = true
+		return nil, nil, nil
+	}}
+	ds := check.Check(t.Context(), "clusters/x", "")
+	if !errors.Is(ds.Err, ErrNoRevision) || asked || len(ds.Drifted) != 0 {
+		t.Errorf("err %v, drifter asked %v, drifted %v", ds.Err, asked, ds.Drifted)
+	}
+}
+
+// Objects that differ are listed, unchanged ones are not; a build error
+// leaves drift unknown rather than "none".
+func TestDrifted(t *testing.T) {
+	cm := result.ObjectID{Kind: "ConfigMap", Namespace: "a", Name: "b"}
+	res := &Result{Clusters: []*ClusterDiff{{Kustomizations: []*KustomizationDiff{{Objects: []*ObjectDiff{
+		{ID: cm, Action: Changed}, {ID: result.ObjectID{Kind: "ConfigMap", Namespace: "a", Name: "same"}, Action: Unchanged},
+	}}}}}}
+	ids, err := drifted(res, &result.ClusterBuild{})
+	if err != nil || len(ids) != 1 || ids[0] != cm {
+		t.Errorf("drifted %v, err %v", ids, err)
+	}
+	_, err = drifted(res, &result.ClusterBuild{Findings: []result.Finding{{Severity: result.SeverityError, Message: "kustomize failed"}}})
+	if err == nil {
+		t.Error("a build error is not an error of the drift check")
+	}
+}
