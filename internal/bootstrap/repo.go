@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	git "github.com/go-git/go-git/v5"
@@ -73,9 +72,11 @@ func cloneRepo(ctx context.Context, url, branch, token string) (*gitRepo, error)
 	}
 }
 
+// isMissingBranch reports a clone of a branch the remote does not have,
+// with go-git's typed errors.
 func isMissingBranch(err error) bool {
 	var nf git.NoMatchingRefSpecError
-	return errors.As(err, &nf) || strings.Contains(err.Error(), "reference not found") || strings.Contains(err.Error(), "couldn't find remote ref")
+	return errors.As(err, &nf) || errors.Is(err, plumbing.ErrReferenceNotFound)
 }
 
 func (g *gitRepo) close() { _ = os.RemoveAll(g.dir) }

@@ -14,6 +14,7 @@ import (
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -496,8 +497,11 @@ func explainApplyError(err error) error {
 	return err
 }
 
+// isNoMatch reports an object whose kind the cluster does not serve (its
+// CRD is gone): the REST mapper's typed error, classified by apimachinery;
+// the API server's "could not find the requested resource" is a NotFound.
 func isNoMatch(err error) bool {
-	return strings.Contains(err.Error(), "no matches for kind") || strings.Contains(err.Error(), "could not find the requested resource")
+	return meta.IsNoMatchError(err)
 }
 
 func sameEntries(a, b map[string]Entry) bool {
