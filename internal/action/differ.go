@@ -20,6 +20,11 @@ type DifferOptions struct {
 	// External finds ConfigMaps and Secrets the repository lacks (the
 	// external-objects input); never the cluster: a diff is offline.
 	External helm.Lookup
+	// CacheDir holds reusable builds, shared with the action's own build
+	// and the CLI's (cache-dir/builds); "" builds everything.
+	CacheDir string
+	// CacheVersion names the binary that wrote the cache.
+	CacheVersion string
 }
 
 // NewDiffer returns the Differ of internal/diff: both revisions built from
@@ -35,6 +40,7 @@ func (g *gitDiffer) runOptions(repoDir, base, head, ageKey string, paths []strin
 	}
 	return diff.RunOptions{
 		RepoDir: repoDir, Base: base, Head: head, Paths: paths,
+		CacheDir: g.opts.CacheDir, CacheVersion: g.opts.CacheVersion,
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.Git, o.Helm, o.External = dec, g.opts.Git, g.opts.Helm, g.opts.External

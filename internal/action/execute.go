@@ -108,6 +108,9 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			Git:      r.gitFetcher(),
 			Helm:     r.helmOptions(),
 			External: ext.Lookup(),
+			// The CLI's diff cache: a pull request restored from its base
+			// branch's cache rebuilds only what the change reaches.
+			CacheDir: r.cacheSubdir("builds"), CacheVersion: build.BinaryIdentity(r.opts.Version),
 		})
 	}
 	r.connectGitHub()
