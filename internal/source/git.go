@@ -46,9 +46,14 @@ type GitFetcher struct {
 	// CABundle holds PEM certificates trusted for every fetch in addition
 	// to the system's.
 	CABundle []byte
+	// Network says which addresses fetches may reach; the zero value
+	// refuses the runner's own and metadata addresses (AddressPolicy).
+	Network NetworkOptions
 
-	mu       sync.Mutex
-	inflight map[string]*gitFetch
+	guardOnce sync.Once
+	guard     *guard
+	mu        sync.Mutex
+	inflight  map[string]*gitFetch
 }
 
 type gitFetch struct {
@@ -79,6 +84,13 @@ func (f *GitFetcher) Fetch(ctx context.Context, ref GitRef) (dir, revision strin
 	installSafeGitHTTP()
 	if err := checkGitURL(ref.URL); err != nil {
 		return "", "", &GitError{URL: ref.URL, Err: err}
+	}
+	f.guardOnce.Do(func() { f.guard = newGuard(f.Network) })
+	ctx = withGuard(ctx, f.guard)
+	if IsSSHURL(ref.URL) {
+		if err := checkSSHHost(ctx, f.Network.Policy, ref.URL); err != nil {
+			return "", "", &GitError{URL: ref.URL, Err: err}
+		}
 	}
 	auth, err := f.authFor(ref)
 	if err != nil {
