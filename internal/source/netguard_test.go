@@ -150,3 +150,38 @@ func TestTransportUsesLoopbackProxyButRefusesRedirectToLoopback(t *testing.T) {
 		t.Fatalf("metadata through the proxy: %v", err)
 	}
 }
+
+// Git fetches go through go-git's process-wide transport; the fetcher's
+// guard still applies there: a Git host reached through the user's
+// loopback proxy that redirects to loopback is refused at the redirect.
+func TestGitFetchRefusesRedirectToLoopback(t *testing.T) {
+	target, targetConns := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "secret") }))
+	var proxied atomic.Int32
+	proxy, _ := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxied.Add(1)
+		http.Redirect(w, r, target.URL+r.URL.Path+"?"+r.URL.RawQuery, http.StatusFound)
+	}))
+	env := map[string]string{"HTTP_PROXY": proxy.URL}
+	f := &source.GitFetcher{CacheDir: t.TempDir(), Network: source.RunNetwork(func(k string) string { return env[k] }, false)}
+	_, _, err := f.Fetch(context.Background(), source.GitRef{URL: "http://git.example.test/org/apps.git", Branch: "main"})
+	var ae *source.AddressError
+	if !errors.As(err, &ae) || ae.Class != source.ClassLoopback {
+		t.Fatalf("got %v, want the redirect to loopback refused", err)
+	}
+	if proxied.Load() == 0 || targetConns.Load() != 0 {
+		t.Fatalf("proxy saw %d requests, loopback target %d connections", proxied.Load(), targetConns.Load())
+	}
+}
+
+// SSH sources are judged before go-git dials: by name, literal address or
+// what the name resolves to.
+func TestGitFetchRefusesLocalSSHHosts(t *testing.T) {
+	f := &source.GitFetcher{CacheDir: t.TempDir()}
+	for _, u := range []string{"ssh://git@127.0.0.1:2222/org/apps.git", "git@localhost:org/apps.git", "ssh://git@[fe80::1]/org/apps.git"} {
+		_, _, err := f.Fetch(context.Background(), source.GitRef{URL: u, Branch: "main"})
+		var ae *source.AddressError
+		if !errors.As(err, &ae) {
+			t.Errorf("%s: got %v", u, err)
+		}
+	}
+}
