@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -218,6 +219,10 @@ func (g *guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 	host, _, err := net.SplitHostPort(addr)
 	if err == nil {
 		if err := g.policy.CheckHost(host); err != nil {
+			var ae *AddressError
+			if errors.As(err, &ae) {
+				ae.Address = addr // with the port, as the resolved check says it
+			}
 			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 		}
 	}
