@@ -149,7 +149,7 @@ spec:
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("building slipway: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "build", "--repo", repo, "--path", "clusters/test", "--external-objects", external, "--cache-dir", t.TempDir())
+	cmd := exec.Command(bin, "build", "--repo", repo, "--path", "clusters/test", "--external-objects", external, "--cache-dir", t.TempDir(), "--allow-local-sources")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Env = []string{

@@ -53,7 +53,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.AllowRemoteBases, o.Git = dec, rf.allowRemoteBases, git
-			o.Helm = rf.helmOptions()
+			o.Helm = rf.helmOptions(getenv)
 			o.External = external
 			return o
 		},

@@ -22,8 +22,24 @@ type cliResult struct {
 func runCLI(t *testing.T, env map[string]string, args ...string) cliResult {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, streams{out: &out, err: &errb, in: strings.NewReader("")}, func(k string) string { return env[k] })
+	code := run(context.Background(), args, streams{out: &out, err: &errb, in: strings.NewReader("")}, testEnv(env))
 	return cliResult{code: code, out: out.String(), err: errb.String()}
+}
+
+// testEnv is env, plus the proxy settings TestMain gives the process: the
+// chart server is reached through HTTP_PROXY, which slipway's main passes
+// on from the process environment.
+func testEnv(env map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		switch strings.ToUpper(k) {
+		case "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY":
+			return os.Getenv(k)
+		}
+		return ""
+	}
 }
 
 func fleet(t *testing.T) (repo, key string) {

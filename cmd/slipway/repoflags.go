@@ -21,10 +21,12 @@ type repoFlags struct {
 	paths            []string
 	ageKeyFile       string
 	allowRemoteBases bool
-	cacheDir         string
-	noBuildCache     bool
-	maxFileSize      int64
-	maxDocuments     int
+	// allowLocalSources lets sources reach the runner's own addresses.
+	allowLocalSources bool
+	cacheDir          string
+	noBuildCache      bool
+	maxFileSize       int64
+	maxDocuments      int
 	// kubeVersion is the target Kubernetes version HelmReleases are
 	// rendered for (and validated against); "" means the default.
 	kubeVersion string
@@ -41,6 +43,7 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.paths, "path", nil, "a cluster path to build (repeatable; default: every directory under clusters/)")
 	fl.StringVar(&f.ageKeyFile, "sops-age-key-file", "", "age key file to decrypt SOPS Secrets (default: $SOPS_AGE_KEY, then $SOPS_AGE_KEY_FILE)")
 	fl.BoolVar(&f.allowRemoteBases, "allow-remote-bases", false, "let kustomizations refer to remote bases")
+	fl.BoolVar(&f.allowLocalSources, "allow-local-sources", false, "let Git, Helm and OCI sources reach loopback, link-local and cloud metadata addresses (refused by default; private networks are always allowed)")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache for fetched sources, charts and reusable builds (default: the user cache directory)")
 	fl.BoolVar(&f.noBuildCache, "no-build-cache", false, "build every Kustomization, even those no file changed since the cached build")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "refuse repository files larger than this many bytes")
@@ -79,7 +82,7 @@ func (f *repoFlags) gitCacheDir(getenv env) string {
 // gitFetcher fetches other Git repositories: the GitHub token (if any)
 // goes to the run's GitHub host only, see source.RunCredentials.
 func (f *repoFlags) gitFetcher(getenv env) *source.GitFetcher {
-	return &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Credentials: source.RunCredentials(getenv, "")}
+	return &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Credentials: source.RunCredentials(getenv, ""), Network: f.network(getenv)}
 }
 
 // registerKubeVersion adds --kubernetes-version, for commands that render
@@ -90,8 +93,13 @@ func (f *repoFlags) registerKubeVersion(cmd *cobra.Command) {
 
 // helmOptions configure HelmRelease rendering: charts are cached next to
 // the Git sources.
-func (f *repoFlags) helmOptions() helm.Options {
-	return helm.Options{CacheDir: f.cacheSubdir("charts"), KubeVersion: f.kubeVersion}
+func (f *repoFlags) helmOptions(getenv env) helm.Options {
+	return helm.Options{CacheDir: f.cacheSubdir("charts"), KubeVersion: f.kubeVersion, Network: f.network(getenv)}
+}
+
+// network guards what sources may reach unless --allow-local-sources.
+func (f *repoFlags) network(getenv env) source.NetworkOptions {
+	return source.RunNetwork(getenv, f.allowLocalSources)
 }
 
 func (f *repoFlags) cacheSubdir(name string) string {
@@ -124,7 +132,7 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	opts.Decryptor = dec
 	opts.AllowRemoteBases = f.allowRemoteBases
 	opts.Git = f.gitFetcher(getenv)
-	opts.Helm = f.helmOptions()
+	opts.Helm = f.helmOptions(getenv)
 	if opts.External, err = f.external(dec); err != nil {
 		return nil, err
 	}

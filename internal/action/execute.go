@@ -254,7 +254,7 @@ func (r *run) gitCacheDir() string { return r.cacheSubdir("git") }
 // gitFetcher fetches other Git repositories: the token goes to the run's
 // GitHub host only (GITHUB_SERVER_URL), see source.RunCredentials.
 func (r *run) gitFetcher() *source.GitFetcher {
-	return &source.GitFetcher{CacheDir: r.gitCacheDir(), Credentials: source.RunCredentials(r.rt.Getenv, r.in.Token)}
+	return &source.GitFetcher{CacheDir: r.gitCacheDir(), Credentials: source.RunCredentials(r.rt.Getenv, r.in.Token), Network: r.network()}
 }
 
 func (r *run) cacheSubdir(name string) string {
@@ -277,7 +277,12 @@ func (r *run) cacheSubdir(name string) string {
 // step restores both), rendered for the kubernetes-version input or, when
 // deploying, the cluster's version.
 func (r *run) helmOptions() helm.Options {
-	return helm.Options{CacheDir: r.cacheSubdir("charts"), KubeVersion: r.kubeVersion}
+	return helm.Options{CacheDir: r.cacheSubdir("charts"), KubeVersion: r.kubeVersion, Network: r.network()}
+}
+
+// network guards what sources may reach unless allow-local-sources.
+func (r *run) network() source.NetworkOptions {
+	return source.RunNetwork(r.rt.Getenv, r.in.AllowLocalSources)
 }
 
 // decryptor is the age key input's; a bad key is reported by buildAll.

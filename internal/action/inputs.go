@@ -32,16 +32,19 @@ var modes = []Mode{ModeAuto, ModeValidate, ModeDiff, ModeDeploy, ModeBootstrap, 
 type Inputs struct {
 	Mode Mode
 	// Paths are the cluster paths given; empty means every one.
-	Paths             []string
-	Kubeconfig        string
-	Context           string
-	Token             string
-	AgeKey            string
-	Prune             bool
-	Wait              bool
-	Timeout           time.Duration
-	AllowEmpty        bool
-	AllowRollback     bool
+	Paths         []string
+	Kubeconfig    string
+	Context       string
+	Token         string
+	AgeKey        string
+	Prune         bool
+	Wait          bool
+	Timeout       time.Duration
+	AllowEmpty    bool
+	AllowRollback bool
+	// AllowLocalSources lets sources reach the runner's own and metadata
+	// addresses (source.AddressPolicy).
+	AllowLocalSources bool
 	Comment           bool
 	CacheDir          string
 	KubernetesVersion string
@@ -100,6 +103,9 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 		return nil, err
 	}
 	if in.AllowRollback, err = boolInput(rt, "allow-rollback", false); err != nil {
+		return nil, err
+	}
+	if in.AllowLocalSources, err = boolInput(rt, "allow-local-sources", false); err != nil {
 		return nil, err
 	}
 	if in.Comment, err = boolInput(rt, "comment", true); err != nil {

@@ -219,7 +219,7 @@ func TestExternalGitRepository(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tr.name+"/"+tc.name, func(t *testing.T) {
 				dir := fleetWithGitSource(t, tr.url, tc.ref)
-				cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir()}})
+				cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir(), Network: source.RunNetwork(nil, true)}})
 				if errs := errorFindings(cb); len(errs) != 0 {
 					t.Fatalf("unexpected errors:\n%s", findingsText(cb))
 				}
@@ -249,7 +249,7 @@ func TestExternalGitRepository(t *testing.T) {
 	for name, u := range map[string]string{"plain-path": bare, "file-url": "file://" + bare} {
 		t.Run(name, func(t *testing.T) {
 			dir := fleetWithGitSource(t, u, "    tag: v1.2.0\n")
-			cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir()}})
+			cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir(), Network: source.RunNetwork(nil, true)}})
 			kb := mustKustomization(t, cb, "flux-system", "ext-app")
 			// SourceError keeps the reason as text.
 			if kb.Err == nil || !strings.Contains(kb.Err.Error(), source.ErrUnsupportedGitURL.Error()) {
@@ -263,7 +263,7 @@ func TestExternalGitRepository(t *testing.T) {
 
 	t.Run("missing-tag", func(t *testing.T) {
 		dir := fleetWithGitSource(t, httpURL, "    tag: v9.9.9\n")
-		cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir()}})
+		cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir(), Network: source.RunNetwork(nil, true)}})
 		kb := mustKustomization(t, cb, "flux-system", "ext-app")
 		t.Logf("missing tag: %v", kb.Err)
 		if kb.Err == nil || !strings.Contains(kb.Err.Error(), "v9.9.9") {
@@ -280,7 +280,7 @@ func TestExternalGitRepository(t *testing.T) {
 
 	t.Run("semver-no-match", func(t *testing.T) {
 		dir := fleetWithGitSource(t, httpURL, "    semver: \">=2.0.0\"\n")
-		cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir()}})
+		cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir(), Network: source.RunNetwork(nil, true)}})
 		kb := mustKustomization(t, cb, "flux-system", "ext-app")
 		if kb.Err == nil || !strings.Contains(kb.Err.Error(), ">=2.0.0") {
 			t.Errorf("error must name the semver range, got %v", kb.Err)
@@ -304,7 +304,7 @@ func TestExternalGitRepository(t *testing.T) {
 		cache := t.TempDir()
 		dir := fleetWithGitSource(t, httpURL, "    branch: main\n")
 		build := func() string {
-			cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: cache}})
+			cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: cache, Network: source.RunNetwork(nil, true)}})
 			if errs := errorFindings(cb); len(errs) != 0 {
 				t.Fatalf("unexpected errors:\n%s", findingsText(cb))
 			}

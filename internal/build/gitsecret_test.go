@@ -73,7 +73,7 @@ spec:
 			dir := t.TempDir()
 			writeTree(t, dir, tc.files)
 			before := len(srv.Authorizations())
-			cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir(), CABundle: srv.CertPEM()}})
+			cb := buildOne(t, dir, "clusters/test", buildConfig{git: &source.GitFetcher{CacheDir: t.TempDir(), CABundle: srv.CertPEM(), Network: source.RunNetwork(nil, true)}})
 			kb := mustKustomization(t, cb, "flux-system", "private-app")
 			seen := srv.Authorizations()[before:]
 			if tc.wantErr != "" {

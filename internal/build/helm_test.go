@@ -355,7 +355,7 @@ func buildHelmRepo(t *testing.T, dir, path string, external ...helm.Lookup) *res
 		t.Fatal(err)
 	}
 	opts := build.DefaultOptions(r)
-	opts.Helm = helm.Options{CacheDir: t.TempDir()}
+	opts.Helm = helm.Options{CacheDir: t.TempDir(), Network: source.RunNetwork(nil, true)}
 	opts.External = build.ChainLookups(external...)
 	b, err := build.New(opts)
 	if err != nil {

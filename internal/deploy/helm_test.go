@@ -70,7 +70,7 @@ func (e *env) buildHelm(allowErrors bool) *result.ClusterBuild {
 		e.t.Fatal(err)
 	}
 	opts := build.DefaultOptions(repo)
-	opts.Helm = helm.Options{CacheDir: e.t.TempDir()}
+	opts.Helm = helm.Options{CacheDir: e.t.TempDir(), Network: source.RunNetwork(nil, true)}
 	b, err := build.New(opts)
 	if err != nil {
 		e.t.Fatal(err)

@@ -67,6 +67,18 @@ func (e *SourceError) Error() string {
 
 func (e *SourceError) Unwrap() error { return e.Err }
 
+// StatusError is a registry's error answer, kept to its status: the body
+// is never quoted, since a server on the runner's network may answer with
+// secrets.
+type StatusError struct {
+	Method, URL string
+	StatusCode  int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s %s: HTTP %d", e.Method, e.URL, e.StatusCode)
+}
+
 // ValuesError is a values document that does not parse or cannot be
 // merged. Where names the document ("chart podinfo file values-prod.yaml",
 // "ConfigMap apps/values key values.yaml"); Line is 1-based, 0 if unknown.

@@ -285,8 +285,9 @@ func (e *env) renderer(t *testing.T, cacheDir string, mutate ...func(*helm.Optio
 		CacheDir:       cacheDir,
 		KubeVersion:    "1.36.5",
 		Repo:           e.repo,
-		Git:            &source.GitFetcher{CacheDir: filepath.Join(cacheDir, "git")},
+		Git:            &source.GitFetcher{CacheDir: filepath.Join(cacheDir, "git"), Network: source.RunNetwork(nil, true)},
 		HTTPClient:     &http.Client{Timeout: 30 * time.Second},
+		Network:        source.RunNetwork(nil, true),
 		PlainHTTPHosts: []string{e.registry.host},
 	}
 	for _, m := range mutate {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"helm.sh/helm/v4/pkg/registry"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/slipwayhq/slipway/internal/result"
 )
@@ -51,7 +53,26 @@ func ociHost(u string) string {
 	return h
 }
 
-func redactErr(err error) error { return stripURLErr(err) }
+// redactErr keeps a registry's error answer to its status and URL: ORAS
+// quotes the messages of the body, and a server on the runner's network
+// may answer with anything.
+func redactErr(err error) error {
+	var resp *errcode.ErrorResponse
+	if errors.As(err, &resp) {
+		return &StatusError{Method: resp.Method, URL: bareURL(resp.URL), StatusCode: resp.StatusCode}
+	}
+	return stripURLErr(err)
+}
+
+// bareURL drops user information and query (a token service's scope).
+func bareURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery = nil, "", false
+	return c.String()
+}
 
 // ociChart resolves ref:tag (or ref@digest) to its manifest digest and
 // returns the chart, pulled once per digest into the cache.

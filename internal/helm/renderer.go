@@ -42,8 +42,13 @@ type Options struct {
 	// Git fetches other Git repositories; nil reports them unavailable.
 	Git *source.GitFetcher
 	// HTTPClient is used for chart repositories and OCI registries; nil
-	// means http.DefaultClient's transport with a timeout.
+	// means a client with a timeout. A nil Transport (in either case) is
+	// the one Network gives.
 	HTTPClient *http.Client
+	// Network says which addresses chart repositories and registries may
+	// be reached at; the zero value refuses the runner's own and metadata
+	// addresses (source.AddressPolicy).
+	Network source.NetworkOptions
 	// PlainHTTPHosts are OCI registry hosts (host:port) reached over plain
 	// HTTP even when the source does not say spec.insecure, e.g. a
 	// registry on loopback.
@@ -86,9 +91,7 @@ func New(opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes version %q: %w", opts.KubeVersion, err)
 	}
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
-	}
+	opts.HTTPClient = guardedClient(opts.HTTPClient, opts.Network)
 	// A chart repository or registry that redirects elsewhere (a CDN, blob
 	// storage) must not take the source's credentials along: net/http
 	// alone keeps them for the same host name on another port, and for
@@ -99,6 +102,19 @@ func New(opts Options) (*Renderer, error) {
 		r.kmu = &sync.Mutex{}
 	}
 	return r, nil
+}
+
+// guardedClient returns a copy of c (nil: a client with a timeout) whose
+// connections obey the network options, unless c brings its own transport.
+func guardedClient(c *http.Client, n source.NetworkOptions) *http.Client {
+	out := &http.Client{Timeout: 2 * time.Minute}
+	if c != nil {
+		*out = *c
+	}
+	if out.Transport == nil {
+		out.Transport = n.Transport()
+	}
+	return out
 }
 
 // Render renders one HelmRelease object found at origin. It always returns

@@ -130,7 +130,7 @@ func TestDropCrossOriginAuth(t *testing.T) {
 
 func TestAuthFor(t *testing.T) {
 	creds := GitHubCredentials(GitHubOptions{Token: testToken})
-	f := &GitFetcher{Credentials: creds}
+	f := &GitFetcher{Credentials: creds, Network: RunNetwork(nil, true)}
 	secret := &GitAuth{Username: "u", Password: "p", From: "Secret ns/s"}
 
 	a, err := f.authFor(GitRef{URL: "https://github.com/o/r"})

@@ -12,4 +12,9 @@
 // credential goes only to the origin it is bound to or to the URL of the
 // GitRepository whose secretRef names it, never along a redirect to
 // another origin, and never to a URL slipway would not fetch.
+//
+// AddressPolicy decides which addresses any request caused by repository
+// content may connect to (Git here, Helm repositories and OCI registries
+// through NetworkOptions.Transport): never the runner's own or its cloud's
+// metadata addresses unless the user opts in.
 package source

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -46,9 +48,14 @@ type GitFetcher struct {
 	// CABundle holds PEM certificates trusted for every fetch in addition
 	// to the system's.
 	CABundle []byte
+	// Network says which addresses fetches may reach; the zero value
+	// refuses the runner's own and metadata addresses (AddressPolicy).
+	Network NetworkOptions
 
-	mu       sync.Mutex
-	inflight map[string]*gitFetch
+	guardOnce sync.Once
+	guard     *guard
+	mu        sync.Mutex
+	inflight  map[string]*gitFetch
 }
 
 type gitFetch struct {
@@ -80,6 +87,13 @@ func (f *GitFetcher) Fetch(ctx context.Context, ref GitRef) (dir, revision strin
 	if err := checkGitURL(ref.URL); err != nil {
 		return "", "", &GitError{URL: ref.URL, Err: err}
 	}
+	f.guardOnce.Do(func() { f.guard = newGuard(f.Network) })
+	ctx = withGuard(ctx, f.guard)
+	if IsSSHURL(ref.URL) {
+		if err := checkSSHHost(ctx, f.Network.Policy, ref.URL); err != nil {
+			return "", "", &GitError{URL: ref.URL, Err: err}
+		}
+	}
 	auth, err := f.authFor(ref)
 	if err != nil {
 		return "", "", &GitError{URL: ref.URL, Err: err}
@@ -110,6 +124,20 @@ func (f *GitFetcher) Fetch(ctx context.Context, ref GitRef) (dir, revision strin
 	return g.dir, g.rev, g.err
 }
 
+// withoutAnswer drops what the server answered from go-git's errors for
+// 401, 403 and 404, which quote the response body whole: a server on the
+// runner's network (a metadata service, an internal API) may answer with
+// secrets. The sentinel says enough; go-git's other HTTP errors carry only
+// the status code and the URL.
+func withoutAnswer(err error) error {
+	for _, s := range []error{transport.ErrAuthenticationRequired, transport.ErrAuthorizationFailed, transport.ErrRepositoryNotFound} {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	return err
+}
+
 func cacheKey(url, hash string) string {
 	sum := sha256.Sum256([]byte(NormalizeURL(url)))
 	return hex.EncodeToString(sum[:8]) + "-" + hash
@@ -123,7 +151,7 @@ func (f *GitFetcher) resolve(ctx context.Context, ref GitRef, auth fetchAuth) (h
 	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{ref.URL}})
 	refs, err := remote.ListContext(ctx, &git.ListOptions{Auth: auth.method, CABundle: auth.caBundle, PeelingOption: git.AppendPeeled})
 	if err != nil {
-		return "", "", "", fmt.Errorf("listing refs: %w", err)
+		return "", "", "", fmt.Errorf("listing refs: %w", withoutAnswer(err))
 	}
 	byName := map[plumbing.ReferenceName]string{}
 	for _, r := range refs {
@@ -217,7 +245,7 @@ func (f *GitFetcher) checkout(ctx context.Context, url string, auth fetchAuth, n
 	}
 	repo, err := git.PlainCloneContext(ctx, tmp, false, opts)
 	if err != nil {
-		return "", fmt.Errorf("cloning: %w", err)
+		return "", fmt.Errorf("cloning: %w", withoutAnswer(err))
 	}
 	wt, err := repo.Worktree()
 	if err != nil {

@@ -1,9 +1,13 @@
 package source
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -153,14 +157,69 @@ var safeGitHTTP sync.Once
 
 // installSafeGitHTTP replaces go-git's HTTP(S) transport, once per
 // process, with one whose redirects never carry Authorization to another
-// origin. go-git takes its HTTP client only from this process-wide
-// registry, and its default follows net/http, which keeps the header for
-// the same host name on another port or scheme and for subdomains.
+// origin and whose connections obey the fetch's AddressPolicy. go-git
+// takes its HTTP client only from this process-wide registry (the one
+// global slipway keeps), and its default follows net/http, which keeps the
+// header for the same host name on another port or scheme and for
+// subdomains. The policy cannot live in that global: each GitFetcher has
+// its own, so Fetch puts its guard in the request context (go-git passes
+// the context to every request) and the transport reads it from there; a
+// request without one gets the guarded default.
 func installSafeGitHTTP() {
 	safeGitHTTP.Do(func() {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy = func(req *http.Request) (*url.URL, error) { return guardFrom(req.Context()).Proxy(req) }
+		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return guardFrom(ctx).DialContext(ctx, network, addr)
+		}
 		c := githttp.NewClient(WithSafeRedirects(&http.Client{Transport: tr}))
 		client.InstallProtocol("https", c)
 		client.InstallProtocol("http", c)
 	})
+}
+
+type guardKey struct{}
+
+// defaultGuard serves a request that carries no guard (none does: Fetch
+// always adds one); it refuses what the zero policy refuses, and uses no proxy.
+var defaultGuard = newGuard(NetworkOptions{Getenv: func(string) string { return "" }})
+
+func withGuard(ctx context.Context, g *guard) context.Context {
+	return context.WithValue(ctx, guardKey{}, g)
+}
+
+func guardFrom(ctx context.Context) *guard {
+	if g, ok := ctx.Value(guardKey{}).(*guard); ok {
+		return g
+	}
+	return defaultGuard
+}
+
+// checkSSHHost applies the policy to an SSH source's host before go-git
+// connects: go-git's SSH transport dials by itself, with no hook, so the
+// host's addresses are resolved and checked here.
+func checkSSHHost(ctx context.Context, p AddressPolicy, rawURL string) error {
+	if p.AllowLocal {
+		return nil
+	}
+	ep, err := transport.NewEndpoint(strings.TrimSpace(rawURL))
+	if err != nil {
+		return err
+	}
+	if err := p.CheckHost(ep.Host); err != nil {
+		return err
+	}
+	if _, err := netip.ParseAddr(ep.Host); err == nil {
+		return nil
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", ep.Host)
+	if err != nil {
+		return err
+	}
+	for _, ip := range ips {
+		if err := p.CheckAddr(ip, ep.Host+" ("+ip.String()+")"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -40,7 +40,7 @@ func baseURL(s *gitserver.Server) string { return strings.TrimSuffix(s.URL("x"),
 
 func fetcher(t *testing.T, serverURL string, trust ...[]byte) *source.GitFetcher {
 	creds := source.GitHubCredentials(source.GitHubOptions{Token: token, ServerURL: serverURL})
-	f := &source.GitFetcher{CacheDir: t.TempDir(), Credentials: creds}
+	f := &source.GitFetcher{CacheDir: t.TempDir(), Credentials: creds, Network: source.RunNetwork(nil, true)}
 	for _, pem := range trust {
 		f.CABundle = append(f.CABundle, pem...)
 	}

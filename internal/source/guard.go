@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -87,17 +88,112 @@ func (r *Repository) Guard(fs filesys.FileSystem) *GuardedFS {
 	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}, kfiles: map[string][]byte{}, counted: map[string]bool{}}
 }
 
+// ErrOutsideRepository is a path a kustomization names outside the
+// repository (../../../etc/passwd, /abs/path).
+var ErrOutsideRepository = errors.New("outside the repository")
+
+// outside refuses a path lexically outside the repository before the
+// filesystem looks at it. Asked first, securefs resolves symlinks and
+// fails with "lstat …: no such file" or "permission denied", which tells
+// whoever wrote the kustomization whether a path exists on the runner;
+// this answer is the same either way.
+func (g *GuardedFS) outside(op, path string) error {
+	if !filepath.IsAbs(path) {
+		return nil
+	}
+	clean := filepath.Clean(path)
+	if within(g.repo.Root, clean) {
+		return nil
+	}
+	return &fs.PathError{Op: op, Path: clean, Err: ErrOutsideRepository}
+}
+
+// viaSymlink replaces err, the failure to use a path inside the
+// repository, with ErrOutsideRepository when a symlink leads the path out:
+// the filesystem's own error would again say whether the target exists.
+func (g *GuardedFS) viaSymlink(op, path string, err error) error {
+	if err == nil || !filepath.IsAbs(path) || !escapesBySymlink(g.repo.Root, filepath.Clean(path)) {
+		return err
+	}
+	return &fs.PathError{Op: op, Path: filepath.Clean(path), Err: ErrOutsideRepository}
+}
+
+// maxSymlinkHops bounds symlink resolution as the kernel does (ELOOP).
+const maxSymlinkHops = 40
+
+// escapesBySymlink reports whether resolving the symlinks of path, which
+// is lexically inside root, leaves root. It reads links inside root only
+// and never looks at what lies outside.
+func escapesBySymlink(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	if err != nil {
+		return false
+	}
+	parts, cur, hops := strings.Split(rel, string(filepath.Separator)), root, 0
+	for i := 0; i < len(parts); i++ {
+		next := filepath.Join(cur, parts[i])
+		if !within(root, next) {
+			return true
+		}
+		fi, err := os.Lstat(next)
+		if err != nil {
+			return false // missing inside the repository: the filesystem says so
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		target, err := os.Readlink(next)
+		if hops++; err != nil || hops > maxSymlinkHops {
+			return false
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(cur, target)
+		}
+		if !within(root, filepath.Clean(target)) {
+			return true
+		}
+		// Go on from the link's target, with the rest of the path.
+		trel, _ := filepath.Rel(root, filepath.Clean(target))
+		parts, cur, i = append(strings.Split(trel, string(filepath.Separator)), parts[i+1:]...), root, -1
+	}
+	return false
+}
+
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// CleanedAbs is refused for a path outside the repository (kustomize asks
+// it of every resource that is not a file it could read).
+func (g *GuardedFS) CleanedAbs(path string) (filesys.ConfirmedDir, string, error) {
+	if err := g.outside("open", path); err != nil {
+		return "", "", err
+	}
+	d, f, err := g.FileSystem.CleanedAbs(path)
+	return d, f, g.viaSymlink("open", path, err)
+}
+
+// IsDir is false for a path outside the repository, without looking.
+func (g *GuardedFS) IsDir(path string) bool {
+	return g.outside("open", path) == nil && g.FileSystem.IsDir(path)
+}
+
 // ReadFile reads a file, refusing oversized and malformed YAML ones.
 func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
+	if err := g.outside("open", path); err != nil {
+		return nil, err
+	}
 	if err := g.hidden(path); err != nil {
 		return nil, err
 	}
 	if err := g.checkSize(path); err != nil {
-		return nil, g.fail(err)
+		return nil, g.fail(g.viaSymlink("open", path, err))
 	}
 	data, err := g.FileSystem.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, g.viaSymlink("open", path, err)
 	}
 	g.record(path)
 	if isYAMLFile(path) {
@@ -129,19 +225,23 @@ func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
 
 // Open is bounded too: kustomize opens some files instead of reading them.
 func (g *GuardedFS) Open(path string) (filesys.File, error) {
+	if err := g.outside("open", path); err != nil {
+		return nil, err
+	}
 	if err := g.hidden(path); err != nil {
 		return nil, err
 	}
 	if err := g.checkSize(path); err != nil {
-		return nil, g.fail(err)
+		return nil, g.fail(g.viaSymlink("open", path, err))
 	}
 	g.record(path)
-	return g.FileSystem.Open(path)
+	f, err := g.FileSystem.Open(path)
+	return f, g.viaSymlink("open", path, err)
 }
 
 // Exists is false for a file the source's artifact leaves out.
 func (g *GuardedFS) Exists(path string) bool {
-	return g.hidden(path) == nil && g.FileSystem.Exists(path)
+	return g.outside("open", path) == nil && g.hidden(path) == nil && g.FileSystem.Exists(path)
 }
 
 // hidden returns a not-exist error for a file the artifact leaves out.

@@ -86,7 +86,9 @@ func Build(t *testing.T, repoDir string, o BuildOptions) ([]*result.ClusterBuild
 			return nil, err
 		}
 	}
-	opts.Git = &source.GitFetcher{CacheDir: t.TempDir()}
+	// Test servers listen on loopback, which users' sources may not reach.
+	opts.Git = &source.GitFetcher{CacheDir: t.TempDir(), Network: source.RunNetwork(nil, true)}
+	opts.Helm.Network = source.RunNetwork(nil, true)
 	b, err := build.New(opts)
 	if err != nil {
 		return nil, err
