@@ -101,7 +101,45 @@ func TestHostileInput(t *testing.T) {
 				}
 			})
 		}
+		// Once the valid repository is deployed, a hostile commit must
+		// neither change nor prune what runs: apps keeps its objects and
+		// its inventory.
+		dir := t.TempDir()
+		repo, _ := hostileCase{}.prepare(t, dir)
+		if r := runBounded(t, dir, []string{"apply", "--repo", repo, "--cache-dir", filepath.Join(dir, "cache"), "--kubeconfig", c.Kubeconfig}); r.code != exitOK {
+			t.Fatalf("applying the valid repository: exit %d\n%s", r.code, r.out)
+		}
+		before := appsInventory(t, c)
+		for _, tc := range clusterCases {
+			t.Run("over-deployed/"+tc.name, func(t *testing.T) {
+				dir := t.TempDir()
+				repo, args := tc.prepare(t, dir)
+				r := runBounded(t, dir, append([]string{"apply", "--repo", repo, "--cache-dir", filepath.Join(dir, "cache"), "--kubeconfig", c.Kubeconfig}, args...))
+				if r.code != exitFailed {
+					t.Errorf("exit %d, want %d\n%s", r.code, exitFailed, r.out)
+				}
+				tc.checkSafe(t, dir, r)
+				if after := appsInventory(t, c); after != before {
+					t.Errorf("the inventory of apps changed:\n%s\nwas:\n%s", after, before)
+				}
+				for _, obj := range []string{"namespace/hostile", "-n hostile configmap/settings", "-n hostile secret/canary"} {
+					if _, err := c.Kubectl(t.Context(), append([]string{"get"}, strings.Fields(obj)...)...); err != nil {
+						t.Errorf("%s was pruned or changed: %v", obj, err)
+					}
+				}
+			})
+		}
 	})
+}
+
+// appsInventory is the inventory ConfigMap of the apps Kustomization.
+func appsInventory(t *testing.T, c *testcluster.Cluster) string {
+	t.Helper()
+	out, err := c.Kubectl(t.Context(), "-n", "slipway-system", "get", "configmap", "inventory-flux-system-apps", "-o", "jsonpath={.data}")
+	if err != nil {
+		t.Fatalf("the inventory of apps: %v", err)
+	}
+	return out
 }
 
 // hostileRun is what one slipway process did.
@@ -265,17 +303,20 @@ func hasFindingAt(out, at string) bool {
 	return false
 }
 
-// assertNothingApplied: no inventory was written and none of the
-// repository's objects exist.
+// assertNothingApplied: nothing of the failing Kustomization (apps) was
+// applied and it has no inventory. Independent Kustomizations are applied,
+// as Flux would (docs/deploy.md, "Validation first"): flux-system's
+// inventory may exist.
 func assertNothingApplied(t *testing.T, c *testcluster.Cluster) {
 	t.Helper()
-	out, err := c.Kubectl(t.Context(), "get", "configmaps,namespaces", "-A", "-o", "name")
+	out, err := c.Kubectl(t.Context(), "get", "configmaps,secrets,namespaces", "-A", "-o", "name")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range strings.Fields(out) {
-		if strings.HasPrefix(name, "configmap/inventory-") || name == "namespace/hostile" || name == "namespace/slipway-system" {
-			t.Errorf("%s exists: a hostile repository was applied (in part)", name)
+		switch name {
+		case "configmap/inventory-flux-system-apps", "namespace/hostile", "configmap/settings", "configmap/c0", "secret/canary", "secret/cluster-secrets":
+			t.Errorf("%s exists: a Kustomization that failed was applied (in part)", name)
 		}
 	}
 }
