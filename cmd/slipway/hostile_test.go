@@ -532,7 +532,7 @@ func generatedHostileCases(t *testing.T) []hostileCase {
 		{name: "yaml/duplicate-metadata-name", code: exitFailed, at: "apps/dev/configmap.yaml:5", want: "duplicate key", files: configMap("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  name: other\n")},
 		{name: "yaml/merge-key-unknown-field", code: exitFailed, at: "apps/dev/configmap.yaml:1", want: ".base: field not declared", files: configMap("apiVersion: v1\nkind: ConfigMap\nmetadata: &m\n  name: settings\nbase: &b\n  bogus: 1\nextra:\n  <<: *b\n")},
 		{name: "yaml/binary-tag", code: exitFailed, at: "clusters/dev/apps.yaml:1", want: "cannot decode !!str `notanumber` as a !!int", files: configMap(cfg("  k: !!binary aGVsbG8=\n  n: !!int notanumber\n"))},
-		{name: "yaml/custom-tag", code: exitFailed, at: "apps/dev/configmap.yaml:6", knownGap: "unknown YAML tags are dropped without a word, as kustomize-controller drops them", files: configMap(cfg("  k: !vault secret/data/db\n  j: !!python/object:os.system ls\n"))},
+		{name: "yaml/custom-tag", code: exitFailed, at: "apps/dev/configmap.yaml:6", want: "unknown YAML tag !vault", files: configMap(cfg("  k: !vault secret/data/db\n  j: !!python/object:os.system ls\n"))},
 		{name: "yaml/invalid-utf8", code: exitFailed, at: "apps/dev/configmap.yaml", files: configMap(cfg("  k: \"\xff\xfe\xfd\"\n"))},
 		{name: "yaml/nul-bytes", code: exitFailed, at: "apps/dev/configmap.yaml", files: configMap(cfg("  k: a\x00b\n"))},
 		{name: "yaml/binary-file", code: exitFailed, at: "apps/dev/configmap.yaml", files: configMap("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\xff\xd8\xff\xe0" + strings.Repeat("\x00\x9c\xfe", 1000))},

@@ -26,9 +26,11 @@ type DocInfo struct {
 	Line int
 }
 
-// ErrDuplicateKey, ErrAliasBomb and ErrTooLarge classify YAML files slipway refuses.
+// ErrDuplicateKey, ErrAliasBomb, ErrUnknownTag and ErrTooLarge classify
+// YAML files slipway refuses.
 var (
 	ErrDuplicateKey = errors.New("duplicate key")
+	ErrUnknownTag   = errors.New("unknown YAML tag")
 	ErrAliasBomb    = errors.New("excessive YAML aliasing")
 	ErrTooLarge     = errors.New("file too large")
 )
@@ -122,7 +124,20 @@ func yamlLineError(err error) error {
 	return &LineError{Line: line, Err: err}
 }
 
+// coreTags are the tags whose meaning survives kustomize and the JSON sent
+// to the API server; "!" only forces a plain string.
+var coreTags = map[string]bool{
+	"!": true, "!!str": true, "!!int": true, "!!float": true, "!!bool": true, "!!null": true,
+	"!!map": true, "!!seq": true, "!!binary": true, "!!timestamp": true, "!!merge": true,
+}
+
 func walk(n *yaml.Node, aliases *int) error {
+	// Any other tag (!vault, !!python/object) is dropped on the way to the
+	// cluster without a word, as kustomize-controller drops it: the value
+	// is sent as it is written, which is never what the author meant.
+	if n.Style&yaml.TaggedStyle != 0 && !coreTags[n.ShortTag()] {
+		return &LineError{Line: n.Line, Err: fmt.Errorf("%w %s: Kubernetes has no such type; kustomize would drop the tag and send the plain value", ErrUnknownTag, n.ShortTag())}
+	}
 	switch n.Kind {
 	case yaml.AliasNode:
 		*aliases++
