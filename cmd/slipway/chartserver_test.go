@@ -16,7 +16,9 @@ const runMainEnv = "SLIPWAY_TEST_RUN_MAIN"
 // and oci://registry.example.test; serve them on loopback behind HTTP_PROXY.
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
-		main()
+		code := runMain()
+		recordPeakRSS(os.Getenv(peakRSSFileEnv))
+		os.Exit(code)
 	}
 	os.Exit(chartserver.Main(m))
 }

@@ -14,7 +14,11 @@ import (
 // version is stamped at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-func main() {
+func main() { os.Exit(runMain()) }
+
+// runMain is main up to the exit, so tests can run slipway in a child
+// process and measure it before it exits.
+func runMain() int {
 	tuneGC(os.Getenv)
 	// One context per signal, so the exit code can say which arrived
 	// without reading the cancellation cause's text.
@@ -27,7 +31,7 @@ func main() {
 	stopProfile()
 	stopTerm()
 	stopInt()
-	os.Exit(code)
+	return code
 }
 
 // stopGrace is how long a command may take to stop after a signal before

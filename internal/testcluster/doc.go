@@ -30,6 +30,9 @@
 // SLIPWAY_CLUSTER_STATE say otherwise. Clusters left behind by a test process
 // that died without calling Stop are removed by the next Start.
 //
+// [Cluster.KillAPIServer] and [Cluster.Restart] let a test see what a crash
+// of the API server does to a client in the middle of its work.
+//
 // For controller-runtime envtest, [EnvtestAssets] returns a folder holding
 // kube-apiserver and etcd, to use as KUBEBUILDER_ASSETS.
 //

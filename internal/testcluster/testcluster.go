@@ -197,6 +197,36 @@ func (c *Cluster) Stop() error {
 	return c.stopErr
 }
 
+// KillAPIServer kills the cluster's kube-apiserver with SIGKILL, as a crash
+// or the OOM killer would. The controller manager and the scheduler exit
+// soon after (they lose their leader lease); [Cluster.Restart] brings the
+// whole control plane back.
+func (c *Cluster) KillAPIServer() error {
+	data, err := os.ReadFile(filepath.Join(c.Dir, "pids", "kube-apiserver.pid"))
+	if err != nil {
+		return fmt.Errorf("testcluster: the API server's pid: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return fmt.Errorf("testcluster: the API server's pid file holds %q", data)
+	}
+	p, err := os.FindProcess(pid)
+	if err == nil {
+		err = p.Kill()
+	}
+	if err != nil {
+		return fmt.Errorf("testcluster: killing the API server (pid %d): %w", pid, err)
+	}
+	return nil
+}
+
+// Restart stops the components still running, starts all of them again
+// (hack/cluster/restart.sh) and waits until the API server is ready.
+func (c *Cluster) Restart(ctx context.Context) error {
+	_, err := c.script(ctx, c.env, "restart.sh", c.Name)
+	return err
+}
+
 // Kubectl runs kubectl against the cluster and returns its standard output.
 func (c *Cluster) Kubectl(ctx context.Context, args ...string) (string, error) {
 	return c.KubectlStdin(ctx, "", args...)

@@ -209,3 +209,36 @@ func poll(t *testing.T, timeout time.Duration, what string, ok func() bool) {
 		}
 	}
 }
+
+// After the API server is killed, Restart brings back the whole control
+// plane: the controller manager makes a Deployment's pods and the scheduler
+// places them, which neither would do had it stayed down.
+func TestRestartAfterAPIServerKill(t *testing.T) {
+	c := ForTest(t, Options{Nodes: 1})
+	ctx := t.Context()
+	if err := c.KillAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Kubectl(ctx, "get", "--raw", "/readyz"); err == nil {
+		t.Fatal("the API server still answers after it was killed")
+	}
+	start := time.Now()
+	if err := c.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("restarted in %s", time.Since(start).Round(time.Millisecond))
+	if err := c.Apply(ctx, fmt.Sprintf(deployment, "after-restart")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, err := c.Kubectl(ctx, "-n", "after-restart", "get", "pods", "-o", "jsonpath={.items[*].spec.nodeName}")
+		if err == nil && len(strings.Fields(out)) == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled pods a minute after the restart (nodes: %q, %v)", out, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}

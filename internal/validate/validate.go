@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"sort"
+	"unicode/utf8"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
@@ -124,8 +125,13 @@ func (it item) where() string {
 	return w
 }
 
+// maxMessageBytes bounds a finding's message. Some checks quote the value
+// at fault (a schema error prints what it got): 3,000 nested maps where a
+// string belongs made one 85 KB finding, more than a GitHub comment holds.
+const maxMessageBytes = 1024
+
 func finding(cb *result.ClusterBuild, kb *result.KustomizationBuild, o *result.Object, sev result.Severity, check, msg string) result.Finding {
-	f := result.Finding{Severity: sev, Check: check, ClusterPath: cb.Path, Message: msg}
+	f := result.Finding{Severity: sev, Check: check, ClusterPath: cb.Path, Message: clipMessage(msg)}
 	if kb != nil {
 		r := kb.Ref
 		f.Kustomization = &r
@@ -137,4 +143,17 @@ func finding(cb *result.ClusterBuild, kb *result.KustomizationBuild, o *result.O
 		f.Origin = o.Origin
 	}
 	return f
+}
+
+// clipMessage cuts msg to maxMessageBytes on a character boundary and says
+// how much was left out.
+func clipMessage(msg string) string {
+	if len(msg) <= maxMessageBytes {
+		return msg
+	}
+	cut := maxMessageBytes
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", msg[:cut], len(msg)-cut)
 }

@@ -21,6 +21,9 @@ func TestCheck(t *testing.T) {
 		{name: "merge keys are not duplicates", in: "base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n", docs: 1},
 		{name: "syntax error at the defect", in: "data:\n  A: \"x\"\n   B: info\n  C: y\n", wantLine: 3},
 		{name: "alias bomb", in: bomb(), wantErr: ErrAliasBomb},
+		{name: "core tags", in: "a: !!binary aGk=\nb: !!str 1\nc: ! x\nd: !!map {e: 1}\n", docs: 1},
+		{name: "custom tag", in: "a: 1\nb: !vault secret/db\n", wantLine: 2, wantErr: ErrUnknownTag},
+		{name: "language tag", in: "a:\n  - !!python/object:os.system ls\n", wantLine: 2, wantErr: ErrUnknownTag},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
