@@ -74,3 +74,40 @@ func TestNothingSilent(t *testing.T) {
 		t.Errorf("validate with encrypted Secrets: exit %d, stdout:\n%s", r.code, r.out)
 	}
 }
+
+// TestBuildThisRepositoryAtAnotherRef: a GitRepository naming this
+// repository at a tag builds the tag's files, not the worktree's; on a
+// feature branch the root is the checkout and stderr says which ref Flux
+// follows.
+func TestBuildThisRepositoryAtAnotherRef(t *testing.T) {
+	g := testutil.NewGitRepo(t, filepath.Join(fidelityCase(t, "this-repo-ref"), "repo"), "git@github.com:example/fleet.git")
+	g.Write("apps/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-version\ndata:\n  version: \"1.0\"\n")
+	g.SetRef("refs/tags/v1.0.0", g.Commit("version 1.0"))
+	g.Write("README.md", "release notes\n")
+	g.SetRef("refs/remotes/origin/release", g.Commit("release"))
+	g.Branch("feature")
+	g.Write("apps/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-version\ndata:\n  version: \"feature\"\n")
+	g.Commit("feature work")
+	r := runCLI(t, nil, "build", "--repo", g.Dir, "--path", "clusters/dev", "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{
+		"  name: app-version\n  namespace: stable\n",
+		"# Source: GitRepository/flux-system/stable@v1.0.0@sha1:",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
+	}
+	if strings.Count(r.out, `version: "1.0"`) != 2 || strings.Count(r.out, "version: feature") != 1 {
+		t.Errorf("want the tag and the release branch at 1.0, the root source at the checkout:\n%s", r.out)
+	}
+	if !strings.Contains(r.err, "1 info (source 1)") {
+		t.Errorf("stderr does not count the info finding:\n%s", r.err)
+	}
+	r = runCLI(t, nil, "validate", "--repo", g.Dir, "--path", "clusters/dev", "--cache-dir", t.TempDir(), "-o", "json")
+	if !strings.Contains(r.out, "follows branch main (main@sha1:") {
+		t.Errorf("validate does not say which ref Flux follows:\n%s\n%s", r.out, r.err)
+	}
+}

@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -64,6 +65,11 @@ type Builder struct {
 	mu        sync.Mutex
 	artifacts map[string]*artifactEntry
 	ignores   map[string]*ignoreEntry
+	revisions map[string]*revisionEntry
+
+	headOnce sync.Once
+	head     string
+	headErr  error
 
 	helmOnce sync.Once
 	helm     *helm.Renderer
@@ -82,17 +88,18 @@ func New(opts Options) (*Builder, error) {
 	if opts.Decryptor == nil {
 		opts.Decryptor = &Decryptor{}
 	}
-	return &Builder{opts: opts, sem: make(chan struct{}, opts.Parallelism), artifacts: map[string]*artifactEntry{}, ignores: map[string]*ignoreEntry{}}, nil
+	return &Builder{opts: opts, sem: make(chan struct{}, opts.Parallelism), artifacts: map[string]*artifactEntry{}, ignores: map[string]*ignoreEntry{}, revisions: map[string]*revisionEntry{}}, nil
 }
 
 // Close removes temporary files.
 func (b *Builder) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	err := b.closeRevisions()
 	if b.workDir == "" {
-		return nil
+		return err
 	}
-	err := os.RemoveAll(b.workDir)
+	err = errors.Join(err, os.RemoveAll(b.workDir))
 	b.workDir = ""
 	return err
 }
@@ -274,6 +281,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 	}
 	st.findings = append(st.findings, substituteOrderFindings(st)...)
 	st.findings = append(st.findings, emptyClusterPath(st)...)
+	st.findings = append(st.findings, rootRefFinding(b, st)...)
 	b.renderReleases(ctx, st)
 	cb.Kustomizations = dependencyOrder(st.order)
 	cb.Findings = st.findings
@@ -421,6 +429,7 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 				gr.Namespace = flux.DefaultNamespace
 			}
 			st.reg.gitRepos[refKey(gr.Namespace, gr.Name)] = gr
+			st.reg.origins[refKey(gr.Namespace, gr.Name)] = o.Origin
 		case gvk.Group == flux.SourceExtGroup && gvk.Kind == flux.ArtifactGeneratorKind:
 			ag, err := flux.DecodeArtifactGenerator(o.Object)
 			if err != nil {

@@ -107,6 +107,8 @@ type sourceRegistry struct {
 	// rootRef is the GitRepository the cluster was bootstrapped from.
 	rootRef  string
 	gitRepos map[string]*sourcev1.GitRepository
+	// origins says where each GitRepository was declared.
+	origins map[string]result.Origin
 	// artifacts maps ExternalArtifact ns/name to its generator.
 	artifacts map[string]artifactDef
 	// secrets finds the Secrets a GitRepository's secretRef names: built
@@ -123,6 +125,7 @@ func newRegistry() *sourceRegistry {
 	return &sourceRegistry{
 		rootRef:   flux.DefaultNamespace + "/" + flux.DefaultNamespace,
 		gitRepos:  map[string]*sourcev1.GitRepository{},
+		origins:   map[string]result.Origin{},
 		artifacts: map[string]artifactDef{},
 	}
 }
@@ -156,11 +159,11 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 			}
 		}
 		if b.isThisRepo(reg, key) {
-			ignore := ""
-			if gr, ok := reg.gitRepos[key]; ok && gr.Spec.Ignore != nil {
-				ignore = *gr.Spec.Ignore
+			tree, err := b.thisRepoTree(ctx, reg, key)
+			if err != nil {
+				return b.gitFailure(kind, namespace, name, err)
 			}
-			return resolution{tree: &sourceTree{repo: b.opts.Repo, ignore: ignore}}
+			return resolution{tree: tree}
 		}
 		gr, ok := reg.gitRepos[key]
 		if !ok {
@@ -168,10 +171,7 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 		}
 		tree, err := b.gitTree(ctx, reg, gr)
 		if err != nil {
-			// The Secret may come from a Kustomization not built yet.
-			var sre *source.SecretRefError
-			pending := errors.As(err, &sre) && sre.NotFound
-			return resolution{pending: pending, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: err.Error()}}
+			return b.gitFailure(kind, namespace, name, err)
 		}
 		return resolution{tree: tree}
 	case sourcev1.ExternalArtifactKind:
@@ -188,6 +188,14 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 		return resolution{err: &SourceError{Kind: kind, Namespace: namespace, Name: name,
 			Reason: "source kind not supported by slipway yet (GitRepository and ExternalArtifact are)"}}
 	}
+}
+
+// gitFailure is a GitRepository that cannot be read.
+func (b *Builder) gitFailure(kind, namespace, name string, err error) resolution {
+	// The Secret may come from a Kustomization not built yet.
+	var sre *source.SecretRefError
+	pending := errors.As(err, &sre) && sre.NotFound
+	return resolution{pending: pending, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: err.Error()}}
 }
 
 // unsupportedGitSpec says why a GitRepository's content cannot be built
