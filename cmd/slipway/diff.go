@@ -41,6 +41,10 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 	if err != nil {
 		return diff.RunOptions{}, err
 	}
+	rootSource, err := rf.rootSourceOption()
+	if err != nil {
+		return diff.RunOptions{}, err
+	}
 	// As build and apply: remote bases are fetched, not read from files
 	// the cache can watch.
 	var cacheDir string
@@ -55,6 +59,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 			o.Decryptor, o.AllowRemoteBases, o.Git = dec, rf.allowRemoteBases, git
 			o.Helm = rf.helmOptions()
 			o.External = external
+			o.RootSource = rootSource
 			return o
 		},
 	}, nil

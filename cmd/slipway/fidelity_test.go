@@ -111,3 +111,29 @@ func TestBuildThisRepositoryAtAnotherRef(t *testing.T) {
 		t.Errorf("validate does not say which ref Flux follows:\n%s\n%s", r.out, r.err)
 	}
 }
+
+// TestBuildFluxOperatorRoot: a FluxInstance's spec.sync names the root
+// source of a repository Flux Operator bootstrapped; --root-source names
+// one defined outside the repository.
+func TestBuildFluxOperatorRoot(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "flux-operator"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/prod", "--cache-dir", t.TempDir())
+	if r.code != 0 || !strings.Contains(r.out, "  name: app\n  namespace: prod\n") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if !strings.Contains(r.out, "kustomize.toolkit.fluxcd.io/name: fleet") {
+		t.Errorf("the root is not named after spec.sync.name:\n%s", r.out)
+	}
+	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/edge", "--cache-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.err, "no such GitRepository") {
+		t.Fatalf("without --root-source: exit %d\n%s", r.code, r.err)
+	}
+	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/edge", "--cache-dir", t.TempDir(), "--root-source", "GitRepository/flux-system/infra")
+	if r.code != 0 || !strings.Contains(r.out, "  name: app\n  namespace: edge\n") {
+		t.Fatalf("with --root-source: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/edge", "--cache-dir", t.TempDir(), "--root-source", "HelmRepository/flux-system/infra")
+	if r.code != exitUsage || !strings.Contains(r.err, "--root-source") {
+		t.Errorf("a bad --root-source: exit %d\n%s", r.code, r.err)
+	}
+}

@@ -45,6 +45,8 @@ type buildConfig struct {
 	allowRemote bool
 	// external are --external-objects files.
 	external []string
+	// rootSource is --root-source.
+	rootSource *build.RootSource
 }
 
 // buildRepo builds cluster paths of the repository at dir with a Builder
@@ -68,6 +70,7 @@ func buildRepo(t *testing.T, dir string, paths []string, c buildConfig) []*resul
 	}
 	opts.Git = c.git
 	opts.AllowRemoteBases = c.allowRemote
+	opts.RootSource = c.rootSource
 	if len(c.external) > 0 {
 		ext, err := build.LoadExternal(c.external, opts.Decryptor)
 		if err != nil {

@@ -104,7 +104,10 @@ func (e *SourceError) Error() string {
 
 // sourceRegistry holds the sources a cluster path declares.
 type sourceRegistry struct {
-	// rootRef is the GitRepository the cluster was bootstrapped from.
+	// rootKind and rootRef name the source the cluster was bootstrapped
+	// from (a GitRepository, or whatever a FluxInstance or --root-source
+	// names): this repository.
+	rootKind string
 	rootRef  string
 	gitRepos map[string]*sourcev1.GitRepository
 	// origins says where each GitRepository was declared.
@@ -123,6 +126,7 @@ type artifactDef struct {
 
 func newRegistry() *sourceRegistry {
 	return &sourceRegistry{
+		rootKind:  sourcev1.GitRepositoryKind,
 		rootRef:   flux.DefaultNamespace + "/" + flux.DefaultNamespace,
 		gitRepos:  map[string]*sourcev1.GitRepository{},
 		origins:   map[string]result.Origin{},
@@ -140,7 +144,7 @@ type resolution struct {
 
 // isThisRepo reports whether a GitRepository ns/name is this repository.
 func (b *Builder) isThisRepo(reg *sourceRegistry, key string) bool {
-	if key == reg.rootRef {
+	if key == reg.rootRef && reg.rootKind == sourcev1.GitRepositoryKind {
 		return true
 	}
 	if gr, ok := reg.gitRepos[key]; ok {
@@ -151,6 +155,11 @@ func (b *Builder) isThisRepo(reg *sourceRegistry, key string) bool {
 
 func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namespace, name string) resolution {
 	key := namespace + "/" + name
+	if kind == reg.rootKind && key == reg.rootRef && kind != sourcev1.GitRepositoryKind {
+		// A root of another kind (an OCIRepository a FluxInstance syncs,
+		// --root-source) is this repository as pushed.
+		return resolution{tree: &sourceTree{repo: b.opts.Repo}}
+	}
 	switch kind {
 	case sourcev1.GitRepositoryKind:
 		if gr, ok := reg.gitRepos[key]; ok {
