@@ -137,3 +137,26 @@ func TestBuildFluxOperatorRoot(t *testing.T) {
 		t.Errorf("a bad --root-source: exit %d\n%s", r.code, r.err)
 	}
 }
+
+// TestBuildUnreachableChartOnce: releases of one chart from a registry
+// that cannot be reached each fail at their own line with the same
+// error (the registry is asked once per run).
+func TestBuildUnreachableChartOnce(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "unreachable-chart"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 1 {
+		t.Fatalf("exit %d\n%s", r.code, r.err)
+	}
+	var reasons []string
+	for _, want := range []string{"clusters/dev/releases.yaml:15 [helm] HelmRelease/apps/frontend: ", "clusters/dev/releases.yaml:26 [helm] HelmRelease/apps/backend: "} {
+		i := strings.Index(r.err, want)
+		if i < 0 {
+			t.Fatalf("stderr lacks %q:\n%s", want, r.err)
+		}
+		line, _, _ := strings.Cut(r.err[i+len(want):], "\n")
+		reasons = append(reasons, line)
+	}
+	if reasons[0] != reasons[1] || !strings.Contains(reasons[0], "OCIRepository apps/podinfo") {
+		t.Errorf("the releases fail differently:\n%s\n%s", reasons[0], reasons[1])
+	}
+}

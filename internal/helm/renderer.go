@@ -69,6 +69,8 @@ type Renderer struct {
 	kmu   sync.Locker
 
 	indexes flight[*indexFile]
+	// registries remembers registry answers, failures included.
+	registries registryMemo
 }
 
 // New returns a Renderer; it creates the cache directory.
