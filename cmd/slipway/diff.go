@@ -41,6 +41,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 	if err != nil {
 		return diff.RunOptions{}, err
 	}
+	oci := rf.ociFetcher()
 	rootSource, err := rf.rootSourceOption()
 	if err != nil {
 		return diff.RunOptions{}, err
@@ -57,6 +58,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.AllowRemoteBases, o.Git = dec, rf.allowRemoteBases, git
+			o.OCI = oci
 			o.Helm = rf.helmOptions()
 			o.External = external
 			o.RootSource = rootSource

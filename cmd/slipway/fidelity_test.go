@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -158,5 +159,34 @@ func TestBuildUnreachableChartOnce(t *testing.T) {
 	}
 	if reasons[0] != reasons[1] || !strings.Contains(reasons[0], "OCIRepository apps/podinfo") {
 		t.Errorf("the releases fail differently:\n%s\n%s", reasons[0], reasons[1])
+	}
+}
+
+// TestBuildOCIRepositorySource: a Kustomization synced from an artifact
+// pushed with `flux push artifact` builds the artifact's manifests.
+func TestBuildOCIRepositorySource(t *testing.T) {
+	base := fidelityCase(t, "oci-source")
+	reg := testutil.StartRegistry(t)
+	manifest := reg.PushArtifact(t, "manifests/apps", "1.2.0", filepath.Join(base, "artifact"))
+	repo := filepath.Join(t.TempDir(), "repo")
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join(base, "repo"))); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(repo, "clusters", "dev", "apps.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(data), "OCI_REGISTRY", reg.Host)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{"  from: artifact\n", "# Source: OCIRepository/flux-system/apps@1.2.0@" + manifest + ":apps/web/configmap.yaml:1"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
 	}
 }

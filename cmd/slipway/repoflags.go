@@ -98,6 +98,11 @@ func (f *repoFlags) gitFetcher(getenv env) *source.GitFetcher {
 	return &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Credentials: source.RunCredentials(getenv, "")}
 }
 
+// ociFetcher pulls OCIRepository sources into the cache.
+func (f *repoFlags) ociFetcher() *source.OCIFetcher {
+	return &source.OCIFetcher{CacheDir: f.cacheSubdir("oci")}
+}
+
 // registerKubeVersion adds --kubernetes-version, for commands that render
 // HelmReleases without being told the cluster's version.
 func (f *repoFlags) registerKubeVersion(cmd *cobra.Command) {
@@ -140,6 +145,7 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	opts.Decryptor = dec
 	opts.AllowRemoteBases = f.allowRemoteBases
 	opts.Git = f.gitFetcher(getenv)
+	opts.OCI = f.ociFetcher()
 	opts.Helm = f.helmOptions()
 	if opts.External, err = f.external(dec); err != nil {
 		return nil, err

@@ -37,6 +37,9 @@ type Options struct {
 	// Git fetches GitRepository sources of other repositories; nil means
 	// they are reported as unavailable.
 	Git *source.GitFetcher
+	// OCI pulls OCIRepository sources (`flux push artifact`); nil means
+	// they are reported as unavailable.
+	OCI *source.OCIFetcher
 	// Reuse takes unchanged Kustomizations' outputs from an earlier build
 	// (see reuse.go); nil builds everything.
 	Reuse *Reuse
@@ -455,6 +458,16 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 			}
 			st.reg.gitRepos[refKey(gr.Namespace, gr.Name)] = gr
 			st.reg.origins[refKey(gr.Namespace, gr.Name)] = o.Origin
+		case gvk.Group == flux.SourceGroup && gvk.Kind == flux.OCIRepositoryKind:
+			or, err := flux.DecodeOCIRepository(o.Object)
+			if err != nil {
+				st.findings = append(st.findings, objFinding(st.path, kb, o, "flux", err.Error()))
+				continue
+			}
+			if or.Namespace == "" {
+				or.Namespace = flux.DefaultNamespace
+			}
+			st.reg.ociRepos[refKey(or.Namespace, or.Name)] = or
 		case gvk.Group == flux.SourceExtGroup && gvk.Kind == flux.ArtifactGeneratorKind:
 			ag, err := flux.DecodeArtifactGenerator(o.Object)
 			if err != nil {

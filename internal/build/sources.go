@@ -110,6 +110,7 @@ type sourceRegistry struct {
 	rootKind string
 	rootRef  string
 	gitRepos map[string]*sourcev1.GitRepository
+	ociRepos map[string]*sourcev1.OCIRepository
 	// origins says where each GitRepository was declared.
 	origins map[string]result.Origin
 	// artifacts maps ExternalArtifact ns/name to its generator.
@@ -129,6 +130,7 @@ func newRegistry() *sourceRegistry {
 		rootKind:  sourcev1.GitRepositoryKind,
 		rootRef:   flux.DefaultNamespace + "/" + flux.DefaultNamespace,
 		gitRepos:  map[string]*sourcev1.GitRepository{},
+		ociRepos:  map[string]*sourcev1.OCIRepository{},
 		origins:   map[string]result.Origin{},
 		artifacts: map[string]artifactDef{},
 	}
@@ -183,6 +185,16 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 			return b.gitFailure(kind, namespace, name, err)
 		}
 		return resolution{tree: tree}
+	case sourcev1.OCIRepositoryKind:
+		or, ok := reg.ociRepos[key]
+		if !ok {
+			return resolution{pending: true, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: "no such OCIRepository in the cluster path"}}
+		}
+		tree, err := b.ociTree(ctx, reg, or)
+		if err != nil {
+			return b.gitFailure(kind, namespace, name, err)
+		}
+		return resolution{tree: tree}
 	case sourcev1.ExternalArtifactKind:
 		def, ok := reg.artifacts[key]
 		if !ok {
@@ -195,7 +207,7 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 		return resolution{tree: tree}
 	default:
 		return resolution{err: &SourceError{Kind: kind, Namespace: namespace, Name: name,
-			Reason: "source kind not supported by slipway yet (GitRepository and ExternalArtifact are)"}}
+			Reason: "source kind not supported by slipway yet (GitRepository, OCIRepository and ExternalArtifact are)"}}
 	}
 }
 
