@@ -164,3 +164,52 @@ func TestThisRepositoryLocalOrFetched(t *testing.T) {
 		})
 	}
 }
+
+// TestChartFromThisRepositoryAtAnotherRef: a HelmRelease's chart from a
+// GitRepository of this repository at another commit is not read from the
+// worktree (it is fetched; here fetching is off, so it fails), while one
+// at the checked-out commit is.
+func TestChartFromThisRepositoryAtAnotherRef(t *testing.T) {
+	g := thisRepoHistory(t)
+	chart := func(v string) {
+		g.Write("charts/demo/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 1.0.0\n")
+		g.Write("charts/demo/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  chart: \""+v+"\"\n")
+	}
+	chart("old")
+	g.SetRef("refs/tags/chart-old", g.Commit("old chart"))
+	chart("head")
+	g.Commit("head chart")
+	g.Write("clusters/dev/releases.yaml", `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: charts-old, namespace: flux-system}
+spec: {interval: 10m, url: https://github.com/example/fleet, ref: {tag: chart-old}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: charts-head, namespace: flux-system}
+spec: {interval: 10m, url: https://github.com/example/fleet, ref: {branch: main}}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: old, namespace: apps}
+spec:
+  interval: 10m
+  chart: {spec: {chart: ./charts/demo, sourceRef: {kind: GitRepository, name: charts-old, namespace: flux-system}}}
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: head, namespace: apps}
+spec:
+  interval: 10m
+  chart: {spec: {chart: ./charts/demo, sourceRef: {kind: GitRepository, name: charts-head, namespace: flux-system}}}
+`)
+	cb := buildOne(t, g.Dir, "clusters/dev", buildConfig{})
+	root := mustKustomization(t, cb, "flux-system", "flux-system")
+	if rb := release(t, root, "apps", "old"); rb.Err == nil || !strings.Contains(rb.Err.Error(), "fetching other Git repositories is not enabled") {
+		t.Errorf("the old chart: %v (%d objects)", rb.Err, len(rb.Objects))
+	}
+	rb := release(t, root, "apps", "head")
+	if rb.Err != nil || len(rb.Objects) != 1 || str(t, rb.Objects[0].Object, "data", "chart") != "head" {
+		t.Errorf("the checked-out chart: %v", rb.Err)
+	}
+}

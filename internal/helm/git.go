@@ -44,7 +44,7 @@ func (r *Renderer) gitChart(ctx context.Context, ns, name, chartPath string, loo
 		thisRepo bool
 	)
 	switch {
-	case r.opts.Repo != nil && (isBootstrap || r.opts.Repo.IsThisRepository(gr.Spec.URL)):
+	case r.opts.Repo != nil && (isBootstrap || (r.opts.Repo.IsThisRepository(gr.Spec.URL) && r.atCheckout(gr))):
 		root, fsys, thisRepo = r.opts.Repo.Root, r.opts.Repo.FS, true
 		if srcURL == "" {
 			srcURL = "this repository"
@@ -152,4 +152,24 @@ func (r *Renderer) gitChart(ctx context.Context, ns, name, chartPath string, loo
 			return data, w, true, nil
 		},
 	}, nil
+}
+
+// atCheckout reports whether a GitRepository of this repository names the
+// checked-out commit. One that names another commit is fetched like
+// another repository (the default case of gitChart), never read from the
+// worktree, which holds other files than Flux would read.
+func (r *Renderer) atCheckout(gr *sourcev1.GitRepository) bool {
+	if r.opts.Repo.GitDir == "" {
+		return true // not a Git repository: nothing else to read
+	}
+	r.headOnce.Do(func() { r.head, r.headErr = r.opts.Repo.HeadCommit() })
+	if r.headErr != nil || r.head == "" {
+		return false
+	}
+	ref := source.GitRef{URL: gr.Spec.URL}
+	if rf := gr.Spec.Reference; rf != nil {
+		ref.Branch, ref.Tag, ref.SemVer, ref.Commit, ref.Name = rf.Branch, rf.Tag, rf.SemVer, rf.Commit, rf.Name
+	}
+	local, err := source.ResolveLocalRef(r.opts.Repo.GitDir, ref)
+	return err == nil && local.Commit == r.head
 }
