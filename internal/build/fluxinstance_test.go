@@ -42,6 +42,12 @@ func TestFluxInstanceNamesTheRoot(t *testing.T) {
 	if !strings.Contains(f.Message, "GitRepository/flux-system/fleet") {
 		t.Errorf("finding: %s", f.Message)
 	}
+	// A chart from the root source is read from this repository, though
+	// only the operator declares that GitRepository.
+	rb := release(t, root, "prod", "greeter")
+	if rb.Err != nil || len(rb.Objects) != 1 {
+		t.Errorf("chart from the root source: %v", rb.Err)
+	}
 	// The root's own objects carry the root's name, as Flux labels them.
 	o := mustObject(t, root, "FluxInstance", "flux-system", "flux")
 	if got := o.Object.GetLabels()["kustomize.toolkit.fluxcd.io/name"]; got != "fleet" {

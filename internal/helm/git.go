@@ -22,6 +22,25 @@ import (
 // is always this repository.
 const bootstrapRef = "flux-system/flux-system"
 
+type rootSourceKey struct{}
+
+// WithRootSource names the GitRepository (namespace/name) a cluster path is
+// synced from, for the releases rendered with the context: a FluxInstance
+// or --root-source may name another than flux-system/flux-system, and the
+// operator creates it, so no GitRepository in the build output says so.
+// It travels in the context because it belongs to one cluster path while
+// a Renderer serves them all.
+func WithRootSource(ctx context.Context, namespacedName string) context.Context {
+	return context.WithValue(ctx, rootSourceKey{}, namespacedName)
+}
+
+func rootSourceOf(ctx context.Context) string {
+	if s, ok := ctx.Value(rootSourceKey{}).(string); ok && s != "" {
+		return s
+	}
+	return bootstrapRef
+}
+
 // gitChart loads a chart from a GitRepository: spec.chart.spec.chart is a
 // path in the repository (a chart directory or a packaged .tgz). This
 // repository is read in place; others are fetched with the GitFetcher.
@@ -33,7 +52,7 @@ func (r *Renderer) gitChart(ctx context.Context, ns, name, chartPath string, loo
 	}
 	gr := &sourcev1.GitRepository{}
 	lookupErr := getSource(lookup, sourcev1.GitRepositoryKind, ns, name, gr)
-	isBootstrap := ns+"/"+name == bootstrapRef
+	isBootstrap := ns+"/"+name == rootSourceOf(ctx)
 	if lookupErr != nil && !isBootstrap {
 		return nil, lookupErr
 	}
