@@ -41,6 +41,11 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 	if err != nil {
 		return diff.RunOptions{}, err
 	}
+	oci := rf.ociFetcher(getenv)
+	rootSource, err := rf.rootSourceOption()
+	if err != nil {
+		return diff.RunOptions{}, err
+	}
 	// As build and apply: remote bases are fetched, not read from files
 	// the cache can watch.
 	var cacheDir string
@@ -53,8 +58,10 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.AllowRemoteBases, o.Git = dec, rf.allowRemoteBases, git
+			o.OCI = oci
 			o.Helm = rf.helmOptions(getenv)
 			o.External = external
+			o.RootSource = rootSource
 			return o
 		},
 	}, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,5 +73,120 @@ func TestNothingSilent(t *testing.T) {
 	r = runCLI(t, nil, "validate", "--repo", repo, "--cache-dir", t.TempDir())
 	if r.code != 0 || !strings.Contains(r.out, "0 errors, 0 warnings, 5 info") {
 		t.Errorf("validate with encrypted Secrets: exit %d, stdout:\n%s", r.code, r.out)
+	}
+}
+
+// TestBuildThisRepositoryAtAnotherRef: a GitRepository naming this
+// repository at a tag builds the tag's files, not the worktree's; on a
+// feature branch the root is the checkout and stderr says which ref Flux
+// follows.
+func TestBuildThisRepositoryAtAnotherRef(t *testing.T) {
+	g := testutil.NewGitRepo(t, filepath.Join(fidelityCase(t, "this-repo-ref"), "repo"), "git@github.com:example/fleet.git")
+	g.Write("apps/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-version\ndata:\n  version: \"1.0\"\n")
+	g.SetRef("refs/tags/v1.0.0", g.Commit("version 1.0"))
+	g.Write("README.md", "release notes\n")
+	g.SetRef("refs/remotes/origin/release", g.Commit("release"))
+	g.Branch("feature")
+	g.Write("apps/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-version\ndata:\n  version: \"feature\"\n")
+	g.Commit("feature work")
+	r := runCLI(t, nil, "build", "--repo", g.Dir, "--path", "clusters/dev", "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{
+		"  name: app-version\n  namespace: stable\n",
+		"# Source: GitRepository/flux-system/stable@v1.0.0@sha1:",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
+	}
+	if strings.Count(r.out, `version: "1.0"`) != 2 || strings.Count(r.out, "version: feature") != 1 {
+		t.Errorf("want the tag and the release branch at 1.0, the root source at the checkout:\n%s", r.out)
+	}
+	if !strings.Contains(r.err, "1 info (source 1)") {
+		t.Errorf("stderr does not count the info finding:\n%s", r.err)
+	}
+	r = runCLI(t, nil, "validate", "--repo", g.Dir, "--path", "clusters/dev", "--cache-dir", t.TempDir(), "-o", "json")
+	if !strings.Contains(r.out, "follows branch main (main@sha1:") {
+		t.Errorf("validate does not say which ref Flux follows:\n%s\n%s", r.out, r.err)
+	}
+}
+
+// TestBuildFluxOperatorRoot: a FluxInstance's spec.sync names the root
+// source of a repository Flux Operator bootstrapped; --root-source names
+// one defined outside the repository.
+func TestBuildFluxOperatorRoot(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "flux-operator"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/prod", "--cache-dir", t.TempDir())
+	if r.code != 0 || !strings.Contains(r.out, "  name: app\n  namespace: prod\n") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if !strings.Contains(r.out, "kustomize.toolkit.fluxcd.io/name: fleet") {
+		t.Errorf("the root is not named after spec.sync.name:\n%s", r.out)
+	}
+	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/edge", "--cache-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.err, "no such GitRepository") {
+		t.Fatalf("without --root-source: exit %d\n%s", r.code, r.err)
+	}
+	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/edge", "--cache-dir", t.TempDir(), "--root-source", "GitRepository/flux-system/infra")
+	if r.code != 0 || !strings.Contains(r.out, "  name: app\n  namespace: edge\n") {
+		t.Fatalf("with --root-source: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/edge", "--cache-dir", t.TempDir(), "--root-source", "HelmRepository/flux-system/infra")
+	if r.code != exitUsage || !strings.Contains(r.err, "--root-source") {
+		t.Errorf("a bad --root-source: exit %d\n%s", r.code, r.err)
+	}
+}
+
+// TestBuildUnreachableChartOnce: releases of one chart from a registry
+// that cannot be reached each fail at their own line with the same
+// error (the registry is asked once per run).
+func TestBuildUnreachableChartOnce(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "unreachable-chart"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 1 {
+		t.Fatalf("exit %d\n%s", r.code, r.err)
+	}
+	var reasons []string
+	for _, want := range []string{"clusters/dev/releases.yaml:15 [helm] HelmRelease/apps/frontend: ", "clusters/dev/releases.yaml:26 [helm] HelmRelease/apps/backend: "} {
+		i := strings.Index(r.err, want)
+		if i < 0 {
+			t.Fatalf("stderr lacks %q:\n%s", want, r.err)
+		}
+		line, _, _ := strings.Cut(r.err[i+len(want):], "\n")
+		reasons = append(reasons, line)
+	}
+	if reasons[0] != reasons[1] || !strings.Contains(reasons[0], "OCIRepository apps/podinfo") {
+		t.Errorf("the releases fail differently:\n%s\n%s", reasons[0], reasons[1])
+	}
+}
+
+// TestBuildOCIRepositorySource: a Kustomization synced from an artifact
+// pushed with `flux push artifact` builds the artifact's manifests.
+func TestBuildOCIRepositorySource(t *testing.T) {
+	base := fidelityCase(t, "oci-source")
+	reg := testutil.StartRegistry(t)
+	manifest := reg.PushArtifact(t, "manifests/apps", "1.2.0", filepath.Join(base, "artifact"))
+	repo := filepath.Join(t.TempDir(), "repo")
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join(base, "repo"))); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(repo, "clusters", "dev", "apps.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(data), "OCI_REGISTRY", reg.Host)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir(), "--allow-local-sources")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{"  from: artifact\n", "# Source: OCIRepository/flux-system/apps@1.2.0@" + manifest + ":apps/web/configmap.yaml:1"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
 	}
 }

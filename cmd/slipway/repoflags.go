@@ -35,6 +35,9 @@ type repoFlags struct {
 	externalFiles []string
 	// cluster, when connected, reads such objects from the cluster.
 	cluster helm.Lookup
+	// rootSource is --root-source: KIND/NAMESPACE/NAME of the source the
+	// cluster paths are synced from, when the repository does not say.
+	rootSource string
 }
 
 func (f *repoFlags) register(cmd *cobra.Command) {
@@ -48,6 +51,7 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.noBuildCache, "no-build-cache", false, "build every Kustomization, even those no file changed since the cached build")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "refuse repository files larger than this many bytes")
 	fl.IntVar(&f.maxDocuments, "max-documents", source.DefaultMaxDocuments, "refuse a Kustomization that reads more YAML documents than this (kustomize's time grows with the square of the count)")
+	fl.StringVar(&f.rootSource, "root-source", "", "KIND/NAMESPACE/NAME of the source Flux syncs the cluster paths from, when neither a gotk-sync.yaml nor a FluxInstance in the repository names it (default GitRepository/flux-system/flux-system)")
 	fl.StringArrayVar(&f.externalFiles, "external-objects", nil, "YAML file of ConfigMaps and Secrets that exist in the cluster but not in the repository, e.g. a HelmRelease's valuesFrom or a chart source's secretRef (repeatable; SOPS-encrypted documents are decrypted)")
 }
 
@@ -59,6 +63,18 @@ func (f *repoFlags) external(dec *build.Decryptor) (helm.Lookup, error) {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--external-objects: %w", err)}
 	}
 	return build.ChainLookups(ext.Lookup(), f.cluster), nil
+}
+
+// rootSourceOption parses --root-source; nil when not given.
+func (f *repoFlags) rootSourceOption() (*build.RootSource, error) {
+	if f.rootSource == "" {
+		return nil, nil
+	}
+	rs, err := build.ParseRootSource(f.rootSource)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--root-source: %w", err)}
+	}
+	return &rs, nil
 }
 
 // decryptor reads the age key from the flag or the environment. The key
@@ -83,6 +99,12 @@ func (f *repoFlags) gitCacheDir(getenv env) string {
 // goes to the run's GitHub host only, see source.RunCredentials.
 func (f *repoFlags) gitFetcher(getenv env) *source.GitFetcher {
 	return &source.GitFetcher{CacheDir: f.gitCacheDir(getenv), Credentials: source.RunCredentials(getenv, ""), Network: f.network(getenv)}
+}
+
+// ociFetcher pulls OCIRepository sources into the cache, guarded as the
+// Git and Helm fetches are.
+func (f *repoFlags) ociFetcher(getenv env) *source.OCIFetcher {
+	return &source.OCIFetcher{CacheDir: f.cacheSubdir("oci"), Network: f.network(getenv)}
 }
 
 // registerKubeVersion adds --kubernetes-version, for commands that render
@@ -132,8 +154,12 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	opts.Decryptor = dec
 	opts.AllowRemoteBases = f.allowRemoteBases
 	opts.Git = f.gitFetcher(getenv)
+	opts.OCI = f.ociFetcher(getenv)
 	opts.Helm = f.helmOptions(getenv)
 	if opts.External, err = f.external(dec); err != nil {
+		return nil, err
+	}
+	if opts.RootSource, err = f.rootSourceOption(); err != nil {
 		return nil, err
 	}
 	ro := build.RunOptions{Options: opts, Identity: build.BinaryIdentity(version)}

@@ -15,6 +15,8 @@ import (
 type DifferOptions struct {
 	// Git fetches GitRepository sources of other repositories.
 	Git *source.GitFetcher
+	// OCI pulls OCIRepository sources of Kustomizations.
+	OCI *source.OCIFetcher
 	// Helm: the chart cache and target version of HelmRelease rendering.
 	Helm helm.Options
 	// External finds ConfigMaps and Secrets the repository lacks (the
@@ -43,7 +45,7 @@ func (g *gitDiffer) runOptions(repoDir, base, head, ageKey string, paths []strin
 		CacheDir: g.opts.CacheDir, CacheVersion: g.opts.CacheVersion,
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
-			o.Decryptor, o.Git, o.Helm, o.External = dec, g.opts.Git, g.opts.Helm, g.opts.External
+			o.Decryptor, o.Git, o.OCI, o.Helm, o.External = dec, g.opts.Git, g.opts.OCI, g.opts.Helm, g.opts.External
 			return o
 		},
 	}, nil

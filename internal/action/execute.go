@@ -106,6 +106,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	if r.opts.Differ == nil {
 		r.opts.Differ = NewDiffer(DifferOptions{
 			Git:      r.gitFetcher(),
+			OCI:      r.ociFetcher(),
 			Helm:     r.helmOptions(),
 			External: ext.Lookup(),
 			// The CLI's diff cache: a pull request restored from its base
@@ -202,6 +203,7 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	opts := build.DefaultOptions(repo)
 	opts.Decryptor = dec
 	opts.Git = r.gitFetcher()
+	opts.OCI = r.ociFetcher()
 	opts.Helm = r.helmOptions()
 	// What HelmReleases refer to and the repository lacks: the files of
 	// the external-objects input, then the cluster when connected.
@@ -255,6 +257,11 @@ func (r *run) gitCacheDir() string { return r.cacheSubdir("git") }
 // GitHub host only (GITHUB_SERVER_URL), see source.RunCredentials.
 func (r *run) gitFetcher() *source.GitFetcher {
 	return &source.GitFetcher{CacheDir: r.gitCacheDir(), Credentials: source.RunCredentials(r.rt.Getenv, r.in.Token), Network: r.network()}
+}
+
+// ociFetcher pulls OCIRepository sources of Kustomizations into the cache.
+func (r *run) ociFetcher() *source.OCIFetcher {
+	return &source.OCIFetcher{CacheDir: r.cacheSubdir("oci"), Network: r.network()}
 }
 
 func (r *run) cacheSubdir(name string) string {

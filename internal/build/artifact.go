@@ -29,10 +29,7 @@ func (b *Builder) gitTree(ctx context.Context, reg *sourceRegistry, gr *sourcev1
 	if b.opts.Git == nil {
 		return nil, fmt.Errorf("%s is another repository and fetching is disabled", gr.Spec.URL)
 	}
-	ref := source.GitRef{URL: gr.Spec.URL}
-	if r := gr.Spec.Reference; r != nil {
-		ref.Branch, ref.Tag, ref.SemVer, ref.Commit, ref.Name = r.Branch, r.Tag, r.SemVer, r.Commit, r.Name
-	}
+	ref := gitRefOf(gr)
 	var err error
 	if ref.Auth, ref.SSH, err = gitSecretAuth(reg.secrets, gr); err != nil {
 		return nil, err

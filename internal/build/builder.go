@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -36,9 +37,17 @@ type Options struct {
 	// Git fetches GitRepository sources of other repositories; nil means
 	// they are reported as unavailable.
 	Git *source.GitFetcher
+	// OCI pulls OCIRepository sources (`flux push artifact`); nil means
+	// they are reported as unavailable.
+	OCI *source.OCIFetcher
 	// Reuse takes unchanged Kustomizations' outputs from an earlier build
 	// (see reuse.go); nil builds everything.
 	Reuse *Reuse
+	// RootSource names the source the cluster path is synced from when
+	// the repository does not say (the root is defined outside it); nil:
+	// GitRepository flux-system/flux-system as flux bootstrap creates, or
+	// what a FluxInstance in the cluster path syncs.
+	RootSource *RootSource
 	// Helm configures HelmRelease rendering (see helm.go): the chart cache
 	// and the target Kubernetes version. Repo, Git and KustomizeLock are the
 	// Builder's own. An empty CacheDir uses a directory Close removes, and
@@ -64,6 +73,11 @@ type Builder struct {
 	mu        sync.Mutex
 	artifacts map[string]*artifactEntry
 	ignores   map[string]*ignoreEntry
+	revisions map[string]*revisionEntry
+
+	headOnce sync.Once
+	head     string
+	headErr  error
 
 	helmOnce sync.Once
 	helm     *helm.Renderer
@@ -82,17 +96,18 @@ func New(opts Options) (*Builder, error) {
 	if opts.Decryptor == nil {
 		opts.Decryptor = &Decryptor{}
 	}
-	return &Builder{opts: opts, sem: make(chan struct{}, opts.Parallelism), artifacts: map[string]*artifactEntry{}, ignores: map[string]*ignoreEntry{}}, nil
+	return &Builder{opts: opts, sem: make(chan struct{}, opts.Parallelism), artifacts: map[string]*artifactEntry{}, ignores: map[string]*ignoreEntry{}, revisions: map[string]*revisionEntry{}}, nil
 }
 
 // Close removes temporary files.
 func (b *Builder) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	err := b.closeRevisions()
 	if b.workDir == "" {
-		return nil
+		return err
 	}
-	err := os.RemoveAll(b.workDir)
+	err = errors.Join(err, os.RemoveAll(b.workDir))
 	b.workDir = ""
 	return err
 }
@@ -126,15 +141,23 @@ func (b *Builder) BuildAll(ctx context.Context, paths []string) []*result.Cluste
 }
 
 // RootKustomization is the Kustomization Flux's bootstrap creates for a
-// cluster path; slipway starts every cluster path from it.
+// cluster path; slipway starts every cluster path from it (or from the
+// one RootSource names).
 func RootKustomization(clusterPath string) *kustomizev1.Kustomization {
+	return rootKustomization(clusterPath, DefaultRootSource())
+}
+
+// rootKustomization is the root Kustomization syncing a cluster path from
+// a root source: flux bootstrap and Flux Operator both name it as the
+// source.
+func rootKustomization(clusterPath string, src RootSource) *kustomizev1.Kustomization {
 	return &kustomizev1.Kustomization{
 		TypeMeta:   metav1.TypeMeta{APIVersion: kustomizev1.GroupVersion.String(), Kind: kustomizev1.KustomizationKind},
-		ObjectMeta: metav1.ObjectMeta{Name: flux.DefaultNamespace, Namespace: flux.DefaultNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: src.Name, Namespace: src.Namespace},
 		Spec: kustomizev1.KustomizationSpec{
 			Path:      "./" + clusterPath,
 			Prune:     true,
-			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: flux.DefaultNamespace, Namespace: flux.DefaultNamespace},
+			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: src.Kind, Name: src.Name, Namespace: src.Namespace},
 		},
 	}
 }
@@ -153,6 +176,12 @@ type clusterState struct {
 	parent    map[result.KustomizationRef]result.KustomizationRef
 	findings  []result.Finding
 	sensitive []string
+	// root is the root Kustomization; rootFixed: --root-source named its
+	// source, which a FluxInstance in the path does not override.
+	root      *unit
+	rootFixed bool
+	// synced: a FluxInstance's sync has named the root already.
+	synced bool
 }
 
 func (st *clusterState) lookup(kind, namespace, name string) (*unstructured.Unstructured, bool) {
@@ -213,7 +242,13 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		parent:   map[result.KustomizationRef]result.KustomizationRef{},
 	}
 	st.reg.secrets = st.secretLookup(b.opts.External)
-	root := &unit{ks: RootKustomization(clusterPath), root: true}
+	rootSrc := DefaultRootSource()
+	if b.opts.RootSource != nil {
+		rootSrc, st.rootFixed = *b.opts.RootSource, true
+	}
+	st.reg.rootKind, st.reg.rootRef = rootSrc.Kind, refKey(rootSrc.Namespace, rootSrc.Name)
+	root := &unit{ks: rootKustomization(clusterPath, rootSrc), root: true}
+	st.root = root
 	st.seen[root.ref()] = true
 	pending := []*unit{root}
 	final := false
@@ -274,6 +309,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 	}
 	st.findings = append(st.findings, substituteOrderFindings(st)...)
 	st.findings = append(st.findings, emptyClusterPath(st)...)
+	st.findings = append(st.findings, rootRefFinding(b, st)...)
 	b.renderReleases(ctx, st)
 	cb.Kustomizations = dependencyOrder(st.order)
 	cb.Findings = st.findings
@@ -421,6 +457,17 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 				gr.Namespace = flux.DefaultNamespace
 			}
 			st.reg.gitRepos[refKey(gr.Namespace, gr.Name)] = gr
+			st.reg.origins[refKey(gr.Namespace, gr.Name)] = o.Origin
+		case gvk.Group == flux.SourceGroup && gvk.Kind == flux.OCIRepositoryKind:
+			or, err := flux.DecodeOCIRepository(o.Object)
+			if err != nil {
+				st.findings = append(st.findings, objFinding(st.path, kb, o, "flux", err.Error()))
+				continue
+			}
+			if or.Namespace == "" {
+				or.Namespace = flux.DefaultNamespace
+			}
+			st.reg.ociRepos[refKey(or.Namespace, or.Name)] = or
 		case gvk.Group == flux.SourceExtGroup && gvk.Kind == flux.ArtifactGeneratorKind:
 			ag, err := flux.DecodeArtifactGenerator(o.Object)
 			if err != nil {
@@ -430,6 +477,8 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 			for _, a := range ag.Spec.Artifacts {
 				st.reg.artifacts[refKey(ag.Namespace, a.Name)] = artifactDef{gen: ag, artifact: a}
 			}
+		case isFluxInstance(o.Object):
+			b.adoptSync(ctx, st, o)
 		case flux.IsKustomization(o.Object):
 			ks, err := flux.DecodeKustomization(o.Object)
 			if err != nil {
@@ -457,11 +506,9 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 // isSelf reports whether ks is the root Kustomization of the cluster path:
 // same path from this repository.
 func (b *Builder) isSelf(st *clusterState, root, ks *kustomizev1.Kustomization) bool {
-	if ks.Spec.SourceRef.Kind != sourcev1.GitRepositoryKind {
-		return false
-	}
 	key := refKey(ks.Spec.SourceRef.Namespace, ks.Spec.SourceRef.Name)
-	if !b.isThisRepo(st.reg, key) {
+	isRoot := ks.Spec.SourceRef.Kind == st.reg.rootKind && key == st.reg.rootRef
+	if !isRoot && (ks.Spec.SourceRef.Kind != sourcev1.GitRepositoryKind || !b.isThisRepo(st.reg, key)) {
 		return false
 	}
 	p, err := source.CleanRelative(ks.Spec.Path)
@@ -475,7 +522,7 @@ func (b *Builder) isSelf(st *clusterState, root, ks *kustomizev1.Kustomization) 
 // its spec changes what the build produces, the root is rebuilt with it.
 func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, kb *result.KustomizationBuild, ks *kustomizev1.Kustomization, origin result.Origin) {
 	oldRef := kb.Ref
-	st.reg.rootRef = refKey(ks.Spec.SourceRef.Namespace, ks.Spec.SourceRef.Name)
+	st.reg.rootKind, st.reg.rootRef = ks.Spec.SourceRef.Kind, refKey(ks.Spec.SourceRef.Namespace, ks.Spec.SourceRef.Name)
 	synthetic := root.ks
 	root.ks = ks
 	root.origin = origin

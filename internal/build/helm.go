@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/slipwayhq/slipway/internal/flux"
@@ -151,6 +152,9 @@ func (b *Builder) renderReleases(ctx context.Context, st *clusterState) {
 		st.findings = append(st.findings, result.Finding{Severity: result.SeverityError, Check: helmCheck, ClusterPath: st.path,
 			Message: fmt.Sprintf("HelmReleases not rendered: %v", err)})
 		return
+	}
+	if st.reg.rootKind == sourcev1.GitRepositoryKind {
+		ctx = helm.WithRootSource(ctx, st.reg.rootRef)
 	}
 	ix := newReleaseIndex(st.order)
 	lookup, externalSecrets := ix.withExternal(b.opts.External)

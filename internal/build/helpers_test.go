@@ -45,6 +45,10 @@ type buildConfig struct {
 	allowRemote bool
 	// external are --external-objects files.
 	external []string
+	// rootSource is --root-source.
+	rootSource *build.RootSource
+	// oci pulls OCIRepository sources.
+	oci *source.OCIFetcher
 }
 
 // buildRepo builds cluster paths of the repository at dir with a Builder
@@ -68,6 +72,8 @@ func buildRepo(t *testing.T, dir string, paths []string, c buildConfig) []*resul
 	}
 	opts.Git = c.git
 	opts.AllowRemoteBases = c.allowRemote
+	opts.RootSource = c.rootSource
+	opts.OCI = c.oci
 	if len(c.external) > 0 {
 		ext, err := build.LoadExternal(c.external, opts.Decryptor)
 		if err != nil {
@@ -94,6 +100,12 @@ func buildRepo(t *testing.T, dir string, paths []string, c buildConfig) []*resul
 		t.Fatalf("build did not return within %s (loop ignoring the context?)", buildTimeout)
 		return nil
 	}
+}
+
+// buildOneOCI builds clusters/dev with an OCI fetcher.
+func buildOneOCI(t *testing.T, dir string, oci *source.OCIFetcher) *result.ClusterBuild {
+	t.Helper()
+	return buildOne(t, dir, "clusters/dev", buildConfig{oci: oci})
 }
 
 // buildOne builds a single cluster path.

@@ -104,9 +104,15 @@ func (e *SourceError) Error() string {
 
 // sourceRegistry holds the sources a cluster path declares.
 type sourceRegistry struct {
-	// rootRef is the GitRepository the cluster was bootstrapped from.
+	// rootKind and rootRef name the source the cluster was bootstrapped
+	// from (a GitRepository, or whatever a FluxInstance or --root-source
+	// names): this repository.
+	rootKind string
 	rootRef  string
 	gitRepos map[string]*sourcev1.GitRepository
+	ociRepos map[string]*sourcev1.OCIRepository
+	// origins says where each GitRepository was declared.
+	origins map[string]result.Origin
 	// artifacts maps ExternalArtifact ns/name to its generator.
 	artifacts map[string]artifactDef
 	// secrets finds the Secrets a GitRepository's secretRef names: built
@@ -121,8 +127,11 @@ type artifactDef struct {
 
 func newRegistry() *sourceRegistry {
 	return &sourceRegistry{
+		rootKind:  sourcev1.GitRepositoryKind,
 		rootRef:   flux.DefaultNamespace + "/" + flux.DefaultNamespace,
 		gitRepos:  map[string]*sourcev1.GitRepository{},
+		ociRepos:  map[string]*sourcev1.OCIRepository{},
+		origins:   map[string]result.Origin{},
 		artifacts: map[string]artifactDef{},
 	}
 }
@@ -137,7 +146,7 @@ type resolution struct {
 
 // isThisRepo reports whether a GitRepository ns/name is this repository.
 func (b *Builder) isThisRepo(reg *sourceRegistry, key string) bool {
-	if key == reg.rootRef {
+	if key == reg.rootRef && reg.rootKind == sourcev1.GitRepositoryKind {
 		return true
 	}
 	if gr, ok := reg.gitRepos[key]; ok {
@@ -148,6 +157,11 @@ func (b *Builder) isThisRepo(reg *sourceRegistry, key string) bool {
 
 func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namespace, name string) resolution {
 	key := namespace + "/" + name
+	if kind == reg.rootKind && key == reg.rootRef && kind != sourcev1.GitRepositoryKind {
+		// A root of another kind (an OCIRepository a FluxInstance syncs,
+		// --root-source) is this repository as pushed.
+		return resolution{tree: &sourceTree{repo: b.opts.Repo}}
+	}
 	switch kind {
 	case sourcev1.GitRepositoryKind:
 		if gr, ok := reg.gitRepos[key]; ok {
@@ -156,11 +170,11 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 			}
 		}
 		if b.isThisRepo(reg, key) {
-			ignore := ""
-			if gr, ok := reg.gitRepos[key]; ok && gr.Spec.Ignore != nil {
-				ignore = *gr.Spec.Ignore
+			tree, err := b.thisRepoTree(ctx, reg, key)
+			if err != nil {
+				return b.gitFailure(kind, namespace, name, err)
 			}
-			return resolution{tree: &sourceTree{repo: b.opts.Repo, ignore: ignore}}
+			return resolution{tree: tree}
 		}
 		gr, ok := reg.gitRepos[key]
 		if !ok {
@@ -168,10 +182,17 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 		}
 		tree, err := b.gitTree(ctx, reg, gr)
 		if err != nil {
-			// The Secret may come from a Kustomization not built yet.
-			var sre *source.SecretRefError
-			pending := errors.As(err, &sre) && sre.NotFound
-			return resolution{pending: pending, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: err.Error()}}
+			return b.gitFailure(kind, namespace, name, err)
+		}
+		return resolution{tree: tree}
+	case sourcev1.OCIRepositoryKind:
+		or, ok := reg.ociRepos[key]
+		if !ok {
+			return resolution{pending: true, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: "no such OCIRepository in the cluster path"}}
+		}
+		tree, err := b.ociTree(ctx, reg, or)
+		if err != nil {
+			return b.gitFailure(kind, namespace, name, err)
 		}
 		return resolution{tree: tree}
 	case sourcev1.ExternalArtifactKind:
@@ -186,8 +207,16 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 		return resolution{tree: tree}
 	default:
 		return resolution{err: &SourceError{Kind: kind, Namespace: namespace, Name: name,
-			Reason: "source kind not supported by slipway yet (GitRepository and ExternalArtifact are)"}}
+			Reason: "source kind not supported by slipway yet (GitRepository, OCIRepository and ExternalArtifact are)"}}
 	}
+}
+
+// gitFailure is a GitRepository that cannot be read.
+func (b *Builder) gitFailure(kind, namespace, name string, err error) resolution {
+	// The Secret may come from a Kustomization not built yet.
+	var sre *source.SecretRefError
+	pending := errors.As(err, &sre) && sre.NotFound
+	return resolution{pending: pending, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: err.Error()}}
 }
 
 // unsupportedGitSpec says why a GitRepository's content cannot be built

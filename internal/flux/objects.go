@@ -132,3 +132,12 @@ func DecodeArtifactGenerator(u *unstructured.Unstructured) (*ArtifactGenerator, 
 	}
 	return ag, nil
 }
+
+// DecodeOCIRepository types an OCIRepository.
+func DecodeOCIRepository(u *unstructured.Unstructured) (*sourcev1.OCIRepository, error) {
+	or := &sourcev1.OCIRepository{}
+	if err := decodeStrict(u, or); err != nil {
+		return nil, err
+	}
+	return or, nil
+}

@@ -22,6 +22,25 @@ import (
 // is always this repository.
 const bootstrapRef = "flux-system/flux-system"
 
+type rootSourceKey struct{}
+
+// WithRootSource names the GitRepository (namespace/name) a cluster path is
+// synced from, for the releases rendered with the context: a FluxInstance
+// or --root-source may name another than flux-system/flux-system, and the
+// operator creates it, so no GitRepository in the build output says so.
+// It travels in the context because it belongs to one cluster path while
+// a Renderer serves them all.
+func WithRootSource(ctx context.Context, namespacedName string) context.Context {
+	return context.WithValue(ctx, rootSourceKey{}, namespacedName)
+}
+
+func rootSourceOf(ctx context.Context) string {
+	if s, ok := ctx.Value(rootSourceKey{}).(string); ok && s != "" {
+		return s
+	}
+	return bootstrapRef
+}
+
 // gitChart loads a chart from a GitRepository: spec.chart.spec.chart is a
 // path in the repository (a chart directory or a packaged .tgz). This
 // repository is read in place; others are fetched with the GitFetcher.
@@ -33,7 +52,7 @@ func (r *Renderer) gitChart(ctx context.Context, ns, name, chartPath string, loo
 	}
 	gr := &sourcev1.GitRepository{}
 	lookupErr := getSource(lookup, sourcev1.GitRepositoryKind, ns, name, gr)
-	isBootstrap := ns+"/"+name == bootstrapRef
+	isBootstrap := ns+"/"+name == rootSourceOf(ctx)
 	if lookupErr != nil && !isBootstrap {
 		return nil, lookupErr
 	}
@@ -44,7 +63,7 @@ func (r *Renderer) gitChart(ctx context.Context, ns, name, chartPath string, loo
 		thisRepo bool
 	)
 	switch {
-	case r.opts.Repo != nil && (isBootstrap || r.opts.Repo.IsThisRepository(gr.Spec.URL)):
+	case r.opts.Repo != nil && (isBootstrap || (r.opts.Repo.IsThisRepository(gr.Spec.URL) && r.atCheckout(gr))):
 		root, fsys, thisRepo = r.opts.Repo.Root, r.opts.Repo.FS, true
 		if srcURL == "" {
 			srcURL = "this repository"
@@ -152,4 +171,24 @@ func (r *Renderer) gitChart(ctx context.Context, ns, name, chartPath string, loo
 			return data, w, true, nil
 		},
 	}, nil
+}
+
+// atCheckout reports whether a GitRepository of this repository names the
+// checked-out commit. One that names another commit is fetched like
+// another repository (the default case of gitChart), never read from the
+// worktree, which holds other files than Flux would read.
+func (r *Renderer) atCheckout(gr *sourcev1.GitRepository) bool {
+	if r.opts.Repo.GitDir == "" {
+		return true // not a Git repository: nothing else to read
+	}
+	r.headOnce.Do(func() { r.head, r.headErr = r.opts.Repo.HeadCommit() })
+	if r.headErr != nil || r.head == "" {
+		return false
+	}
+	ref := source.GitRef{URL: gr.Spec.URL}
+	if rf := gr.Spec.Reference; rf != nil {
+		ref.Branch, ref.Tag, ref.SemVer, ref.Commit, ref.Name = rf.Branch, rf.Tag, rf.SemVer, rf.Commit, rf.Name
+	}
+	local, err := source.ResolveLocalRef(r.opts.Repo.GitDir, ref)
+	return err == nil && local.Commit == r.head
 }

@@ -23,7 +23,7 @@ import (
 // registry returns a Helm registry client for one host. Credentials come
 // only from the source's secretRef: never from the local Docker or Helm
 // configuration, whose credential stores could run external programs.
-func (r *Renderer) registry(host string, insecure bool, creds credentials) *registry.Client {
+func (r *Renderer) registry(host string, insecure bool, creds credentials) *registryClient {
 	authClient := auth.Client{Client: r.opts.HTTPClient, Cache: auth.NewCache()}
 	if user, pass := creds.forHost(host); user != "" || pass != "" {
 		authClient.Credential = auth.StaticCredential(host, auth.Credential{Username: user, Password: pass})
@@ -33,7 +33,8 @@ func (r *Renderer) registry(host string, insecure bool, creds credentials) *regi
 		registry.ClientOptAuthorizer(authClient),
 		registry.ClientOptCredentialsFile(filepath.Join(r.opts.CacheDir, "registry-config.json")),
 	}
-	if insecure || slices.Contains(r.opts.PlainHTTPHosts, host) {
+	plain := insecure || slices.Contains(r.opts.PlainHTTPHosts, host)
+	if plain {
 		opts = append(opts, registry.ClientOptPlainHTTP())
 	}
 	c, err := registry.NewClient(opts...)
@@ -42,7 +43,7 @@ func (r *Renderer) registry(host string, insecure bool, creds credentials) *regi
 		// which slipway does not use; a bare client still works.
 		c, _ = registry.NewClient(registry.ClientOptHTTPClient(r.opts.HTTPClient), registry.ClientOptAuthorizer(authClient))
 	}
-	return c
+	return newRegistryClient(c, &r.registries, host, plain, creds)
 }
 
 func ociHost(u string) string {
@@ -76,7 +77,7 @@ func bareURL(u *url.URL) string {
 
 // ociChart resolves ref:tag (or ref@digest) to its manifest digest and
 // returns the chart, pulled once per digest into the cache.
-func (r *Renderer) ociChart(_ context.Context, reg *registry.Client, ref, tag, digest string, fail func(error) error) (*chartArtifact, error) {
+func (r *Renderer) ociChart(_ context.Context, reg *registryClient, ref, tag, digest string, fail func(error) error) (*chartArtifact, error) {
 	full := ref + ":" + tag
 	if digest != "" {
 		full = ref + "@" + digest

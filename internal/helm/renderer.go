@@ -74,6 +74,13 @@ type Renderer struct {
 	kmu   sync.Locker
 
 	indexes flight[*indexFile]
+	// registries remembers registry answers, failures included.
+	registries registryMemo
+
+	// head is the checked-out commit of Options.Repo, read once.
+	headOnce sync.Once
+	head     string
+	headErr  error
 }
 
 // New returns a Renderer; it creates the cache directory.

@@ -99,6 +99,7 @@ func OpenRevision(repoDir, rev string) (*Repository, error) {
 		MaxFileSize:  DefaultMaxFileSize,
 		MaxDocuments: DefaultMaxDocuments,
 		Revision:     commit.Hash.String(),
+		GitDir:       repoDir,
 		files:        idx.files,
 		dirs:         idx.dirs,
 		links:        idx.links,

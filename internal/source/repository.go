@@ -40,6 +40,10 @@ type Repository struct {
 	// Revision is the commit an OpenRevision repository was read from; ""
 	// for a worktree.
 	Revision string
+	// GitDir is the Git repository the files belong to, where other
+	// revisions of this repository are looked for (ResolveLocalRef); ""
+	// when it is not one.
+	GitDir string
 
 	// cleanup removes what OpenRevision wrote.
 	cleanup func() error
@@ -73,7 +77,12 @@ func OpenWorktree(dir string) (*Repository, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening repository %s: %w", abs, err)
 	}
-	return &Repository{Root: abs, FS: fs, URLs: remoteURLs(abs), MaxFileSize: DefaultMaxFileSize, MaxDocuments: DefaultMaxDocuments}, nil
+	r := &Repository{Root: abs, FS: fs, URLs: remoteURLs(abs), MaxFileSize: DefaultMaxFileSize, MaxDocuments: DefaultMaxDocuments}
+	// .git is a directory, or a file in a linked worktree.
+	if _, err := os.Lstat(filepath.Join(abs, ".git")); err == nil {
+		r.GitDir = abs
+	}
+	return r, nil
 }
 
 // Abs returns the absolute FS path of a repository-relative path, or an
