@@ -33,7 +33,7 @@ func TestSecretCanariesNeverPrinted(t *testing.T) {
 		return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: vars\n  namespace: flux-system\nstringData:\n  TOKEN: " + v + "\n  OTHER: " + repoSecret + "\n"
 	}
 	files := map[string]string{
-		"clusters/dev/flux-system/gotk-sync.yaml": "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  ref:\n    branch: main\n  url: https://github.com/acme/fleet\n---\n" + ks("flux-system", "./clusters/dev", ""),
+		"clusters/dev/flux-system/gotk-sync.yaml":     "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  ref:\n    branch: main\n  url: https://github.com/acme/fleet\n---\n" + ks("flux-system", "./clusters/dev", ""),
 		"clusters/dev/flux-system/kustomization.yaml": "resources:\n  - gotk-sync.yaml\n",
 		"clusters/dev/vars.yaml":                      vars(substituted),
 		"clusters/dev/apps.yaml":                      ks("apps", "./apps", "  postBuild:\n    substituteFrom:\n      - kind: Secret\n        name: vars\n      - kind: Secret\n        name: external-vars\n"),
