@@ -296,7 +296,7 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 			cd.Counts.Added++
 		case he == nil:
 			od = c.object(id, &be.obj, nil)
-			od.Action = Removed
+			od.Action, od.Kept = Removed, keptReason(be)
 			place(be.unit, od)
 			cd.Counts.Removed++
 		default:
@@ -484,3 +484,23 @@ func lines(s string) []string {
 	}
 	return out
 }
+
+// keptReason says why applying the head would leave a removed object in
+// the cluster, as kustomize-controller and helm-controller leave it: ""
+// when it would be deleted.
+func keptReason(e *entry) string {
+	u := e.obj.Object
+	if u.GetAnnotations()[annPrune] == "disabled" || u.GetLabels()[annPrune] == "disabled" {
+		return annPrune + ": disabled"
+	}
+	if e.unit.kind == "HelmRelease" && u.GetAnnotations()[helmResourcePolicy] == "keep" {
+		return helmResourcePolicy + ": keep"
+	}
+	return ""
+}
+
+// The annotations that keep a removed object in the cluster.
+const (
+	annPrune           = "kustomize.toolkit.fluxcd.io/prune"
+	helmResourcePolicy = "helm.sh/resource-policy"
+)

@@ -171,3 +171,61 @@ func TestFailedReleaseErrorMasked(t *testing.T) {
 		t.Errorf("the failure is not reported:\n%s\n%s", text.String(), js)
 	}
 }
+
+// Objects removed from the repository that Flux leaves in the cluster —
+// prune disabled on them, or Helm's keep policy on a release's object —
+// are not listed as deletions.
+func TestRemovedButKept(t *testing.T) {
+	apps := result.KustomizationRef{Namespace: "flux-system", Name: "apps"}
+	annotated := func(o result.Object, k, v string) result.Object {
+		o.Object = o.Object.DeepCopy()
+		o.Object.SetAnnotations(map[string]string{k: v})
+		return o
+	}
+	base := &result.ClusterBuild{Path: "clusters/a", Kustomizations: []*result.KustomizationBuild{{
+		Ref: apps,
+		Objects: []result.Object{
+			cm("apps", "gone", "1"),
+			annotated(cm("apps", "pinned", "1"), "kustomize.toolkit.fluxcd.io/prune", "disabled"),
+		},
+		Releases: []*result.ReleaseBuild{release("web", "1.0.0", cm("apps", "web-config", "1"),
+			annotated(cm("apps", "web-pvc", "1"), "helm.sh/resource-policy", "keep"))},
+	}}}
+	head := &result.ClusterBuild{Path: "clusters/a", Kustomizations: []*result.KustomizationBuild{{
+		Ref: apps, Releases: []*result.ReleaseBuild{release("web", "1.0.0", cm("apps", "web-config", "1"))},
+	}}}
+	res, err := diff.Compare([]*result.ClusterBuild{base}, []*result.ClusterBuild{head}, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[string]string{}
+	for _, kd := range res.Clusters[0].Kustomizations {
+		objs := kd.Objects
+		for _, rd := range kd.Releases {
+			objs = append(objs, rd.Objects...)
+		}
+		for _, od := range objs {
+			if od.Action == diff.Removed {
+				kept[od.ID.Name] = od.Kept
+			}
+		}
+	}
+	want := map[string]string{"gone": "", "pinned": "kustomize.toolkit.fluxcd.io/prune: disabled", "web-pvc": "helm.sh/resource-policy: keep"}
+	for name, w := range want {
+		if got, ok := kept[name]; !ok || got != w {
+			t.Errorf("%s: kept %q (listed %v), want %q", name, got, ok, w)
+		}
+	}
+	var md bytes.Buffer
+	if err := report.DiffMarkdown(&md, res, report.MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := md.String()
+	del, _, _ := strings.Cut(out[strings.Index(out, "**Deletions**"):], "\n\n")
+	if !strings.Contains(del, "ConfigMap/apps/gone") || strings.Contains(del, "pinned") || strings.Contains(del, "web-pvc") {
+		t.Errorf("deletions block:\n%s", del)
+	}
+	if !strings.Contains(out, "**Left in the cluster, no longer managed**") || !strings.Contains(out, "ConfigMap/apps/pinned") || !strings.Contains(out, "ConfigMap/apps/web-pvc") {
+		t.Errorf("markdown:\n%s", out)
+	}
+}

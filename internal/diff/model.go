@@ -106,6 +106,9 @@ type ObjectDiff struct {
 	// Notes explain changes the diff cannot show (masked values, a Secret
 	// compared by its encrypted content).
 	Notes []string `json:"notes,omitempty"`
+	// Kept says why a removed object stays in the cluster, no longer
+	// managed: prune disabled on it, or Helm's keep resource policy.
+	Kept string `json:"kept,omitempty"`
 }
 
 // SecretKeys lists the data keys of a Secret that differ.

@@ -123,6 +123,9 @@ func writeObjectText(b *strings.Builder, p painter, od *diff.ObjectDiff) {
 // cannot show: moves and Secret keys.
 func objectHeader(od *diff.ObjectDiff) string {
 	s := od.ID.String() + " " + string(od.Action)
+	if od.Kept != "" {
+		s += " (left in the cluster, no longer managed: " + od.Kept + ")"
+	}
 	if od.From != "" {
 		s += " from " + od.From
 		if od.Diff != "" {

@@ -165,7 +165,7 @@ func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep 
 	}
 	b.WriteString("\n")
 
-	var deletions []string
+	var deletions, kept []string
 	for _, cd := range d.Clusters {
 		if cd.Action == diff.Removed {
 			deletions = append(deletions, fmt.Sprintf("- cluster path `%s` removed", cd.Path))
@@ -184,7 +184,10 @@ func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep 
 				objs = append(objs, rd.Objects...)
 			}
 			for _, od := range objs {
-				if od.Action == diff.Removed {
+				switch {
+				case od.Action == diff.Removed && od.Kept != "":
+					kept = append(kept, fmt.Sprintf("- `%s`: `%s` (Kustomization `%s`; `%s`)", cd.Path, od.ID, kd.Ref, od.Kept))
+				case od.Action == diff.Removed:
 					deletions = append(deletions, fmt.Sprintf("- `%s`: `%s` (Kustomization `%s`)", cd.Path, od.ID, kd.Ref))
 				}
 			}
@@ -201,6 +204,17 @@ func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep 
 			}
 			b.WriteString("> " + l + "\n")
 			used += len(l) + 3
+		}
+		b.WriteString("\n")
+	}
+	if len(kept) > 0 {
+		b.WriteString("> [!NOTE]\n> **Left in the cluster, no longer managed** — removed from the repository, not deleted:\n>\n")
+		for i, l := range kept {
+			if i == 20 {
+				fmt.Fprintf(&b, "> - … and %d more\n", len(kept)-i)
+				break
+			}
+			b.WriteString("> " + l + "\n")
 		}
 		b.WriteString("\n")
 	}
