@@ -294,6 +294,7 @@ func TestBadInputs(t *testing.T) {
 		{"INPUT_MODE", "bootstrap", "needs an administrator's kubeconfig"},
 		{"INPUT_MODE", "uninstall", "needs an administrator's kubeconfig"},
 		{"INPUT_PRUNE", "maybe", "input prune"},
+		{"INPUT_ROOT-SOURCE", "GitRepository/flux-system", "input root-source"},
 		{"INPUT_PATH", "clusters/nope", "does not exist"},
 		{"INPUT_EXTERNAL-OBJECTS", "ci/missing.yaml", "input external-objects: " + filepath.Join(f.Dir, "ci/missing.yaml")},
 		{"INPUT_EXTERNAL-OBJECTS", "apps/a/namespace.yaml", "namespace.yaml:1: Namespace app-a: only v1 ConfigMaps and Secrets"},

@@ -27,6 +27,9 @@ type DifferOptions struct {
 	CacheDir string
 	// CacheVersion names the binary that wrote the cache.
 	CacheVersion string
+	// RootSource names the root source when the repository does not (the
+	// root-source input); nil: from the repository.
+	RootSource *build.RootSource
 }
 
 // NewDiffer returns the Differ of internal/diff: both revisions built from
@@ -46,6 +49,7 @@ func (g *gitDiffer) runOptions(repoDir, base, head, ageKey string, paths []strin
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.Git, o.OCI, o.Helm, o.External = dec, g.opts.Git, g.opts.OCI, g.opts.Helm, g.opts.External
+			o.RootSource = g.opts.RootSource
 			return o
 		},
 	}, nil

@@ -112,6 +112,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			// The CLI's diff cache: a pull request restored from its base
 			// branch's cache rebuilds only what the change reaches.
 			CacheDir: r.cacheSubdir("builds"), CacheVersion: build.BinaryIdentity(r.opts.Version),
+			RootSource: r.in.RootSource,
 		})
 	}
 	r.connectGitHub()
@@ -212,6 +213,7 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 		fromCluster = r.cluster.ObjectLookup(ctx)
 	}
 	opts.External = build.ChainLookups(ext.Lookup(), fromCluster)
+	opts.RootSource = r.in.RootSource
 	r.rt.Group("Build")
 	start := time.Now()
 	// The CLI's build, build cache included: restore cache-dir with

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/github"
 )
 
@@ -51,6 +52,10 @@ type Inputs struct {
 	// ExternalObjects are files of ConfigMaps and Secrets that exist in the
 	// cluster but not in the repository (build.LoadExternal).
 	ExternalObjects []string
+	// RootSource is the root-source input, as --root-source: the source
+	// Flux syncs the cluster paths from when the repository does not name
+	// it; nil when not given.
+	RootSource *build.RootSource
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -92,6 +97,13 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 	}
 	in.Paths = splitList(rt.Input("path"))
 	in.ExternalObjects = splitList(rt.Input("external-objects"))
+	if v := strings.TrimSpace(rt.Input("root-source")); v != "" {
+		rs, err := build.ParseRootSource(v)
+		if err != nil {
+			return nil, &InputError{Name: "root-source", Value: v, Reason: err.Error()}
+		}
+		in.RootSource = &rs
+	}
 	var err error
 	if in.Prune, err = boolInput(rt, "prune", true); err != nil {
 		return nil, err
