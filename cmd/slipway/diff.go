@@ -136,7 +136,9 @@ errors (a build error in either revision included).`,
 					return fmt.Errorf("writing %s: %w", outputFile, err)
 				}
 			}
-			if res.HasErrors() {
+			// The exit code follows what the change broke: errors the base
+			// already had are reported, not held against it.
+			if res.HasNewErrors() {
 				if outputFile != "" || output != "text" {
 					// The errors are in the output; repeat them where a
 					// CI log shows them.

@@ -166,24 +166,7 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 		cd.Action = Removed
 	}
 	b, h := index(baseCB), index(headCB)
-	baseErrs, headErrs := map[string]bool{}, map[string]bool{}
-	for rev, s := range map[string]*side{"base": b, "head": h} {
-		if s.cb == nil {
-			continue
-		}
-		for _, f := range s.cb.Findings {
-			if f.Severity == result.SeverityError {
-				f.Message = c.mask.Mask(f.Message)
-				cd.Errors = append(cd.Errors, BuildError{Revision: rev, Finding: f})
-				key := f.Origin.String() + "\x00" + f.Message
-				if rev == "base" {
-					baseErrs[key] = true
-				} else {
-					headErrs[key] = true
-				}
-			}
-		}
-	}
+	baseErrs, headErrs := c.errors(cd, b, h)
 	sort.SliceStable(cd.Errors, func(i, j int) bool {
 		if cd.Errors[i].Revision != cd.Errors[j].Revision {
 			return cd.Errors[i].Revision < cd.Errors[j].Revision
@@ -209,7 +192,11 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 			kd.Origin = hk.Origin
 		}
 		if hk != nil && hk.Err != nil {
-			kd.Action, kd.Error = Failed, c.mask.Mask(hk.Err.Error())
+			kd.Error = c.mask.Mask(hk.Err.Error())
+			// Failing the same way on both sides is not a change.
+			if bk == nil || bk.Err == nil || c.mask.Mask(bk.Err.Error()) != kd.Error {
+				kd.Action = Failed
+			}
 		} else if bk != nil && bk.Err != nil && hk != nil {
 			kd.Action, kd.Error = Failed, "base revision: "+c.mask.Mask(bk.Err.Error())
 		}
@@ -238,7 +225,11 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 		}
 		if hr != nil && hr.Err != nil {
 			// A chart's fail message may quote values taken from Secrets.
-			rd.Action, rd.Error = Failed, c.mask.Mask(hr.Err.Error())
+			rd.Error = c.mask.Mask(hr.Err.Error())
+			// Failing the same way on both sides is not a change.
+			if br == nil || br.Err == nil || c.mask.Mask(br.Err.Error()) != rd.Error {
+				rd.Action = Failed
+			}
 		} else if br != nil && br.Err != nil && hr != nil {
 			rd.Action, rd.Error = Failed, "base revision: "+c.mask.Mask(br.Err.Error())
 		}
@@ -483,6 +474,43 @@ func lines(s string) []string {
 		out[len(out)-1] += "\n"
 	}
 	return out
+}
+
+// errors lists the error findings of both revisions once each: one the
+// base already had is "both" (still failing, not the change's doing), the
+// others "head" (new) or "base" (fixed). It returns each side's error keys.
+func (c *comparer) errors(cd *ClusterDiff, b, h *side) (baseErrs, headErrs map[string]bool) {
+	key := func(f result.Finding) string { return f.Origin.String() + "\x00" + f.Message }
+	collect := func(s *side) (map[string]bool, []result.Finding) {
+		keys := map[string]bool{}
+		var fs []result.Finding
+		if s.cb == nil {
+			return keys, nil
+		}
+		for _, f := range s.cb.Findings {
+			if f.Severity == result.SeverityError {
+				f.Message = c.mask.Mask(f.Message)
+				keys[key(f)] = true
+				fs = append(fs, f)
+			}
+		}
+		return keys, fs
+	}
+	baseErrs, baseFs := collect(b)
+	headErrs, headFs := collect(h)
+	for _, f := range headFs {
+		rev := RevisionHead
+		if baseErrs[key(f)] {
+			rev = RevisionBoth
+		}
+		cd.Errors = append(cd.Errors, BuildError{Revision: rev, Finding: f})
+	}
+	for _, f := range baseFs {
+		if !headErrs[key(f)] {
+			cd.Errors = append(cd.Errors, BuildError{Revision: RevisionBase, Finding: f})
+		}
+	}
+	return baseErrs, headErrs
 }
 
 // keptReason says why applying the head would leave a removed object in

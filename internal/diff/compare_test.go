@@ -229,3 +229,45 @@ func TestRemovedButKept(t *testing.T) {
 		t.Errorf("markdown:\n%s", out)
 	}
 }
+
+// A HelmRelease that fails the same way in both revisions is not a change:
+// the cluster path is unchanged, its error is reported once as already
+// failing on the base, and no new error is held against the head.
+func TestStillFailingIsNotAChange(t *testing.T) {
+	apps := result.KustomizationRef{Namespace: "flux-system", Name: "apps"}
+	failing := func(msg string) *result.ClusterBuild {
+		rb := release("web", "1.0.0")
+		rb.Err = errors.New(msg)
+		f := result.Finding{Severity: result.SeverityError, Check: "helm", ClusterPath: "clusters/a", Kustomization: &apps,
+			Origin: result.Origin{File: "apps/web.yaml", Line: 1}, Message: msg}
+		return &result.ClusterBuild{Path: "clusters/a", Findings: []result.Finding{f},
+			Kustomizations: []*result.KustomizationBuild{{Ref: apps, Releases: []*result.ReleaseBuild{rb}}}}
+	}
+	res, err := diff.Compare([]*result.ClusterBuild{failing("chart web not found")}, []*result.ClusterBuild{failing("chart web not found")}, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd := res.Clusters[0]
+	if cd.Action != diff.Unchanged || res.HasChanges() || res.HasNewErrors() || len(res.ChangedPaths()) != 0 {
+		t.Fatalf("still failing: action %s, changes %v, new errors %v, paths %v", cd.Action, res.HasChanges(), res.HasNewErrors(), res.ChangedPaths())
+	}
+	if len(cd.Errors) != 1 || cd.Errors[0].Revision != diff.RevisionBoth {
+		t.Fatalf("errors %+v: want one, already failing on the base", cd.Errors)
+	}
+	var md bytes.Buffer
+	if err := report.DiffMarkdown(&md, res, report.MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "**Already failing on the base**") || strings.Contains(md.String(), "**Build errors**") {
+		t.Errorf("markdown:\n%s", md.String())
+	}
+
+	// Failing differently in the head is the change's doing.
+	res, err = diff.Compare([]*result.ClusterBuild{failing("chart web not found")}, []*result.ClusterBuild{failing("values: password is required")}, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.HasNewErrors() || res.Clusters[0].Action == diff.Unchanged {
+		t.Errorf("a new failure: new errors %v, action %s", res.HasNewErrors(), res.Clusters[0].Action)
+	}
+}

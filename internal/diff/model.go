@@ -47,7 +47,9 @@ type ClusterDiff struct {
 
 // BuildError is an error finding of one revision's build.
 type BuildError struct {
-	// Revision is "base" or "head".
+	// Revision is "head" (new in the head), "base" (fixed by the head) or
+	// "both" (already failing on the base, still failing: reported once,
+	// and not a change).
 	Revision string         `json:"revision"`
 	Finding  result.Finding `json:"finding"`
 }
@@ -142,6 +144,27 @@ func (r *Result) HasErrors() bool {
 	}
 	return false
 }
+
+// HasNewErrors reports errors of the head that the base did not have:
+// what a change broke. Errors already failing on the base are not the
+// change's doing.
+func (r *Result) HasNewErrors() bool {
+	for _, c := range r.Clusters {
+		for _, e := range c.Errors {
+			if e.Revision == RevisionHead {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Revisions a BuildError belongs to.
+const (
+	RevisionBase = "base"
+	RevisionHead = "head"
+	RevisionBoth = "both"
+)
 
 // ChangedPaths returns the cluster paths whose output differs.
 func (r *Result) ChangedPaths() []string {

@@ -218,15 +218,17 @@ func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep 
 		}
 		b.WriteString("\n")
 	}
-	var errs []string
-	for _, cd := range d.Clusters {
-		for _, e := range cd.Errors {
-			errs = append(errs, fmt.Sprintf("- `%s` (%s): %s", cd.Path, e.Revision, mdInline(FindingLine(e.Finding))))
-		}
-	}
+	errs, still := errorLines(d)
 	if len(errs) > 0 {
 		b.WriteString("> [!CAUTION]\n> **Build errors**\n>\n")
 		for _, l := range errs {
+			b.WriteString("> " + l + "\n")
+		}
+		b.WriteString("\n")
+	}
+	if len(still) > 0 {
+		b.WriteString("> [!NOTE]\n> **Already failing on the base** — not this change's doing:\n>\n")
+		for _, l := range still {
 			b.WriteString("> " + l + "\n")
 		}
 		b.WriteString("\n")
@@ -349,4 +351,23 @@ func shortRev(r string) string {
 		return r[:12]
 	}
 	return r
+}
+
+// errorLines are the build errors as markdown list items: those of this
+// change (new in the head, or fixed by it), and those the base already had
+// and the head still has, reported once in a block of their own.
+func errorLines(d *diff.Result) (changed, still []string) {
+	for _, cd := range d.Clusters {
+		for _, e := range cd.Errors {
+			switch e.Revision {
+			case diff.RevisionBoth:
+				still = append(still, fmt.Sprintf("- `%s`: %s", cd.Path, mdInline(FindingLine(e.Finding))))
+			case diff.RevisionBase:
+				changed = append(changed, fmt.Sprintf("- `%s` (fixed by the head): %s", cd.Path, mdInline(FindingLine(e.Finding))))
+			default:
+				changed = append(changed, fmt.Sprintf("- `%s` (%s): %s", cd.Path, e.Revision, mdInline(FindingLine(e.Finding))))
+			}
+		}
+	}
+	return changed, still
 }
