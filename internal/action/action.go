@@ -242,17 +242,26 @@ func (r *run) decide() (*plan, error) {
 		if !r.mergeGroup(p, hasKube) {
 			return p, nil
 		}
+	case "schedule":
+		// A scheduled run reconciles without a controller: with a
+		// kubeconfig, mode auto redeploys the checkout (reverting drift,
+		// recorded like any deploy); mode drift only reports it.
+		r.modeOn(p, hasKube)
+		p.notes = append(p.notes, "scheduled run: "+scheduleNote(r.in.Mode, hasKube))
 	case "workflow_dispatch":
 		r.modeOn(p, hasKube)
 		if in.Mode == ModeDiff && !hasKube {
 			p.notes = append(p.notes, "mode diff needs a kubeconfig outside pull requests and pushes (there is no base revision to compare with): validating only.")
 		}
 	default:
-		p.neutral = fmt.Sprintf("event %q is not one slipway acts on (push, pull_request, merge_group, workflow_dispatch): nothing done.", ev.Name)
+		p.neutral = fmt.Sprintf("event %q is not one slipway acts on (push, pull_request, merge_group, workflow_dispatch, schedule): nothing done.", ev.Name)
 		return p, nil
 	}
 	if p.deploy && !hasKube {
 		return nil, &InputError{Name: "kubeconfig", Reason: "mode deploy needs a kubeconfig (kubeconfig content, e.g. from an environment secret)"}
+	}
+	if in.Mode == ModeDrift && !hasKube {
+		return nil, &InputError{Name: "kubeconfig", Reason: "mode drift compares with the cluster: it needs a kubeconfig"}
 	}
 	return p, nil
 }
@@ -299,7 +308,22 @@ func (r *run) modeOn(p *plan, hasKube bool) {
 		if r.event.Push != nil && p.allPaths == "" {
 			p.diff = true
 		}
+	case ModeDrift:
+		p.liveDiff = true
 	}
+}
+
+// scheduleNote says what a scheduled run does with the mode given.
+func scheduleNote(mode Mode, hasKube bool) string {
+	switch {
+	case !hasKube:
+		return "no kubeconfig: validated only."
+	case mode == ModeDrift:
+		return "drift mode: what differs between the checkout and the cluster is reported; nothing is changed."
+	case mode == ModeAuto || mode == ModeDeploy:
+		return "the checkout is redeployed, reverting any drift."
+	}
+	return "mode " + string(mode) + "."
 }
 
 // setOutputs writes the step outputs. matrix lists the planned paths as

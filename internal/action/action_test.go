@@ -276,12 +276,12 @@ func TestUnknownEventIsNeutral(t *testing.T) {
 	f := actiontest.NewFleet(t)
 	f.Commit("base")
 	srv := newServer(t, githubtest.WriteAll)
-	r := actiontest.NewRunner(t, srv, f.Dir, "schedule", map[string]any{})
+	r := actiontest.NewRunner(t, srv, f.Dir, "issues", map[string]any{})
 	out := r.Run()
 	if out.ExitCode != 0 || out.Result != github.ConclusionNeutral || r.Outputs()["result"] != "neutral" {
 		t.Fatalf("exit %d result %s outputs %v", out.ExitCode, out.Result, r.Outputs())
 	}
-	if !strings.Contains(r.File("summary"), `event "schedule"`) || len(srv.Requests()) != 0 {
+	if !strings.Contains(r.File("summary"), `event "issues"`) || len(srv.Requests()) != 0 {
 		t.Errorf("summary:\n%s\nrequests: %d", r.File("summary"), len(srv.Requests()))
 	}
 }

@@ -197,3 +197,21 @@ func TestActionUsesBuildCache(t *testing.T) {
 func stripTimes(s string) string {
 	return regexp.MustCompile(`[0-9.]+(ms|µs|s)\b`).ReplaceAllString(s, "T")
 }
+
+// A scheduled run without a kubeconfig validates; mode drift needs one.
+func TestScheduleWithoutCluster(t *testing.T) {
+	f := actiontest.NewFleet(t)
+	sha := f.Commit("base")
+	r := actiontest.NewRunner(t, nil, f.Dir, "schedule", map[string]any{"schedule": "*/30 * * * *"})
+	r.Env["GITHUB_SHA"] = sha
+	if out := r.Run(); out.ExitCode != 0 || out.Result != github.ConclusionSuccess {
+		t.Fatalf("exit %d result %s\n%s", out.ExitCode, out.Result, r.Log.String())
+	}
+	if !strings.Contains(r.File("summary"), "scheduled run: no kubeconfig: validated only.") {
+		t.Errorf("summary:\n%s", r.File("summary"))
+	}
+	r.Env["INPUT_MODE"] = "drift"
+	if out := r.Run(); out.ExitCode != 1 || !strings.Contains(r.Log.String(), "input kubeconfig: mode drift compares with the cluster") {
+		t.Errorf("mode drift without kubeconfig: exit %d\n%s", out.ExitCode, r.Log.String())
+	}
+}

@@ -23,11 +23,14 @@ const (
 	ModeValidate  Mode = "validate"
 	ModeDiff      Mode = "diff"
 	ModeDeploy    Mode = "deploy"
+	// ModeDrift reports what differs between the checkout and the cluster
+	// (a server-side dry-run) and changes nothing.
+	ModeDrift     Mode = "drift"
 	ModeBootstrap Mode = "bootstrap"
 	ModeUninstall Mode = "uninstall"
 )
 
-var modes = []Mode{ModeAuto, ModeValidate, ModeDiff, ModeDeploy, ModeBootstrap, ModeUninstall}
+var modes = []Mode{ModeAuto, ModeValidate, ModeDiff, ModeDeploy, ModeDrift, ModeBootstrap, ModeUninstall}
 
 // Inputs are the action's inputs, parsed.
 type Inputs struct {
@@ -93,7 +96,7 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 		in.Mode = ModeAuto
 	}
 	if !slices.Contains(modes, in.Mode) {
-		return nil, &InputError{Name: "mode", Value: string(in.Mode), Reason: "want one of auto, validate, diff, deploy, bootstrap, uninstall"}
+		return nil, &InputError{Name: "mode", Value: string(in.Mode), Reason: "want one of auto, validate, diff, deploy, drift, bootstrap, uninstall"}
 	}
 	in.Paths = splitList(rt.Input("path"))
 	in.ExternalObjects = splitList(rt.Input("external-objects"))

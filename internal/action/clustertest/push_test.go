@@ -232,3 +232,65 @@ func TestPushOutOfOrderNotRolledBack(t *testing.T) {
 		t.Fatalf("explicit rollback: exit %d, version %s\n%s", code, version(), r.Log.String())
 	}
 }
+
+// Scheduled runs keep a cluster on what the repository says without a
+// controller: after a hand edit, mode drift reports the drifted object and
+// changes nothing; the default scheduled run redeploys and reverts it.
+func TestScheduleDriftAndReconcile(t *testing.T) {
+	if local == nil {
+		t.Skip(skipReason)
+	}
+	kubeconfig, err := os.ReadFile(local.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
+	defer srv.Close()
+	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	f := actiontest.NewFleet(t)
+	f.Write(map[string]string{"apps/a/config.yaml": actiontest.ConfigMap("a", "20")})
+	sha := f.Commit("version 20")
+	run := func(event string, payload map[string]any, mode string) *actiontest.Runner {
+		t.Helper()
+		r := actiontest.NewRunner(t, srv, f.Dir, event, payload)
+		r.Env["GITHUB_SHA"] = sha
+		r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+		r.Env["INPUT_PATH"] = "clusters/a"
+		if mode != "" {
+			r.Env["INPUT_MODE"] = mode
+		}
+		if out := r.Run(); out.ExitCode != 0 {
+			t.Fatalf("%s %s: exit %d\n%s", event, mode, out.ExitCode, r.Log.String())
+		}
+		actiontest.AssertNoSecrets(t, srv, r, actiontest.SecretValue, actiontest.Token)
+		return r
+	}
+	version := func() string {
+		got, _ := local.Kubectl(context.Background(), "get", "configmap", "settings", "-n", "app-a", "-o", "jsonpath={.data.version}")
+		return got
+	}
+	run("push", map[string]any{"ref": "refs/heads/main", "before": github.ZeroSHA, "after": sha}, "")
+	if _, err := local.Kubectl(context.Background(), "-n", "app-a", "patch", "configmap", "settings", "--type", "merge", "-p", `{"data":{"version":"edited-by-hand"}}`); err != nil {
+		t.Fatal(err)
+	}
+
+	r := run("schedule", map[string]any{"schedule": "*/30 * * * *"}, "drift")
+	if v := version(); v != "edited-by-hand" {
+		t.Fatalf("mode drift changed the cluster: version %q", v)
+	}
+	sum := r.File("summary")
+	if !strings.Contains(sum, "ConfigMap/app-a/settings") || !strings.Contains(sum, "drift mode") {
+		t.Errorf("the drift is not reported:\n%s", sum)
+	}
+	if o := r.Outputs(); o["changed"] != "true" {
+		t.Errorf("drift outputs %v", o)
+	}
+
+	r = run("schedule", map[string]any{"schedule": "*/30 * * * *"}, "")
+	if v := version(); v != "20" {
+		t.Fatalf("the scheduled reconcile did not revert the hand edit: version %q", v)
+	}
+	if !strings.Contains(r.File("summary"), "redeployed, reverting any drift") {
+		t.Errorf("summary:\n%s", r.File("summary"))
+	}
+}
