@@ -19,10 +19,10 @@ type Mode string
 
 // Modes of the `mode` input.
 const (
-	ModeAuto      Mode = "auto"
-	ModeValidate  Mode = "validate"
-	ModeDiff      Mode = "diff"
-	ModeDeploy    Mode = "deploy"
+	ModeAuto     Mode = "auto"
+	ModeValidate Mode = "validate"
+	ModeDiff     Mode = "diff"
+	ModeDeploy   Mode = "deploy"
 	// ModeDrift reports what differs between the checkout and the cluster
 	// (a server-side dry-run) and changes nothing.
 	ModeDrift     Mode = "drift"
