@@ -52,24 +52,15 @@ func slipwayBinary(t *testing.T) string {
 // for a push that deploys, a pull request that diffs (comment and check on
 // the head SHA), and a validation failure.
 func TestBinaryAsTheRunnerRunsIt(t *testing.T) {
-	if local == nil {
-		t.Skip(skipReason)
-	}
+	kubeconfig, srv := clusterSetup(t)
 	bin := slipwayBinary(t)
-	kubeconfig, err := os.ReadFile(local.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
-	defer srv.Close()
-	srv.AddToken(actiontest.Token, githubtest.WriteAll)
 	f := actiontest.NewFleet(t)
 	base := f.Commit("base")
 
 	// Push: deploys clusters/a.
 	r := actiontest.NewRunner(t, srv, f.Dir, "push", map[string]any{"ref": "refs/heads/main", "before": github.ZeroSHA, "after": base})
 	r.Env["GITHUB_SHA"] = base
-	r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+	r.Env["INPUT_KUBECONFIG"] = kubeconfig
 	r.Env["INPUT_PATH"] = "clusters/a"
 	if code := r.RunBinary(bin); code != 0 {
 		t.Fatalf("push: exit %d\n%s", code, r.Log.String())

@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/slipwayhq/slipway/internal/action/actiontest"
-	"github.com/slipwayhq/slipway/internal/github/githubtest"
 )
 
 // brokenFiles add to clusters/<name> a Kustomization whose only object
@@ -42,17 +40,8 @@ spec:
 // Kustomization: the invalid one is not deployed, the valid ones are, and
 // both report failure.
 func TestFrontEndsAgree(t *testing.T) {
-	if local == nil {
-		t.Skip(skipReason)
-	}
+	kubeconfig, srv := clusterSetup(t)
 	bin := slipwayBinary(t)
-	kubeconfig, err := os.ReadFile(local.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
-	defer srv.Close()
-	srv.AddToken(actiontest.Token, githubtest.WriteAll)
 	f := actiontest.NewFleet(t)
 	f.Write(brokenFiles("a"))
 	sha := f.Commit("one invalid Kustomization per cluster path")
@@ -61,7 +50,7 @@ func TestFrontEndsAgree(t *testing.T) {
 	r.Env["GITHUB_SHA"] = sha
 	r.Env["INPUT_MODE"] = "deploy"
 	r.Env["INPUT_PATH"] = "clusters/a"
-	r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+	r.Env["INPUT_KUBECONFIG"] = kubeconfig
 	out := r.Run()
 	summary := r.File("summary")
 	if out.ExitCode != 1 {
@@ -71,7 +60,7 @@ func TestFrontEndsAgree(t *testing.T) {
 	cmd := exec.Command(bin, "apply", "--repo", f.Dir, "--path", "clusters/a", "--kubeconfig", local.Kubeconfig, "-o", "json", "--cache-dir", t.TempDir())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("cli: %v, want exit 1\n%s", err, stderr.String())

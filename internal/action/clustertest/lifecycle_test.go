@@ -2,7 +2,6 @@ package clustertest
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/slipwayhq/slipway/internal/action/actiontest"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
-	"github.com/slipwayhq/slipway/internal/github/githubtest"
 )
 
 // Mode uninstall from a workflow_dispatch: refused without the written
@@ -21,16 +19,7 @@ import (
 // "uninstall --prune", its workloads. It leaves the cluster as it found it,
 // so the other tests of the package start clean.
 func TestDispatchUninstall(t *testing.T) {
-	if local == nil {
-		t.Skip(skipReason)
-	}
-	kubeconfig, err := os.ReadFile(local.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
-	defer srv.Close()
-	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	kubeconfig, srv := clusterSetup(t)
 	f := actiontest.NewFleet(t)
 	sha := f.Commit("first")
 
@@ -38,7 +27,7 @@ func TestDispatchUninstall(t *testing.T) {
 		t.Helper()
 		r := actiontest.NewRunner(t, srv, f.Dir, event, payload)
 		r.Env["GITHUB_SHA"] = sha
-		r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+		r.Env["INPUT_KUBECONFIG"] = kubeconfig
 		r.Env["INPUT_PATH"] = "clusters/a"
 		for k, v := range env {
 			r.Env[k] = v
@@ -89,8 +78,8 @@ func TestDispatchUninstall(t *testing.T) {
 	}
 }
 
-func connect(kubeconfig []byte) (*deploy.Cluster, error) {
-	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: string(kubeconfig)}, nil)
+func connect(kubeconfig string) (*deploy.Cluster, error) {
+	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: kubeconfig}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -29,20 +29,29 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// clusterSetup skips the test without the local cluster, and returns the
+// cluster's kubeconfig and a fake GitHub that grants the test token every
+// permission.
+func clusterSetup(t *testing.T) (kubeconfig string, srv *githubtest.Server) {
+	t.Helper()
+	if local == nil {
+		t.Skip(skipReason)
+	}
+	data, err := os.ReadFile(local.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = githubtest.New(actiontest.Owner, actiontest.Repo)
+	t.Cleanup(srv.Close)
+	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	return string(data), srv
+}
+
 // Pushes to main deploy clusters/a (clusters/b is another cluster: same
 // Kustomization names): the first push (a new branch) plans every path,
 // the next one what changed, and an identical redeploy changes nothing. Checks, summary and outputs say so; secrets never leave.
 func TestPushDeploys(t *testing.T) {
-	if local == nil {
-		t.Skip(skipReason)
-	}
-	kubeconfig, err := os.ReadFile(local.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
-	defer srv.Close()
-	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	kubeconfig, srv := clusterSetup(t)
 	f := actiontest.NewFleet(t)
 	first := f.Commit("first")
 
@@ -50,7 +59,7 @@ func TestPushDeploys(t *testing.T) {
 		t.Helper()
 		r := actiontest.NewRunner(t, srv, f.Dir, "push", map[string]any{"ref": "refs/heads/main", "before": before, "after": after})
 		r.Env["GITHUB_SHA"] = after
-		r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+		r.Env["INPUT_KUBECONFIG"] = kubeconfig
 		r.Env["INPUT_PATH"] = "clusters/a"
 		r.Env["INPUT_WAIT"] = "true"
 		r.Env["INPUT_TIMEOUT"] = "2m"
@@ -117,16 +126,7 @@ func TestPushDeploys(t *testing.T) {
 // run fails with an annotation at the Deployment's file and line, and the
 // exit code says so.
 func TestPushHealthTimeout(t *testing.T) {
-	if local == nil {
-		t.Skip(skipReason)
-	}
-	kubeconfig, err := os.ReadFile(local.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
-	defer srv.Close()
-	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	kubeconfig, srv := clusterSetup(t)
 	f := actiontest.NewFleet(t)
 	f.Write(map[string]string{"apps/a/stuck.yaml": `apiVersion: apps/v1
 kind: Deployment
@@ -150,7 +150,7 @@ spec:
 	sha := f.Commit("stuck")
 	r := actiontest.NewRunner(t, srv, f.Dir, "workflow_dispatch", map[string]any{"inputs": map[string]any{}})
 	r.Env["GITHUB_SHA"] = sha
-	r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+	r.Env["INPUT_KUBECONFIG"] = kubeconfig
 	r.Env["INPUT_PATH"] = "clusters/a"
 	r.Env["INPUT_WAIT"] = "true"
 	r.Env["INPUT_TIMEOUT"] = "15s"
@@ -179,16 +179,7 @@ spec:
 // neutral ("a newer commit is deployed"), nothing changes, the job passes;
 // a manual run with allow-rollback deploys it.
 func TestPushOutOfOrderNotRolledBack(t *testing.T) {
-	if local == nil {
-		t.Skip(skipReason)
-	}
-	kubeconfig, err := os.ReadFile(local.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
-	defer srv.Close()
-	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	kubeconfig, srv := clusterSetup(t)
 	f := actiontest.NewFleet(t)
 	f.Write(map[string]string{"apps/a/config.yaml": actiontest.ConfigMap("a", "10")})
 	older := f.Commit("version 10")
@@ -198,7 +189,7 @@ func TestPushOutOfOrderNotRolledBack(t *testing.T) {
 		f.Checkout(sha)
 		r := actiontest.NewRunner(t, srv, f.Dir, event, payload)
 		r.Env["GITHUB_SHA"] = sha
-		r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+		r.Env["INPUT_KUBECONFIG"] = kubeconfig
 		r.Env["INPUT_PATH"] = "clusters/a"
 		for k, v := range extra {
 			r.Env[k] = v
@@ -237,16 +228,7 @@ func TestPushOutOfOrderNotRolledBack(t *testing.T) {
 // controller: after a hand edit, mode drift reports the drifted object and
 // changes nothing; the default scheduled run redeploys and reverts it.
 func TestScheduleDriftAndReconcile(t *testing.T) {
-	if local == nil {
-		t.Skip(skipReason)
-	}
-	kubeconfig, err := os.ReadFile(local.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
-	defer srv.Close()
-	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	kubeconfig, srv := clusterSetup(t)
 	f := actiontest.NewFleet(t)
 	f.Write(map[string]string{"apps/a/config.yaml": actiontest.ConfigMap("a", "20")})
 	sha := f.Commit("version 20")
@@ -254,7 +236,7 @@ func TestScheduleDriftAndReconcile(t *testing.T) {
 		t.Helper()
 		r := actiontest.NewRunner(t, srv, f.Dir, event, payload)
 		r.Env["GITHUB_SHA"] = sha
-		r.Env["INPUT_KUBECONFIG"] = string(kubeconfig)
+		r.Env["INPUT_KUBECONFIG"] = kubeconfig
 		r.Env["INPUT_PATH"] = "clusters/a"
 		if mode != "" {
 			r.Env["INPUT_MODE"] = mode
