@@ -226,43 +226,24 @@ func tagList(refs map[plumbing.ReferenceName]string) []string {
 }
 
 func (f *GitFetcher) checkout(ctx context.Context, url string, auth fetchAuth, name plumbing.ReferenceName, hash, key string) (string, error) {
-	dir := filepath.Join(f.CacheDir, key)
-	if st, err := os.Stat(dir); err == nil && st.IsDir() {
-		return dir, nil
-	}
-	if err := os.MkdirAll(f.CacheDir, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(f.CacheDir, ".fetch-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	opts := &git.CloneOptions{URL: url, Auth: auth.method, CABundle: auth.caBundle, Tags: git.NoTags}
-	if name != "" {
-		opts.ReferenceName = name
-		opts.SingleBranch = true
-	}
-	repo, err := git.PlainCloneContext(ctx, tmp, false, opts)
-	if err != nil {
-		return "", fmt.Errorf("cloning: %w", withoutAnswer(err))
-	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		return "", err
-	}
-	if err := wt.Checkout(&git.CheckoutOptions{Hash: plumbing.NewHash(hash), Force: true}); err != nil {
-		return "", fmt.Errorf("checking out %s: %w", hash, err)
-	}
-	// The checkout is data: drop .git so nothing treats it as a repository.
-	if err := os.RemoveAll(filepath.Join(tmp, ".git")); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, serr := os.Stat(dir); serr == nil {
-			return dir, nil // another process won the race
+	return cachedTree(f.CacheDir, key, ".fetch-", func(tmp string) (string, error) {
+		opts := &git.CloneOptions{URL: url, Auth: auth.method, CABundle: auth.caBundle, Tags: git.NoTags}
+		if name != "" {
+			opts.ReferenceName = name
+			opts.SingleBranch = true
 		}
-		return "", err
-	}
-	return dir, nil
+		repo, err := git.PlainCloneContext(ctx, tmp, false, opts)
+		if err != nil {
+			return "", fmt.Errorf("cloning: %w", withoutAnswer(err))
+		}
+		wt, err := repo.Worktree()
+		if err != nil {
+			return "", err
+		}
+		if err := wt.Checkout(&git.CheckoutOptions{Hash: plumbing.NewHash(hash), Force: true}); err != nil {
+			return "", fmt.Errorf("checking out %s: %w", hash, err)
+		}
+		// The checkout is data: drop .git so nothing treats it as a repository.
+		return tmp, os.RemoveAll(filepath.Join(tmp, ".git"))
+	})
 }

@@ -223,36 +223,20 @@ func (f *OCIFetcher) once(key string, fill func() (string, error)) (string, erro
 
 // extract downloads a layer, verifying its digest, and unpacks it.
 func (f *OCIFetcher) extract(ctx context.Context, repo *remote.Repository, layer ocispec.Descriptor, key string) (string, error) {
-	dir := filepath.Join(f.CacheDir, key)
-	if st, err := os.Stat(dir); err == nil && st.IsDir() {
-		return dir, nil
-	}
 	if layer.Size > maxOCILayerSize {
 		return "", fmt.Errorf("layer of %d bytes is larger than %d", layer.Size, maxOCILayerSize)
 	}
-	if err := os.MkdirAll(f.CacheDir, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(f.CacheDir, ".pull-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	blob := filepath.Join(tmp, "layer.tgz")
-	if err := fetchVerified(ctx, repo, layer, blob); err != nil {
-		return "", fmt.Errorf("layer %s: %w", layer.Digest, err)
-	}
-	tree := filepath.Join(tmp, "tree")
-	if err := untarFile(blob, tree); err != nil {
-		return "", fmt.Errorf("layer %s: %w", layer.Digest, err)
-	}
-	if err := os.Rename(tree, dir); err != nil {
-		if _, serr := os.Stat(dir); serr == nil {
-			return dir, nil // another process won the race
+	return cachedTree(f.CacheDir, key, ".pull-", func(tmp string) (string, error) {
+		blob := filepath.Join(tmp, "layer.tgz")
+		if err := fetchVerified(ctx, repo, layer, blob); err != nil {
+			return "", fmt.Errorf("layer %s: %w", layer.Digest, err)
 		}
-		return "", err
-	}
-	return dir, nil
+		tree := filepath.Join(tmp, "tree")
+		if err := untarFile(blob, tree); err != nil {
+			return "", fmt.Errorf("layer %s: %w", layer.Digest, err)
+		}
+		return tree, nil
+	})
 }
 
 // fetchVerified downloads a blob to a file and checks its size and digest
