@@ -131,6 +131,14 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 		out.Duration = time.Since(start)
 		out.Requests = d.cluster.Requests() - before
 	}()
+	refs := make([]result.KustomizationRef, len(cb.Kustomizations))
+	for i, kb := range cb.Kustomizations {
+		refs[i] = kb.Ref
+	}
+	if err := sharedInventories(refs); err != nil {
+		out.Error = err.Error()
+		return out
+	}
 	var lk *lock
 	if !d.opts.DryRun {
 		if err := d.ensureSystemNamespace(ctx); err != nil {
@@ -169,22 +177,34 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 
 	live := newLiveCache()
 	live.prefetch(ctx, d.cluster.Client, kindsOf(cb))
+	done := d.deployInOrder(ctx, cb, lk, live)
+	for _, kb := range cb.Kustomizations {
+		kd, ok := done[kb.Ref]
+		if !ok {
+			// Left out of every level: a member or dependant of a cycle.
+			kd = &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin, Status: result.StatusBlocked, Error: "not deployed: dependsOn cycle or missing dependency"}
+		}
+		out.Kustomizations = append(out.Kustomizations, kd)
+	}
+	return out
+}
 
+// deployInOrder deploys the Kustomizations level by level of the
+// dependsOn graph, those of one level in parallel. A Kustomization whose
+// dependency failed, or any once the lock is lost, is not deployed.
+func (d *Deployer) deployInOrder(ctx context.Context, cb *result.ClusterBuild, lk *lock, live *liveCache) map[result.KustomizationRef]*result.KustomizationDeploy {
 	byRef := map[result.KustomizationRef]*result.KustomizationBuild{}
 	deps := map[result.KustomizationRef][]result.KustomizationRef{}
 	for _, kb := range cb.Kustomizations {
 		byRef[kb.Ref] = kb
 		deps[kb.Ref] = releaseDeps(cb, kb)
 	}
-	g := flux.NewGraph(deps)
 	done := map[result.KustomizationRef]*result.KustomizationDeploy{}
 	var mu sync.Mutex
-	placed := map[result.KustomizationRef]bool{}
-	for _, level := range g.Levels() {
+	for _, level := range flux.NewGraph(deps).Levels() {
 		sem := make(chan struct{}, d.opts.Parallelism)
 		var wg sync.WaitGroup
 		for _, ref := range level {
-			placed[ref] = true
 			kb := byRef[ref]
 			wg.Add(1)
 			go func() {
@@ -192,20 +212,15 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				mu.Lock()
-				blockedBy := ""
-				for _, dep := range kb.DependsOn {
-					if r, ok := done[dep]; ok && r.Status != result.StatusApplied {
-						blockedBy = dep.String()
-					}
-				}
+				blocked := blockedBy(kb.DependsOn, done)
 				mu.Unlock()
 				var kd *result.KustomizationDeploy
 				if err := lk.Err(); err != nil {
 					kd = &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin, Status: result.StatusFailed,
 						Error: "not deployed: the cluster path's lock was lost (" + err.Error() + ")"}
-				} else if blockedBy != "" {
+				} else if blocked != "" {
 					kd = &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin, Status: result.StatusBlocked,
-						Error: "not deployed: dependency " + blockedBy + " did not succeed"}
+						Error: "not deployed: dependency " + blocked + " did not succeed"}
 				} else {
 					kd = d.deployOne(ctx, cb.Path, kb, live)
 				}
@@ -216,15 +231,7 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 		}
 		wg.Wait()
 	}
-	for _, kb := range cb.Kustomizations {
-		kd, ok := done[kb.Ref]
-		if !ok {
-			// Left out of every level: a member or dependant of a cycle.
-			kd = &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin, Status: result.StatusBlocked, Error: "not deployed: dependsOn cycle or missing dependency"}
-		}
-		out.Kustomizations = append(out.Kustomizations, kd)
-	}
-	return out
+	return done
 }
 
 // record is what a finished deploy leaves in the lock; nil when there is no

@@ -105,6 +105,21 @@ func ParentName(ref result.KustomizationRef) string {
 	return n
 }
 
+// sharedInventories names the Kustomizations of one build whose inventory
+// names collide ("a-b/c" and "a/b-c"): deploying them would mix their
+// inventories, and pruning one would delete the other's objects.
+func sharedInventories(refs []result.KustomizationRef) error {
+	seen := map[string]result.KustomizationRef{}
+	for _, ref := range refs {
+		name := ParentName(ref)
+		if prev, ok := seen[name]; ok && prev != ref {
+			return fmt.Errorf("kustomizations %s and %s would share the inventory %s/%s (their names collide once joined with '-'); rename one of them; nothing was changed", prev, ref, SystemNamespace, name)
+		}
+		seen[name] = ref
+	}
+	return nil
+}
+
 // ApplySetID computes the KEP-3659 ID of a parent: base64url(sha256(
 // name.namespace.kind.group)) with the "applyset-" prefix and "-v1" suffix.
 func ApplySetID(ref result.KustomizationRef) string {
@@ -149,6 +164,9 @@ func (s *inventoryStore) Get(ctx context.Context, ref result.KustomizationRef, c
 		return nil, fmt.Errorf("reading inventory of %s: %w", ref, err)
 	}
 	inv.exists = true
+	if k := cm.Annotations[AnnotationKustomization]; k != "" && k != ref.String() {
+		return nil, fmt.Errorf("kustomizations %s and %s share the inventory %s/%s (their names collide once joined with '-'); rename one of them", ref, k, SystemNamespace, cm.Name)
+	}
 	if p := cm.Annotations[AnnotationClusterPath]; p != "" && p != clusterPath {
 		return nil, fmt.Errorf("kustomization %s is deployed from cluster path %s, not %s: two cluster paths must not define the same Kustomization on one cluster", ref, p, clusterPath)
 	}

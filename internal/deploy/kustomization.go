@@ -64,6 +64,8 @@ func (d *Deployer) applyOptions(ks *kustomizev1.Kustomization, timeout time.Dura
 	return o
 }
 
+// deployOne applies one Kustomization: check, record the inventory, apply
+// what changed, prune, wait for health, then install its Helm releases.
 func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, live *liveCache) *result.KustomizationDeploy {
 	start := time.Now()
 	ref := kb.Ref
@@ -88,171 +90,54 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	if ks != nil && ks.Spec.KubeConfig != nil {
 		return fail(errors.New("spec.kubeConfig (deploying to a remote cluster) is not supported; nothing of this Kustomization was applied"))
 	}
-	timeout := d.opts.Timeout
-	if ks != nil && ks.Spec.Timeout != nil && ks.Spec.Timeout.Duration > 0 {
-		timeout = ks.Spec.Timeout.Duration
-	}
+	timeout := kustomizationTimeout(ks, d.opts.Timeout)
 	// Helm releases have their own timeouts (spec.timeout, per action).
 	releaseCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	var objects []*unstructured.Unstructured
-	origins := map[string]result.Origin{}
-	for _, o := range kb.Objects {
-		if interpreted(o.Object) {
-			continue // HelmReleases are installed as Helm releases (helm.go)
-		}
-		if o.Encrypted {
-			return fail(fmt.Errorf("%s is SOPS-encrypted and could not be decrypted; nothing of this Kustomization was applied", o.ID()))
-		}
-		u := o.Object.DeepCopy()
-		objects = append(objects, u)
-		origins[EntryOf(u).ID] = o.Origin
+	want, err := desiredObjects(kb)
+	if err != nil {
+		return fail(err)
 	}
 	old, err := d.inv.Get(ctx, ref, clusterPath)
 	if err != nil {
 		return fail(err)
 	}
-	releases := helmEntries(kb, old.IDs())
-	if len(objects) == 0 && len(releases) == 0 && len(old.Entries) > 0 && !d.opts.AllowEmpty {
-		return fail(fmt.Errorf("builds to zero objects but %d were deployed before; refusing to prune them all (use --allow-empty if that is intended)", len(old.Entries)))
-	}
-	id := ApplySetID(ref)
-	next := map[string]Entry{}
-	for _, u := range objects {
-		labels := u.GetLabels()
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		labels[LabelApplySetPartOf] = id
-		u.SetLabels(labels)
-		e := EntryOf(u)
-		e.Hash = manifestHash(u)
-		next[e.ID] = e
-	}
 	known := old.IDs()
-	newRelease := false
-	for k, e := range releases {
-		next[k] = e
-		// A new HelmRelease, or one whose release target changed: record
-		// it before installing anything, former releases included.
-		if prev, ok := known[k]; !ok || prev != e {
-			newRelease = true
-		}
-	}
-	var newcomers []*unstructured.Unstructured
-	for _, u := range objects {
-		if _, ok := known[EntryOf(u).ID]; !ok {
-			newcomers = append(newcomers, u)
-		}
+	want.withEntries(ApplySetID(ref), helmEntries(kb, known))
+	if err := checkNotEmptied(want, old, d.opts.AllowEmpty); err != nil {
+		return fail(err)
 	}
 	// Every object is checked, members included: an inventory written
 	// before a failed apply lists objects that were never created, and
 	// someone else may have created them since.
-	if err := d.checkOwnership(ctx, objects, id, ref, live); err != nil {
+	if err := d.checkOwnership(ctx, want.objects, ApplySetID(ref), ref, live); err != nil {
 		return fail(err)
 	}
 	if d.opts.DryRun {
-		kd = d.dryRun(ctx, clusterPath, kd, ks, old, objects, next, origins)
+		kd = d.dryRun(ctx, clusterPath, kd, ks, old, want.objects, want.next, want.origins)
 		if kd.Status == result.StatusApplied {
-			d.reconcileReleases(releaseCtx, clusterPath, kb, kd, next)
+			d.reconcileReleases(releaseCtx, clusterPath, kb, kd, want.next)
 		}
 		return kd
 	}
-
-	// Record old ∪ new before touching anything: a run killed from here on
-	// leaves every object it may have created tracked.
-	// Old entries keep their old hashes until the apply succeeded: a hash
-	// promises "this exact manifest was applied".
-	union := map[string]Entry{}
-	for k, v := range next {
-		union[k] = Entry{ID: v.ID, Version: v.Version, Release: v.Release, StorageNamespace: v.StorageNamespace, FormerReleases: v.FormerReleases}
-	}
-	for k, v := range known {
-		if _, rel := releases[k]; rel {
-			continue // the new entry keeps the old releases as former ones
-		}
-		union[k] = v
-	}
 	stored := known
-	if len(newcomers) > 0 || newRelease || !old.exists {
+	if union := recordFirst(want, known, old.exists); union != nil {
 		if err := d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(union)}); err != nil {
 			return fail(err)
 		}
 		stored = union
 	}
-
-	var toApply []*unstructured.Unstructured
-	for _, u := range objects {
-		e := next[EntryOf(u).ID]
-		if live.unchanged(u, e.Hash, known[e.ID]) {
-			kd.Changes = append(kd.Changes, result.Change{ID: result.IDOf(u), Action: result.ActionUnchanged, Origin: origins[e.ID]})
-			continue
-		}
-		toApply = append(toApply, u)
+	if err := d.applyChanged(ctx, clusterPath, kd, ks, want, known, live, timeout); err != nil {
+		return fail(err)
 	}
-	cs, err := d.applyStaged(ctx, toApply, d.applyOptions(ks, timeout))
-	if cs != nil {
-		for _, e := range cs.Entries {
-			kd.Changes = append(kd.Changes, change(e, origins))
-		}
-	}
+	final, err := d.pruneAndRecord(ctx, kd, ks, old, want.next, stored)
 	if err != nil {
-		return fail(explainApplyError(err))
+		return fail(err)
 	}
-	for _, c := range kd.Changes {
-		if c.Action != result.ActionUnchanged {
-			d.emit(clusterPath, &ref, "%s %s", c.ID, c.Action)
-		}
-	}
-
-	final := next
-	if d.opts.Prune && ks.Spec.Prune {
-		remaining, changes, err := d.prune(ctx, old, next)
-		kd.Changes = append(kd.Changes, changes...)
-		for _, e := range remaining {
-			final[e.ID] = e // failed deletes stay tracked and are retried
-		}
-		if err != nil {
-			_ = d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(final)})
-			return fail(err)
-		}
-	}
-	if !sameEntries(final, stored) {
-		if err := d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(final)}); err != nil {
-			return fail(err)
-		}
-	}
-
-	var waitFor []*unstructured.Unstructured
-	switch {
-	case d.opts.Wait || ks.Spec.Wait:
-		// As Flux: objects the ssa annotations left alone (skipped) are
-		// not health-checked; an ignored one may not even exist.
-		skipped := map[string]bool{}
-		for _, c := range kd.Changes {
-			if c.Action == result.ActionSkipped {
-				skipped[c.ID.InventoryKey()] = true
-			}
-		}
-		for _, u := range objects {
-			if !skipped[EntryOf(u).ID] {
-				waitFor = append(waitFor, u)
-			}
-		}
-	case len(ks.Spec.HealthChecks) > 0:
-		for _, hc := range ks.Spec.HealthChecks {
-			u := &unstructured.Unstructured{}
-			u.SetAPIVersion(hc.APIVersion)
-			u.SetKind(hc.Kind)
-			u.SetNamespace(hc.Namespace)
-			u.SetName(hc.Name)
-			waitFor = append(waitFor, u)
-		}
-	}
-	if len(waitFor) > 0 {
-		unhealthy, err := d.wait(ctx, clusterPath, ref, waitFor, origins)
+	if waitFor := healthTargets(ks, d.opts.Wait, want.objects, kd.Changes); len(waitFor) > 0 {
+		unhealthy, err := d.wait(ctx, clusterPath, ref, waitFor, want.origins)
 		kd.Unhealthy = unhealthy
 		if err != nil {
 			return fail(err)
@@ -265,6 +150,62 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 		}
 	}
 	return kd
+}
+
+// applyChanged applies the objects whose live state may differ from the
+// build (the fast path answers the others without a request) and records
+// every object's outcome in kd.
+func (d *Deployer) applyChanged(ctx context.Context, clusterPath string, kd *result.KustomizationDeploy, ks *kustomizev1.Kustomization,
+	want *desired, known map[string]Entry, live *liveCache, timeout time.Duration) error {
+	var toApply []*unstructured.Unstructured
+	for _, u := range want.objects {
+		e := want.next[EntryOf(u).ID]
+		if live.unchanged(u, e.Hash, known[e.ID]) {
+			kd.Changes = append(kd.Changes, result.Change{ID: result.IDOf(u), Action: result.ActionUnchanged, Origin: want.origins[e.ID]})
+			continue
+		}
+		toApply = append(toApply, u)
+	}
+	cs, err := d.applyStaged(ctx, toApply, d.applyOptions(ks, timeout))
+	if cs != nil {
+		for _, e := range cs.Entries {
+			kd.Changes = append(kd.Changes, change(e, want.origins))
+		}
+	}
+	if err != nil {
+		return explainApplyError(err)
+	}
+	for _, c := range kd.Changes {
+		if c.Action != result.ActionUnchanged {
+			d.emit(clusterPath, &kd.Ref, "%s %s", c.ID, c.Action)
+		}
+	}
+	return nil
+}
+
+// pruneAndRecord deletes what left the build (when pruning is on) and
+// stores the final inventory: next, plus the entries whose delete failed,
+// which stay tracked and are retried by the next deploy.
+func (d *Deployer) pruneAndRecord(ctx context.Context, kd *result.KustomizationDeploy, ks *kustomizev1.Kustomization,
+	old *Inventory, next, stored map[string]Entry) (map[string]Entry, error) {
+	final := next
+	if d.opts.Prune && ks.Spec.Prune {
+		remaining, changes, err := d.prune(ctx, old, next)
+		kd.Changes = append(kd.Changes, changes...)
+		for _, e := range remaining {
+			final[e.ID] = e
+		}
+		if err != nil {
+			_ = d.inv.Write(ctx, &Inventory{Ref: old.Ref, ClusterPath: old.ClusterPath, Entries: values(final)})
+			return nil, err
+		}
+	}
+	if !sameEntries(final, stored) {
+		if err := d.inv.Write(ctx, &Inventory{Ref: old.Ref, ClusterPath: old.ClusterPath, Entries: values(final)}); err != nil {
+			return nil, err
+		}
+	}
+	return final, nil
 }
 
 // forgetRetired drops the former releases that were uninstalled from their

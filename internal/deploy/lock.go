@@ -110,16 +110,8 @@ func (l *lock) try(ctx context.Context) (string, time.Time, error) {
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("reading lock: %w", err)
 	}
-	held := lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "" && *lease.Spec.HolderIdentity != l.holder
-	if held && lease.Spec.RenewTime != nil && lease.Spec.LeaseDurationSeconds != nil {
-		expiry := lease.Spec.RenewTime.Add(time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second)
-		if time.Now().Before(expiry) {
-			since := lease.Spec.RenewTime.Time
-			if lease.Spec.AcquireTime != nil {
-				since = lease.Spec.AcquireTime.Time
-			}
-			return *lease.Spec.HolderIdentity, since, nil
-		}
+	if other, since, held := heldByOther(lease, l.holder, time.Now()); held {
+		return other, since, nil
 	}
 	// Free, ours, or expired (its holder died): take it. The update carries
 	// the resourceVersion read, so two runs cannot both win.
@@ -135,6 +127,28 @@ func (l *lock) try(ctx context.Context) (string, time.Time, error) {
 	}
 	l.last = recordFrom(lease.Annotations)
 	return "", time.Time{}, nil
+}
+
+// heldByOther reports whether another holder has the lease and it has not
+// expired at now, with that holder and since when it holds it. A lease that
+// is free, ours, or expired (its holder died) may be taken.
+func heldByOther(lease *coordinationv1.Lease, holder string, now time.Time) (string, time.Time, bool) {
+	spec := lease.Spec
+	if spec.HolderIdentity == nil || *spec.HolderIdentity == "" || *spec.HolderIdentity == holder {
+		return "", time.Time{}, false
+	}
+	if spec.RenewTime == nil || spec.LeaseDurationSeconds == nil {
+		return "", time.Time{}, false
+	}
+	expiry := spec.RenewTime.Add(time.Duration(*spec.LeaseDurationSeconds) * time.Second)
+	if !now.Before(expiry) {
+		return "", time.Time{}, false
+	}
+	since := spec.RenewTime.Time
+	if spec.AcquireTime != nil {
+		since = spec.AcquireTime.Time
+	}
+	return *spec.HolderIdentity, since, true
 }
 
 func (l *lock) renew() {
