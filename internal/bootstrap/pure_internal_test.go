@@ -1,0 +1,136 @@
+package bootstrap
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/crypto/nacl/box"
+)
+
+// Bootstrap's pieces that need neither a cluster nor GitHub.
+
+func TestSealOpensWithTheRepositoryKey(t *testing.T) {
+	pub, priv, err := box.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := seal(base64.StdEncoding.EncodeToString(pub[:]), []byte("kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, ok := box.OpenAnonymous(nil, raw, pub, priv)
+	if !ok || string(plain) != "kubeconfig" {
+		t.Fatalf("sealed box does not open with the key pair: %q %v", plain, ok)
+	}
+	for _, bad := range []string{"", "not base64!", base64.StdEncoding.EncodeToString([]byte("short"))} {
+		if _, err := seal(bad, []byte("x")); err == nil {
+			t.Errorf("public key %q accepted", bad)
+		}
+	}
+}
+
+func TestWorkflowKeepsTheKubeconfigFromPullRequests(t *testing.T) {
+	text := workflow(workflowOptions{ClusterPath: "clusters/prod", ClusterName: "prod", Branch: "main", ActionRef: DefaultActionRef})
+	var wf struct {
+		On   map[string]any `yaml:"on"`
+		Jobs map[string]struct {
+			If          string            `yaml:"if"`
+			Environment string            `yaml:"environment"`
+			Permissions map[string]string `yaml:"permissions"`
+			Steps       []struct {
+				Uses string            `yaml:"uses"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal([]byte(text), &wf); err != nil {
+		t.Fatalf("the workflow is not YAML: %v\n%s", err, text)
+	}
+	for _, ev := range []string{"push", "pull_request", "workflow_dispatch"} {
+		if _, ok := wf.On[ev]; !ok {
+			t.Errorf("no %s trigger", ev)
+		}
+	}
+	for name, job := range wf.Jobs {
+		usesKubeconfig := false
+		for _, s := range job.Steps {
+			if strings.Contains(s.With["kubeconfig"], "secrets.") {
+				usesKubeconfig = true
+			}
+			if strings.HasPrefix(s.Uses, "slipwayhq/") && s.With["path"] != "clusters/prod" {
+				t.Errorf("job %s: path %q", name, s.With["path"])
+			}
+		}
+		if strings.Contains(job.If, "== 'pull_request'") && (job.Environment != "" || usesKubeconfig) {
+			t.Errorf("job %s runs on pull requests and can read the environment's secrets", name)
+		}
+		if usesKubeconfig && job.Environment != "prod" {
+			t.Errorf("job %s reads the kubeconfig outside the environment prod (%q)", name, job.Environment)
+		}
+		if job.Permissions["contents"] != "read" {
+			t.Errorf("job %s: contents permission %q", name, job.Permissions["contents"])
+		}
+	}
+	if WorkflowPath("prod") != ".github/workflows/slipway-prod.yaml" {
+		t.Errorf("WorkflowPath = %s", WorkflowPath("prod"))
+	}
+}
+
+func TestSystemManifestsDecode(t *testing.T) {
+	files := systemManifests("clusters/prod")
+	if len(files) == 0 {
+		t.Fatal("no system manifests")
+	}
+	kinds := map[string]bool{}
+	for name, text := range files {
+		if !strings.HasPrefix(name, "clusters/prod/") {
+			t.Errorf("%s is outside the cluster path", name)
+		}
+		objs, err := decodeManifests(name, []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range objs {
+			kinds[u.GetKind()] = true
+			if u.GetAPIVersion() == "kustomize.config.k8s.io/v1beta1" {
+				continue // the folder's kustomization.yaml, not applied
+			}
+			if u.GetLabels()["app.kubernetes.io/managed-by"] != "slipway" {
+				t.Errorf("%s %s is not labelled as slipway's", u.GetKind(), u.GetName())
+			}
+		}
+	}
+	for _, k := range []string{"Namespace", "ServiceAccount"} {
+		if !kinds[k] {
+			t.Errorf("no %s among the system manifests (%v)", k, kinds)
+		}
+	}
+}
+
+func TestDecodeManifests(t *testing.T) {
+	objs, err := decodeManifests("x.yaml", []byte("---\n# only a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n"))
+	if err != nil || len(objs) != 1 || objs[0].GetName() != "a" {
+		t.Fatalf("objs = %v, err = %v", objs, err)
+	}
+	if _, err := decodeManifests("bad.yaml", []byte("kind: [unclosed\n")); err == nil || !strings.Contains(err.Error(), "bad.yaml") {
+		t.Errorf("malformed YAML: err = %v, want one naming the file", err)
+	}
+}
+
+func TestClusterNameAndScopes(t *testing.T) {
+	for in, want := range map[string]string{"clusters/prod": "prod", "clusters/prod/": "prod", "./eu/west-1": "west-1"} {
+		if got := ClusterName(in); got != want {
+			t.Errorf("ClusterName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if !hasScope("repo, workflow", "workflow") || hasScope("repo", "workflow") || hasScope("workflows", "workflow") {
+		t.Error("hasScope matches wrongly")
+	}
+}
