@@ -98,8 +98,9 @@ a conflict without --adopt.`,
 			var deploys []*result.ClusterDeploy
 			for _, cb := range builds {
 				if fs := blocked[cb.Path]; len(fs) > 0 {
-					deploys = append(deploys, &result.ClusterDeploy{Path: cb.Path,
-						Error: fmt.Sprintf("not deployed: %d validation error(s) outside any Kustomization, the first: %s", len(fs), fs[0].Message)})
+					cd := &result.ClusterDeploy{Path: cb.Path}
+					cd.Fail(result.ReasonValidationFailed, validate.UnownedError(fs))
+					deploys = append(deploys, cd)
 					continue
 				}
 				deploys = append(deploys, d.Deploy(ctx, cb))

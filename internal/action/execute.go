@@ -428,7 +428,7 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 		// (a dependsOn cycle) stop the whole cluster path.
 		if unowned := validate.Gate(pr.build); len(unowned) > 0 {
 			if p.deploy {
-				pr.notDeployed = fmt.Sprintf("not deployed: %d validation error(s) outside any Kustomization, the first: %s", len(unowned), masker.Mask(unowned[0].Message))
+				pr.notDeployed = masker.Mask(validate.UnownedError(unowned).Error())
 			}
 			continue
 		}

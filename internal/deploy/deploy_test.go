@@ -490,8 +490,8 @@ func TestEmptyBuildRefused(t *testing.T) {
 	e.write(map[string]string{app + "/app/kustomization.yaml": kustomize()})
 	cd := e.deploy(e.opts())
 	kd := e.kd(cd, "app")
-	if kd.Status != result.StatusFailed {
-		t.Fatalf("empty build: %s, want failed", kd.Status)
+	if kd.Status != result.StatusFailed || kd.Reason != result.ReasonEmptyBuild {
+		t.Fatalf("empty build: %s (%s), want failed (EmptyBuild)", kd.Status, kd.Reason)
 	}
 	if !strings.Contains(kd.Error, "zero objects") || !strings.Contains(kd.Error, "allow-empty") {
 		t.Errorf("error does not explain the refusal: %s", kd.Error)
@@ -680,8 +680,8 @@ spec:
 	}
 	for _, name := range []string{"b", "c"} {
 		kd := e.kd(cd, name)
-		if kd.Status != result.StatusBlocked {
-			t.Errorf("%s: %s, want blocked", kd.Ref, kd.Status)
+		if kd.Status != result.StatusBlocked || kd.Reason != result.ReasonDependencyNotReady {
+			t.Errorf("%s: %s (%s), want blocked (DependencyNotReady)", kd.Ref, kd.Status, kd.Reason)
 		}
 		if !strings.Contains(kd.Error, "dependency") {
 			t.Errorf("%s: error %q does not mention the dependency", kd.Ref, kd.Error)
@@ -903,8 +903,8 @@ data: {owner: flux}
 	})
 	cd := e.deploy(e.opts())
 	kd := e.kd(cd, "app")
-	if kd.Status != result.StatusFailed {
-		t.Fatalf("status %s, want failed", kd.Status)
+	if kd.Status != result.StatusFailed || kd.Reason != result.ReasonOwnershipConflict {
+		t.Fatalf("status %s (%s), want failed (OwnershipConflict)", kd.Status, kd.Reason)
 	}
 	for _, want := range []string{"ownership conflict", "ConfigMap/" + ns + "/taken", "applyset-other-v1", "ConfigMap/" + ns + "/flux", "flux-system/someone", "adopt"} {
 		if !strings.Contains(kd.Error, want) {

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -136,20 +137,20 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 		refs[i] = kb.Ref
 	}
 	if err := sharedInventories(refs); err != nil {
-		out.Error = err.Error()
+		out.Fail(result.ReasonInventoryConflict, err)
 		return out
 	}
 	var lk *lock
 	if !d.opts.DryRun {
 		if err := d.ensureSystemNamespace(ctx); err != nil {
-			out.Error = err.Error()
+			out.Fail(result.ReasonClusterUnavailable, err)
 			return out
 		}
 		lk = newLock(d.cluster.Client, cb.Path, d.opts.Holder, d.opts.LockTTL)
 		if err := lk.Acquire(ctx, d.opts.LockWait, func(holder string) {
 			d.emit(cb.Path, nil, "waiting for the lock held by %s", holder)
 		}); err != nil {
-			out.Error = err.Error()
+			out.Fail(result.ReasonLockUnavailable, err)
 			return out
 		}
 		var rec *Record
@@ -160,7 +161,7 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 		}()
 		warning, err := checkOrder(cb.Path, lk.last, d.opts.Revision)
 		if err != nil {
-			out.Error, out.OutOfOrder = err.Error(), true
+			out.Fail(result.ReasonOutOfOrder, err)
 			return out
 		}
 		if warning != "" {
@@ -171,7 +172,7 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 	d.helm.begin(cb)
 	defer d.helm.end(cb.Path)
 	if err := d.checkRemoved(ctx, cb, out); err != nil {
-		out.Error = err.Error()
+		out.Fail(result.ReasonOf(err, result.ReasonInventoryFailed), err)
 		return out
 	}
 
@@ -182,7 +183,8 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 		kd, ok := done[kb.Ref]
 		if !ok {
 			// Left out of every level: a member or dependant of a cycle.
-			kd = &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin, Status: result.StatusBlocked, Error: "not deployed: dependsOn cycle or missing dependency"}
+			kd = &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin}
+			kd.Fail(result.StatusBlocked, result.ReasonDependencyNotReady, errors.New("not deployed: dependsOn cycle or missing dependency"))
 		}
 		out.Kustomizations = append(out.Kustomizations, kd)
 	}
@@ -214,13 +216,11 @@ func (d *Deployer) deployInOrder(ctx context.Context, cb *result.ClusterBuild, l
 				mu.Lock()
 				blocked := blockedBy(kb.DependsOn, done)
 				mu.Unlock()
-				var kd *result.KustomizationDeploy
+				kd := &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin}
 				if err := lk.Err(); err != nil {
-					kd = &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin, Status: result.StatusFailed,
-						Error: "not deployed: the cluster path's lock was lost (" + err.Error() + ")"}
+					kd.Fail(result.StatusFailed, result.ReasonLockLost, fmt.Errorf("not deployed: the cluster path's lock was lost (%w)", err))
 				} else if blocked != "" {
-					kd = &result.KustomizationDeploy{Ref: kb.Ref, Origin: kb.Origin, Status: result.StatusBlocked,
-						Error: "not deployed: dependency " + blocked + " did not succeed"}
+					kd.Fail(result.StatusBlocked, result.ReasonDependencyNotReady, fmt.Errorf("not deployed: dependency %s did not succeed", blocked))
 				} else {
 					kd = d.deployOne(ctx, cb.Path, kb, live)
 				}
@@ -273,7 +273,7 @@ func (d *Deployer) checkRemoved(ctx context.Context, cb *result.ClusterBuild, ou
 		for i, g := range gone {
 			names[i] = fmt.Sprintf("%s (%d objects)", g.Ref, len(g.Entries))
 		}
-		return fmt.Errorf("kustomization(s) deployed before are no longer in %s: %s; nothing was changed. Restore them, or pass --prune-removed to delete what they deployed", cb.Path, strings.Join(names, ", "))
+		return result.Because(result.ReasonRemovedKustomization, fmt.Errorf("kustomization(s) deployed before are no longer in %s: %s; nothing was changed. Restore them, or pass --prune-removed to delete what they deployed", cb.Path, strings.Join(names, ", ")))
 	}
 	for _, inv := range gone {
 		kd := &result.KustomizationDeploy{Ref: inv.Ref, Status: result.StatusApplied}
@@ -281,7 +281,7 @@ func (d *Deployer) checkRemoved(ctx context.Context, cb *result.ClusterBuild, ou
 		remaining, changes, err := d.prune(ctx, inv, map[string]Entry{})
 		kd.Changes = changes
 		if err != nil {
-			kd.Status, kd.Error = result.StatusFailed, err.Error()
+			kd.Fail(result.StatusFailed, result.ReasonPruneFailed, err)
 		}
 		if !d.opts.DryRun {
 			if len(remaining) == 0 {
@@ -291,7 +291,7 @@ func (d *Deployer) checkRemoved(ctx context.Context, cb *result.ClusterBuild, ou
 				err = d.inv.Write(ctx, inv)
 			}
 			if err != nil {
-				kd.Status, kd.Error = result.StatusFailed, err.Error()
+				kd.Fail(result.StatusFailed, result.ReasonInventoryFailed, err)
 			}
 		}
 		kd.Duration = time.Since(start)

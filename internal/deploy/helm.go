@@ -357,7 +357,7 @@ func (d *Deployer) reconcileReleases(ctx context.Context, clusterPath string, kb
 			d.emit(clusterPath, &ref, "HelmRelease %s %s: %s", rd.Ref, rd.Action, rd.Message)
 		}
 		if releaseFailed(rd.Action) && kd.Status != result.StatusFailed {
-			kd.Status, kd.Error = result.StatusFailed, fmt.Sprintf("HelmRelease %s %s: %s", rd.Ref, rd.Action, rd.Message)
+			kd.Fail(result.StatusFailed, result.ReasonReleaseFailed, fmt.Errorf("HelmRelease %s %s: %s", rd.Ref, rd.Action, rd.Message))
 		}
 	}
 	return retired

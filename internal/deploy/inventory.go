@@ -165,7 +165,7 @@ func (s *inventoryStore) Get(ctx context.Context, ref result.KustomizationRef, c
 	}
 	inv.exists = true
 	if k := cm.Annotations[AnnotationKustomization]; k != "" && k != ref.String() {
-		return nil, fmt.Errorf("kustomizations %s and %s share the inventory %s/%s (their names collide once joined with '-'); rename one of them", ref, k, SystemNamespace, cm.Name)
+		return nil, result.Because(result.ReasonInventoryConflict, fmt.Errorf("kustomizations %s and %s share the inventory %s/%s (their names collide once joined with '-'); rename one of them", ref, k, SystemNamespace, cm.Name))
 	}
 	if p := cm.Annotations[AnnotationClusterPath]; p != "" && p != clusterPath {
 		return nil, fmt.Errorf("kustomization %s is deployed from cluster path %s, not %s: two cluster paths must not define the same Kustomization on one cluster", ref, p, clusterPath)

@@ -73,13 +73,15 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	defer func() { kd.Duration = time.Since(start) }()
 	// HelmReleases depending on this Kustomization read its outcome.
 	defer func() { d.helm.of(clusterPath).recordKustomization(kd) }()
-	fail := func(err error) *result.KustomizationDeploy {
-		kd.Status, kd.Error = result.StatusFailed, err.Error()
+	// fail records the first failure; stages say why with result.Because,
+	// else why is the reason given here.
+	fail := func(why result.Reason, err error) *result.KustomizationDeploy {
+		kd.Fail(result.StatusFailed, result.ReasonOf(err, why), err)
 		d.emit(clusterPath, &ref, "✗ %s", err)
 		return kd
 	}
 	if kb.Err != nil {
-		return fail(fmt.Errorf("not deployed, the build failed: %w", kb.Err))
+		return fail(result.ReasonBuildFailed, fmt.Errorf("not deployed, the build failed: %w", kb.Err))
 	}
 	if kb.Suspended {
 		kd.Status = result.StatusSuspended
@@ -88,7 +90,7 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	}
 	ks := kb.Spec
 	if ks != nil && ks.Spec.KubeConfig != nil {
-		return fail(errors.New("spec.kubeConfig (deploying to a remote cluster) is not supported; nothing of this Kustomization was applied"))
+		return fail(result.ReasonUnsupported, errors.New("spec.kubeConfig (deploying to a remote cluster) is not supported; nothing of this Kustomization was applied"))
 	}
 	timeout := kustomizationTimeout(ks, d.opts.Timeout)
 	// Helm releases have their own timeouts (spec.timeout, per action).
@@ -98,22 +100,22 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 
 	want, err := desiredObjects(kb)
 	if err != nil {
-		return fail(err)
+		return fail(result.ReasonDecryptionFailed, err)
 	}
 	old, err := d.inv.Get(ctx, ref, clusterPath)
 	if err != nil {
-		return fail(err)
+		return fail(result.ReasonInventoryFailed, err)
 	}
 	known := old.IDs()
 	want.withEntries(ApplySetID(ref), helmEntries(kb, known))
 	if err := checkNotEmptied(want, old, d.opts.AllowEmpty); err != nil {
-		return fail(err)
+		return fail(result.ReasonEmptyBuild, err)
 	}
 	// Every object is checked, members included: an inventory written
 	// before a failed apply lists objects that were never created, and
 	// someone else may have created them since.
 	if err := d.checkOwnership(ctx, want.objects, ApplySetID(ref), ref, live); err != nil {
-		return fail(err)
+		return fail(result.ReasonOwnershipConflict, err)
 	}
 	if d.opts.DryRun {
 		kd = d.dryRun(ctx, clusterPath, kd, ks, old, want.objects, want.next, want.origins)
@@ -125,28 +127,28 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 	stored := known
 	if union := recordFirst(want, known, old.exists); union != nil {
 		if err := d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(union)}); err != nil {
-			return fail(err)
+			return fail(result.ReasonInventoryFailed, err)
 		}
 		stored = union
 	}
 	if err := d.applyChanged(ctx, clusterPath, kd, ks, want, known, live, timeout); err != nil {
-		return fail(err)
+		return fail(result.ReasonApplyFailed, err)
 	}
 	final, err := d.pruneAndRecord(ctx, kd, ks, old, want.next, stored)
 	if err != nil {
-		return fail(err)
+		return fail(result.ReasonPruneFailed, err)
 	}
 	if waitFor := healthTargets(ks, d.opts.Wait, want.objects, kd.Changes); len(waitFor) > 0 {
 		unhealthy, err := d.wait(ctx, clusterPath, ref, waitFor, want.origins)
 		kd.Unhealthy = unhealthy
 		if err != nil {
-			return fail(err)
+			return fail(result.ReasonHealthCheckFailed, err)
 		}
 	}
 	retired := d.reconcileReleases(releaseCtx, clusterPath, kb, kd, final)
 	if forgetRetired(final, retired) {
 		if err := d.inv.Write(ctx, &Inventory{Ref: ref, ClusterPath: clusterPath, Entries: values(final)}); err != nil {
-			return fail(err)
+			return fail(result.ReasonInventoryFailed, err)
 		}
 	}
 	return kd
@@ -202,7 +204,7 @@ func (d *Deployer) pruneAndRecord(ctx context.Context, kd *result.KustomizationD
 	}
 	if !sameEntries(final, stored) {
 		if err := d.inv.Write(ctx, &Inventory{Ref: old.Ref, ClusterPath: old.ClusterPath, Entries: values(final)}); err != nil {
-			return nil, err
+			return nil, result.Because(result.ReasonInventoryFailed, err)
 		}
 	}
 	return final, nil
@@ -406,7 +408,7 @@ func (d *Deployer) dryRun(ctx context.Context, clusterPath string, kd *result.Ku
 	kd.Changes = changes
 	for _, c := range changes {
 		if c.Action == result.ActionFailed {
-			kd.Status, kd.Error = result.StatusFailed, "server-side dry-run failed for "+c.ID.String()+": "+c.Message
+			kd.Fail(result.StatusFailed, result.ReasonApplyFailed, errors.New("server-side dry-run failed for "+c.ID.String()+": "+c.Message))
 		}
 	}
 	if d.opts.Prune && ks.Spec.Prune {

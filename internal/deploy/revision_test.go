@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
 
@@ -72,7 +73,7 @@ func TestOutOfOrderDeployRefused(t *testing.T) {
 
 	// The slow run of the older commit gets the lock afterwards.
 	cd := e.deployBuild(context.Background(), opts(older, false), olderBuild)
-	if !cd.OutOfOrder || cd.Failed() || !strings.Contains(cd.Error, "already runs "+newer[:12]) {
+	if !cd.OutOfOrder || cd.Reason != result.ReasonOutOfOrder || cd.Failed() || !strings.Contains(cd.Error, "already runs "+newer[:12]) {
 		t.Fatalf("older commit: outOfOrder %v failed %v error %q", cd.OutOfOrder, cd.Failed(), cd.Error)
 	}
 	if got := cmData(t, mustGet(t, "v1 ConfigMap", ns, "settings"), "version"); got != "2" {

@@ -40,12 +40,15 @@ const (
 
 // KustomizationDeploy is what happened to one Kustomization.
 type KustomizationDeploy struct {
-	Ref      KustomizationRef `json:"kustomization"`
-	Status   Status           `json:"status"`
-	Changes  []Change         `json:"changes"`
-	Error    string           `json:"error,omitempty"`
-	Origin   Origin           `json:"origin,omitempty"`
-	Duration time.Duration    `json:"duration"`
+	Ref     KustomizationRef `json:"kustomization"`
+	Status  Status           `json:"status"`
+	Changes []Change         `json:"changes"`
+	Error   string           `json:"error,omitempty"`
+	// Reason and Err say why Status is not applied (see Fail).
+	Reason   Reason        `json:"reason,omitempty"`
+	Err      error         `json:"-"`
+	Origin   Origin        `json:"origin,omitempty"`
+	Duration time.Duration `json:"duration"`
 	// Unhealthy lists objects that did not become ready, with why.
 	Unhealthy []Change `json:"unhealthy,omitempty"`
 	// Releases are the HelmReleases of this Kustomization, installed or
@@ -60,6 +63,9 @@ type ClusterDeploy struct {
 	Kustomizations []*KustomizationDeploy `json:"kustomizations"`
 	// Error is a failure of the whole cluster path (lock, safety refusal).
 	Error string `json:"error,omitempty"`
+	// Reason and Err say why (see Fail).
+	Reason Reason `json:"reason,omitempty"`
+	Err    error  `json:"-"`
 	// OutOfOrder marks a deploy refused because the cluster path already
 	// runs a newer commit (Error says which): nothing was changed, and it
 	// is not a failure of this commit.

@@ -47,8 +47,14 @@ func Gate(cb *result.ClusterBuild) (unowned []result.Finding) {
 	}
 	for _, kb := range cb.Kustomizations {
 		if fs := byRef[kb.Ref]; len(fs) > 0 && kb.Err == nil {
-			kb.Err = &InvalidError{Findings: fs}
+			kb.Err = result.Because(result.ReasonValidationFailed, &InvalidError{Findings: fs})
 		}
 	}
 	return unowned
+}
+
+// UnownedError is why a cluster path with errors outside any
+// Kustomization (see Gate) is not deployed at all.
+func UnownedError(unowned []result.Finding) error {
+	return result.Because(result.ReasonValidationFailed, fmt.Errorf("not deployed: %d validation error(s) outside any Kustomization, the first: %s", len(unowned), unowned[0].Message))
 }
