@@ -108,9 +108,8 @@ type member struct {
 }
 
 func (u *uninstaller) run(ctx context.Context) {
-	cl := u.c.Client
 	ns := &corev1.Namespace{}
-	if err := cl.Get(ctx, client.ObjectKey{Name: SystemNamespace}, ns); apierrors.IsNotFound(err) {
+	if err := u.c.Client.Get(ctx, client.ObjectKey{Name: SystemNamespace}, ns); apierrors.IsNotFound(err) {
 		u.emit("✔ nothing to uninstall: namespace %s does not exist", SystemNamespace)
 		return
 	} else if err != nil {
@@ -126,59 +125,21 @@ func (u *uninstaller) run(ctx context.Context) {
 		u.fail("no inventory of %s on this cluster: nothing was deployed from it, or it was uninstalled already", strings.Join(u.opts.ClusterPaths, ", "))
 		return
 	}
-
-	// One lock per cluster path: a deploy must not grow an inventory that
-	// is being taken apart.
-	if !u.opts.DryRun {
-		paths := map[string]bool{}
-		for _, inv := range invs {
-			paths[inv.ClusterPath] = true
-		}
-		for _, p := range sortedKeys(paths) {
-			lk := newLock(cl, p, u.opts.Holder, u.opts.LockTTL)
-			if err := lk.Acquire(ctx, u.opts.LockWait, func(holder string) { u.emit("waiting for the lock of %s held by %s", p, holder) }); err != nil {
-				u.fail("%v", err)
-				return
-			}
-			defer func() {
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				defer cancel()
-				_ = lk.Release(rctx, nil)
-			}()
-		}
+	release, err := u.lockPaths(ctx, invs)
+	defer release()
+	if err != nil {
+		u.fail("%v", err)
+		return
 	}
-
 	members, err := u.members(ctx, invs)
 	if err != nil {
 		u.fail("%v", err)
 		return
 	}
-	// Helm releases slipway installed: uninstalled with --prune (first,
-	// like the workloads they are), otherwise left to Helm, which keeps
-	// managing them (helm list, helm uninstall).
-	if releases := releaseEntries(invs); len(releases) > 0 {
-		if u.opts.Prune {
-			u.uninstallReleases(ctx, releases)
-			if u.out.Failed() {
-				u.fail("stopped before deleting the other objects: a Helm release could not be uninstalled")
-				return
-			}
-		} else {
-			u.section("leaving Helm releases to Helm (they keep running; helm list shows them)")
-			for _, r := range releases {
-				u.record(result.Change{ID: r.entry.ObjectID(), Action: result.ActionUnmanaged, Message: fmt.Sprintf("release %s in %s kept", r.release.Name, r.release.StorageNamespace)})
-			}
-		}
+	if !u.handleReleases(ctx, invs) {
+		return
 	}
-	var system, workload []member
-	for _, m := range members {
-		if m.live.GetLabels()[LabelSystem] == "true" {
-			system = append(system, m)
-		} else {
-			workload = append(workload, m)
-		}
-	}
-
+	system, workload := splitSystem(members)
 	if u.opts.Prune {
 		u.deleteMembers(ctx, workload)
 	} else {
@@ -191,27 +152,7 @@ func (u *uninstaller) run(ctx context.Context) {
 		u.fail("kept the inventories and %s so that running uninstall again finishes the job", SystemNamespace)
 		return
 	}
-	u.section("deleting inventories and locks")
-	for _, inv := range invs {
-		id := result.ObjectID{Kind: "ConfigMap", Namespace: SystemNamespace, Name: ParentName(inv.Ref)}
-		u.deleteSimple(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: id.Name, Namespace: id.Namespace}}, id)
-	}
-	leases := &coordinationv1.LeaseList{}
-	if err := cl.List(ctx, leases, client.InNamespace(SystemNamespace)); err != nil && !apierrors.IsNotFound(err) {
-		u.fail("listing locks: %v", err)
-	}
-	want := map[string]bool{}
-	for _, p := range u.opts.ClusterPaths {
-		want["lock-"+ClusterPathLabel(p)] = true
-	}
-	for i := range leases.Items {
-		l := &leases.Items[i]
-		if !strings.HasPrefix(l.Name, "lock-") || (len(want) > 0 && !want[l.Name]) {
-			continue
-		}
-		u.deleteSimple(ctx, l, result.ObjectID{Group: "coordination.k8s.io", Kind: "Lease", Namespace: l.Namespace, Name: l.Name})
-	}
-
+	u.deleteRecords(ctx, invs)
 	// slipway's own objects go last: the run may be using the deployer's
 	// identity, which loses its rights with the binding.
 	if len(system) > 0 {
@@ -221,6 +162,114 @@ func (u *uninstaller) run(ctx context.Context) {
 	if len(u.opts.ClusterPaths) > 0 {
 		return // other cluster paths still use slipway-system
 	}
+	u.deleteClusterWide(ctx)
+}
+
+// lockPaths takes the lock of every cluster path being uninstalled: a
+// deploy must not grow an inventory that is being taken apart. The
+// returned function releases the locks taken, even after an error.
+func (u *uninstaller) lockPaths(ctx context.Context, invs []*Inventory) (func(), error) {
+	var held []*lock
+	release := func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		for _, lk := range held {
+			_ = lk.Release(rctx, nil)
+		}
+	}
+	if u.opts.DryRun {
+		return release, nil
+	}
+	paths := map[string]bool{}
+	for _, inv := range invs {
+		paths[inv.ClusterPath] = true
+	}
+	for _, p := range sortedKeys(paths) {
+		lk := newLock(u.c.Client, p, u.opts.Holder, u.opts.LockTTL)
+		if err := lk.Acquire(ctx, u.opts.LockWait, func(holder string) { u.emit("waiting for the lock of %s held by %s", p, holder) }); err != nil {
+			return release, err
+		}
+		held = append(held, lk)
+	}
+	return release, nil
+}
+
+// handleReleases uninstalls the Helm releases slipway installed with
+// --prune (first, like the workloads they are), otherwise leaves them to
+// Helm, which keeps managing them (helm list, helm uninstall). It reports
+// whether the uninstall may go on.
+func (u *uninstaller) handleReleases(ctx context.Context, invs []*Inventory) bool {
+	releases := releaseEntries(invs)
+	if len(releases) == 0 {
+		return true
+	}
+	if u.opts.Prune {
+		u.uninstallReleases(ctx, releases)
+		if u.out.Failed() {
+			u.fail("stopped before deleting the other objects: a Helm release could not be uninstalled")
+			return false
+		}
+		return true
+	}
+	u.section("leaving Helm releases to Helm (they keep running; helm list shows them)")
+	for _, r := range releases {
+		u.record(result.Change{ID: r.entry.ObjectID(), Action: result.ActionUnmanaged, Message: fmt.Sprintf("release %s in %s kept", r.release.Name, r.release.StorageNamespace)})
+	}
+	return true
+}
+
+// splitSystem separates slipway's own objects (the deployer's identity),
+// which go last, from the workload.
+func splitSystem(members []member) (system, workload []member) {
+	for _, m := range members {
+		if m.live.GetLabels()[LabelSystem] == "true" {
+			system = append(system, m)
+		} else {
+			workload = append(workload, m)
+		}
+	}
+	return system, workload
+}
+
+// deleteRecords deletes the inventories and the locks of the cluster paths
+// uninstalled.
+func (u *uninstaller) deleteRecords(ctx context.Context, invs []*Inventory) {
+	u.section("deleting inventories and locks")
+	for _, inv := range invs {
+		id := result.ObjectID{Kind: "ConfigMap", Namespace: SystemNamespace, Name: ParentName(inv.Ref)}
+		u.deleteSimple(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: id.Name, Namespace: id.Namespace}}, id)
+	}
+	leases := &coordinationv1.LeaseList{}
+	if err := u.c.Client.List(ctx, leases, client.InNamespace(SystemNamespace)); err != nil && !apierrors.IsNotFound(err) {
+		u.fail("listing locks: %v", err)
+	}
+	for _, l := range locksOf(leases.Items, u.opts.ClusterPaths) {
+		u.deleteSimple(ctx, l, result.ObjectID{Group: "coordination.k8s.io", Kind: "Lease", Namespace: l.Namespace, Name: l.Name})
+	}
+}
+
+// locksOf picks the cluster-path locks among leases: all of them, or
+// those of paths when some are named.
+func locksOf(leases []coordinationv1.Lease, paths []string) []*coordinationv1.Lease {
+	want := map[string]bool{}
+	for _, p := range paths {
+		want["lock-"+ClusterPathLabel(p)] = true
+	}
+	var out []*coordinationv1.Lease
+	for i := range leases {
+		l := &leases[i]
+		if !strings.HasPrefix(l.Name, "lock-") || (len(want) > 0 && !want[l.Name]) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// deleteClusterWide deletes slipway's cluster-wide RBAC and its namespace,
+// once no cluster path uses them.
+func (u *uninstaller) deleteClusterWide(ctx context.Context) {
+	cl := u.c.Client
 	u.section("deleting slipway's cluster-wide RBAC and namespace")
 	sel := client.MatchingLabels{LabelSystem: "true"}
 	crbs := &rbacv1.ClusterRoleBindingList{}
