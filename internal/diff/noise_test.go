@@ -149,4 +149,3 @@ func TestImageChanges(t *testing.T) {
 		t.Errorf("image changes against a failed build = %+v, want none", got)
 	}
 }
-
