@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/result"
 )
@@ -60,6 +61,9 @@ type DiffResult struct {
 	Changed bool
 	// Markdown renders the changes.
 	Markdown string
+	// ImageChanges are the path's image changes (the image-changes
+	// output).
+	ImageChanges []diff.ImageChange
 }
 
 // Options configure Run.

@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/report"
@@ -113,6 +115,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			// branch's cache rebuilds only what the change reaches.
 			CacheDir: r.cacheSubdir("builds"), CacheVersion: build.BinaryIdentity(r.opts.Version),
 			RootSource: r.in.RootSource,
+			Compare:    r.in.DiffCompare,
 		})
 	}
 	r.connectGitHub()
@@ -180,6 +183,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 		r.rt.Warningf("job summary: %v", err)
 	}
 	r.setOutputs(res, changed, matrix, summaryFile, diffFile)
+	r.setImageChanges(reports)
 	out := Outcome{Result: res}
 	if res == github.ConclusionFailure {
 		out.ExitCode = 1
@@ -450,4 +454,23 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+// setImageChanges writes the image-changes output: every image change of
+// the offline diff as a JSON list, for `matrix: {include: ${{
+// fromJSON(...) }}}` (a pre-pull job per new image); [] without a diff.
+func (r *run) setImageChanges(reports []*pathReport) {
+	all := []diff.ImageChange{}
+	for _, pr := range reports {
+		if pr.diff != nil {
+			all = append(all, pr.diff.ImageChanges...)
+		}
+	}
+	data, err := json.Marshal(all)
+	if err == nil {
+		err = r.rt.SetOutput("image-changes", string(data))
+	}
+	if err != nil {
+		r.rt.Warningf("setting output image-changes: %v", err)
+	}
 }

@@ -133,7 +133,7 @@ func TestImageChanges(t *testing.T) {
 	}
 	got := res.ImageChanges()
 	want := diff.ImageChange{Path: "clusters/a", Change: images.Change{Kind: "Kustomization", Namespace: "flux-system", Name: "apps",
-		Action: images.Updated, Repository: "ghcr.io/org/web", From: "ghcr.io/org/web:1.0", To: "ghcr.io/org/web:1.1"}}
+		Action: images.Updated, Repository: "ghcr.io/org/web", From: "ghcr.io/org/web:1.0", To: "ghcr.io/org/web:1.1", Image: "ghcr.io/org/web:1.1"}}
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("image changes = %+v, want %+v", got, want)
 	}

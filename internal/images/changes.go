@@ -26,14 +26,9 @@ type Change struct {
 	// (added, updated).
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
-}
-
-// Image is the reference the head deploys, or the base's for a removal.
-func (c Change) Image() string {
-	if c.To != "" {
-		return c.To
-	}
-	return c.From
+	// Image is the reference the head deploys (To), or the base's for a
+	// removal: the one field a pre-pull matrix needs.
+	Image string `json:"image"`
 }
 
 // UnitKey names a unit in Changes.
@@ -72,7 +67,7 @@ func Changes(base, head map[UnitKey][]string) []Change {
 		case a.Action != b.Action:
 			return a.Action < b.Action
 		}
-		return a.Image() < b.Image()
+		return a.Image < b.Image
 	})
 	return out
 }
@@ -111,16 +106,16 @@ func unitChanges(k UnitKey, base, head []string) []Change {
 		sort.Strings(to)
 		c := Change{Kind: k.Kind, Namespace: k.Namespace, Name: k.Name, Repository: r}
 		for len(from) > 0 && len(to) > 0 {
-			c.Action, c.From, c.To = Updated, from[0], to[0]
+			c.Action, c.From, c.To, c.Image = Updated, from[0], to[0], to[0]
 			out = append(out, c)
 			from, to = from[1:], to[1:]
 		}
 		for _, f := range from {
-			c.Action, c.From, c.To = Removed, f, ""
+			c.Action, c.From, c.To, c.Image = Removed, f, "", f
 			out = append(out, c)
 		}
 		for _, t := range to {
-			c.Action, c.From, c.To = Added, "", t
+			c.Action, c.From, c.To, c.Image = Added, "", t, t
 			out = append(out, c)
 		}
 	}

@@ -131,11 +131,11 @@ func TestChanges(t *testing.T) {
 	}
 	got := Changes(base, head)
 	want := []Change{
-		{Kind: "Kustomization", Namespace: "flux-system", Name: "apps", Action: Added, Repository: "envoy", To: "envoy:1.30"},
-		{Kind: "Kustomization", Namespace: "flux-system", Name: "apps", Action: Updated, Repository: "nginx", From: "nginx:1.26", To: "nginx:1.27"},
-		{Kind: "Kustomization", Namespace: "flux-system", Name: "apps", Action: Removed, Repository: "redis", From: "redis:7"},
-		{Kind: "HelmRelease", Namespace: "web", Name: "old", Action: Removed, Repository: "old", From: "old:1"},
-		{Kind: "HelmRelease", Namespace: "web", Name: "podinfo", Action: Updated, Repository: "ghcr.io/stefanprodan/podinfo", From: "ghcr.io/stefanprodan/podinfo:6.5.0", To: "ghcr.io/stefanprodan/podinfo@sha256:0123"},
+		{Kind: "Kustomization", Namespace: "flux-system", Name: "apps", Action: Added, Repository: "envoy", To: "envoy:1.30", Image: "envoy:1.30"},
+		{Kind: "Kustomization", Namespace: "flux-system", Name: "apps", Action: Updated, Repository: "nginx", From: "nginx:1.26", To: "nginx:1.27", Image: "nginx:1.27"},
+		{Kind: "Kustomization", Namespace: "flux-system", Name: "apps", Action: Removed, Repository: "redis", From: "redis:7", Image: "redis:7"},
+		{Kind: "HelmRelease", Namespace: "web", Name: "old", Action: Removed, Repository: "old", From: "old:1", Image: "old:1"},
+		{Kind: "HelmRelease", Namespace: "web", Name: "podinfo", Action: Updated, Repository: "ghcr.io/stefanprodan/podinfo", From: "ghcr.io/stefanprodan/podinfo:6.5.0", To: "ghcr.io/stefanprodan/podinfo@sha256:0123", Image: "ghcr.io/stefanprodan/podinfo@sha256:0123"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Changes =\n%+v\nwant\n%+v", got, want)

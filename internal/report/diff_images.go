@@ -11,7 +11,7 @@ import (
 // imageChangeText is one image change on one line: "updated nginx:1.26 →
 // nginx:1.27 (HelmRelease web/podinfo)".
 func imageChangeText(c images.Change) string {
-	what := c.Image()
+	what := c.Image
 	if c.Action == images.Updated {
 		what = c.From + " → " + c.To
 	}
@@ -53,7 +53,7 @@ func imagesMarkdown(d *diff.Result, room int) string {
 			b.WriteString("#### Image changes\n\n| cluster path | unit | change | image |\n|---|---|---|---|\n")
 		}
 		for i, c := range cd.ImageChanges {
-			what := "`" + mdCode(c.Image()) + "`"
+			what := "`" + mdCode(c.Image) + "`"
 			if c.Action == images.Updated {
 				what = "`" + mdCode(c.From) + "` → `" + mdCode(c.To) + "`"
 			}

@@ -13,8 +13,8 @@ import (
 func imageDiff() *diff.Result {
 	d := sampleDiff()
 	d.Clusters[0].ImageChanges = []images.Change{
-		{Kind: "Kustomization", Namespace: "flux-system", Name: "apps", Action: images.Updated, Repository: "nginx", From: "nginx:1.26", To: "nginx:1.27"},
-		{Kind: "HelmRelease", Namespace: "web", Name: "podinfo", Action: images.Added, Repository: "redis", To: "redis:7"},
+		{Kind: "Kustomization", Namespace: "flux-system", Name: "apps", Action: images.Updated, Repository: "nginx", From: "nginx:1.26", To: "nginx:1.27", Image: "nginx:1.27"},
+		{Kind: "HelmRelease", Namespace: "web", Name: "podinfo", Action: images.Added, Repository: "redis", To: "redis:7", Image: "redis:7"},
 	}
 	noise := diff.DefaultNoise()
 	noise.SkipKinds = []string{"Secret"}
