@@ -11,6 +11,7 @@ import (
 
 func newBuildCmd(s streams, getenv env) *cobra.Command {
 	var rf repoFlags
+	var sf selectFlags
 	var output, outputDir string
 	cmd := &cobra.Command{
 		Use:   "build",
@@ -23,8 +24,15 @@ an output, recursively. Secret values are always redacted in the output.`,
 			if output != "yaml" && output != "json" {
 				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want yaml or json", output)}
 			}
+			sel, err := sf.selection()
+			if err != nil {
+				return err
+			}
 			builds, err := rf.buildAll(cmd.Context(), getenv)
 			if err != nil {
+				return err
+			}
+			if builds, err = selectBuilds(sel, builds); err != nil {
 				return err
 			}
 			if outputDir != "" {
@@ -43,6 +51,7 @@ an output, recursively. Secret values are always redacted in the output.`,
 	}
 	rf.register(cmd)
 	rf.registerKubeVersion(cmd)
+	sf.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
 	cmd.Flags().StringVar(&outputDir, "output-dir", "", "write one YAML file per Kustomization under this directory")
 	return cmd

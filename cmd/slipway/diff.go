@@ -116,6 +116,7 @@ func newDiffCmd(s streams, getenv env) *cobra.Command {
 	var df diffFlags
 	var kf kubeFlags
 	var nf noiseFlags
+	var sf selectFlags
 	var output, outputFile string
 	var exitCode, live bool
 	var maxBytes int
@@ -153,6 +154,9 @@ errors (a build error in either revision included).`,
 			if opts.Compare, err = nf.compareOptions(); err != nil {
 				return err
 			}
+			if opts.Select, err = sf.selection(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			var res *diff.Result
 			if live {
@@ -161,7 +165,7 @@ errors (a build error in either revision included).`,
 				res, _, err = diff.Run(ctx, opts)
 			}
 			if err != nil {
-				return err
+				return usageIfUnknown(err)
 			}
 			var out io.Writer = s.out
 			var buf bytes.Buffer
@@ -209,6 +213,7 @@ errors (a build error in either revision included).`,
 	df.register(cmd, "head revision (default: the worktree as it is)")
 	kf.register(cmd)
 	nf.register(cmd)
+	sf.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVarP(&output, "output", "o", "text", "output format: text, markdown or json")
 	fl.StringVar(&outputFile, "output-file", "", "write the diff to this file instead of standard output")
@@ -272,6 +277,10 @@ func liveDiff(ctx context.Context, opts diff.RunOptions, rf *repoFlags, kf *kube
 	if head == "" {
 		head = "worktree"
 	}
+	if err := opts.Select.Check(live, desired); err != nil {
+		return nil, err
+	}
+	live, desired = opts.Select.Apply(live), opts.Select.Apply(desired)
 	cmp := opts.Compare
 	cmp.Base, cmp.Head = "cluster", head
 	res, err := diff.Compare(live, desired, cmp)
@@ -291,6 +300,7 @@ func liveDiff(ctx context.Context, opts diff.RunOptions, rf *repoFlags, kf *kube
 		}
 		applied, now = append(applied, st.Desired), append(now, st.Live)
 	}
+	applied, now = opts.Select.Apply(applied), opts.Select.Apply(now)
 	drift, err := diff.Compare(applied, now, diff.Options{Base: opts.Base, Head: "cluster"})
 	if err != nil {
 		return nil, err
