@@ -248,6 +248,9 @@ func liveDiff(ctx context.Context, opts diff.RunOptions, rf *repoFlags, kf *kube
 			return nil, err
 		}
 	}
+	if err := rf.addClusterAPIVersions(cluster); err != nil {
+		return nil, err
+	}
 	// As apply: what HelmReleases refer to and the repository lacks is
 	// read from the cluster.
 	inner, fromCluster := opts.BuildOptions, cluster.ObjectLookup(ctx)

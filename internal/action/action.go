@@ -125,6 +125,9 @@ type run struct {
 	// kubeVersion HelmReleases render for: the kubernetes-version input,
 	// else the connected cluster's, else "" (the default).
 	kubeVersion string
+	// apiVersions charts see in .Capabilities.APIVersions: the
+	// api-versions input, plus what the cluster serves when connected.
+	apiVersions []string
 	// holder names this job in deploy locks; see lockHolder.
 	holder string
 }

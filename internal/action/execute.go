@@ -105,6 +105,14 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			r.kubeVersion = v
 		}
 	}
+	r.apiVersions = r.in.APIVersions
+	if r.cluster != nil {
+		if vs, err := r.cluster.APIVersions(); err == nil {
+			r.apiVersions = append(r.apiVersions, vs...)
+		} else {
+			r.warnf("charts see only the api-versions input and Helm's defaults: %v", err)
+		}
+	}
 	if r.opts.Differ == nil {
 		r.opts.Differ = NewDiffer(DifferOptions{
 			Git:      r.gitFetcher(),
@@ -290,7 +298,7 @@ func (r *run) cacheSubdir(name string) string {
 // step restores both), rendered for the kubernetes-version input or, when
 // deploying, the cluster's version.
 func (r *run) helmOptions() helm.Options {
-	return helm.Options{CacheDir: r.cacheSubdir("charts"), KubeVersion: r.kubeVersion, Network: r.network()}
+	return helm.Options{CacheDir: r.cacheSubdir("charts"), KubeVersion: r.kubeVersion, APIVersions: r.apiVersions, Network: r.network()}
 }
 
 // network guards what sources may reach unless allow-local-sources.

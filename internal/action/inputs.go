@@ -63,6 +63,8 @@ type Inputs struct {
 	// DiffCompare is the offline diff's noise control and context lines
 	// (strip-labels, strip-annotations, skip-kinds, diff-context).
 	DiffCompare diff.Options
+	// APIVersions are the api-versions input (as --api-versions).
+	APIVersions []string
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -104,6 +106,7 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 	}
 	in.Paths = splitList(rt.Input("path"))
 	in.ExternalObjects = splitList(rt.Input("external-objects"))
+	in.APIVersions = splitList(rt.Input("api-versions"))
 	if v := strings.TrimSpace(rt.Input("root-source")); v != "" {
 		rs, err := build.ParseRootSource(v)
 		if err != nil {
