@@ -62,6 +62,9 @@ func (g *gitDiffer) ChangedPaths(ctx context.Context, req PlanRequest) ([]string
 	if err != nil {
 		return nil, err
 	}
+	// The plan decides what to deploy: a change the diff's noise control
+	// hides from reviewers (a chart label) is still a change to apply.
+	opts.Compare = diff.Options{}
 	plan, err := diff.RunPlan(ctx, opts)
 	if err != nil {
 		return nil, err
