@@ -52,6 +52,9 @@ a conflict without --adopt.`,
 					return err
 				}
 			}
+			if err := rf.addClusterAPIVersions(cluster); err != nil {
+				return err
+			}
 			// valuesFrom and secretRef objects created in the cluster out of
 			// band are found there, as helm-controller finds them.
 			rf.cluster = cluster.ObjectLookup(ctx)

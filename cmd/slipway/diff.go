@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -67,10 +68,55 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 	}, nil
 }
 
+// noiseFlags are diff's noise control: what the comparison ignores.
+type noiseFlags struct {
+	stripLabels, stripAnnotations, skipKinds []string
+	context                                  int
+}
+
+func (f *noiseFlags) register(cmd *cobra.Command) {
+	def := diff.DefaultNoise()
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.stripLabels, "strip-labels", def.StripLabels, "label keys or patterns (checksum/*) removed from every object and template before comparing; --strip-labels= strips none")
+	fl.StringSliceVar(&f.stripAnnotations, "strip-annotations", def.StripAnnotations, "annotation keys or patterns removed from every object and template before comparing; --strip-annotations= strips none")
+	fl.StringSliceVar(&f.skipKinds, "skip-kinds", nil, "kinds not compared at all, e.g. CustomResourceDefinition,Secret")
+	// Not --context: that is the kubeconfig context, as in kubectl.
+	fl.IntVarP(&f.context, "unified", "U", diff.DefaultContext, "unchanged lines shown around each change (as git diff -U)")
+}
+
+// compareOptions turns the flags into comparison options.
+func (f *noiseFlags) compareOptions() (diff.Options, error) {
+	n := diff.Noise{StripLabels: nonEmpty(f.stripLabels), StripAnnotations: nonEmpty(f.stripAnnotations), SkipKinds: nonEmpty(f.skipKinds)}
+	if err := n.ValidatePatterns(); err != nil {
+		return diff.Options{}, &exitError{code: exitUsage, err: err}
+	}
+	if f.context < 0 {
+		return diff.Options{}, &exitError{code: exitUsage, err: fmt.Errorf("--unified %d: want 0 or more", f.context)}
+	}
+	ctx := f.context
+	if ctx == 0 {
+		ctx = -1 // diff.Options: 0 is the default, negative none
+	}
+	return diff.Options{Noise: n, Context: ctx}, nil
+}
+
+// nonEmpty drops empty entries ("--skip-kinds=a,,b", "--strip-labels=").
+func nonEmpty(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func newDiffCmd(s streams, getenv env) *cobra.Command {
 	var rf repoFlags
 	var df diffFlags
 	var kf kubeFlags
+	var nf noiseFlags
+	var sf selectFlags
 	var output, outputFile string
 	var exitCode, live bool
 	var maxBytes int
@@ -105,6 +151,12 @@ errors (a build error in either revision included).`,
 			if err != nil {
 				return err
 			}
+			if opts.Compare, err = nf.compareOptions(); err != nil {
+				return err
+			}
+			if opts.Select, err = sf.selection(); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			var res *diff.Result
 			if live {
@@ -113,7 +165,7 @@ errors (a build error in either revision included).`,
 				res, _, err = diff.Run(ctx, opts)
 			}
 			if err != nil {
-				return err
+				return usageIfUnknown(err)
 			}
 			var out io.Writer = s.out
 			var buf bytes.Buffer
@@ -160,6 +212,8 @@ errors (a build error in either revision included).`,
 	rf.registerKubeVersion(cmd)
 	df.register(cmd, "head revision (default: the worktree as it is)")
 	kf.register(cmd)
+	nf.register(cmd)
+	sf.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVarP(&output, "output", "o", "text", "output format: text, markdown or json")
 	fl.StringVar(&outputFile, "output-file", "", "write the diff to this file instead of standard output")
@@ -194,6 +248,9 @@ func liveDiff(ctx context.Context, opts diff.RunOptions, rf *repoFlags, kf *kube
 			return nil, err
 		}
 	}
+	if err := rf.addClusterAPIVersions(cluster); err != nil {
+		return nil, err
+	}
 	// As apply: what HelmReleases refer to and the repository lacks is
 	// read from the cluster.
 	inner, fromCluster := opts.BuildOptions, cluster.ObjectLookup(ctx)
@@ -223,7 +280,13 @@ func liveDiff(ctx context.Context, opts diff.RunOptions, rf *repoFlags, kf *kube
 	if head == "" {
 		head = "worktree"
 	}
-	res, err := diff.Compare(live, desired, diff.Options{Base: "cluster", Head: head})
+	if err := opts.Select.Check(live, desired); err != nil {
+		return nil, err
+	}
+	live, desired = opts.Select.Apply(live), opts.Select.Apply(desired)
+	cmp := opts.Compare
+	cmp.Base, cmp.Head = "cluster", head
+	res, err := diff.Compare(live, desired, cmp)
 	if err != nil || opts.Base == "" {
 		return res, err
 	}
@@ -240,6 +303,7 @@ func liveDiff(ctx context.Context, opts diff.RunOptions, rf *repoFlags, kf *kube
 		}
 		applied, now = append(applied, st.Desired), append(now, st.Live)
 	}
+	applied, now = opts.Select.Apply(applied), opts.Select.Apply(now)
 	drift, err := diff.Compare(applied, now, diff.Options{Base: opts.Base, Head: "cluster"})
 	if err != nil {
 		return nil, err

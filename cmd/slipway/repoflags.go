@@ -30,6 +30,9 @@ type repoFlags struct {
 	// kubeVersion is the target Kubernetes version HelmReleases are
 	// rendered for (and validated against); "" means the default.
 	kubeVersion string
+	// apiVersions are added to HelmReleases' .Capabilities.APIVersions
+	// (--api-versions, then the cluster's when connected).
+	apiVersions []string
 	// externalFiles hold ConfigMaps and Secrets that exist in the cluster
 	// but not in the repository (build.External).
 	externalFiles []string
@@ -111,12 +114,24 @@ func (f *repoFlags) ociFetcher(getenv env) *source.OCIFetcher {
 // HelmReleases without being told the cluster's version.
 func (f *repoFlags) registerKubeVersion(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.kubeVersion, "kubernetes-version", "", "target Kubernetes version, e.g. 1.33 (default: newest known, "+validate.SchemaVersion()+")")
+	cmd.Flags().StringArrayVar(&f.apiVersions, "api-versions", nil, "API versions HelmReleases' charts see in .Capabilities.APIVersions, as helm template --api-versions: group/version or group/version/Kind (repeatable; connected to a cluster, what it serves is added)")
+}
+
+// addClusterAPIVersions adds what a connected cluster serves to the API
+// versions charts see, as helm-controller's install would discover them.
+func (f *repoFlags) addClusterAPIVersions(cluster interface{ APIVersions() ([]string, error) }) error {
+	vs, err := cluster.APIVersions()
+	if err != nil {
+		return err
+	}
+	f.apiVersions = append(f.apiVersions, vs...)
+	return nil
 }
 
 // helmOptions configure HelmRelease rendering: charts are cached next to
 // the Git sources.
 func (f *repoFlags) helmOptions(getenv env) helm.Options {
-	return helm.Options{CacheDir: f.cacheSubdir("charts"), KubeVersion: f.kubeVersion, Network: f.network(getenv)}
+	return helm.Options{CacheDir: f.cacheSubdir("charts"), KubeVersion: f.kubeVersion, APIVersions: f.apiVersions, Network: f.network(getenv)}
 }
 
 // network guards what sources may reach unless --allow-local-sources.

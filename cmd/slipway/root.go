@@ -68,6 +68,7 @@ func newRootCmd(s streams, getenv env) *cobra.Command {
 	root.SetIn(s.in)
 	root.AddCommand(
 		newBuildCmd(s, getenv),
+		newImagesCmd(s, getenv),
 		newValidateCmd(s, getenv),
 		newApplyCmd(s, getenv),
 		newUninstallCmd(s, getenv),

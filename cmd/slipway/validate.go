@@ -11,6 +11,7 @@ import (
 
 func newValidateCmd(s streams, getenv env) *cobra.Command {
 	var rf repoFlags
+	var sf selectFlags
 	var output string
 	cmd := &cobra.Command{
 		Use:   "validate",
@@ -29,12 +30,21 @@ Exits 1 when any error is found.`,
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
+			sel, err := sf.selection()
+			if err != nil {
+				return err
+			}
 			builds, err := rf.buildAll(cmd.Context(), getenv)
 			if err != nil {
 				return err
 			}
+			// Checks see everything (dependsOn targets, duplicates across
+			// Kustomizations); the report is then restricted.
 			for _, cb := range builds {
 				validate.Run(cb, checks)
+			}
+			if builds, err = selectBuilds(sel, builds); err != nil {
+				return err
 			}
 			if output == "json" {
 				err = report.FindingsJSON(s.out, builds)
@@ -53,5 +63,6 @@ Exits 1 when any error is found.`,
 	rf.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	rf.registerKubeVersion(cmd)
+	sf.register(cmd)
 	return cmd
 }

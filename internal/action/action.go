@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/result"
 )
@@ -60,6 +61,9 @@ type DiffResult struct {
 	Changed bool
 	// Markdown renders the changes.
 	Markdown string
+	// ImageChanges are the path's image changes (the image-changes
+	// output).
+	ImageChanges []diff.ImageChange
 }
 
 // Options configure Run.
@@ -121,6 +125,9 @@ type run struct {
 	// kubeVersion HelmReleases render for: the kubernetes-version input,
 	// else the connected cluster's, else "" (the default).
 	kubeVersion string
+	// apiVersions charts see in .Capabilities.APIVersions: the
+	// api-versions input, plus what the cluster serves when connected.
+	apiVersions []string
 	// holder names this job in deploy locks; see lockHolder.
 	holder string
 }

@@ -296,6 +296,8 @@ func TestBadInputs(t *testing.T) {
 		{"INPUT_PRUNE", "maybe", "input prune"},
 		{"INPUT_ROOT-SOURCE", "GitRepository/flux-system", "input root-source"},
 		{"INPUT_PATH", "clusters/nope", "does not exist"},
+		{"INPUT_DIFF-CONTEXT", "-1", "input diff-context"},
+		{"INPUT_STRIP-LABELS", "[", "not a valid pattern"},
 		{"INPUT_EXTERNAL-OBJECTS", "ci/missing.yaml", "input external-objects: " + filepath.Join(f.Dir, "ci/missing.yaml")},
 		{"INPUT_EXTERNAL-OBJECTS", "apps/a/namespace.yaml", "namespace.yaml:1: Namespace app-a: only v1 ConfigMaps and Secrets"},
 	} {

@@ -30,6 +30,8 @@ type DifferOptions struct {
 	// RootSource names the root source when the repository does not (the
 	// root-source input); nil: from the repository.
 	RootSource *build.RootSource
+	// Compare is the diff's noise control and context lines.
+	Compare diff.Options
 }
 
 // NewDiffer returns the Differ of internal/diff: both revisions built from
@@ -45,7 +47,7 @@ func (g *gitDiffer) runOptions(repoDir, base, head, ageKey string, paths []strin
 	}
 	return diff.RunOptions{
 		RepoDir: repoDir, Base: base, Head: head, Paths: paths,
-		CacheDir: g.opts.CacheDir, CacheVersion: g.opts.CacheVersion,
+		CacheDir: g.opts.CacheDir, CacheVersion: g.opts.CacheVersion, Compare: g.opts.Compare,
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.Git, o.OCI, o.Helm, o.External = dec, g.opts.Git, g.opts.OCI, g.opts.Helm, g.opts.External
@@ -60,6 +62,9 @@ func (g *gitDiffer) ChangedPaths(ctx context.Context, req PlanRequest) ([]string
 	if err != nil {
 		return nil, err
 	}
+	// The plan decides what to deploy: a change the diff's noise control
+	// hides from reviewers (a chart label) is still a change to apply.
+	opts.Compare = diff.Options{}
 	plan, err := diff.RunPlan(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -87,7 +92,7 @@ func (g *gitDiffer) Diff(ctx context.Context, req DiffRequest) ([]*DiffResult, e
 		if err := report.DiffMarkdown(&b, one, report.MarkdownOptions{Title: "slipway: changes to " + path, MaxBytes: req.MaxBytes, FullDiff: "the job summary"}); err != nil {
 			return nil, err
 		}
-		out = append(out, &DiffResult{Path: path, Changed: one.HasChanges() || one.HasNewErrors(), Markdown: b.String()})
+		out = append(out, &DiffResult{Path: path, Changed: one.HasChanges() || one.HasNewErrors(), Markdown: b.String(), ImageChanges: one.ImageChanges()})
 	}
 	return out, nil
 }

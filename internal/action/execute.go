@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/report"
@@ -103,6 +105,14 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			r.kubeVersion = v
 		}
 	}
+	r.apiVersions = r.in.APIVersions
+	if r.cluster != nil {
+		if vs, err := r.cluster.APIVersions(); err == nil {
+			r.apiVersions = append(r.apiVersions, vs...)
+		} else {
+			r.warnf("charts see only the api-versions input and Helm's defaults: %v", err)
+		}
+	}
 	if r.opts.Differ == nil {
 		r.opts.Differ = NewDiffer(DifferOptions{
 			Git:      r.gitFetcher(),
@@ -113,6 +123,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			// branch's cache rebuilds only what the change reaches.
 			CacheDir: r.cacheSubdir("builds"), CacheVersion: build.BinaryIdentity(r.opts.Version),
 			RootSource: r.in.RootSource,
+			Compare:    r.in.DiffCompare,
 		})
 	}
 	r.connectGitHub()
@@ -180,6 +191,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 		r.rt.Warningf("job summary: %v", err)
 	}
 	r.setOutputs(res, changed, matrix, summaryFile, diffFile)
+	r.setImageChanges(reports)
 	out := Outcome{Result: res}
 	if res == github.ConclusionFailure {
 		out.ExitCode = 1
@@ -286,7 +298,7 @@ func (r *run) cacheSubdir(name string) string {
 // step restores both), rendered for the kubernetes-version input or, when
 // deploying, the cluster's version.
 func (r *run) helmOptions() helm.Options {
-	return helm.Options{CacheDir: r.cacheSubdir("charts"), KubeVersion: r.kubeVersion, Network: r.network()}
+	return helm.Options{CacheDir: r.cacheSubdir("charts"), KubeVersion: r.kubeVersion, APIVersions: r.apiVersions, Network: r.network()}
 }
 
 // network guards what sources may reach unless allow-local-sources.
@@ -450,4 +462,23 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+// setImageChanges writes the image-changes output: every image change of
+// the offline diff as a JSON list, for `matrix: {include: ${{
+// fromJSON(...) }}}` (a pre-pull job per new image); [] without a diff.
+func (r *run) setImageChanges(reports []*pathReport) {
+	all := []diff.ImageChange{}
+	for _, pr := range reports {
+		if pr.diff != nil {
+			all = append(all, pr.diff.ImageChanges...)
+		}
+	}
+	data, err := json.Marshal(all)
+	if err == nil {
+		err = r.rt.SetOutput("image-changes", string(data))
+	}
+	if err != nil {
+		r.rt.Warningf("setting output image-changes: %v", err)
+	}
 }

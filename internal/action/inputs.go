@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/slipwayhq/slipway/internal/build"
+	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
 )
 
@@ -59,6 +60,11 @@ type Inputs struct {
 	// Flux syncs the cluster paths from when the repository does not name
 	// it; nil when not given.
 	RootSource *build.RootSource
+	// DiffCompare is the offline diff's noise control and context lines
+	// (strip-labels, strip-annotations, skip-kinds, diff-context).
+	DiffCompare diff.Options
+	// APIVersions are the api-versions input (as --api-versions).
+	APIVersions []string
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -100,6 +106,7 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 	}
 	in.Paths = splitList(rt.Input("path"))
 	in.ExternalObjects = splitList(rt.Input("external-objects"))
+	in.APIVersions = splitList(rt.Input("api-versions"))
 	if v := strings.TrimSpace(rt.Input("root-source")); v != "" {
 		rs, err := build.ParseRootSource(v)
 		if err != nil {
@@ -108,6 +115,9 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 		in.RootSource = &rs
 	}
 	var err error
+	if in.DiffCompare, err = diffInputs(rt); err != nil {
+		return nil, err
+	}
 	if in.Prune, err = boolInput(rt, "prune", true); err != nil {
 		return nil, err
 	}
@@ -135,6 +145,42 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 		in.Timeout = d
 	}
 	return in, nil
+}
+
+// diffInputs reads the offline diff's noise control: an absent input
+// takes the CLI's default, "none" turns it off (an input cannot be told
+// apart from an empty one).
+func diffInputs(rt *github.Runtime) (diff.Options, error) {
+	def := diff.DefaultNoise()
+	list := func(v string, d []string) []string {
+		v = strings.TrimSpace(v)
+		switch {
+		case v == "":
+			return d
+		case strings.EqualFold(v, "none"):
+			return nil
+		}
+		return splitList(v)
+	}
+	o := diff.Options{Noise: diff.Noise{
+		StripLabels:      list(rt.Input("strip-labels"), def.StripLabels),
+		StripAnnotations: list(rt.Input("strip-annotations"), def.StripAnnotations),
+		SkipKinds:        list(rt.Input("skip-kinds"), nil),
+	}}
+	if err := o.Noise.ValidatePatterns(); err != nil {
+		return o, &InputError{Name: "strip-labels/strip-annotations", Value: err.Error(), Reason: "not a valid pattern"}
+	}
+	if v := strings.TrimSpace(rt.Input("diff-context")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return o, &InputError{Name: "diff-context", Value: v, Reason: "want a number of lines, 0 or more"}
+		}
+		o.Context = n
+		if n == 0 {
+			o.Context = -1 // diff.Options: 0 is the default, negative none
+		}
+	}
+	return o, nil
 }
 
 // splitList splits a newline- or comma-separated list, dropping blanks and

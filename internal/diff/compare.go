@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/slipwayhq/slipway/internal/images"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -23,8 +24,11 @@ const DefaultContext = 3
 type Options struct {
 	// Base and Head name the revisions in the result.
 	Base, Head string
-	// Context lines around changes in unified diffs; 0 means DefaultContext.
+	// Context lines around changes in unified diffs; 0 means
+	// DefaultContext, a negative number none.
 	Context int
+	// Noise is what the comparison ignores (the zero value: nothing).
+	Noise Noise
 	// Sensitive are further values to mask; the builds' own Sensitive
 	// values are always masked.
 	Sensitive []string
@@ -41,6 +45,9 @@ type comparer struct {
 	salt    []byte
 	mask    *redactpkg.Masker
 	context int
+	noise   Noise
+	// skipped are the objects of skipped kinds, for the count.
+	skipped map[result.ObjectID]bool
 }
 
 // Compare returns what differs between the cluster builds of a base and a
@@ -69,9 +76,12 @@ func Compare(base, head []*result.ClusterBuild, opts Options) (*Result, error) {
 			sensitive = append(sensitive, cb.Sensitive...)
 		}
 	}
-	c := &comparer{salt: salt, mask: redactpkg.NewMasker(sensitive), context: opts.Context}
-	if c.context <= 0 {
+	c := &comparer{salt: salt, mask: redactpkg.NewMasker(sensitive), context: opts.Context, noise: opts.Noise, skipped: map[result.ObjectID]bool{}}
+	switch {
+	case c.context == 0:
 		c.context = DefaultContext
+	case c.context < 0:
+		c.context = 0
 	}
 	paths := make([]string, 0, len(byPath))
 	for p := range byPath {
@@ -82,6 +92,9 @@ func Compare(base, head []*result.ClusterBuild, opts Options) (*Result, error) {
 	for _, p := range paths {
 		e := byPath[p]
 		res.Clusters = append(res.Clusters, c.cluster(p, e[0], e[1]))
+	}
+	if !opts.Noise.Empty() {
+		res.Ignored = &Ignored{Noise: opts.Noise, Skipped: len(c.skipped)}
 	}
 	return res, nil
 }
@@ -110,7 +123,7 @@ type side struct {
 	objects  map[result.ObjectID]*entry
 }
 
-func index(cb *result.ClusterBuild) *side {
+func (c *comparer) index(cb *result.ClusterBuild) *side {
 	s := &side{cb: cb, ks: map[result.KustomizationRef]*result.KustomizationBuild{},
 		releases: map[result.KustomizationRef]*result.ReleaseBuild{},
 		relOwner: map[result.KustomizationRef]result.KustomizationRef{},
@@ -124,6 +137,10 @@ func index(cb *result.ClusterBuild) *side {
 				continue
 			}
 			id := o.ID()
+			if c.noise.skips(id.Kind) {
+				c.skipped[id] = true
+				continue
+			}
 			if _, dup := s.objects[id]; dup {
 				continue // validate reports duplicates; the first one wins
 			}
@@ -165,7 +182,7 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 	case headCB == nil:
 		cd.Action = Removed
 	}
-	b, h := index(baseCB), index(headCB)
+	b, h := c.index(baseCB), c.index(headCB)
 	baseErrs, headErrs := c.errors(cd, b, h)
 	sort.SliceStable(cd.Errors, func(i, j int) bool {
 		if cd.Errors[i].Revision != cd.Errors[j].Revision {
@@ -324,6 +341,7 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 	if cd.Action == Unchanged && !sameKeys(baseErrs, headErrs) {
 		cd.Action = Changed
 	}
+	cd.ImageChanges = imageChanges(b, h)
 	return cd
 }
 
@@ -382,6 +400,7 @@ func (c *comparer) normalize(o *result.Object) normalized {
 		return normalized{}
 	}
 	u := o.Object.DeepCopy()
+	c.noise.strip(u.Object)
 	labels := u.GetLabels()
 	for _, l := range ownerLabels {
 		delete(labels, l)
@@ -532,3 +551,21 @@ const (
 	annPrune           = "kustomize.toolkit.fluxcd.io/prune"
 	helmResourcePolicy = "helm.sh/resource-policy"
 )
+
+// imageChanges compares the images of each unit built on both sides (or
+// on one only: a unit added or removed). A unit that failed on either side
+// is left out: its images there are unknown, not absent.
+func imageChanges(b, h *side) []images.Change {
+	of := func(s, other *side) map[images.UnitKey][]string {
+		m := map[images.UnitKey][]string{}
+		for _, e := range s.objects {
+			if failedOn(other, e.unit) {
+				continue
+			}
+			k := images.UnitKey{Kind: e.unit.kind, Namespace: e.unit.ref.Namespace, Name: e.unit.ref.Name}
+			m[k] = append(m[k], images.Of(e.obj.Object)...)
+		}
+		return m
+	}
+	return images.Changes(of(b, h), of(h, b))
+}

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"github.com/slipwayhq/slipway/internal/images"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -31,6 +32,9 @@ type Result struct {
 	Drift []*ClusterDiff `json:"drift,omitempty"`
 	// DriftBase is the revision drift is measured from.
 	DriftBase string `json:"driftBase,omitempty"`
+	// Ignored is the noise the comparison ignored (nil: none), for the
+	// renderers to say what was stripped.
+	Ignored *Ignored `json:"ignored,omitempty"`
 }
 
 // ClusterDiff is the difference of one cluster path.
@@ -43,6 +47,10 @@ type ClusterDiff struct {
 	// Errors are build errors of either revision, with file and line.
 	Errors []BuildError `json:"errors,omitempty"`
 	Counts Counts       `json:"counts"`
+	// ImageChanges are the container images added, removed or updated
+	// (same repository, another tag or digest), per Kustomization and
+	// HelmRelease.
+	ImageChanges []images.Change `json:"imageChanges,omitempty"`
 }
 
 // BuildError is an error finding of one revision's build.
@@ -182,8 +190,26 @@ func (r *Result) ChangedPaths() []string {
 func (r *Result) ForPath(path string) *Result {
 	for _, c := range r.Clusters {
 		if c.Path == path {
-			return &Result{Base: r.Base, Head: r.Head, Clusters: []*ClusterDiff{c}}
+			return &Result{Base: r.Base, Head: r.Head, Clusters: []*ClusterDiff{c}, Ignored: r.Ignored}
 		}
 	}
 	return nil
+}
+
+// ImageChange is one image change of a cluster path.
+type ImageChange struct {
+	Path string `json:"path"`
+	images.Change
+}
+
+// ImageChanges lists the image changes of every cluster path, in order:
+// the action's image-changes output, one matrix entry each.
+func (r *Result) ImageChanges() []ImageChange {
+	out := []ImageChange{}
+	for _, c := range r.Clusters {
+		for _, ic := range c.ImageChanges {
+			out = append(out, ImageChange{Path: c.Path, Change: ic})
+		}
+	}
+	return out
 }

@@ -45,6 +45,10 @@ type RunOptions struct {
 	CacheVersion string
 	// Compare tunes the comparison.
 	Compare Options
+	// Select restricts the comparison to some Kustomizations and
+	// HelmReleases; both revisions are still built completely. A name
+	// neither revision has is a *build.UnknownSelectionError.
+	Select build.Selection
 }
 
 // revisions are the two repositories of a run, open.
@@ -311,6 +315,10 @@ func Run(ctx context.Context, opts RunOptions) (*Result, Stats, error) {
 	if err != nil {
 		return nil, Stats{}, err
 	}
+	if err := opts.Select.Check(base, head); err != nil {
+		return nil, Stats{}, err
+	}
+	base, head = opts.Select.Apply(base), opts.Select.Apply(head)
 	cmp := opts.Compare
 	cmp.Base, cmp.Head = opts.Base, opts.Head
 	res, err := Compare(base, head, cmp)

@@ -13,6 +13,7 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
@@ -66,6 +67,7 @@ func (r *Renderer) render(hr *helmv2.HelmRelease, releaseName string, art *chart
 	inst.ReleaseName = releaseName
 	inst.Namespace = hr.GetReleaseNamespace()
 	inst.KubeVersion = r.kube
+	inst.APIVersions = common.VersionSet(r.opts.APIVersions)
 	inst.Devel = true
 	inst.SkipCRDs = true
 	inst.IncludeCRDs = false

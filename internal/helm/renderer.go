@@ -36,6 +36,12 @@ type Options struct {
 	// KubeVersion is the target Kubernetes version for .Capabilities and
 	// charts' kubeVersion constraints, e.g. "1.36.5".
 	KubeVersion string
+	// APIVersions are added to .Capabilities.APIVersions (Helm's defaults
+	// stay), as helm template --api-versions: "group/version" or
+	// "group/version/Kind". Charts that render a ServiceMonitor only when
+	// the cluster serves it need them offline; connected to a cluster, the
+	// commands pass what it serves.
+	APIVersions []string
 	// Repo is this configuration repository: GitRepository sources that
 	// point at it are read from it, never fetched.
 	Repo *source.Repository

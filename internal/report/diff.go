@@ -46,6 +46,9 @@ func DiffText(w io.Writer, d *diff.Result, opts DiffTextOptions) error {
 			continue
 		}
 		fmt.Fprintf(&b, "%s\n", p.paint(ansiBold, fmt.Sprintf("► %s %s (%s)", cd.Path, cd.Action, countsText(cd.Counts))))
+		for _, c := range cd.ImageChanges {
+			fmt.Fprintf(&b, "  image %s\n", imageChangeText(c))
+		}
 		for _, e := range cd.Errors {
 			fmt.Fprintf(&b, "  %s: %s\n", e.Revision, p.paint(ansiRed, FindingLine(e.Finding)))
 		}
@@ -75,6 +78,9 @@ func DiffText(w io.Writer, d *diff.Result, opts DiffTextOptions) error {
 		}
 	}
 	writeDriftText(&b, p, d)
+	if s := ignoredText(d.Ignored); s != "" {
+		fmt.Fprintf(&b, "(%s)\n", s)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -159,9 +159,16 @@ func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep 
 		head = "worktree"
 	}
 	fmt.Fprintf(&b, "### %s `%s` → `%s`\n\n", title, shortRev(d.Base), shortRev(head))
+	// Image changes first: the most common change of a fleet, and what
+	// a reviewer checks before reading YAML. They get at most a quarter of
+	// the budget.
+	b.WriteString(imagesMarkdown(d, max/4))
 	b.WriteString("| cluster path | status | added | changed | removed | moved |\n|---|---|---:|---:|---:|---:|\n")
 	for _, cd := range d.Clusters {
 		fmt.Fprintf(&b, "| `%s` | %s | %d | %d | %d | %d |\n", cd.Path, cd.Action, cd.Counts.Added, cd.Counts.Changed, cd.Counts.Removed, cd.Counts.Moved)
+	}
+	if s := ignoredText(d.Ignored); s != "" {
+		fmt.Fprintf(&b, "\n_%s_\n", mdInline(s))
 	}
 	b.WriteString("\n")
 
