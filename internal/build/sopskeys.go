@@ -48,7 +48,9 @@ func (e *KeysError) Error() string {
 	}
 	parts := make([]string, len(e.Keys))
 	for i, k := range e.Keys {
-		parts[i] = k.Key + ": " + k.Err.Error()
+		// SDK errors span lines (Azure quotes whole answers): one line
+		// per finding.
+		parts[i] = k.Key + ": " + strings.Join(strings.Fields(k.Err.Error()), " ")
 	}
 	return "none of the given keys can decrypt it (" + strings.Join(parts, "; ") + ")"
 }

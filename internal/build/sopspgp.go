@@ -59,7 +59,7 @@ func parsePGPKeys(data []byte) (pgpKeys, error) {
 		keys = append(keys, k)
 	}
 	if len(keys) == 0 {
-		return nil, errors.New("no armored PGP private key block (" + pgpBegin + ")")
+		return nil, errors.New("no armored PGP private key block")
 	}
 	return keys, nil
 }
