@@ -17,11 +17,11 @@ import (
 
 // repoFlags are the flags of every command that reads the repository.
 type repoFlags struct {
-	repo             string
-	paths            []string
-	ageKeyFile       string
+	repo       string
+	paths      []string
+	ageKeyFile string
 	// sops holds the other SOPS keys and credentials (see sopsFlags).
-	sops sopsFlags
+	sops             sopsFlags
 	allowRemoteBases bool
 	// allowLocalSources lets sources reach the runner's own addresses.
 	allowLocalSources bool

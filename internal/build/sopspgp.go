@@ -13,8 +13,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	sopspgp "github.com/getsops/sops/v3/pgp"
 	"github.com/getsops/sops/v3/keyservice"
+	sopspgp "github.com/getsops/sops/v3/pgp"
 )
 
 // pgpKeys are PGP private keys, each the binary form of one armored block.

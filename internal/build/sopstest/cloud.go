@@ -66,7 +66,7 @@ func (c *Cloud) Client() *http.Client {
 			var d net.Dialer
 			return d.DialContext(ctx, network, addr)
 		},
-		TLSClientConfig: &tls.Config{RootCAs: c.pool, MinVersion: tls.VersionTLS12},
+		TLSClientConfig:   &tls.Config{RootCAs: c.pool, MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2: true,
 	}
 	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
