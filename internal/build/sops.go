@@ -62,8 +62,6 @@ type Decryptor struct {
 	ambient bool
 	// httpClient carries every KMS request; nil: each SDK's default.
 	httpClient *http.Client
-	// from names where the keys came from, for findings.
-	from []string
 }
 
 // SOPSKeys are the keys and credentials slipway itself is given (flags,
@@ -117,7 +115,7 @@ func NewSOPSDecryptor(k SOPSKeys) (*Decryptor, error) {
 	for _, a := range k.VaultAddresses {
 		o, err := source.ParseOrigin(a)
 		if err != nil {
-			return nil, fmt.Errorf("Vault address: %w", err)
+			return nil, fmt.Errorf("an allowed Vault address: %w", err)
 		}
 		d.vaultAddresses[o.String()] = true
 	}

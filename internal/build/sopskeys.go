@@ -260,7 +260,7 @@ func (s *keyServer) azureKV(k *keyservice.AzureKeyVaultKey, ct []byte) ([]byte, 
 	if cred == nil {
 		var err error
 		if cred, err = defaultAzureCredential(s.d.httpClient); err != nil {
-			return nil, fmt.Errorf("Azure default credential: %w", err)
+			return nil, fmt.Errorf("the default Azure credential: %w", err)
 		}
 	}
 	mk := &azkv.MasterKey{VaultURL: k.VaultUrl, Name: k.Name, Version: k.Version, EncryptedKey: string(ct)}
@@ -274,7 +274,7 @@ func (s *keyServer) azureKV(k *keyservice.AzureKeyVaultKey, ct []byte) ([]byte, 
 func (s *keyServer) vault(k *keyservice.VaultKey, ct []byte) ([]byte, error) {
 	o, err := source.ParseOrigin(k.VaultAddress)
 	if err != nil {
-		return nil, fmt.Errorf("Vault address: %w", err)
+		return nil, fmt.Errorf("the key's Vault address: %w", err)
 	}
 	if !s.d.vaultAddresses[o.String()] {
 		return nil, fmt.Errorf("%w: the Vault token goes only to the addresses given with --sops-vault-address (action input sops-vault-addresses), not to %s", ErrAddressNotAllowed, o)

@@ -238,6 +238,13 @@ func TestSOPSGCPKMS(t *testing.T) {
 	if err != nil || got != "s3cret-value-91f2" {
 		t.Fatalf("got %q, %v", got, err)
 	}
+	// Only the credential types Google's key files and workload identity
+	// federation write.
+	d, _ := build.NewSOPSDecryptor(build.SOPSKeys{})
+	var ske *build.SecretKeyError
+	if _, err := d.WithSecret("flux-system/gcp", map[string]string{"sops.gcp-kms": `{"type": "gdch_service_account"}`}); !errors.As(err, &ske) || ske.Key != "sops.gcp-kms" {
+		t.Errorf("want the credential type refused, got %v", err)
+	}
 	want := []string{"POST oauth2.googleapis.com /token", "POST cloudkms.googleapis.com /v1/" + res + ":decrypt"}
 	if seen := cloud.Seen(); strings.Join(seen, "\n") != strings.Join(want, "\n") {
 		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))

@@ -114,11 +114,16 @@ func (ks pgpKeys) holds(fingerprint string) bool {
 }
 
 // keyring writes the keys as a binary keyring in a new private directory,
-// which the caller removes.
-func (ks pgpKeys) keyring() (dir, ring string, err error) {
+// which the caller removes, next to an empty GnuPG home.
+func (ks pgpKeys) keyring() (dir, ring, home string, err error) {
 	dir, err = os.MkdirTemp("", "slipway-pgp-")
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
+	}
+	home = filepath.Join(dir, "gnupg")
+	if err := os.Mkdir(home, 0o700); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", "", "", err
 	}
 	var buf bytes.Buffer
 	for _, k := range ks {
@@ -127,9 +132,9 @@ func (ks pgpKeys) keyring() (dir, ring string, err error) {
 	ring = filepath.Join(dir, "secring.gpg")
 	if err := os.WriteFile(ring, buf.Bytes(), 0o600); err != nil {
 		_ = os.RemoveAll(dir)
-		return "", "", err
+		return "", "", "", err
 	}
-	return dir, ring, nil
+	return dir, ring, home, nil
 }
 
 // refuseSymmetric refuses an encrypted data key with a passphrase packet:
@@ -168,7 +173,7 @@ func (s *keyServer) pgp(k *keyservice.PgpKey, ct []byte) ([]byte, error) {
 	if err := refuseSymmetric(ct); err != nil {
 		return nil, err
 	}
-	dir, ring, err := s.d.pgp.keyring()
+	dir, ring, home, err := s.d.pgp.keyring()
 	if err != nil {
 		return nil, fmt.Errorf("writing the PGP keyring: %w", err)
 	}
@@ -176,7 +181,7 @@ func (s *keyServer) pgp(k *keyservice.PgpKey, ct []byte) ([]byte, error) {
 	mk := sopspgp.NewMasterKeyFromFingerprint(k.Fingerprint)
 	// Should OpenPGP fail, sops falls back to the gpg binary: give it the
 	// same private, empty home, never the runner's keyring.
-	sopspgp.GnuPGHome(dir).ApplyToMasterKey(mk)
+	sopspgp.GnuPGHome(home).ApplyToMasterKey(mk)
 	sopspgp.SecRing(ring).ApplyToMasterKey(mk)
 	mk.EncryptedKey = string(ct)
 	return mk.DecryptContext(s.ctx)

@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -58,7 +59,6 @@ func (e *SecretKeyError) Unwrap() error { return e.Err }
 // credential of the Secret takes precedence over ambient ones.
 func (d *Decryptor) WithSecret(secret string, data map[string]string) (*Decryptor, error) {
 	out := d.clone()
-	out.from = append(out.from, "Secret "+secret)
 	names := make([]string, 0, len(data))
 	for k := range data {
 		names = append(names, k)
@@ -79,7 +79,6 @@ func (d *Decryptor) clone() *Decryptor {
 	c := *d
 	c.age = slices.Clone(d.age)
 	c.pgp = slices.Clone(d.pgp)
-	c.from = slices.Clone(d.from)
 	return &c
 }
 
@@ -135,17 +134,30 @@ func awsStaticCredentials(value []byte) (credentials.StaticCredentialsProvider, 
 }
 
 // gcpTokenSource reads sops.gcp-kms as kustomize-controller does: a
-// credentials JSON (service account key, external account, authorized
-// user) for the KMS scopes. Its token endpoint is the one the JSON names,
-// as with Google's own libraries.
+// credentials JSON for the KMS scopes. Its token endpoint is the one the
+// JSON names, as with Google's own libraries. Only the types a key file
+// or workload identity federation writes are accepted: Google's library
+// warns that a configuration from elsewhere may read local files or URLs.
 func gcpTokenSource(value []byte, hc *http.Client) (oauth2.TokenSource, error) {
 	ctx := context.Background()
 	if hc != nil {
 		ctx = context.WithValue(ctx, oauth2.HTTPClient, hc)
 	}
-	creds, err := google.CredentialsFromJSON(ctx, []byte(strings.Trim(string(value), "\n")), gcpkmsapi.DefaultAuthScopes()...)
-	if err != nil {
+	data := []byte(strings.Trim(string(value), "\n"))
+	var head struct {
+		Type google.CredentialsType `json:"type"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, errors.New("not a Google credentials JSON")
+	}
+	switch head.Type {
+	case google.ServiceAccount, google.AuthorizedUser, google.ExternalAccount, google.ImpersonatedServiceAccount:
+	default:
+		return nil, fmt.Errorf("credentials of type %q are not accepted (service_account, authorized_user, external_account, impersonated_service_account)", head.Type)
+	}
+	creds, err := google.CredentialsFromJSONWithType(ctx, data, head.Type, gcpkmsapi.DefaultAuthScopes()...)
+	if err != nil {
+		return nil, errors.New("not a valid Google credentials JSON")
 	}
 	return creds.TokenSource, nil
 }
