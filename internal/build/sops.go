@@ -168,10 +168,17 @@ func IsEncrypted(u *unstructured.Unstructured) bool {
 // so a tampered file fails rather than decrypting to something else. YAML,
 // not JSON: SOPS hashes values in document order, and a JSON round trip
 // sorts keys, which breaks the MAC of any file whose keys are not sorted.
-func (d *Decryptor) Decrypt(u *unstructured.Unstructured, data []byte) (*unstructured.Unstructured, error) {
+func (d *Decryptor) Decrypt(u *unstructured.Unstructured, data []byte) (out *unstructured.Unstructured, err error) {
 	fail := func(err error) error {
 		return &DecryptError{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(), Err: err}
 	}
+	defer func() {
+		// Crafted metadata can make sops panic; kustomize-controller
+		// recovers too (SopsDecryptWithFormat).
+		if r := recover(); r != nil {
+			out, err = nil, fail(fmt.Errorf("sops failed on this file: %v", r))
+		}
+	}()
 	if !d.HasKeys() {
 		return nil, fail(ErrNoKey)
 	}
@@ -201,7 +208,7 @@ func (d *Decryptor) Decrypt(u *unstructured.Unstructured, data []byte) (*unstruc
 	if err != nil {
 		return nil, fail(errors.New("decrypted object is not valid YAML"))
 	}
-	out := &unstructured.Unstructured{}
+	out = &unstructured.Unstructured{}
 	if err := out.UnmarshalJSON(js); err != nil {
 		return nil, fail(fmt.Errorf("decrypted object is not valid: %w", err))
 	}
