@@ -90,6 +90,14 @@ func TestSOPSPGPFromFlagAndSecret(t *testing.T) {
 			t.Errorf("%s: the decrypted value is printed", name)
 		}
 	}
+	// A decryption Secret with a key slipway cannot read: a finding at the
+	// encrypted file naming the Secret and its key, not quoting it.
+	writeTestFile(t, ext, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-keys\n  namespace: flux-system\nstringData:\n  ci.asc: not-a-key-e03b\n")
+	r = runCLI(t, nil, "validate", "--repo", repo, "--cache-dir", t.TempDir(), "--external-objects", ext)
+	if r.code != 1 || !strings.Contains(r.out, "apps/db.sops.yaml:1 [sops]") || !strings.Contains(r.out, "decryption Secret flux-system/sops-keys, key ci.asc:") ||
+		strings.Contains(r.out+r.err, "not-a-key-e03b") {
+		t.Fatalf("unreadable decryption Secret: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
 	// The wrong key: a finding at the file naming the key that failed.
 	other := sopstest.NewPGPKey(t, "other")
 	writeTestFile(t, keyFile, other.Armored)
