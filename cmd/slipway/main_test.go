@@ -68,7 +68,7 @@ func TestValidateKeyFromEnvironment(t *testing.T) {
 	}
 	// Without a key the Secret is reported (info), not failed.
 	r := runCLI(t, nil, "validate", "--repo", repo, "--path", "clusters/staging", "-o", "json")
-	if r.code != 0 || !strings.Contains(r.out, "no age key given") {
+	if r.code != 0 || !strings.Contains(r.out, "no decryption key given") {
 		t.Fatalf("without a key: exit %d, output:\n%s", r.code, r.out)
 	}
 	r = runCLI(t, map[string]string{"SOPS_AGE_KEY": string(data)}, "validate", "--repo", repo, "--path", "clusters/staging", "-o", "json")

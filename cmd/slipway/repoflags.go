@@ -17,9 +17,11 @@ import (
 
 // repoFlags are the flags of every command that reads the repository.
 type repoFlags struct {
-	repo             string
-	paths            []string
-	ageKeyFile       string
+	repo       string
+	paths      []string
+	ageKeyFile string
+	// sops holds the other SOPS keys and credentials (see sopsFlags).
+	sops             sopsFlags
 	allowRemoteBases bool
 	// allowLocalSources lets sources reach the runner's own addresses.
 	allowLocalSources bool
@@ -48,6 +50,7 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.repo, "repo", ".", "the configuration repository")
 	fl.StringArrayVar(&f.paths, "path", nil, "a cluster path to build (repeatable; default: every directory under clusters/)")
 	fl.StringVar(&f.ageKeyFile, "sops-age-key-file", "", "age key file to decrypt SOPS Secrets (default: $SOPS_AGE_KEY, then $SOPS_AGE_KEY_FILE)")
+	f.sops.register(cmd)
 	fl.BoolVar(&f.allowRemoteBases, "allow-remote-bases", false, "let kustomizations refer to remote bases")
 	fl.BoolVar(&f.allowLocalSources, "allow-local-sources", false, "let Git, Helm and OCI sources reach loopback, link-local and cloud metadata addresses (refused by default; private networks are always allowed)")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache for fetched sources, charts and reusable builds (default: the user cache directory)")
@@ -80,18 +83,30 @@ func (f *repoFlags) rootSourceOption() (*build.RootSource, error) {
 	return &rs, nil
 }
 
-// decryptor reads the age key from the flag or the environment. The key
-// content itself is never printed, whatever goes wrong.
+// decryptor reads the age key from the flag or the environment, and the
+// other SOPS keys from their flags. The key content itself is never
+// printed, whatever goes wrong.
 func (f *repoFlags) decryptor(getenv env) (*build.Decryptor, error) {
-	switch {
-	case f.ageKeyFile != "":
-		return build.NewDecryptorFromFile(f.ageKeyFile)
-	case getenv("SOPS_AGE_KEY") != "":
-		return build.NewDecryptor(getenv("SOPS_AGE_KEY"))
-	case getenv("SOPS_AGE_KEY_FILE") != "":
-		return build.NewDecryptorFromFile(getenv("SOPS_AGE_KEY_FILE"))
+	keys, err := f.sops.keys()
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
 	}
-	return build.NewDecryptor("")
+	ageFile := f.ageKeyFile
+	switch {
+	case ageFile != "":
+	case getenv("SOPS_AGE_KEY") != "":
+		keys.Age = getenv("SOPS_AGE_KEY")
+	default:
+		ageFile = getenv("SOPS_AGE_KEY_FILE")
+	}
+	if ageFile != "" {
+		data, err := os.ReadFile(ageFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading age key file: %w", err)
+		}
+		keys.Age = string(data)
+	}
+	return build.NewSOPSDecryptor(keys)
 }
 
 func (f *repoFlags) gitCacheDir(getenv env) string {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
@@ -43,6 +44,8 @@ type PlanRequest struct {
 	Paths      []string
 	// AgeKey decrypts SOPS Secrets, so a change to one is seen.
 	AgeKey string
+	// SOPS are the other SOPS keys and credentials (its Age is AgeKey).
+	SOPS build.SOPSKeys
 }
 
 // DiffRequest asks for the diff of cluster paths.
@@ -51,6 +54,7 @@ type DiffRequest struct {
 	Base, Head string
 	Paths      []string
 	AgeKey     string
+	SOPS       build.SOPSKeys
 	MaxBytes   int
 }
 

@@ -300,6 +300,9 @@ func TestBadInputs(t *testing.T) {
 		{"INPUT_STRIP-LABELS", "[", "not a valid pattern"},
 		{"INPUT_EXTERNAL-OBJECTS", "ci/missing.yaml", "input external-objects: " + filepath.Join(f.Dir, "ci/missing.yaml")},
 		{"INPUT_EXTERNAL-OBJECTS", "apps/a/namespace.yaml", "namespace.yaml:1: Namespace app-a: only v1 ConfigMaps and Secrets"},
+		{"INPUT_SOPS-VAULT-TOKEN", "hvs.bad-input-token", "input sops-vault-token: needs sops-vault-addresses"},
+		{"INPUT_SOPS-CLOUD-CREDENTIALS", "perhaps", "input sops-cloud-credentials"},
+		{"INPUT_SOPS-PGP-KEY", "not-a-key-61c0", "parsing PGP key: no armored PGP private key block"},
 	} {
 		r := actiontest.NewRunner(t, nil, f.Dir, "workflow_dispatch", map[string]any{})
 		r.Env[tc.key] = tc.value

@@ -40,8 +40,8 @@ func NewDiffer(o DifferOptions) Differ { return &gitDiffer{opts: o} }
 
 type gitDiffer struct{ opts DifferOptions }
 
-func (g *gitDiffer) runOptions(repoDir, base, head, ageKey string, paths []string) (diff.RunOptions, error) {
-	dec, err := build.NewDecryptor(ageKey)
+func (g *gitDiffer) runOptions(repoDir, base, head string, keys build.SOPSKeys, paths []string) (diff.RunOptions, error) {
+	dec, err := build.NewSOPSDecryptor(keys)
 	if err != nil {
 		return diff.RunOptions{}, err
 	}
@@ -58,7 +58,7 @@ func (g *gitDiffer) runOptions(repoDir, base, head, ageKey string, paths []strin
 }
 
 func (g *gitDiffer) ChangedPaths(ctx context.Context, req PlanRequest) ([]string, error) {
-	opts, err := g.runOptions(req.RepoDir, req.Base, req.Head, req.AgeKey, req.Paths)
+	opts, err := g.runOptions(req.RepoDir, req.Base, req.Head, withAge(req.SOPS, req.AgeKey), req.Paths)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (g *gitDiffer) ChangedPaths(ctx context.Context, req PlanRequest) ([]string
 }
 
 func (g *gitDiffer) Diff(ctx context.Context, req DiffRequest) ([]*DiffResult, error) {
-	opts, err := g.runOptions(req.RepoDir, req.Base, req.Head, req.AgeKey, req.Paths)
+	opts, err := g.runOptions(req.RepoDir, req.Base, req.Head, withAge(req.SOPS, req.AgeKey), req.Paths)
 	if err != nil {
 		return nil, err
 	}
@@ -95,4 +95,10 @@ func (g *gitDiffer) Diff(ctx context.Context, req DiffRequest) ([]*DiffResult, e
 		out = append(out, &DiffResult{Path: path, Changed: one.HasChanges() || one.HasNewErrors(), Markdown: b.String(), ImageChanges: one.ImageChanges()})
 	}
 	return out, nil
+}
+
+// withAge completes the SOPS keys of a request with its age key.
+func withAge(k build.SOPSKeys, age string) build.SOPSKeys {
+	k.Age = age
+	return k
 }

@@ -208,10 +208,10 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	if err != nil {
 		return nil, nil, err
 	}
-	dec, err := build.NewDecryptor(r.in.AgeKey)
+	dec, err := build.NewSOPSDecryptor(r.in.sopsKeys())
 	if err != nil {
-		// The decryptor's errors never hold the key; say which input.
-		return nil, nil, fmt.Errorf("input sops-age-key: %w", err)
+		// The decryptor's errors never hold the key; say which inputs.
+		return nil, nil, fmt.Errorf("inputs sops-*: %w", err)
 	}
 	opts := build.DefaultOptions(repo)
 	opts.Decryptor = dec
@@ -244,7 +244,7 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	}
 	// Register before anything built is printed.
 	r.rt.Mask(secrets...)
-	secrets = append(secrets, r.in.Token, r.in.AgeKey)
+	secrets = append(secrets, r.in.Token, r.in.AgeKey, string(r.in.SOPS.PGP), r.in.SOPS.VaultToken)
 	secrets = append(secrets, kubeconfigSecrets(r.in.Kubeconfig)...)
 	return builds, report.NewMasker(secrets), nil
 }
@@ -308,7 +308,7 @@ func (r *run) network() source.NetworkOptions {
 
 // decryptor is the age key input's; a bad key is reported by buildAll.
 func (r *run) decryptor() *build.Decryptor {
-	dec, err := build.NewDecryptor(r.in.AgeKey)
+	dec, err := build.NewSOPSDecryptor(r.in.sopsKeys())
 	if err != nil {
 		return nil
 	}
@@ -338,7 +338,7 @@ func (r *run) planMatrix(ctx context.Context, p *plan, repoDir string, selected 
 		*notes = append(*notes, "the plan lists every cluster path: "+errNoDiffer.Error()+".")
 		return selected
 	}
-	changed, err := r.opts.Differ.ChangedPaths(ctx, PlanRequest{RepoDir: repoDir, Base: p.base, Head: p.head, Paths: selected, AgeKey: r.in.AgeKey})
+	changed, err := r.opts.Differ.ChangedPaths(ctx, PlanRequest{RepoDir: repoDir, Base: p.base, Head: p.head, Paths: selected, AgeKey: r.in.AgeKey, SOPS: r.in.SOPS})
 	if err != nil {
 		r.warnf("planning between %s and %s: %s; the plan lists every cluster path", short(p.base), short(p.head), oneLine(err.Error()))
 		return selected
@@ -368,7 +368,7 @@ func (r *run) diffAll(ctx context.Context, p *plan, repoDir string, reports []*p
 			byPath[pr.path] = pr
 		}
 	}
-	results, err := r.opts.Differ.Diff(ctx, DiffRequest{RepoDir: repoDir, Base: p.base, Head: p.head, Paths: paths, AgeKey: r.in.AgeKey, MaxBytes: diffBudget})
+	results, err := r.opts.Differ.Diff(ctx, DiffRequest{RepoDir: repoDir, Base: p.base, Head: p.head, Paths: paths, AgeKey: r.in.AgeKey, SOPS: r.in.SOPS, MaxBytes: diffBudget})
 	if err != nil {
 		r.warnf("diff between %s and %s: %s", short(p.base), short(p.head), oneLine(masker.Mask(err.Error())))
 		return

@@ -65,6 +65,9 @@ type Inputs struct {
 	DiffCompare diff.Options
 	// APIVersions are the api-versions input (as --api-versions).
 	APIVersions []string
+	// SOPS are the other SOPS keys and credentials: sops-pgp-key,
+	// sops-vault-token, sops-vault-addresses, sops-cloud-credentials.
+	SOPS build.SOPSKeys
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -94,7 +97,9 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 	if in.Token == "" {
 		in.Token = strings.TrimSpace(rt.Getenv("GITHUB_TOKEN"))
 	}
-	rt.Mask(in.Token, in.AgeKey)
+	in.SOPS = build.SOPSKeys{PGP: []byte(rt.Input("sops-pgp-key")), VaultToken: strings.TrimSpace(rt.Input("sops-vault-token")),
+		VaultAddresses: splitList(rt.Input("sops-vault-addresses"))}
+	rt.Mask(in.Token, in.AgeKey, string(in.SOPS.PGP), in.SOPS.VaultToken)
 	rt.Mask(kubeconfigSecrets(in.Kubeconfig)...)
 
 	in.Mode = Mode(strings.ToLower(rt.Input("mode")))
@@ -132,6 +137,12 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 	}
 	if in.AllowLocalSources, err = boolInput(rt, "allow-local-sources", false); err != nil {
 		return nil, err
+	}
+	if in.SOPS.CloudCredentials, err = boolInput(rt, "sops-cloud-credentials", false); err != nil {
+		return nil, err
+	}
+	if in.SOPS.VaultToken != "" && len(in.SOPS.VaultAddresses) == 0 {
+		return nil, &InputError{Name: "sops-vault-token", Reason: "needs sops-vault-addresses: the Vault servers the token may be sent to"}
 	}
 	if in.Comment, err = boolInput(rt, "comment", true); err != nil {
 		return nil, err
@@ -233,4 +244,11 @@ func kubeconfigSecrets(content string) []string {
 		}
 	}
 	return out
+}
+
+// sopsKeys are every SOPS key and credential of the inputs.
+func (in *Inputs) sopsKeys() build.SOPSKeys {
+	k := in.SOPS
+	k.Age = in.AgeKey
+	return k
 }

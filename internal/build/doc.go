@@ -6,5 +6,7 @@
 //
 // Builds run on a filesystem locked to the source root, with kustomize
 // plugins off and remote bases refused unless allowed. The package never
-// talks to a cluster and never prints; it returns result values.
+// talks to a cluster and never prints; it returns result values. Besides
+// the declared sources, it contacts only the SOPS key services a file's
+// keys name, with the credentials it was given for them (sopskeys.go).
 package build

@@ -41,6 +41,13 @@ type objectStage struct {
 
 	// sensitive collects the decrypted values.
 	sensitive []string
+
+	// dec are the keys for this Kustomization, decNote what the finding
+	// of a Secret left encrypted adds, decErr a decryption Secret that
+	// could not be read (see decryptor).
+	dec     *Decryptor
+	decNote string
+	decErr  error
 }
 
 // decoded is one resource on its way to an object.
@@ -113,25 +120,84 @@ func (st *objectStage) decode(res *resource.Resource) (decoded, error) {
 		st.finding(result.SeverityError, "sops", d.id, origin,
 			"SOPS-encrypted Secret, but the Kustomization has no spec.decryption: Flux would apply it still encrypted")
 		d.o.Encrypted = true
-	case !st.b.opts.Decryptor.HasKeys():
-		d.o.Encrypted = true
-		st.finding(result.SeverityInfo, "sops", d.id, origin, "SOPS-encrypted Secret not decrypted: no age key given")
 	default:
-		plain, derr, err := st.b.decrypt(st.src, treeOrigin, obj, res)
-		if err != nil {
+		if err := st.decryptSecret(&d, treeOrigin, origin, obj, res); err != nil {
 			return decoded{}, err
-		}
-		if derr != nil {
-			st.finding(result.SeverityError, "sops", d.id, origin, derr.Error())
-			d.o.Encrypted = true
-			break
-		}
-		d.o.Object = plain
-		for _, v := range kube.DataValues(plain) {
-			st.sensitive = append(st.sensitive, v)
 		}
 	}
 	return d, nil
+}
+
+// decryptSecret decrypts one SOPS-encrypted Secret with the keys of its
+// Kustomization, or says why it stays encrypted (a finding); the error is
+// a failure of the build itself.
+func (st *objectStage) decryptSecret(d *decoded, treeOrigin, origin result.Origin, obj *unstructured.Unstructured, res *resource.Resource) error {
+	dec := st.decryptor()
+	if st.decErr != nil {
+		d.o.Encrypted = true
+		st.finding(result.SeverityError, "sops", d.id, origin, st.decErr.Error())
+		return nil
+	}
+	if !dec.HasKeys() {
+		d.o.Encrypted = true
+		st.finding(result.SeverityInfo, "sops", d.id, origin, "SOPS-encrypted Secret not decrypted: no decryption key given"+st.decNote)
+		return nil
+	}
+	plain, derr, err := st.b.decrypt(dec, st.src, treeOrigin, obj, res)
+	if err != nil {
+		return err
+	}
+	if derr != nil {
+		st.finding(result.SeverityError, "sops", d.id, origin, derr.Error()+st.decNote)
+		d.o.Encrypted = true
+		return nil
+	}
+	d.o.Object = plain
+	for _, v := range kube.DataValues(plain) {
+		st.sensitive = append(st.sensitive, v)
+	}
+	return nil
+}
+
+// decryptor returns the keys for this Kustomization's Secrets: those
+// slipway was given, plus those of its spec.decryption.secretRef, which
+// kustomize-controller reads from the cluster — here from the external
+// objects or, when connected, the cluster. A decryption Secret committed
+// to the repository would hold its keys in clear (or need another key
+// first), so the build output is not searched.
+func (st *objectStage) decryptor() *Decryptor {
+	if st.dec != nil {
+		return st.dec
+	}
+	st.dec = st.b.opts.Decryptor
+	ref := st.ks.Spec.Decryption.SecretRef
+	if ref == nil || ref.Name == "" {
+		return st.dec
+	}
+	name := st.ks.Namespace + "/" + ref.Name
+	var u *unstructured.Unstructured
+	ok := false
+	if st.b.opts.External != nil {
+		u, ok = st.b.opts.External("Secret", st.ks.Namespace, ref.Name)
+	}
+	switch {
+	case !ok:
+		st.decNote = "; its decryption Secret " + name + " is not among the external objects or in the cluster"
+	case IsEncrypted(u):
+		st.decNote = "; the decryption Secret " + name + " is itself SOPS-encrypted"
+	default:
+		vals := kube.DataValues(u)
+		for _, v := range vals {
+			st.sensitive = append(st.sensitive, v)
+		}
+		dec, err := st.dec.WithSecret(name, vals)
+		if err != nil {
+			st.decErr = err
+			return st.dec
+		}
+		st.dec = dec
+	}
+	return st.dec
 }
 
 // substitute runs postBuild substitution on one decoded resource.
@@ -160,17 +226,17 @@ func (st *objectStage) substitute(d decoded) (result.Object, error) {
 // decrypt decrypts a SOPS-encrypted Secret and writes the plain object back
 // into res. derr is why it could not be decrypted (a finding); err is a
 // failure of the build itself.
-func (b *Builder) decrypt(src *sourceTree, treeOrigin result.Origin, obj *unstructured.Unstructured, res *resource.Resource) (plain *unstructured.Unstructured, derr, err error) {
+func (b *Builder) decrypt(dec *Decryptor, src *sourceTree, treeOrigin result.Origin, obj *unstructured.Unstructured, res *resource.Resource) (plain *unstructured.Unstructured, derr, err error) {
 	raw, err := res.AsYAML()
 	if err != nil {
 		return nil, nil, err
 	}
-	plain, derr = b.opts.Decryptor.Decrypt(obj, raw)
+	plain, derr = dec.Decrypt(obj, raw)
 	if errors.Is(derr, ErrMACMismatch) && treeOrigin.Line > 0 {
 		// kustomize sorts keys; SOPS hashes values in file order.
 		// The document as committed still proves integrity.
 		if doc, rerr := src.document(treeOrigin); rerr == nil {
-			if p2, err2 := b.opts.Decryptor.Decrypt(obj, doc); err2 == nil {
+			if p2, err2 := dec.Decrypt(obj, doc); err2 == nil {
 				plain, derr = p2, nil
 			}
 		}
