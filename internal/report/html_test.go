@@ -104,7 +104,7 @@ func TestHTMLMasksSecretValues(t *testing.T) {
 		Kustomizations: []*result.KustomizationBuild{{Ref: result.KustomizationRef{Namespace: "flux-system", Name: "apps"}}},
 		Findings: []result.Finding{{Severity: result.SeverityError, Check: "substitution",
 			Kustomization: &result.KustomizationRef{Namespace: "flux-system", Name: "apps"},
-			Message: "value s3cr3t-build-value and s3cr3t-caller-value, https://user:pa55word@example.com/x"}}}
+			Message:       "value s3cr3t-build-value and s3cr3t-caller-value, https://user:pa55word@example.com/x"}}}
 	var b, text bytes.Buffer
 	if err := HTML(&b, HTMLOptions{Builds: []*result.ClusterBuild{cb}, Masker: NewMasker([]string{"s3cr3t-caller-value"})}); err != nil {
 		t.Fatal(err)
