@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/slipwayhq/slipway/internal/diff"
 )
@@ -33,11 +34,11 @@ func (pb *pageBuilder) addDiff(d *diff.Result, g *htmlGroup) {
 	pb.page.Stats = append(pb.page.Stats,
 		htmlStat{Label: "cluster paths changed", Value: changed, Tone: toneWarn},
 		htmlStat{Label: "objects added", Value: total.Added, Tone: toneAdd},
-		htmlStat{Label: "changed", Value: total.Changed, Tone: toneWarn},
-		htmlStat{Label: "removed", Value: total.Removed, Tone: toneDel},
+		htmlStat{Label: "objects changed", Value: total.Changed, Tone: toneWarn},
+		htmlStat{Label: "objects removed", Value: total.Removed, Tone: toneDel},
 	)
 	if total.Moved > 0 {
-		pb.page.Stats = append(pb.page.Stats, htmlStat{Label: "moved", Value: total.Moved, Tone: toneWarn})
+		pb.page.Stats = append(pb.page.Stats, htmlStat{Label: "objects moved", Value: total.Moved, Tone: toneWarn})
 	}
 	pb.page.Sections = append(pb.page.Sections, &htmlSection{ID: "summary", Title: "Changes per cluster path", Table: table})
 	pb.addDiffNotices(d)
@@ -146,7 +147,7 @@ func (pb *pageBuilder) addClusterDiff(g *htmlGroup, cd *diff.ClusterDiff) {
 			r.Status, r.Tone, r.Open = string(rd.Action), actionTone(rd.Action), true
 			r.Error = pb.mask(rd.Error)
 			if s := releaseSummary(rd); s != string(rd.Action) {
-				r.Notes = append(r.Notes, pb.mask(s))
+				r.Notes = append(r.Notes, pb.mask(strings.TrimPrefix(s, string(rd.Action)+": ")))
 			}
 			for _, od := range rd.Objects {
 				r.Objects = append(r.Objects, pb.object(od))
