@@ -243,5 +243,3 @@ func TestValidateHTMLReportInChromium(t *testing.T) {
 	keepScreenshot(t, p, "validate-report.png")
 	assertQuiet(t, p, pageURL)
 }
-
-
