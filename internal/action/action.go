@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/result"
 )
@@ -60,6 +61,9 @@ type DiffResult struct {
 	Changed bool
 	// Markdown renders the changes.
 	Markdown string
+	// Result is the diff itself (nil when the Differ has none): what the
+	// HTML report shows and the graph marks as changed.
+	Result *diff.Result
 }
 
 // Options configure Run.
