@@ -83,23 +83,6 @@ func writePage(t *testing.T, opts report.HTMLOptions) (path, pageURL string) {
 	return path, (&url.URL{Scheme: "file", Path: path}).String()
 }
 
-// keepScreenshot saves the page's screenshot in the test's temporary
-// directory, and in SLIPWAY_SCREENSHOT_DIR when set (for the docs).
-func keepScreenshot(t *testing.T, p *browser.Page, name string) {
-	t.Helper()
-	shot := p.Screenshot(t, t.TempDir(), name)
-	if dir := os.Getenv("SLIPWAY_SCREENSHOT_DIR"); dir != "" {
-		data, err := os.ReadFile(shot)
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, name), data, 0o644)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("screenshot: %s", shot)
-}
-
 // assertQuiet fails on any console error, exception or CSP violation, and
 // on any request but the page itself.
 func assertQuiet(t *testing.T, p *browser.Page, pageURL string) {
@@ -201,7 +184,7 @@ func TestHTMLReportInChromium(t *testing.T) {
 	if open != 0 {
 		t.Errorf("expand all left %d sections closed", open)
 	}
-	keepScreenshot(t, p, "diff-report.png")
+	p.KeepScreenshot(t, "diff-report.png")
 	assertQuiet(t, p, pageURL)
 
 	t.Run("without JavaScript", func(t *testing.T) {
@@ -240,6 +223,6 @@ func TestValidateHTMLReportInChromium(t *testing.T) {
 	if !found {
 		t.Errorf("no schema error with its file and line among %q", f.Errors)
 	}
-	keepScreenshot(t, p, "validate-report.png")
+	p.KeepScreenshot(t, "validate-report.png")
 	assertQuiet(t, p, pageURL)
 }

@@ -237,6 +237,26 @@ func (p *Page) Screenshot(t testing.TB, dir, name string) string {
 	return path
 }
 
+// KeepScreenshot writes a screenshot to the test's temporary directory,
+// and also to SLIPWAY_SCREENSHOT_DIR when that is set, for a person to
+// look at (and for the docs).
+func (p *Page) KeepScreenshot(t testing.TB, name string) {
+	t.Helper()
+	shot := p.Screenshot(t, t.TempDir(), name)
+	t.Logf("screenshot: %s", shot)
+	dir := os.Getenv("SLIPWAY_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	data, err := os.ReadFile(shot)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	}
+	if err != nil {
+		t.Fatalf("keeping the screenshot: %v", err)
+	}
+}
+
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i] + "…"
