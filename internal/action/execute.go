@@ -180,6 +180,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 		r.rt.Warningf("job summary: %v", err)
 	}
 	r.setOutputs(res, changed, matrix, summaryFile, diffFile)
+	r.writeHTMLReport(builds, reports, masker)
 	out := Outcome{Result: res}
 	if res == github.ConclusionFailure {
 		out.ExitCode = 1

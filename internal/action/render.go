@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
@@ -389,4 +390,34 @@ func diffDocument(reports []*pathReport) string {
 		}
 	}
 	return b.String()
+}
+
+// writeHTMLReport writes the run's HTML report beside the summary
+// (.slipway/report.html, for actions/upload-artifact) and names it in the
+// html-file output: every path's findings and the diff of the selected
+// paths, one self-contained page.
+func (r *run) writeHTMLReport(builds []*result.ClusterBuild, reports []*pathReport, m *report.Masker) {
+	var d *diff.Result
+	for _, pr := range reports {
+		if pr.diff == nil || pr.diff.Result == nil {
+			continue
+		}
+		if d == nil {
+			d = &diff.Result{Base: pr.diff.Result.Base, Head: pr.diff.Result.Head}
+		}
+		d.Clusters = append(d.Clusters, pr.diff.Result.Clusters...)
+	}
+	title := "slipway: " + r.event.Name
+	if r.sha != "" {
+		title += " " + short(r.sha)
+	}
+	var b strings.Builder
+	if err := report.HTML(&b, report.HTMLOptions{Title: title, Diff: d, Builds: builds, Masker: m}); err != nil {
+		r.rt.Warningf("HTML report: %v", err)
+		return
+	}
+	file := r.writeWorkspaceFile("report.html", b.String())
+	if err := r.rt.SetOutput("html-file", file); err != nil {
+		r.rt.Warningf("setting output html-file: %v", err)
+	}
 }

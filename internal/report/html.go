@@ -206,7 +206,7 @@ func newHTMLPage(opts HTMLOptions) *htmlPage {
 		pb.addDiff(opts.Diff, changes)
 	}
 	if len(opts.Builds) > 0 {
-		pb.addFindings(opts.Builds, changes)
+		pb.addFindings(opts.Builds, changes, opts.Diff != nil)
 	}
 	if opts.Diff != nil && len(opts.Diff.Drift) > 0 {
 		pb.addDrift(opts.Diff)

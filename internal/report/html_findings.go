@@ -10,8 +10,7 @@ import (
 // each finding under the Kustomization (or HelmRelease) it belongs to.
 // Next to a diff only Kustomizations with findings are added; alone, every
 // Kustomization is listed, so the page shows what was validated.
-func (pb *pageBuilder) addFindings(builds []*result.ClusterBuild, g *htmlGroup) {
-	withDiff := len(pb.page.Sections) > 0
+func (pb *pageBuilder) addFindings(builds []*result.ClusterBuild, g *htmlGroup, withDiff bool) {
 	c := Count(builds)
 	pb.page.Stats = append(pb.page.Stats,
 		htmlStat{Label: "errors", Value: c.Errors, Tone: toneError},
