@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -124,4 +125,34 @@ func TestHTMLMasksSecretValues(t *testing.T) {
 	if !strings.Contains(b.String(), `<details class="unit kind-Kustomization tone-error" data-kind="Kustomization" data-name="flux-system/apps" open>`) {
 		t.Errorf("failing Kustomization not marked:\n%s", b.String())
 	}
+}
+
+// BenchmarkHTML renders a diff in which every object of a 3×100×10 fleet
+// changed (3,000 object diffs of 20 lines): the worst case of a report.
+func BenchmarkHTML(b *testing.B) {
+	d := &diff.Result{Base: "main", Head: "pr"}
+	lines := "--- base\n+++ head\n@@ -1,20 +1,20 @@\n" + strings.Repeat(" context: line\n", 9) + "-a: 1\n+a: 2\n" + strings.Repeat(" context: line\n", 9)
+	for c := 0; c < 3; c++ {
+		cd := &diff.ClusterDiff{Path: fmt.Sprintf("clusters/c%d", c), Action: diff.Changed}
+		for k := 0; k < 100; k++ {
+			kd := &diff.KustomizationDiff{Ref: result.KustomizationRef{Namespace: "flux-system", Name: fmt.Sprintf("app-%03d", k)}, Action: diff.Changed}
+			for o := 0; o < 10; o++ {
+				kd.Objects = append(kd.Objects, &diff.ObjectDiff{ID: result.ObjectID{Kind: "ConfigMap", Namespace: "apps", Name: fmt.Sprintf("cm-%d-%d", k, o)},
+					Action: diff.Changed, Origin: result.Origin{File: "apps/base/configmap.yaml", Line: 1}, Diff: lines})
+			}
+			cd.Kustomizations = append(cd.Kustomizations, kd)
+			cd.Counts.Changed += 10
+		}
+		d.Clusters = append(d.Clusters, cd)
+	}
+	m := NewMasker([]string{"some-secret-value", "another-secret"})
+	var buf bytes.Buffer
+	b.ResetTimer()
+	for b.Loop() {
+		buf.Reset()
+		if err := HTML(&buf, HTMLOptions{Diff: d, Masker: m}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len())/1e6, "MB/page")
 }
