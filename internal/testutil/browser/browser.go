@@ -105,12 +105,24 @@ func Open(t testing.TB, path, url string, o Options) *Page {
 	p.ctx = ctx
 	// The first action starts the browser and binds it to its context:
 	// that must be the test's, not the load's timeout.
-	if err := chromedp.Do(ctx); err != nil {
+	// A browser that never comes up (a loaded machine, a broken install)
+	// fails the test instead of hanging it.
+	started := make(chan struct{})
+	go func() {
+		select {
+		case <-started:
+		case <-time.After(o.Timeout):
+			cancelTab()
+		}
+	}()
+	err := chromedp.Do(ctx)
+	close(started)
+	if err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
 	lctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	err := chromedp.Do(lctx, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+	err = chromedp.Do(lctx, func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
 			return chromedp.Void{}, fmt.Errorf("network.enable: %w", err)
 		}
