@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/slipwayhq/slipway/internal/diff"
@@ -14,7 +15,7 @@ func (pb *pageBuilder) addDiff(d *diff.Result, g *htmlGroup) {
 	if head == "" {
 		head = "worktree"
 	}
-	pb.page.Subtitle = pb.mask(shortRev(d.Base) + " → " + shortRev(head))
+	pb.page.Subtitle = pb.mask(shortRevs(d.Base) + " → " + shortRevs(head))
 	var total diff.Counts
 	changed := 0
 	table := &htmlTable{Header: []string{"cluster path", "status", "added", "changed", "removed", "moved"}}
@@ -48,6 +49,14 @@ func (pb *pageBuilder) addDiff(d *diff.Result, g *htmlGroup) {
 		}
 		pb.addClusterDiff(g, cd)
 	}
+}
+
+// fullSHA is a commit id inside a revision expression ("<sha>^1").
+var fullSHA = regexp.MustCompile(`\b[0-9a-f]{40}\b`)
+
+// shortRevs shortens every full commit id in a revision expression.
+func shortRevs(rev string) string {
+	return fullSHA.ReplaceAllStringFunc(rev, func(s string) string { return s[:12] })
 }
 
 func num(n int) htmlCell { return htmlCell{Text: fmt.Sprint(n), Num: true} }

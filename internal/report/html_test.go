@@ -156,3 +156,29 @@ func BenchmarkHTML(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len())/1e6, "MB/page")
 }
+
+// Drift (diff --live --base) is a group of its own after the changes, and
+// revision expressions are shortened.
+func TestHTMLDrift(t *testing.T) {
+	d := sampleDiff()
+	d.Base = strings.Repeat("a", 40) + "^1"
+	d.DriftBase = strings.Repeat("b", 40)
+	d.Drift = []*diff.ClusterDiff{{Path: "clusters/a", Action: diff.Changed, Counts: diff.Counts{Changed: 1},
+		Kustomizations: []*diff.KustomizationDiff{{Ref: result.KustomizationRef{Namespace: "flux-system", Name: "apps"}, Action: diff.Changed,
+			Objects: []*diff.ObjectDiff{{ID: result.ObjectID{Kind: "Deployment", Namespace: "a", Name: "web"}, Action: diff.Changed,
+				Diff: "--- base\n+++ head\n@@ -1 +1 @@\n-replicas: 2\n+replicas: 5\n"}}}}}}
+	var b bytes.Buffer
+	if err := HTML(&b, HTMLOptions{Diff: d}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{`<code>aaaaaaaaaaaa^1 → worktree</code>`, `<section id="drift" class="group">`,
+		"Drift: the cluster differs from what bbbbbbbbbbbb applied", `<span class="add">&#43;replicas: 5</span>`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Index(out, `id="drift"`) < strings.Index(out, `id="clusters"`) {
+		t.Error("drift comes before the changes")
+	}
+}
