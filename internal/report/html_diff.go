@@ -42,6 +42,8 @@ func (pb *pageBuilder) addDiff(d *diff.Result, g *htmlGroup) {
 		pb.page.Stats = append(pb.page.Stats, htmlStat{Label: "objects moved", Value: total.Moved, Tone: toneWarn})
 	}
 	pb.page.Sections = append(pb.page.Sections, &htmlSection{ID: "summary", Title: "Changes per cluster path", Table: table})
+	// Further summary sections (image changes, say) are one more
+	// htmlSection here: a Table, Items or Findings, rendered in order.
 	pb.addDiffNotices(d)
 	for _, cd := range d.Clusters {
 		if cd.Action == diff.Unchanged && len(cd.Kustomizations) == 0 {
