@@ -140,9 +140,9 @@ errors (a build error in either revision included).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch output {
-			case "text", "markdown", "json":
+			case "text", "markdown", "json", "html":
 			default:
-				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text, markdown or json", output)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text, markdown, json or html", output)}
 			}
 			if df.base == "" && !live {
 				return &exitError{code: exitUsage, err: fmt.Errorf("--base is required (or --live to compare with the cluster)")}
@@ -177,6 +177,8 @@ errors (a build error in either revision included).`,
 				err = report.DiffJSON(out, res)
 			case "markdown":
 				err = report.DiffMarkdown(out, res, report.MarkdownOptions{MaxBytes: maxBytes})
+			case "html":
+				err = report.HTML(out, report.HTMLOptions{Diff: res})
 			default:
 				err = report.DiffText(out, res, report.DiffTextOptions{Color: outputFile == "" && writesToTerminal(s.out)})
 			}
@@ -215,7 +217,7 @@ errors (a build error in either revision included).`,
 	nf.register(cmd)
 	sf.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVarP(&output, "output", "o", "text", "output format: text, markdown or json")
+	fl.StringVarP(&output, "output", "o", "text", "output format: text, markdown, json or html (one self-contained page)")
 	fl.StringVar(&outputFile, "output-file", "", "write the diff to this file instead of standard output")
 	fl.BoolVar(&exitCode, "exit-code", false, "exit 3 when something changes, 0 when nothing does (1 on errors, 2 on usage errors)")
 	fl.BoolVar(&live, "live", false, "compare the head build with the cluster instead of the base revision (server-side dry-run, prune)")

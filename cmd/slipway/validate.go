@@ -23,8 +23,8 @@ dependsOn targets and cycles, unresolved variables and undecryptable Secrets.
 Exits 1 when any error is found.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text or json", output)}
+			if output != "text" && output != "json" && output != "html" {
+				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text, json or html", output)}
 			}
 			checks, err := validate.DefaultChecks(validate.Options{KubernetesVersion: rf.kubeVersion})
 			if err != nil {
@@ -46,9 +46,12 @@ Exits 1 when any error is found.`,
 			if builds, err = selectBuilds(sel, builds); err != nil {
 				return err
 			}
-			if output == "json" {
+			switch output {
+			case "json":
 				err = report.FindingsJSON(s.out, builds)
-			} else {
+			case "html":
+				err = report.HTML(s.out, report.HTMLOptions{Builds: builds})
+			default:
 				err = report.FindingsText(s.out, builds)
 			}
 			if err != nil {
@@ -61,7 +64,7 @@ Exits 1 when any error is found.`,
 		},
 	}
 	rf.register(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or html (one self-contained page)")
 	rf.registerKubeVersion(cmd)
 	sf.register(cmd)
 	return cmd

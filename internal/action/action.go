@@ -68,6 +68,9 @@ type DiffResult struct {
 	// ImageChanges are the path's image changes (the image-changes
 	// output).
 	ImageChanges []diff.ImageChange
+	// Result is the diff itself (nil when the Differ has none): what the
+	// HTML report shows and the graph marks as changed.
+	Result *diff.Result
 }
 
 // Options configure Run.

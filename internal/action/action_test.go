@@ -87,6 +87,12 @@ func TestPullRequestDiffCommentInPlace(t *testing.T) {
 	if o := r.Outputs(); o["result"] != "success" || o["changed"] != "true" || o["diff-file"] != ".slipway/diff.md" || o["summary-file"] != ".slipway/summary.md" {
 		t.Errorf("outputs: %v", o)
 	}
+	assertHTMLReport(t, r, "clusters/a")
+	for _, cr := range runs {
+		if strings.HasSuffix(cr.Name, "clusters/a") && !strings.Contains(cr.Text, "changed by this pull request") {
+			t.Errorf("check run %s: the graph does not mark the change:\n%s", cr.Name, cr.Text)
+		}
+	}
 
 	head2, merge2 := push("3")
 	run(head2, merge2)
@@ -393,6 +399,27 @@ func TestForkPullRequestInvalid(t *testing.T) {
 	for _, req := range srv.Requests() {
 		if req.Method != "POST" || req.Status != 403 {
 			t.Errorf("unexpected request %s %s → %d", req.Method, req.Path, req.Status)
+		}
+	}
+}
+
+// assertHTMLReport checks the action wrote the HTML report beside the
+// summary, named it in the html-file output, and shows the changed path.
+func assertHTMLReport(t *testing.T, r *actiontest.Runner, changedPath string) {
+	t.Helper()
+	o := r.Outputs()
+	if o["html-file"] != ".slipway/report.html" {
+		t.Fatalf("html-file output: %q", o["html-file"])
+	}
+	data, err := os.ReadFile(filepath.Join(r.Env["GITHUB_WORKSPACE"], o["html-file"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(data)
+	for _, want := range []string{"<!DOCTYPE html>", `<meta http-equiv="Content-Security-Policy"`, `<section id="summary"`, `<section id="validation"`,
+		`data-path="` + changedPath + `" open>`, `data-name="flux-system/apps"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("HTML report lacks %q", want)
 		}
 	}
 }

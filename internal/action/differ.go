@@ -92,7 +92,7 @@ func (g *gitDiffer) Diff(ctx context.Context, req DiffRequest) ([]*DiffResult, e
 		if err := report.DiffMarkdown(&b, one, report.MarkdownOptions{Title: "slipway: changes to " + path, MaxBytes: req.MaxBytes, FullDiff: "the job summary"}); err != nil {
 			return nil, err
 		}
-		out = append(out, &DiffResult{Path: path, Changed: one.HasChanges() || one.HasNewErrors(), Markdown: b.String(), ImageChanges: one.ImageChanges()})
+		out = append(out, &DiffResult{Path: path, Changed: one.HasChanges() || one.HasNewErrors(), Markdown: b.String(), ImageChanges: one.ImageChanges(), Result: one})
 	}
 	return out, nil
 }

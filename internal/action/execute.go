@@ -192,6 +192,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	}
 	r.setOutputs(res, changed, matrix, summaryFile, diffFile)
 	r.setImageChanges(reports)
+	r.writeHTMLReport(builds, reports, masker)
 	out := Outcome{Result: res}
 	if res == github.ConclusionFailure {
 		out.ExitCode = 1

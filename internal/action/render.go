@@ -2,10 +2,10 @@ package action
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
@@ -230,77 +230,11 @@ func mermaidLabel(s string) string {
 }
 
 // pathText is the check run text: the Kustomizations' dependency picture
-// coloured by outcome, then every finding and the deploy log.
+// coloured by outcome (on a pull request, by what it changes), then every
+// finding and the deploy log.
 func pathText(pr *pathReport, m *report.Masker) string {
 	var b strings.Builder
-	if pr.build != nil && len(pr.build.Kustomizations) > 0 {
-		out := outcomes(pr)
-		ids := map[result.KustomizationRef]string{}
-		b.WriteString("#### Kustomizations and HelmReleases\n\n```mermaid\ngraph LR\n")
-		for i, kb := range pr.build.Kustomizations {
-			ids[kb.Ref] = fmt.Sprintf("k%d", i)
-			fmt.Fprintf(&b, "  k%d[\"%s\"]\n", i, mermaidLabel(kb.Ref.String()))
-		}
-		// HelmReleases are rounded nodes hanging off the Kustomization that
-		// holds them; their dependsOn may name either kind.
-		relIDs := map[result.KustomizationRef]string{}
-		n := 0
-		for _, kb := range pr.build.Kustomizations {
-			for _, rb := range kb.Releases {
-				id := fmt.Sprintf("h%d", n)
-				n++
-				relIDs[rb.Ref] = id
-				fmt.Fprintf(&b, "  %s([\"HelmRelease %s\"])\n", id, mermaidLabel(rb.Ref.String()))
-				fmt.Fprintf(&b, "  %s -.- %s\n", ids[kb.Ref], id)
-			}
-		}
-		node := func(ref result.KustomizationRef) (string, bool) {
-			if id, ok := relIDs[ref]; ok {
-				return id, true
-			}
-			id, ok := ids[ref]
-			return id, ok
-		}
-		for _, kb := range pr.build.Kustomizations {
-			for _, dep := range kb.DependsOn {
-				if id, ok := ids[dep]; ok {
-					fmt.Fprintf(&b, "  %s --> %s\n", id, ids[kb.Ref])
-				}
-			}
-			for _, rb := range kb.Releases {
-				for _, dep := range rb.DependsOn {
-					if id, ok := node(dep); ok {
-						fmt.Fprintf(&b, "  %s --> %s\n", id, relIDs[rb.Ref])
-					}
-				}
-			}
-		}
-		b.WriteString("  classDef ok fill:#dafbe1,stroke:#1a7f37\n  classDef failed fill:#ffebe9,stroke:#cf222e\n")
-		b.WriteString("  classDef blocked fill:#fff8c5,stroke:#9a6700\n  classDef skipped fill:#eaeef2,stroke:#57606a\n")
-		byClass := map[string][]string{}
-		for _, kb := range pr.build.Kustomizations {
-			byClass[out[kb.Ref]] = append(byClass[out[kb.Ref]], ids[kb.Ref])
-		}
-		rout := releaseOutcomes(pr)
-		for _, kb := range pr.build.Kustomizations {
-			for _, rb := range kb.Releases {
-				c := rout[rb.Ref]
-				if c == "" {
-					c = out[kb.Ref]
-				}
-				byClass[c] = append(byClass[c], relIDs[rb.Ref])
-			}
-		}
-		classes := make([]string, 0, len(byClass))
-		for c := range byClass {
-			classes = append(classes, c)
-		}
-		sort.Strings(classes)
-		for _, c := range classes {
-			fmt.Fprintf(&b, "  class %s %s\n", strings.Join(byClass[c], ","), c)
-		}
-		b.WriteString("```\n\nGreen: built (and deployed); red: failed; yellow: blocked by a failed dependency; grey: suspended. Rounded: HelmReleases, dotted to the Kustomization holding them. Arrows go from a dependency to what depends on it.\n\n")
-	}
+	b.WriteString(kustomizationGraph(pr))
 	if pr.build != nil && len(pr.build.Findings) > 0 {
 		b.WriteString("#### Findings\n\n```\n")
 		for _, f := range pr.build.Findings {
@@ -456,4 +390,34 @@ func diffDocument(reports []*pathReport) string {
 		}
 	}
 	return b.String()
+}
+
+// writeHTMLReport writes the run's HTML report beside the summary
+// (.slipway/report.html, for actions/upload-artifact) and names it in the
+// html-file output: every path's findings and the diff of the selected
+// paths, one self-contained page.
+func (r *run) writeHTMLReport(builds []*result.ClusterBuild, reports []*pathReport, m *report.Masker) {
+	var d *diff.Result
+	for _, pr := range reports {
+		if pr.diff == nil || pr.diff.Result == nil {
+			continue
+		}
+		if d == nil {
+			d = &diff.Result{Base: pr.diff.Result.Base, Head: pr.diff.Result.Head}
+		}
+		d.Clusters = append(d.Clusters, pr.diff.Result.Clusters...)
+	}
+	title := "slipway: " + r.event.Name
+	if r.sha != "" {
+		title += " " + short(r.sha)
+	}
+	var b strings.Builder
+	if err := report.HTML(&b, report.HTMLOptions{Title: title, Diff: d, Builds: builds, Masker: m}); err != nil {
+		r.rt.Warningf("HTML report: %v", err)
+		return
+	}
+	file := r.writeWorkspaceFile("report.html", b.String())
+	if err := r.rt.SetOutput("html-file", file); err != nil {
+		r.rt.Warningf("setting output html-file: %v", err)
+	}
 }

@@ -365,7 +365,7 @@ func AssertNoSecrets(t *testing.T, srv *githubtest.Server, r *Runner, secrets ..
 			}
 		}
 		ws := r.Env["GITHUB_WORKSPACE"]
-		for _, f := range []string{"summary.md", "diff.md"} {
+		for _, f := range []string{"summary.md", "diff.md", "report.html"} {
 			data, _ := os.ReadFile(filepath.Join(ws, ".slipway", f))
 			if strings.Contains(string(data), s) {
 				t.Errorf(".slipway/%s carries a secret value", f)
