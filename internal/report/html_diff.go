@@ -41,9 +41,12 @@ func (pb *pageBuilder) addDiff(d *diff.Result, g *htmlGroup) {
 	if total.Moved > 0 {
 		pb.page.Stats = append(pb.page.Stats, htmlStat{Label: "objects moved", Value: total.Moved, Tone: toneWarn})
 	}
+	// Image changes first, as in the pull-request comment: the change a
+	// reviewer looks for most, and what a pre-pull job acts on.
+	if ic := d.ImageChanges(); len(ic) > 0 {
+		pb.page.Sections = append(pb.page.Sections, &htmlSection{ID: "images", Title: "Image changes", Tone: toneWarn, Table: pb.imageTable(ic)})
+	}
 	pb.page.Sections = append(pb.page.Sections, &htmlSection{ID: "summary", Title: "Changes per cluster path", Table: table})
-	// Further summary sections (image changes, say) are one more
-	// htmlSection here: a Table, Items or Findings, rendered in order.
 	pb.addDiffNotices(d)
 	for _, cd := range d.Clusters {
 		if cd.Action == diff.Unchanged && len(cd.Kustomizations) == 0 {
@@ -51,6 +54,31 @@ func (pb *pageBuilder) addDiff(d *diff.Result, g *htmlGroup) {
 		}
 		pb.addClusterDiff(g, cd)
 	}
+}
+
+// imageTable lists image changes: where, which unit, what, which image.
+func (pb *pageBuilder) imageTable(changes []diff.ImageChange) *htmlTable {
+	t := &htmlTable{Header: []string{"cluster path", "unit", "change", "image"}}
+	for _, c := range changes {
+		image := c.Image
+		if c.Action == "updated" {
+			image = c.From + " → " + c.To
+		}
+		tone := toneWarn
+		switch c.Action {
+		case "added":
+			tone = toneAdd
+		case "removed":
+			tone = toneDel
+		}
+		t.Rows = append(t.Rows, []htmlCell{
+			{Text: pb.mask(c.Path), Code: true},
+			{Text: pb.mask(c.Kind + " " + c.Namespace + "/" + c.Name)},
+			{Text: c.Action, Tone: tone},
+			{Text: pb.mask(image), Code: true},
+		})
+	}
+	return t
 }
 
 // fullSHA is a commit id inside a revision expression ("<sha>^1").

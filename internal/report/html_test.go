@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/slipwayhq/slipway/internal/diff"
+	"github.com/slipwayhq/slipway/internal/images"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -180,5 +181,31 @@ func TestHTMLDrift(t *testing.T) {
 	}
 	if strings.Index(out, `id="drift"`) < strings.Index(out, `id="clusters"`) {
 		t.Error("drift comes before the changes")
+	}
+}
+
+// Image changes come first, before the counts, as in the comment.
+func TestHTMLImageChangesFirst(t *testing.T) {
+	d := sampleDiff()
+	d.Clusters[0].ImageChanges = []images.Change{
+		{Kind: "Kustomization", Namespace: "flux-system", Name: "apps", Action: "updated", Repository: "docker.io/library/redis", From: "docker.io/library/redis:7.4.1", To: "docker.io/library/redis:7.4.2", Image: "docker.io/library/redis:7.4.2"},
+		{Kind: "HelmRelease", Namespace: "web", Name: "web", Action: "added", Repository: "ghcr.io/acme/" + hostile, Image: "ghcr.io/acme/" + hostile},
+	}
+	var b bytes.Buffer
+	if err := HTML(&b, HTMLOptions{Diff: d}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	images, summary := strings.Index(out, `<section id="images"`), strings.Index(out, `<section id="summary"`)
+	if images < 0 || summary < 0 || images > summary {
+		t.Fatalf("image changes at %d, summary at %d: want image changes first", images, summary)
+	}
+	for _, want := range []string{"docker.io/library/redis:7.4.1 → docker.io/library/redis:7.4.2", "HelmRelease web/web", ">added<"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(out, `alert("pwned")</script>`) {
+		t.Error("an image name reached the page unescaped")
 	}
 }
