@@ -10,6 +10,8 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
@@ -225,3 +227,71 @@ func environmentName(spec, clusterPath string) (string, error) {
 
 // maxEnvironmentName is GitHub's bound on an environment's name.
 const maxEnvironmentName = 255
+
+// driftIssueLabel finds slipway's drift issues again.
+const driftIssueLabel = "slipway-drift"
+
+// syncDriftIssues keeps one issue per selected cluster path open while a
+// reconcile or drift check finds drift or fails, and closes it once a run
+// finds the path clean.
+func (r *run) syncDriftIssues(ctx context.Context, p *plan, reports []*pathReport, m *report.Masker) {
+	if !r.in.DriftIssues || !p.reconcile || r.gh == nil {
+		return
+	}
+	for _, pr := range reports {
+		if !pr.selected {
+			continue
+		}
+		t := driftIssue(pr, r.commitOf(pr.path), r.runURL(), m)
+		action, n, err := r.gh.SyncIssue(ctx, t)
+		if err != nil {
+			if github.IsForbidden(err) {
+				r.warnf("cannot keep drift issues (%s): grant `issues: write` to the job, or set drift-issues: false", oneLine(err.Error()))
+				return
+			}
+			r.reportingFailed("drift issue for "+pr.path, err)
+			continue
+		}
+		if action != github.IssueUnchanged {
+			r.rt.Logf("%s: drift issue #%d %s", pr.path, n, action)
+		}
+	}
+}
+
+// driftIssue is the issue of one cluster path: a body while it drifted or
+// failed, none (close it) when clean. Everything in it is masked.
+func driftIssue(pr *pathReport, commit, runURL string, m *report.Masker) github.TrackedIssue {
+	t := github.TrackedIssue{
+		Label:  driftIssueLabel,
+		Marker: github.CommentMarker("drift", pr.path),
+		Title:  "slipway: " + pr.path + " drifted from Git",
+	}
+	run := "this run"
+	if runURL != "" {
+		run = "[run](" + runURL + ")"
+	}
+	drifted := changedAny(pr.deploy)
+	if !drifted && !pr.failed() {
+		t.CloseComment = fmt.Sprintf("`%s` matches commit `%s` again (%s): closing.", pr.path, short(commit), run)
+		return t
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "`%s` does not hold what commit `%s` deploys, as of %s.\n\n", pr.path, short(commit), run)
+	switch {
+	case pr.failed():
+		b.WriteString("The reconcile **failed**: the cluster path may still differ from Git.\n\n")
+	case pr.dryRun:
+		b.WriteString("Drift mode: nothing was changed. Objects that differ from Git:\n\n")
+	default:
+		b.WriteString("The differences were reverted by redeploying that commit; someone or something changed them in the cluster:\n\n")
+	}
+	if pr.notDeployed != "" {
+		b.WriteString("✗ " + mdEscape(pr.notDeployed) + "\n\n")
+	}
+	if pr.deploy != nil {
+		b.WriteString(changeTable(pr.deploy) + "\n")
+	}
+	b.WriteString("This issue is updated while it lasts and closed by the first run that finds the cluster path clean. Secret values are never shown.\n")
+	t.Body = m.Mask(b.String())
+	return t
+}

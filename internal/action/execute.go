@@ -177,6 +177,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	}
 
 	r.reportChecks(rctx, reports, masker)
+	r.syncDriftIssues(rctx, p, reports, masker)
 	if p.pr != 0 {
 		r.comment(rctx, p, reports, masker)
 	}
