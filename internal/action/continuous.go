@@ -290,8 +290,53 @@ func driftIssue(pr *pathReport, commit, runURL string, m *report.Masker) github.
 	}
 	if pr.deploy != nil {
 		b.WriteString(changeTable(pr.deploy) + "\n")
+		b.WriteString(driftTable(pr))
 	}
 	b.WriteString("This issue is updated while it lasts and closed by the first run that finds the cluster path clean. Secret values are never shown.\n")
 	t.Body = m.Mask(b.String())
 	return t
+}
+
+// driftTable lists, for the objects a reconcile or drift check found
+// changed in the cluster, which fields differed from Git (Secret values
+// never shown). Empty when nothing drifted.
+func driftTable(pr *pathReport) string {
+	if len(pr.drift) == 0 || pr.deploy == nil {
+		return ""
+	}
+	var rows []string
+	for _, kd := range pr.deploy.Kustomizations {
+		for _, c := range kd.Changes {
+			od := pr.drift[c.ID.InventoryKey()]
+			if od == nil || (c.Action != result.ActionConfigured && c.Action != result.ActionCreated) {
+				continue
+			}
+			if od.Gone {
+				rows = append(rows, fmt.Sprintf("| %s | (whole object) | deleted from the cluster | |", mdEscape(od.ID.String())))
+				continue
+			}
+			for _, f := range od.Fields {
+				live := "`" + mdEscape(f.Live) + "`"
+				switch {
+				case f.Missing:
+					live = "(missing)"
+				case f.Live == "" && f.Want == "":
+					live = "(changed; value not shown)"
+				}
+				want := ""
+				if f.Want != "" {
+					want = "`" + mdEscape(f.Want) + "`"
+				}
+				rows = append(rows, fmt.Sprintf("| %s | `%s` | %s | %s |", mdEscape(od.ID.String()), mdEscape(f.Path), live, want))
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return ""
+	}
+	verb := "reverted"
+	if pr.dryRun {
+		verb = "not changed (drift mode)"
+	}
+	return fmt.Sprintf("**Drift** (%s):\n\n| Object | Field | In the cluster | In Git |\n|---|---|---|---|\n%s\n\n", verb, strings.Join(rows, "\n"))
 }

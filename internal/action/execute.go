@@ -33,6 +33,9 @@ type pathReport struct {
 	diff   *DiffResult
 	// notDeployed says why a path planned for deploy was not deployed.
 	notDeployed string
+	// drift are the objects that differed from their manifests before a
+	// reconcile or drift check (by inventory key), with which fields.
+	drift       map[string]*deploy.ObjectDrift
 	check       *github.CheckRun
 	conclusion  github.Conclusion
 	// annotationsInLog: no check run carries the annotations, so they
@@ -459,7 +462,12 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 		r.rt.Group(verb + " " + pr.path)
 		// Progress names objects from the repository.
 		resume := r.rt.StopCommands()
-		pr.deploy = deploy.New(cluster, o).Deploy(ctx, pr.build)
+		d := deploy.New(cluster, o)
+		if p.reconcile {
+			// Read before the deploy reverts it.
+			pr.drift = d.DriftedFields(ctx, pr.build)
+		}
+		pr.deploy = d.Deploy(ctx, pr.build)
 		pr.dryRun = opts.DryRun
 		var out strings.Builder
 		_ = report.DeployText(&out, []*result.ClusterDeploy{pr.deploy}, masker)

@@ -68,6 +68,7 @@ func pathSummary(pr *pathReport, m *report.Masker) string {
 	b.WriteString("\n")
 	if pr.deploy != nil {
 		b.WriteString(changeTable(pr.deploy) + "\n")
+		b.WriteString(driftTable(pr))
 	}
 	return m.Mask(b.String())
 }
