@@ -35,9 +35,9 @@ type pathReport struct {
 	notDeployed string
 	// drift are the objects that differed from their manifests before a
 	// reconcile or drift check (by inventory key), with which fields.
-	drift       map[string]*deploy.ObjectDrift
-	check       *github.CheckRun
-	conclusion  github.Conclusion
+	drift      map[string]*deploy.ObjectDrift
+	check      *github.CheckRun
+	conclusion github.Conclusion
 	// annotationsInLog: no check run carries the annotations, so they
 	// went to the log.
 	annotationsInLog bool
