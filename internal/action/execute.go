@@ -463,11 +463,14 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 		// Progress names objects from the repository.
 		resume := r.rt.StopCommands()
 		d := deploy.New(cluster, o)
+		start, requests := time.Now(), cluster.Requests()
 		if p.reconcile {
 			// Read before the deploy reverts it.
 			pr.drift = d.DriftedFields(ctx, pr.build)
 		}
 		pr.deploy = d.Deploy(ctx, pr.build)
+		// The drift read is part of what a reconcile costs.
+		pr.deploy.Duration, pr.deploy.Requests = time.Since(start), cluster.Requests()-requests
 		pr.dryRun = opts.DryRun
 		var out strings.Builder
 		_ = report.DeployText(&out, []*result.ClusterDeploy{pr.deploy}, masker)
