@@ -270,8 +270,7 @@ func driftIssue(pr *pathReport, commit, runURL string, m *report.Masker) github.
 	if runURL != "" {
 		run = "[run](" + runURL + ")"
 	}
-	drifted := changedAny(pr.deploy)
-	if !drifted && !pr.failed() {
+	if !driftedAny(pr.deploy) && !pr.failed() {
 		t.CloseComment = fmt.Sprintf("`%s` matches commit `%s` again (%s): closing.", pr.path, short(commit), run)
 		return t
 	}
@@ -301,7 +300,7 @@ func driftIssue(pr *pathReport, commit, runURL string, m *report.Masker) github.
 // changed in the cluster, which fields differed from Git (Secret values
 // never shown). Empty when nothing drifted.
 func driftTable(pr *pathReport) string {
-	if len(pr.drift) == 0 || pr.deploy == nil {
+	if pr.deploy == nil {
 		return ""
 	}
 	var rows []string
@@ -331,6 +330,7 @@ func driftTable(pr *pathReport) string {
 			}
 		}
 	}
+	rows = append(rows, releaseDriftRows(pr.deploy)...)
 	if len(rows) == 0 {
 		return ""
 	}
@@ -339,4 +339,30 @@ func driftTable(pr *pathReport) string {
 		verb = "not changed (drift mode)"
 	}
 	return fmt.Sprintf("**Drift** (%s):\n\n| Object | Field | In the cluster | In Git |\n|---|---|---|---|\n%s\n\n", verb, strings.Join(rows, "\n"))
+}
+
+// releaseDriftRows lists the objects of Helm releases that differed from
+// their release manifest; the release's message says whether they were
+// corrected (HelmRelease driftDetection.mode: enabled, as helm-controller).
+func releaseDriftRows(cd *result.ClusterDeploy) []string {
+	var rows []string
+	for _, kd := range cd.Kustomizations {
+		for _, rel := range kd.Releases {
+			for _, id := range rel.Drift {
+				rows = append(rows, fmt.Sprintf("| %s (HelmRelease %s) | (release object) | differs from the release manifest: %s | |",
+					mdEscape(id.String()), mdEscape(rel.Ref.String()), mdEscape(oneLine(rel.Message))))
+			}
+		}
+	}
+	return rows
+}
+
+// driftedAny reports whether a reconcile or drift check found anything
+// that differed from Git: objects it changed (or would), or Helm release
+// objects that differed from their manifest.
+func driftedAny(cd *result.ClusterDeploy) bool {
+	if changedAny(cd) {
+		return true
+	}
+	return cd != nil && len(releaseDriftRows(cd)) > 0
 }

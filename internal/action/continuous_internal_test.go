@@ -99,6 +99,13 @@ func TestDriftIssue(t *testing.T) {
 	if !strings.Contains(failed.Body, "failed") || !strings.Contains(failed.Body, "not in the local repository") {
 		t.Errorf("failed issue: %s", failed.Body)
 	}
+	rel := &result.ClusterDeploy{Path: "clusters/a", Kustomizations: []*result.KustomizationDeploy{{Status: result.StatusApplied, Releases: []*result.ReleaseDeploy{{
+		Ref: result.KustomizationRef{Namespace: "app", Name: "web"}, Action: result.ReleaseUnchanged, Message: "unchanged; 1 object(s) drifted",
+		Drift: []result.ObjectID{{Group: "apps", Kind: "Deployment", Namespace: "app", Name: "web"}}}}}}}
+	helmDrift := driftIssue(&pathReport{path: "clusters/a", selected: true, deploy: rel}, commit, "", m)
+	if !strings.Contains(helmDrift.Body, "Deployment/app/web (HelmRelease app/web)") || !strings.Contains(helmDrift.Body, "1 object(s) drifted") {
+		t.Errorf("Helm release drift issue: %s", helmDrift.Body)
+	}
 	clean := driftIssue(&pathReport{path: "clusters/a", selected: true, deploy: &result.ClusterDeploy{Path: "clusters/a"}}, commit, "", m)
 	if clean.Body != "" || !strings.Contains(clean.CloseComment, "matches commit `bbbbbbbbbbbb`") {
 		t.Errorf("clean issue: %+v", clean)
