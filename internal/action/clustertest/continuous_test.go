@@ -226,3 +226,68 @@ func mustConnect(t *testing.T, kubeconfig string) *deploy.Cluster {
 	}
 	return c
 }
+
+// helloChart is a chart committed in the fleet: one ConfigMap named after
+// the release.
+var helloChart = map[string]string{
+	"charts/hello/Chart.yaml":  "apiVersion: v2\nname: hello\nversion: 0.1.0\n",
+	"charts/hello/values.yaml": "message: default\n",
+	"charts/hello/templates/configmap.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}
+data:
+  message: {{ .Values.message | quote }}
+`,
+	"apps/a/hello.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: hello
+  namespace: app-a
+spec:
+  interval: 10m
+  driftDetection:
+    mode: enabled
+  chart:
+    spec:
+      chart: ./charts/hello
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+        namespace: flux-system
+  values:
+    message: from Git
+`,
+}
+
+// A scheduled reconcile also reverts a hand edit of an object a HelmRelease
+// installed (driftDetection enabled, as helm-controller) and reports it.
+func TestScheduleRevertsHelmReleaseDrift(t *testing.T) {
+	kubeconfig, srv := clusterSetup(t)
+	c := &continuousFleet{t: t, f: actiontest.NewFleet(t), srv: srv, kubeconfig: kubeconfig}
+	c.f.Write(helloChart)
+	c.push(github.ZeroSHA, c.commit("helm"))
+	message := func() string {
+		got, err := local.Kubectl(context.Background(), "get", "configmap", "hello", "-n", "app-a", "-o", "jsonpath={.data.message}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if m := message(); m != "from Git" {
+		t.Fatalf("release not installed: message %q", m)
+	}
+	if _, err := local.Kubectl(context.Background(), "-n", "app-a", "patch", "configmap", "hello", "--type", "merge", "-p", `{"data":{"message":"edited-by-hand"}}`); err != nil {
+		t.Fatal(err)
+	}
+	r := c.run("schedule", schedule, map[string]string{"drift-issues": "true"}, 0)
+	if m := message(); m != "from Git" {
+		t.Fatalf("the reconcile did not revert the release object: message %q\n%s", m, r.Log.String())
+	}
+	if sum := r.File("summary"); !strings.Contains(sum, "ConfigMap/app-a/hello (HelmRelease app-a/hello)") {
+		t.Errorf("the summary does not report the release object's drift:\n%s", sum)
+	}
+	if is := srv.Issues(); len(is) != 1 || !strings.Contains(is[0].Body, "ConfigMap/app-a/hello") {
+		t.Errorf("drift issue: %+v", is)
+	}
+}
