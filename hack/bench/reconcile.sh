@@ -5,8 +5,9 @@
 #   1. push (first deploy), 2. push again (today's no-op deploy through the
 #   action), 3. schedule (reconcile of the recorded revision, nothing drifted),
 #   4. `slipway apply` no-op (the CLI's no-op deploy, for reference).
-# Wall time and API requests (from the summary's deploy row, which for a
-# reconcile includes reading what drifted) per step.
+# Wall time and API requests per step (the summary's deploy row: the deploy's
+# requests; a reconcile also reads the deploy record, one GET, not counted
+# there).
 #
 # Usage: hack/bench/reconcile.sh [kustomizations=50] [objects=20] [repeats=3]
 set -euo pipefail

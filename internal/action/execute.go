@@ -462,15 +462,12 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 		r.rt.Group(verb + " " + pr.path)
 		// Progress names objects from the repository.
 		resume := r.rt.StopCommands()
+		// A reconcile reports which fields had drifted: read by the deploy
+		// before it reverts them.
+		o.DriftFields = p.reconcile
 		d := deploy.New(cluster, o)
-		start, requests := time.Now(), cluster.Requests()
-		if p.reconcile {
-			// Read before the deploy reverts it.
-			pr.drift = d.DriftedFields(ctx, pr.build)
-		}
 		pr.deploy = d.Deploy(ctx, pr.build)
-		// The drift read is part of what a reconcile costs.
-		pr.deploy.Duration, pr.deploy.Requests = time.Since(start), cluster.Requests()-requests
+		pr.drift = d.Drifted(pr.path)
 		pr.dryRun = opts.DryRun
 		var out strings.Builder
 		_ = report.DeployText(&out, []*result.ClusterDeploy{pr.deploy}, masker)

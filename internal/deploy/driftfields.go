@@ -1,10 +1,10 @@
 package deploy
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -12,10 +12,10 @@ import (
 )
 
 // A reconcile reverts drift, after which the cluster no longer shows what
-// was changed. DriftedFields reads, before the deploy, which fields of the
-// applied manifests the live objects no longer hold: one LIST per kind (as
-// the no-op fast path does), no dry-run, so a reconcile where nothing
-// drifted costs a handful of requests more than a no-op deploy.
+// was changed. With Options.DriftFields, Deploy notes, from the live
+// objects it lists anyway before applying (one LIST per kind, for the no-op
+// fast path), which fields of the manifests they no longer hold: no extra
+// request, no dry-run.
 
 // FieldDrift is one field of a manifest that the live object no longer
 // holds as applied. Values are left empty for Secrets.
@@ -41,13 +41,28 @@ type ObjectDrift struct {
 // maxFieldValue bounds a value shown in a drift report.
 const maxFieldValue = 60
 
-// DriftedFields returns, by inventory key, the objects of cb whose live
-// state lacks a field of the manifest or holds another value. Kinds that
-// cannot be listed and Flux objects slipway interprets are left out: the
-// deploy's own result still says whether they changed.
-func (d *Deployer) DriftedFields(ctx context.Context, cb *result.ClusterBuild) map[string]*ObjectDrift {
-	live := newLiveCache()
-	live.prefetch(ctx, d.cluster.Client, kindsOf(cb))
+// driftNotes are the drift Deploy noted, by cluster path.
+type driftNotes struct {
+	mu     sync.Mutex
+	byPath map[string]map[string]*ObjectDrift
+}
+
+// Drifted returns what the last Deploy of clusterPath found drifted before
+// applying, by inventory key: objects whose live state lacked a field of
+// the manifest or held another value, and objects not in the cluster.
+// Kinds that could not be listed and Flux objects slipway interprets are
+// left out: the deploy's own result still says whether they changed. Nil
+// unless Options.DriftFields.
+func (d *Deployer) Drifted(clusterPath string) map[string]*ObjectDrift {
+	d.drift.mu.Lock()
+	defer d.drift.mu.Unlock()
+	return d.drift.byPath[clusterPath]
+}
+
+func (d *Deployer) noteDrift(cb *result.ClusterBuild, live *liveCache) {
+	if !d.opts.DriftFields {
+		return
+	}
 	out := map[string]*ObjectDrift{}
 	for _, kb := range cb.Kustomizations {
 		if kb.Err != nil || kb.Suspended {
@@ -69,7 +84,12 @@ func (d *Deployer) DriftedFields(ctx context.Context, cb *result.ClusterBuild) m
 			}
 		}
 	}
-	return out
+	d.drift.mu.Lock()
+	defer d.drift.mu.Unlock()
+	if d.drift.byPath == nil {
+		d.drift.byPath = map[string]map[string]*ObjectDrift{}
+	}
+	d.drift.byPath[cb.Path] = out
 }
 
 // objectFieldDrift compares a manifest with its live object. Secrets are
