@@ -84,6 +84,10 @@ func TestScheduleReconcilesRecordedRevision(t *testing.T) {
 	c.push(github.ZeroSHA, a)
 	b := c.commit("B")
 	c.push(a, b)
+	if deps := srv.Deployments(); len(deps) != 2 || deps[0].Ref != a || deps[1].Ref != b || deps[1].Environment != "clusters/a" ||
+		deps[1].Description != "slipway deploy (push)" || !slices.Equal(states(deps[1]), []string{"in_progress", "success"}) {
+		t.Errorf("deployments of the pushes: %+v", deps)
+	}
 	editByHand(t)
 	head := c.commit("C")
 	issues := map[string]string{"drift-issues": "true"}
@@ -147,9 +151,13 @@ func TestScheduleReconcilesRecordedRevision(t *testing.T) {
 	if v := liveVersion(t); v != "A" {
 		t.Fatalf("a scheduled run undid the rollback: version %q", v)
 	}
-	c.run("schedule", schedule, map[string]string{"reconcile-to": "head"}, 0)
+	before = len(srv.Deployments())
+	c.run("schedule", schedule, map[string]string{"reconcile-to": "head", "deployments": "false"}, 0)
 	if v := liveVersion(t); v != "C" || c.head != head {
 		t.Fatalf("reconcile-to: head did not deploy C: version %q", v)
+	}
+	if n := len(srv.Deployments()) - before; n != 0 {
+		t.Errorf("deployments: false still recorded %d deployment(s)", n)
 	}
 }
 
