@@ -61,6 +61,7 @@ func (r *run) resolveTargets(ctx context.Context, p *plan, repo *source.Reposito
 				pr.notDeployed = notLocalMessage(p.revision, err)
 			case commit != head:
 				r.targets[pr.path] = commit
+				pr.revision = commit + " (rollback: the revision input)"
 			}
 		}
 		return revs
@@ -85,6 +86,7 @@ func (r *run) resolveTargets(ctx context.Context, p *plan, repo *source.Reposito
 		pr.notDeployed = failure
 		if target != head && failure == "" {
 			r.targets[pr.path] = target
+			pr.revision = target + " (recorded on the cluster as deployed; the checkout is " + short(head) + ")"
 		}
 	}
 	return revs

@@ -35,7 +35,10 @@ type pathReport struct {
 	notDeployed string
 	// drift are the objects that differed from their manifests before a
 	// reconcile or drift check (by inventory key), with which fields.
-	drift      map[string]*deploy.ObjectDrift
+	drift map[string]*deploy.ObjectDrift
+	// revision says which commit a reconcile or rollback deployed, when
+	// not the checkout.
+	revision   string
 	check      *github.CheckRun
 	conclusion github.Conclusion
 	// annotationsInLog: no check run carries the annotations, so they

@@ -110,7 +110,8 @@ func TestScheduleReconcilesRecordedRevision(t *testing.T) {
 	if v := liveVersion(t); v != "B" {
 		t.Fatalf("the reconcile did not restore the recorded revision B: version %q\n%s", v, r.Log.String())
 	}
-	if sum := r.File("summary"); !strings.Contains(sum, "| ConfigMap/app-a/settings | `data.version` | `edited-by-hand` | `B` |") {
+	if sum := r.File("summary"); !strings.Contains(sum, "| ConfigMap/app-a/settings | `data.version` | `edited-by-hand` | `B` |") ||
+		!strings.Contains(sum, "| Revision | "+b+" (recorded on the cluster as deployed") {
 		t.Errorf("the reconcile does not say which field drifted:\n%s", sum)
 	}
 	if !checkOn(srv, "slipway / clusters/a", b) {
