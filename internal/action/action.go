@@ -278,14 +278,14 @@ func (r *run) decide() (*plan, error) {
 		p.neutral = fmt.Sprintf("event %q is not one slipway acts on (push, pull_request, merge_group, workflow_dispatch, schedule): nothing done.", ev.Name)
 		return p, nil
 	}
-	if p.deploy && !hasKube {
-		return nil, &InputError{Name: "kubeconfig", Reason: "mode deploy needs a kubeconfig (kubeconfig content, e.g. from an environment secret)"}
-	}
 	if in.Revision != "" && ev.Name != "workflow_dispatch" {
 		return nil, &InputError{Name: "revision", Value: in.Revision, Reason: "a rollback is asked for by a person: use it from workflow_dispatch"}
 	}
 	if in.Mode == ModeReconcile && !hasKube {
 		return nil, &InputError{Name: "kubeconfig", Reason: "mode reconcile redeploys what the cluster runs: it needs a kubeconfig"}
+	}
+	if p.deploy && !hasKube {
+		return nil, &InputError{Name: "kubeconfig", Reason: "mode deploy needs a kubeconfig (kubeconfig content, e.g. from an environment secret)"}
 	}
 	if in.Mode == ModeDrift && !hasKube {
 		return nil, &InputError{Name: "kubeconfig", Reason: "mode drift compares with the cluster: it needs a kubeconfig"}
