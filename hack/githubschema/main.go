@@ -35,6 +35,10 @@ var operations = []string{
 	"repos/create-commit-status",
 	"issues/create-comment",
 	"issues/update-comment",
+	"repos/create-deployment",
+	"repos/create-deployment-status",
+	"issues/create",
+	"issues/update",
 }
 
 // Fixture is the file written.

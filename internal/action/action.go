@@ -137,6 +137,13 @@ type run struct {
 	apiVersions []string
 	// holder names this job in deploy locks; see lockHolder.
 	holder string
+	// targets are the commits cluster paths are deployed at when not the
+	// checkout's (a reconcile of the recorded revision, a rollback);
+	// checks and statuses go on them. See resolveTargets.
+	targets map[string]string
+	// deploymentsOff is set once GitHub refused a deployment: said once,
+	// not tried again.
+	deploymentsOff bool
 }
 
 // reporting is how results reach the commit.
@@ -208,6 +215,13 @@ type plan struct {
 	fork bool
 	// notes explain the decision in the summary.
 	notes []string
+	// reconcile deploys (or, live diff, compares with) the revision each
+	// cluster path's deploy record names, not the checkout, unless
+	// reconcile-to: head. See resolveTargets.
+	reconcile bool
+	// revision is the past commit a rollback deploys instead of the
+	// checkout.
+	revision string
 }
 
 func (r *run) decide() (*plan, error) {
@@ -224,6 +238,7 @@ func (r *run) decide() (*plan, error) {
 		}
 		r.sha = pe.After
 		p.matrix, p.base, p.head = true, pe.Before, pe.After
+		defer r.reconcileOn(p, hasKube)
 		switch {
 		case pe.NewRef():
 			p.allPaths = "the push created the " + pe.RefKind() + ": every cluster path is in the plan"
@@ -261,15 +276,27 @@ func (r *run) decide() (*plan, error) {
 		// kubeconfig, mode auto redeploys the checkout (reverting drift,
 		// recorded like any deploy); mode drift only reports it.
 		r.modeOn(p, hasKube)
-		p.notes = append(p.notes, "scheduled run: "+scheduleNote(r.in.Mode, hasKube))
+		r.reconcileOn(p, hasKube)
+		p.notes = append(p.notes, "scheduled run: "+scheduleNote(r.in.Mode, in.ReconcileTo, hasKube))
 	case "workflow_dispatch":
 		r.modeOn(p, hasKube)
+		r.reconcileOn(p, hasKube)
+		if in.Revision != "" {
+			p.revision = in.Revision
+			p.notes = append(p.notes, "rollback: deploying revision `"+mdEscape(in.Revision)+"` as asked, not the checkout; an explicit revision may be older than what runs.")
+		}
 		if in.Mode == ModeDiff && !hasKube {
 			p.notes = append(p.notes, "mode diff needs a kubeconfig outside pull requests and pushes (there is no base revision to compare with): validating only.")
 		}
 	default:
 		p.neutral = fmt.Sprintf("event %q is not one slipway acts on (push, pull_request, merge_group, workflow_dispatch, schedule): nothing done.", ev.Name)
 		return p, nil
+	}
+	if in.Revision != "" && ev.Name != "workflow_dispatch" {
+		return nil, &InputError{Name: "revision", Value: in.Revision, Reason: "a rollback is asked for by a person: use it from workflow_dispatch"}
+	}
+	if in.Mode == ModeReconcile && !hasKube {
+		return nil, &InputError{Name: "kubeconfig", Reason: "mode reconcile redeploys what the cluster runs: it needs a kubeconfig"}
 	}
 	if p.deploy && !hasKube {
 		return nil, &InputError{Name: "kubeconfig", Reason: "mode deploy needs a kubeconfig (kubeconfig content, e.g. from an environment secret)"}
@@ -324,18 +351,33 @@ func (r *run) modeOn(p *plan, hasKube bool) {
 		}
 	case ModeDrift:
 		p.liveDiff = true
+	case ModeReconcile:
+		p.deploy = true
 	}
 }
 
+// reconcileOn decides whether a push, scheduled or manual run works on the
+// revision each cluster path runs rather than the checkout: mode reconcile,
+// mode drift (drift is measured from what was deployed), and a scheduled
+// deploy — unless reconcile-to: head.
+func (r *run) reconcileOn(p *plan, hasKube bool) {
+	m := r.in.Mode
+	p.reconcile = hasKube && (m == ModeReconcile || m == ModeDrift || (r.event.Name == "schedule" && p.deploy))
+}
+
 // scheduleNote says what a scheduled run does with the mode given.
-func scheduleNote(mode Mode, hasKube bool) string {
+func scheduleNote(mode Mode, reconcileTo string, hasKube bool) string {
+	what := "the revision each cluster path runs (its deploy record)"
+	if reconcileTo == ReconcileHead {
+		what = "the checkout (reconcile-to: head)"
+	}
 	switch {
 	case !hasKube:
 		return "no kubeconfig: validated only."
 	case mode == ModeDrift:
-		return "drift mode: what differs between the checkout and the cluster is reported; nothing is changed."
-	case mode == ModeAuto || mode == ModeDeploy:
-		return "the checkout is redeployed, reverting any drift."
+		return "drift mode: what differs between " + what + " and the cluster is reported; nothing is changed."
+	case mode == ModeAuto || mode == ModeDeploy || mode == ModeReconcile:
+		return what + " is redeployed, reverting any drift."
 	}
 	return "mode " + string(mode) + "."
 }

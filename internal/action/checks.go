@@ -18,7 +18,7 @@ func (r *run) startChecks(ctx context.Context, reports []*pathReport) {
 		}
 		switch r.reporting {
 		case reportChecks:
-			cr, err := r.gh.CreateCheckRun(ctx, checkName(pr.path), r.sha, r.runURL())
+			cr, err := r.gh.CreateCheckRun(ctx, checkName(pr.path), r.commitOf(pr.path), r.runURL())
 			if err == nil {
 				pr.check = cr
 				continue
@@ -43,7 +43,7 @@ func (r *run) status(ctx context.Context, path string, state github.StatusState,
 	if r.reporting != reportStatuses {
 		return
 	}
-	err := r.gh.CreateStatus(ctx, r.sha, checkName(path), state, desc, r.runURL())
+	err := r.gh.CreateStatus(ctx, r.commitOf(path), checkName(path), state, desc, r.runURL())
 	if err == nil {
 		return
 	}
@@ -151,7 +151,7 @@ func (r *run) shortSummary(conclusion github.Conclusion) string {
 // not complete: a commit status with the check's name, which a branch
 // protection rule can require instead.
 func (r *run) completeWithStatus(ctx context.Context, pr *pathReport, conclusion github.Conclusion, title string) {
-	err := r.gh.CreateStatus(ctx, r.sha, checkName(pr.path), statusState(conclusion), title, r.runURL())
+	err := r.gh.CreateStatus(ctx, r.commitOf(pr.path), checkName(pr.path), statusState(conclusion), title, r.runURL())
 	if err == nil {
 		r.warnf("GitHub would not complete check run %q: its result is in the commit status of the same name; the check run may show as in progress", pr.check.Name)
 		return

@@ -35,8 +35,14 @@ type pathReport struct {
 	diff   *DiffResult
 	// notDeployed says why a path planned for deploy was not deployed.
 	notDeployed string
-	check       *github.CheckRun
-	conclusion  github.Conclusion
+	// drift are the objects that differed from their manifests before a
+	// reconcile or drift check (by inventory key), with which fields.
+	drift map[string]*deploy.ObjectDrift
+	// revision says which commit a reconcile or rollback deployed, when
+	// not the checkout.
+	revision   string
+	check      *github.CheckRun
+	conclusion github.Conclusion
 	// annotationsInLog: no check run carries the annotations, so they
 	// went to the log.
 	annotationsInLog bool
@@ -126,6 +132,10 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			Compare:    r.in.DiffCompare,
 		})
 	}
+	// A reconcile or a rollback deploys other commits than the checkout:
+	// known before the checks start, since checks go on those commits.
+	revs := r.resolveTargets(ctx, p, repo, reports)
+	defer revs.Close()
 	r.connectGitHub()
 	r.startChecks(ctx, reports)
 	// Reporting outlives a cancellation, briefly: check runs left in
@@ -133,7 +143,13 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	rctx, stopReporting := reportingContext(ctx, cancelGrace)
 	defer stopReporting()
 
-	builds, masker, err := r.buildAll(ctx, repo, all, ext)
+	var fromCheckout []string
+	for _, path := range all {
+		if r.targets[path] == "" && byPath[path].notDeployed == "" {
+			fromCheckout = append(fromCheckout, path)
+		}
+	}
+	builds, masker, err := r.buildAll(ctx, repo, fromCheckout, ext, revs)
 	if err != nil {
 		if ctx.Err() != nil {
 			return r.cancelled(rctx, p, reports, nil)
@@ -178,6 +194,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	}
 
 	r.reportChecks(rctx, reports, masker)
+	r.syncDriftIssues(rctx, p, reports, masker)
 	if p.pr != 0 {
 		r.comment(rctx, p, reports, masker)
 	}
@@ -204,7 +221,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 // secret value known to the run: values from Secrets, the token, the age
 // key and kubeconfig credentials. The runner masks the log, not the bodies
 // sent to the API, so everything sent goes through this masker too.
-func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []string, ext *build.External) ([]*result.ClusterBuild, *report.Masker, error) {
+func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []string, ext *build.External, revs *revisions) ([]*result.ClusterBuild, *report.Masker, error) {
 	checks, err := r.checks()
 	if err != nil {
 		return nil, nil, err
@@ -231,8 +248,13 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	start := time.Now()
 	// The CLI's build, build cache included: restore cache-dir with
 	// actions/cache and unchanged Kustomizations are not rebuilt.
-	builds, err := build.BuildPaths(ctx, paths, build.RunOptions{Options: opts,
-		CacheDir: r.cacheSubdir("builds"), Identity: build.BinaryIdentity(r.opts.Version)})
+	runOpts := build.RunOptions{Options: opts, CacheDir: r.cacheSubdir("builds"), Identity: build.BinaryIdentity(r.opts.Version)}
+	builds, err := build.BuildPaths(ctx, paths, runOpts)
+	if err == nil {
+		var more []*result.ClusterBuild
+		more, err = r.buildTargets(ctx, revs, runOpts)
+		builds = append(builds, more...)
+	}
 	r.rt.Logf("built %d cluster path(s) in %s", len(builds), time.Since(start).Round(time.Millisecond))
 	r.rt.EndGroup()
 	if err != nil {
@@ -412,7 +434,10 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 	opts.DryRun = !p.deploy
 	opts.Tooling = "slipway/" + r.opts.Version
 	opts.Version = r.opts.Version
-	opts.Revision = deploy.Revision{Commit: r.sha, Ancestry: source.NewAncestry(r.workspace()), Rollback: r.in.AllowRollback}
+	// An explicit revision is a rollback asked for by a person: it may be
+	// older than what runs. A reconcile redeploys the recorded commit,
+	// which the order check always lets through.
+	opts.Revision = deploy.Revision{Ancestry: source.NewAncestry(r.workspace()), Rollback: r.in.AllowRollback || p.revision != ""}
 	if h := r.lockHolder(); h != "" {
 		opts.Holder = h
 	}
@@ -422,7 +447,6 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 		defer mu.Unlock()
 		r.rt.Logf("%s %s: %s", time.Now().Format("15:04:05"), e.Source(), oneLine(masker.Mask(e.Message)))
 	}
-	d := deploy.New(cluster, opts)
 	verb := "Deploy"
 	if opts.DryRun {
 		verb = "Live diff (server-side dry-run)"
@@ -430,6 +454,9 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 	for _, pr := range reports {
 		if !pr.selected {
 			continue
+		}
+		if pr.build == nil {
+			continue // not built: notDeployed says why
 		}
 		if ctx.Err() != nil {
 			// Cancelled: start no other deploy.
@@ -445,16 +472,25 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 			}
 			continue
 		}
+		o := opts
+		o.Revision.Commit = r.commitOf(pr.path)
+		dep := r.startDeployment(ctx, p, pr)
 		r.rt.Group(verb + " " + pr.path)
 		// Progress names objects from the repository.
 		resume := r.rt.StopCommands()
+		// A reconcile reports which fields had drifted: read by the deploy
+		// before it reverts them.
+		o.DriftFields = p.reconcile
+		d := deploy.New(cluster, o)
 		pr.deploy = d.Deploy(ctx, pr.build)
+		pr.drift = d.Drifted(pr.path)
 		pr.dryRun = opts.DryRun
 		var out strings.Builder
 		_ = report.DeployText(&out, []*result.ClusterDeploy{pr.deploy}, masker)
 		r.rt.Logf("%s", strings.TrimRight(out.String(), "\n"))
 		resume()
 		r.rt.EndGroup()
+		r.finishDeployment(ctx, dep, pr)
 	}
 }
 

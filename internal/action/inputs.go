@@ -26,12 +26,25 @@ const (
 	ModeDeploy   Mode = "deploy"
 	// ModeDrift reports what differs between the checkout and the cluster
 	// (a server-side dry-run) and changes nothing.
-	ModeDrift     Mode = "drift"
+	ModeDrift Mode = "drift"
+	// ModeReconcile redeploys the revision each cluster path runs (its
+	// deploy record), reverting drift: what a scheduled run does in mode
+	// auto, asked for by hand.
+	ModeReconcile Mode = "reconcile"
 	ModeBootstrap Mode = "bootstrap"
 	ModeUninstall Mode = "uninstall"
 )
 
-var modes = []Mode{ModeAuto, ModeValidate, ModeDiff, ModeDeploy, ModeDrift, ModeBootstrap, ModeUninstall}
+var modes = []Mode{ModeAuto, ModeValidate, ModeDiff, ModeDeploy, ModeDrift, ModeReconcile, ModeBootstrap, ModeUninstall}
+
+// What a reconcile deploys (the reconcile-to input).
+const (
+	// ReconcileRecorded redeploys the commit each cluster path's deploy
+	// record names, whatever the branch holds now.
+	ReconcileRecorded = "recorded"
+	// ReconcileHead deploys the checked-out commit.
+	ReconcileHead = "head"
+)
 
 // Inputs are the action's inputs, parsed.
 type Inputs struct {
@@ -68,6 +81,20 @@ type Inputs struct {
 	// SOPS are the other SOPS keys and credentials: sops-pgp-key,
 	// sops-vault-token, sops-vault-addresses, sops-cloud-credentials.
 	SOPS build.SOPSKeys
+	// ReconcileTo is ReconcileRecorded or ReconcileHead.
+	ReconcileTo string
+	// Revision is the commit (or ref) mode deploy deploys instead of the
+	// checkout: a rollback; "" deploys the checkout.
+	Revision string
+	// Deployments records each deploy as a GitHub deployment.
+	Deployments bool
+	// Environment names the GitHub environment of a cluster path
+	// (environmentName).
+	Environment    string
+	EnvironmentURL string
+	// DriftIssues keeps one issue open per cluster path while it drifts
+	// or fails to reconcile.
+	DriftIssues bool
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -107,7 +134,7 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 		in.Mode = ModeAuto
 	}
 	if !slices.Contains(modes, in.Mode) {
-		return nil, &InputError{Name: "mode", Value: string(in.Mode), Reason: "want one of auto, validate, diff, deploy, drift, bootstrap, uninstall"}
+		return nil, &InputError{Name: "mode", Value: string(in.Mode), Reason: "want one of auto, validate, diff, deploy, drift, reconcile, bootstrap, uninstall"}
 	}
 	in.Paths = splitList(rt.Input("path"))
 	in.ExternalObjects = splitList(rt.Input("external-objects"))
@@ -118,6 +145,9 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 			return nil, &InputError{Name: "root-source", Value: v, Reason: err.Error()}
 		}
 		in.RootSource = &rs
+	}
+	if err := readContinuousInputs(rt, in); err != nil {
+		return nil, err
 	}
 	var err error
 	if in.DiffCompare, err = diffInputs(rt); err != nil {
@@ -251,4 +281,32 @@ func (in *Inputs) sopsKeys() build.SOPSKeys {
 	k := in.SOPS
 	k.Age = in.AgeKey
 	return k
+}
+
+// readContinuousInputs reads the inputs of reconciles, rollbacks,
+// deployments and drift issues.
+func readContinuousInputs(rt *github.Runtime, in *Inputs) error {
+	in.ReconcileTo = strings.ToLower(strings.TrimSpace(rt.Input("reconcile-to")))
+	switch in.ReconcileTo {
+	case "":
+		in.ReconcileTo = ReconcileRecorded
+	case ReconcileRecorded, ReconcileHead:
+	default:
+		return &InputError{Name: "reconcile-to", Value: in.ReconcileTo, Reason: "want recorded or head"}
+	}
+	in.Revision = strings.TrimSpace(rt.Input("revision"))
+	if in.Revision != "" && in.Mode != ModeDeploy {
+		return &InputError{Name: "revision", Value: in.Revision, Reason: "deploys a past commit (a rollback): use it with mode deploy"}
+	}
+	in.Environment = strings.TrimSpace(rt.Input("environment"))
+	if _, err := environmentName(in.Environment, "clusters/x"); err != nil {
+		return &InputError{Name: "environment", Value: in.Environment, Reason: err.Error()}
+	}
+	in.EnvironmentURL = strings.TrimSpace(rt.Input("environment-url"))
+	var err error
+	if in.Deployments, err = boolInput(rt, "deployments", true); err != nil {
+		return err
+	}
+	in.DriftIssues, err = boolInput(rt, "drift-issues", false)
+	return err
 }

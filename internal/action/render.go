@@ -59,6 +59,9 @@ func pathSummary(pr *pathReport, m *report.Masker) string {
 		}
 		fmt.Fprintf(&b, "| %s | %s, %d API requests |\n", label, round(pr.deploy.Duration), pr.deploy.Requests)
 	}
+	if pr.revision != "" {
+		fmt.Fprintf(&b, "| Revision | %s |\n", mdEscape(pr.revision))
+	}
 	if pr.notDeployed != "" {
 		fmt.Fprintf(&b, "| Deploy | ✗ %s |\n", mdEscape(pr.notDeployed))
 	}
@@ -68,6 +71,7 @@ func pathSummary(pr *pathReport, m *report.Masker) string {
 	b.WriteString("\n")
 	if pr.deploy != nil {
 		b.WriteString(changeTable(pr.deploy) + "\n")
+		b.WriteString(driftTable(pr))
 	}
 	return m.Mask(b.String())
 }

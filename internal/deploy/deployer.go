@@ -58,6 +58,10 @@ type Options struct {
 	Revision Revision
 	// Version is slipway's version, recorded with the revision.
 	Version string
+	// DriftFields notes, from the live objects read before applying, which
+	// fields of the manifests they no longer hold (Deployer.Drifted): what
+	// a reconcile reverts, at no extra request.
+	DriftFields bool
 	// Observer receives progress; nil discards it.
 	Observer func(Event)
 	// ProgressInterval is how often waiting reports what is not ready.
@@ -102,6 +106,7 @@ type Deployer struct {
 	inv     *inventoryStore
 	opts    Options
 	helm    helmState
+	drift   driftNotes
 }
 
 // New returns a Deployer for a connected cluster.
@@ -178,6 +183,7 @@ func (d *Deployer) Deploy(ctx context.Context, cb *result.ClusterBuild) *result.
 
 	live := newLiveCache()
 	live.prefetch(ctx, d.cluster.Client, kindsOf(cb))
+	d.noteDrift(cb, live)
 	done := d.deployInOrder(ctx, cb, lk, live)
 	for _, kb := range cb.Kustomizations {
 		kd, ok := done[kb.Ref]

@@ -373,8 +373,9 @@ func (d *Deployer) liveMembers(ctx context.Context, ref result.KustomizationRef,
 // build again would change the object, so the cluster no longer holds
 // what the build applied. The result has the drifted objects only, as the
 // build would apply them (Desired) and as they are (Live); objects not
-// live, suspended Kustomizations and failed builds are left out. A
-// dry-run the server refuses is a finding of Desired.
+// live, suspended Kustomizations and failed builds are left out. The
+// objects HelmReleases rendered are compared the same way (releaseDrift).
+// A dry-run the server refuses is a finding of Desired.
 func (d *Deployer) Drift(ctx context.Context, cb *result.ClusterBuild) (*LiveState, error) {
 	live := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
 	applied := &result.ClusterBuild{Path: cb.Path, Sensitive: cb.Sensitive}
@@ -405,6 +406,46 @@ func (d *Deployer) Drift(ctx context.Context, cb *result.ClusterBuild) (*LiveSta
 			}
 		}
 		ak.Objects = kept
+		for _, rb := range kb.Releases {
+			if lr, ar := d.releaseDrift(ctx, cb.Path, kb, rb, applied); lr != nil {
+				lk.Releases = append(lk.Releases, lr)
+				ak.Releases = append(ak.Releases, ar)
+			}
+		}
 	}
 	return &LiveState{Live: live, Desired: applied}, nil
+}
+
+// releaseDrift is Drift for a HelmRelease's rendered objects: a forced
+// server-side dry-run of each (Helm owns their fields) compared with the
+// live object; only those the dry-run would change are kept, on both
+// sides. Objects not live and releases not rendered or suspended are left
+// out, as for a Kustomization's objects.
+func (d *Deployer) releaseDrift(ctx context.Context, clusterPath string, kb *result.KustomizationBuild, rb *result.ReleaseBuild, applied *result.ClusterBuild) (lr, ar *result.ReleaseBuild) {
+	if rb.Err != nil || rb.Suspended {
+		return nil, nil
+	}
+	shell := func() *result.ReleaseBuild {
+		return &result.ReleaseBuild{Ref: rb.Ref, Origin: rb.Origin, ReleaseName: rb.ReleaseName, Namespace: rb.Namespace,
+			StorageNamespace: rb.StorageNamespace, Chart: rb.Chart, ValuesDigest: rb.ValuesDigest, DependsOn: rb.DependsOn}
+	}
+	lr, ar = shell(), shell()
+	opts := ssa.DefaultDiffOptions()
+	opts.Force = true
+	for _, o := range append(append([]result.Object(nil), rb.CRDs...), rb.Objects...) {
+		cse, liveObj, merged, err := d.rm.Diff(ctx, o.Object.DeepCopy(), opts)
+		switch {
+		case err != nil && (apierrors.IsNotFound(err) || isNoMatch(err)):
+			continue // not live: not drift
+		case err != nil:
+			id := o.ID()
+			applied.Findings = append(applied.Findings, result.Finding{Severity: result.SeverityError, Check: "live", ClusterPath: clusterPath,
+				Kustomization: &kb.Ref, Object: &id, Origin: o.Origin,
+				Message: fmt.Sprintf("HelmRelease %s: server-side dry-run: %v", rb.Ref, explainApplyError(err))})
+		case cse.Action == ssa.ConfiguredAction && liveObj != nil && merged != nil:
+			lr.Objects = append(lr.Objects, result.Object{Object: cleanLive(liveObj), Origin: o.Origin})
+			ar.Objects = append(ar.Objects, result.Object{Object: cleanLive(merged), Origin: o.Origin})
+		}
+	}
+	return lr, ar
 }

@@ -1,8 +1,13 @@
 package deploy
 
 import (
+	"context"
 	"fmt"
 	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Two CI runs of different commits serialise on a cluster path's lock, and
@@ -58,6 +63,22 @@ func recordFrom(ann map[string]string) Record {
 		Version: ann[AnnotationDeployedVersion], Outcome: ann[AnnotationDeployedOutcome]}
 	r.At, _ = time.Parse(time.RFC3339, ann[AnnotationDeployedAt])
 	return r
+}
+
+// ReadRecord returns the record of clusterPath's last deploy, read from its
+// lock's Lease without taking the lock (a scheduled reconcile reads it to
+// know which commit to redeploy). A cluster path never deployed has the
+// zero Record.
+func ReadRecord(ctx context.Context, c *Cluster, clusterPath string) (Record, error) {
+	lease := &coordinationv1.Lease{}
+	key := client.ObjectKey{Namespace: SystemNamespace, Name: newLock(nil, clusterPath, "", 0).name}
+	if err := c.Client.Get(ctx, key, lease); err != nil {
+		if apierrors.IsNotFound(err) {
+			return Record{}, nil
+		}
+		return Record{}, fmt.Errorf("reading the deploy record of %s: %w", clusterPath, err)
+	}
+	return recordFrom(lease.Annotations), nil
 }
 
 // annotate writes r into the Lease's annotations.

@@ -88,6 +88,14 @@ func drifted(res *Result, cb *result.ClusterBuild) ([]result.ObjectID, error) {
 					ids = append(ids, od.ID)
 				}
 			}
+			// Objects HelmReleases rendered, changed by hand.
+			for _, rd := range kd.Releases {
+				for _, od := range rd.Objects {
+					if od.Action != Unchanged {
+						ids = append(ids, od.ID)
+					}
+				}
+			}
 		}
 	}
 	return ids, nil

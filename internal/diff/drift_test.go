@@ -26,11 +26,12 @@ func TestDriftCheckWithoutRevision(t *testing.T) {
 // leaves drift unknown rather than "none".
 func TestDrifted(t *testing.T) {
 	cm := result.ObjectID{Kind: "ConfigMap", Namespace: "a", Name: "b"}
+	rendered := result.ObjectID{Kind: "Deployment", Namespace: "a", Name: "chart-web"}
 	res := &Result{Clusters: []*ClusterDiff{{Kustomizations: []*KustomizationDiff{{Objects: []*ObjectDiff{
 		{ID: cm, Action: Changed}, {ID: result.ObjectID{Kind: "ConfigMap", Namespace: "a", Name: "same"}, Action: Unchanged},
-	}}}}}}
+	}, Releases: []*ReleaseDiff{{Objects: []*ObjectDiff{{ID: rendered, Action: Changed}}}}}}}}}
 	ids, err := drifted(res, &result.ClusterBuild{})
-	if err != nil || len(ids) != 1 || ids[0] != cm {
+	if err != nil || len(ids) != 2 || ids[0] != cm || ids[1] != rendered {
 		t.Errorf("drifted %v, err %v", ids, err)
 	}
 	_, err = drifted(res, &result.ClusterBuild{Findings: []result.Finding{{Severity: result.SeverityError, Message: "kustomize failed"}}})

@@ -30,6 +30,9 @@ const (
 	MaxStatusesPerContext = 1000
 	// MaxStatusDescription bounds a commit status description.
 	MaxStatusDescription = 140
+	// MaxDeploymentDescription bounds a deployment status description
+	// (GitHub's description of the deployment statuses endpoint).
+	MaxDeploymentDescription = 140
 	// MaxStepSummaryBytes bounds the job summary one step may write.
 	MaxStepSummaryBytes = 1 << 20
 	// MaxUIAnnotations is how many error (and, separately, warning)

@@ -19,10 +19,12 @@ import (
 // Permissions of a token, as a workflow's `permissions:` grants them.
 type Permissions struct {
 	Checks, Statuses, PullRequests bool
+	// Deployments and Issues are `deployments: write` and `issues: write`.
+	Deployments, Issues bool
 }
 
 // WriteAll grants everything slipway uses.
-var WriteAll = Permissions{Checks: true, Statuses: true, PullRequests: true}
+var WriteAll = Permissions{Checks: true, Statuses: true, PullRequests: true, Deployments: true, Issues: true}
 
 // ReadOnly is a fork pull request's token.
 var ReadOnly = Permissions{}
@@ -90,6 +92,9 @@ type Server struct {
 	// repos serves the repository, environment and secret endpoints
 	// (repos.go); nil until first used.
 	repos *reposState
+	// deployments and issues (deployments.go), in creation order.
+	deployments []*Deployment
+	issues      []*Issue
 }
 
 // New starts a server for owner/repo; stop it with Close.
@@ -276,6 +281,12 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		}
 		return status, out, hdr
 	}
+	if status, out, e, ok := s.handleDeploymentsAndIssues(r, body, perms); ok {
+		if e != nil {
+			return errResp(e)
+		}
+		return status, out, nil
+	}
 	p := r.URL.Path
 	repoOK := func(m []string) bool { return m[1] == s.Owner && m[2] == s.Repo }
 	var e *httpError
@@ -333,13 +344,15 @@ func (s *Server) handle(r *http.Request, body []byte) (int, any, map[string]stri
 		if !repoOK(m) {
 			return errResp(fail(404, "Not Found"))
 		}
-		if !perms.PullRequests {
+		n, _ := strconv.Atoi(m[3])
+		// Comments on an issue need `issues: write`, on a pull request
+		// `pull-requests: write`.
+		if !perms.PullRequests && (!perms.Issues || !s.isIssue(n)) {
 			return errResp(fail(403, "Resource not accessible by integration"))
 		}
 		if e := s.checkBody(opCreateComment, body); e != nil {
 			return errResp(e)
 		}
-		n, _ := strconv.Atoi(m[3])
 		out, e = s.createComment(n, body)
 		status = http.StatusCreated
 	case reComment.MatchString(p) && (r.Method == http.MethodPatch || r.Method == http.MethodDelete):
