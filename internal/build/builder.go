@@ -40,6 +40,9 @@ type Options struct {
 	// OCI pulls OCIRepository sources (`flux push artifact`); nil means
 	// they are reported as unavailable.
 	OCI *source.OCIFetcher
+	// Bucket fetches Bucket sources (S3-compatible object storage); nil
+	// means they are reported as unavailable.
+	Bucket *source.BucketFetcher
 	// Reuse takes unchanged Kustomizations' outputs from an earlier build
 	// (see reuse.go); nil builds everything.
 	Reuse *Reuse
@@ -468,6 +471,13 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 				or.Namespace = flux.DefaultNamespace
 			}
 			st.reg.ociRepos[refKey(or.Namespace, or.Name)] = or
+		case gvk.Group == flux.SourceGroup && gvk.Kind == flux.BucketKind:
+			bk, err := flux.DecodeBucket(o.Object)
+			if err != nil {
+				st.findings = append(st.findings, objFinding(st.path, kb, o, "flux", err.Error()))
+				continue
+			}
+			registerBucket(st.reg, bk, o.Origin)
 		case gvk.Group == flux.SourceExtGroup && gvk.Kind == flux.ArtifactGeneratorKind:
 			ag, err := flux.DecodeArtifactGenerator(o.Object)
 			if err != nil {

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slipwayhq/slipway/internal/testutil"
+)
+
+// bucketRepo copies the bucket-source case with its Bucket pointing at
+// endpoint, and writes the Secret holding the keys as an external object.
+func bucketRepo(t *testing.T, endpoint, bucketName, accessKey, secretKey string) (repo, external string) {
+	t.Helper()
+	base := fidelityCase(t, "bucket-source")
+	repo = filepath.Join(t.TempDir(), "repo")
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join(base, "repo"))); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(repo, "clusters", "dev", "apps.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(data), "BUCKET_ENDPOINT", endpoint)
+	text = strings.ReplaceAll(text, "bucketName: apps", "bucketName: "+bucketName)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	external = filepath.Join(t.TempDir(), "external.yaml")
+	secret := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: apps-bucket\n  namespace: flux-system\nstringData:\n  accesskey: " + accessKey + "\n  secretkey: " + secretKey + "\n"
+	if err := os.WriteFile(external, []byte(secret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return repo, external
+}
+
+// TestBuildBucketSource: a Kustomization synced from an S3-compatible
+// bucket builds the objects under spec.prefix, without those the bucket's
+// root .sourceignore and spec.ignore leave out.
+func TestBuildBucketSource(t *testing.T) {
+	s3 := testutil.StartS3Server(t, "slipway-test", "bucket-secret-value-0123")
+	s3.Upload(t, "apps", filepath.Join(fidelityCase(t, "bucket-source"), "bucket"))
+	repo, external := bucketRepo(t, s3.Endpoint, "apps", s3.AccessKey, s3.SecretKey)
+	cache := t.TempDir()
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", cache, "--allow-local-sources", "--external-objects", external)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if !strings.Contains(r.out, "  from: bucket\n") || !strings.Contains(r.out, "# Source: Bucket/flux-system/apps@sha256:") ||
+		!strings.Contains(r.out, ":manifests/apps/web/configmap.yaml:1") {
+		t.Errorf("the bucket's ConfigMap is missing or not attributed to the bucket:\n%s", r.out)
+	}
+	for _, absent := range []string{"name: draft-web", "name: excluded", "name: outside-prefix", s3.SecretKey} {
+		if strings.Contains(r.out+r.err, absent) {
+			t.Errorf("output holds %q:\n%s\n%s", absent, r.out, r.err)
+		}
+	}
+	// The same content is served from the cache: the server is asked for
+	// the listing, never for the objects again.
+	before := s3.Requests.Load()
+	r = runCLI(t, nil, "build", "--repo", repo, "--cache-dir", cache, "--allow-local-sources", "--external-objects", external, "--no-build-cache")
+	if r.code != 0 {
+		t.Fatalf("second build: exit %d\n%s", r.code, r.err)
+	}
+	if n := s3.Requests.Load() - before; n > 4 {
+		t.Errorf("the second build made %d requests; a cached tree needs only the existence check, the root .sourceignore and the listing", n)
+	}
+}
+
+// TestValidateBucketFailures: a wrong secret, a missing bucket, a Secret
+// nowhere and the address policy each fail the Kustomization with a
+// finding that names the Bucket, and never print the keys.
+func TestValidateBucketFailures(t *testing.T) {
+	s3 := testutil.StartS3Server(t, "slipway-test", "bucket-secret-value-0123")
+	s3.Upload(t, "apps", filepath.Join(fidelityCase(t, "bucket-source"), "bucket"))
+	cases := []struct {
+		name, bucket, secret string
+		local, noSecret      bool
+		want                 []string
+	}{
+		{name: "wrong secret", bucket: "apps", secret: "not-the-secret-9876", local: true,
+			want: []string{"Bucket flux-system/apps", "Access Denied", "(Bucket at clusters/dev/apps.yaml:4)"}},
+		{name: "missing bucket", bucket: "nope", secret: s3.SecretKey, local: true,
+			want: []string{`bucket "nope"`, "bucket not found", `spec.bucketName "nope" of the Bucket at clusters/dev/apps.yaml:4`}},
+		{name: "loopback refused", bucket: "apps", secret: s3.SecretKey,
+			want: []string{"a loopback address", "--allow-local-sources"}},
+		{name: "no secret", bucket: "apps", secret: s3.SecretKey, local: true, noSecret: true,
+			want: []string{"secretRef flux-system/apps-bucket: no such Secret"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			repo, external := bucketRepo(t, s3.Endpoint, c.bucket, s3.AccessKey, c.secret)
+			args := []string{"validate", "--repo", repo, "--cache-dir", t.TempDir(), "--kubernetes-version", "1.33"}
+			if c.local {
+				args = append(args, "--allow-local-sources")
+			}
+			if !c.noSecret {
+				args = append(args, "--external-objects", external)
+			}
+			r := runCLI(t, nil, args...)
+			if r.code == 0 {
+				t.Fatalf("exit 0:\n%s\n%s", r.out, r.err)
+			}
+			all := r.out + r.err
+			for _, w := range c.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("output lacks %q:\n%s", w, all)
+				}
+			}
+			for _, secret := range []string{c.secret, s3.SecretKey} {
+				if strings.Contains(all, secret) {
+					t.Errorf("output holds a secret key:\n%s", all)
+				}
+			}
+		})
+	}
+}
