@@ -77,6 +77,7 @@ func TestValidateBucketFailures(t *testing.T) {
 	s3.Upload(t, "apps", filepath.Join(fidelityCase(t, "bucket-source"), "bucket"))
 	cases := []struct {
 		name, bucket, secret string
+		provider             string
 		local, noSecret      bool
 		want                 []string
 	}{
@@ -88,10 +89,19 @@ func TestValidateBucketFailures(t *testing.T) {
 			want: []string{"a loopback address", "--allow-local-sources"}},
 		{name: "no secret", bucket: "apps", secret: s3.SecretKey, local: true, noSecret: true,
 			want: []string{"secretRef flux-system/apps-bucket: no such Secret"}},
+		{name: "gcp provider", bucket: "apps", secret: s3.SecretKey, local: true, provider: "gcp",
+			want: []string{"provider gcp is not supported by slipway"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			repo, external := bucketRepo(t, s3.Endpoint, c.bucket, s3.AccessKey, c.secret)
+			if c.provider != "" {
+				p := filepath.Join(repo, "clusters", "dev", "apps.yaml")
+				data, _ := os.ReadFile(p)
+				if err := os.WriteFile(p, []byte(strings.Replace(string(data), "provider: generic", "provider: "+c.provider, 1)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			args := []string{"validate", "--repo", repo, "--cache-dir", t.TempDir(), "--kubernetes-version", "1.33"}
 			if c.local {
 				args = append(args, "--allow-local-sources")
