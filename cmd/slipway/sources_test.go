@@ -127,3 +127,46 @@ func TestValidateBucketFailures(t *testing.T) {
 		})
 	}
 }
+
+// ociRepo copies the oci-source case against reg, with edit applied to
+// the OCIRepository's file.
+func ociRepo(t *testing.T, host string, edit func(string) string) string {
+	t.Helper()
+	repo := filepath.Join(t.TempDir(), "repo")
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join(fidelityCase(t, "oci-source"), "repo"))); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(repo, "clusters", "dev", "apps.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(edit(strings.ReplaceAll(string(data), "OCI_REGISTRY", host))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return repo
+}
+
+// TestOCIRepositoryVerifyAndProvider: a spec.verify slipway cannot check
+// is a warning at the OCIRepository (the build goes on, never silently
+// unverified); a cloud provider without a secretRef fails the
+// Kustomization instead of pulling anonymously.
+func TestOCIRepositoryVerifyAndProvider(t *testing.T) {
+	reg := testutil.StartRegistry(t)
+	reg.PushArtifact(t, "manifests/apps", "1.2.0", filepath.Join(fidelityCase(t, "oci-source"), "artifact"))
+	verify := ociRepo(t, reg.Host, func(s string) string {
+		return strings.Replace(s, "  insecure: true\n", "  insecure: true\n  verify:\n    provider: cosign\n", 1)
+	})
+	r := runCLI(t, nil, "build", "--repo", verify, "--cache-dir", t.TempDir(), "--allow-local-sources", "-o", "json")
+	if !strings.Contains(r.out, "spec.verify (cosign) is not checked by slipway") || !strings.Contains(r.out, `"severity": "warning"`) ||
+		!strings.Contains(r.out, "from: artifact") && !strings.Contains(r.out, `"from": "artifact"`) {
+		t.Errorf("exit %d; no verify warning, or the artifact was not built:\n%s\n%s", r.code, r.out, r.err)
+	}
+	aws := ociRepo(t, reg.Host, func(s string) string {
+		return strings.Replace(s, "  insecure: true\n", "  insecure: true\n  provider: aws\n", 1)
+	})
+	r = runCLI(t, nil, "validate", "--repo", aws, "--cache-dir", t.TempDir(), "--allow-local-sources")
+	if r.code != exitFailed || !strings.Contains(r.out+r.err, "provider aws authenticates with the controller's cloud identity") {
+		t.Errorf("exit %d, want %d and the provider finding:\n%s\n%s", r.code, exitFailed, r.out, r.err)
+	}
+}

@@ -471,6 +471,7 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 				or.Namespace = flux.DefaultNamespace
 			}
 			st.reg.ociRepos[refKey(or.Namespace, or.Name)] = or
+			st.findings = append(st.findings, ociVerifyFinding(st.path, kb, o, or)...)
 		case gvk.Group == flux.SourceGroup && gvk.Kind == flux.BucketKind:
 			bk, err := flux.DecodeBucket(o.Object)
 			if err != nil {
