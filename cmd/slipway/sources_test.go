@@ -170,3 +170,46 @@ func TestOCIRepositoryVerifyAndProvider(t *testing.T) {
 		t.Errorf("exit %d, want %d and the provider finding:\n%s\n%s", r.code, exitFailed, r.out, r.err)
 	}
 }
+
+// TestBuildResourceSet: ResourceSets render as Flux Operator renders them
+// (inline inputs, a Static provider chosen by selector, << >> templates
+// with slugify and quote, commonMetadata, owner labels); the Flux
+// Kustomizations they generate are built in turn; a provider whose inputs
+// only the cluster knows, and a dependsOn nothing builds, are warnings at
+// the ResourceSet's line.
+func TestBuildResourceSet(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "resourceset"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{
+		"  name: team-a-settings\n  namespace: team-a\n",
+		"  replicas: \"3\"\n",
+		"  slug: team-a-payments-and-billing\n",
+		"  source: ResourceSet/tenants\n",
+		"    owner: platform\n    resourceset.fluxcd.controlplane.io/name: tenants\n    resourceset.fluxcd.controlplane.io/namespace: flux-system\n  name: team-b\n",
+		"# Kustomization: flux-system/tenant-team-b (path ./tenants/team-b)\n",
+		"  tenant: team-b\nkind: ConfigMap\nmetadata:\n  labels:\n    kustomize.toolkit.fluxcd.io/name: tenant-team-b\n",
+		"  region: eu-west-1\nkind: ConfigMap\nmetadata:\n  labels:\n    resourceset.fluxcd.controlplane.io/name: environments\n",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("build output lacks %q:\n%s", want, r.out)
+		}
+	}
+	findings := r.out + r.err
+	for _, want := range []string{
+		"! clusters/dev/environments.yaml:45 [resourceset] ResourceSet/flux-system/previews: rendering ResourceSet flux-system/previews: ResourceSetInputProvider flux-system/pull-requests is of type GitHubPullRequest",
+		"! clusters/dev/tenants.yaml:4 [resourceset] Kustomization/flux-system/flux-system: ResourceSet flux-system/tenants depends on CustomResourceDefinition/certificates.cert-manager.io",
+	} {
+		if !strings.Contains(findings, want) {
+			t.Errorf("findings lack %q:\n%s", want, findings)
+		}
+	}
+	if strings.Contains(findings, "depends on GitRepository") {
+		t.Errorf("the root source counts as missing:\n%s", findings)
+	}
+	if strings.Contains(r.out, "preview-") && !strings.Contains(r.out, "name: preview-<< inputs.id >>") {
+		t.Errorf("objects of a provider known only in the cluster were rendered:\n%s", r.out)
+	}
+}

@@ -185,6 +185,8 @@ type clusterState struct {
 	rootFixed bool
 	// synced: a FluxInstance's sync has named the root already.
 	synced bool
+	// resourceSets are the ResourceSets rendered so far.
+	resourceSets []declaredResourceSet
 }
 
 func (st *clusterState) lookup(kind, namespace, name string) (*unstructured.Unstructured, bool) {
@@ -302,6 +304,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		}
 		var next []*unit
 		for i, r := range results {
+			b.expandResourceSets(st, r.kb)
 			st.add(r)
 			next = append(next, b.discover(ctx, st, ready[i].u, r.kb)...)
 		}
@@ -311,6 +314,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		final = false
 	}
 	st.findings = append(st.findings, substituteOrderFindings(st)...)
+	st.findings = append(st.findings, resourceSetDependencyFindings(st)...)
 	st.findings = append(st.findings, emptyClusterPath(st)...)
 	st.findings = append(st.findings, rootRefFinding(b, st)...)
 	b.renderReleases(ctx, st)
@@ -553,6 +557,7 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 		if r.tree != nil {
 			rebuilt := b.buildOne(ctx, st.path, root, r.tree, vars)
 			*kb = *rebuilt.kb
+			b.expandResourceSets(st, kb)
 			kept := st.findings[:0]
 			for _, f := range st.findings {
 				if f.Kustomization == nil || *f.Kustomization != oldRef {
