@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -216,7 +217,7 @@ func rootIgnorePatterns(ctx context.Context, client *minio.Client, bucket string
 func downloadIndex(ctx context.Context, client *minio.Client, bucket string, ix bucketEntries, dir string) error {
 	var total int64
 	for key := range ix {
-		rel, err := tarPath(key)
+		rel, err := bucketKeyPath(key)
 		if err != nil {
 			return err
 		}
@@ -232,6 +233,22 @@ func downloadIndex(ctx context.Context, client *minio.Client, bucket string, ix 
 		}
 	}
 	return nil
+}
+
+// bucketKeyPath checks an object key as a path of the tree; "" means
+// skip it (.git).
+func bucketKeyPath(key string) (string, error) {
+	if path.IsAbs(key) || strings.HasPrefix(key, "\\") {
+		return "", fmt.Errorf("object key %q: absolute path", key)
+	}
+	clean, err := CleanRelative(key)
+	if err != nil {
+		return "", fmt.Errorf("object key %q: %w", key, err)
+	}
+	if clean == "." || clean == ".git" || strings.HasPrefix(clean, ".git/") {
+		return "", nil
+	}
+	return clean, nil
 }
 
 func downloadObject(ctx context.Context, client *minio.Client, bucket, key, target string) (int64, error) {

@@ -91,6 +91,19 @@ func (s *S3Server) Upload(t *testing.T, bucket, dir string) {
 	}
 }
 
+// Put stores one object under any key, including keys no file tree can
+// hold ("a/../../x").
+func (s *S3Server) Put(t *testing.T, bucket, key, body string) {
+	t.Helper()
+	c, err := minio.New(s.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(context.Background(), bucket, key, strings.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // verify recomputes the request's V4 signature with the server's secret;
 // it returns the S3 error code of a refused request, "" when accepted.
 func (s *S3Server) verify(r *http.Request) string {
