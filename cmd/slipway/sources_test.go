@@ -206,6 +206,9 @@ func TestBuildResourceSet(t *testing.T) {
 			t.Errorf("findings lack %q:\n%s", want, findings)
 		}
 	}
+	if !strings.Contains(r.out, "  name: team-a-token\n") || strings.Contains(findings, "team-a-generated-token-value") {
+		t.Errorf("a generated Secret is missing or its value is printed:\n%s", r.out)
+	}
 	if strings.Contains(findings, "depends on GitRepository") {
 		t.Errorf("the root source counts as missing:\n%s", findings)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/slipwayhq/slipway/internal/flux"
+	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -57,6 +58,12 @@ func (b *Builder) expandResourceSets(st *clusterState, kb *result.KustomizationB
 		by := flux.ResourceSetKind + "/" + rs.Namespace + "/" + rs.Name
 		for _, u := range rendered {
 			objects = append(objects, result.Object{Object: u, Origin: o.Origin, GeneratedBy: by})
+			if u.GetKind() == "Secret" && u.GetAPIVersion() == "v1" {
+				// Masked wherever they would surface, as built Secrets are.
+				for _, v := range kube.DataValues(u) {
+					st.sensitive = append(st.sensitive, v)
+				}
+			}
 		}
 	}
 	kb.Objects = objects
