@@ -2,6 +2,7 @@ package build
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/adler32"
@@ -371,7 +372,7 @@ func combineInputs(rs *flux.ResourceSet, providers []*flux.ResourceSetInputProvi
 func withProvider(in map[string]any, kind, name, namespace string) inputSet {
 	out := make(inputSet, len(in)+1)
 	for k, v := range in {
-		out[k] = v
+		out[k] = asJSONValue(v)
 	}
 	out["provider"] = map[string]any{
 		"apiVersion": flux.OperatorGroup + "/v1",
@@ -437,3 +438,18 @@ func normalizeInputKey(key string) string {
 
 // inputID is the operator's input id: the Adler-32 checksum, in decimal.
 func inputID(s string) string { return fmt.Sprint(adler32.Checksum([]byte(s))) }
+
+// asJSONValue gives a value the types encoding/json decodes to, as the
+// operator reads inputs: numbers are float64, so a template prints
+// 1000000 as 1e+06 there and here alike.
+func asJSONValue(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return v
+	}
+	return out
+}

@@ -69,6 +69,15 @@ func TestRenderResourceSet(t *testing.T) {
 			t.Errorf("got %q, %v; want %q", got, err, want)
 		}
 	})
+	t.Run("numbers as the operator decodes them", func(t *testing.T) {
+		rs := &flux.ResourceSet{Namespace: "ns", Name: "rs", Spec: flux.ResourceSetSpec{
+			Inputs:    []map[string]any{{"n": int64(1000000)}},
+			Resources: []*apiextensionsv1.JSON{rsJSON(t, cm("x-<< inputs.n >>"))},
+		}}
+		if got, err := names(t, rs); err != nil || got != "x-1e+06" {
+			t.Errorf("got %q, %v", got, err)
+		}
+	})
 	t.Run("steps", func(t *testing.T) {
 		rs := &flux.ResourceSet{Namespace: "ns", Name: "rs", Spec: flux.ResourceSetSpec{Steps: []flux.ResourceSetStep{
 			{Name: "one", Resources: []*apiextensionsv1.JSON{rsJSON(t, cm("x"))}},
