@@ -216,3 +216,60 @@ func TestBuildResourceSet(t *testing.T) {
 		t.Errorf("objects of a provider known only in the cluster were rendered:\n%s", r.out)
 	}
 }
+
+// TestResourceSetInRebuiltRoot: when the bootstrapped root Kustomization
+// changes what the root builds (here commonMetadata), the root is rebuilt
+// and its ResourceSets rendered once, not twice.
+func TestResourceSetInRebuiltRoot(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "repo")
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join(fidelityCase(t, "resourceset"), "repo"))); err != nil {
+		t.Fatal(err)
+	}
+	sync := `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: https://github.com/example/fleet
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: flux-system
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/dev
+  prune: true
+  commonMetadata:
+    labels:
+      fleet: dev
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+`
+	if err := os.MkdirAll(filepath.Join(repo, "clusters", "dev", "flux-system"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "clusters", "dev", "flux-system", "gotk-sync.yaml"), []byte(sync), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	all := r.out + r.err
+	if n := strings.Count(all, "depends on CustomResourceDefinition/certificates.cert-manager.io"); n != 1 {
+		t.Errorf("the dependsOn warning appears %d times, want 1:\n%s", n, all)
+	}
+	if n := strings.Count(r.out, "  name: team-a-settings\n"); n != 1 {
+		t.Errorf("team-a-settings appears %d times, want 1:\n%s", n, r.out)
+	}
+	if !strings.Contains(r.out, "    fleet: dev\n") {
+		t.Errorf("the root was not rebuilt with its commonMetadata:\n%s", r.out)
+	}
+}

@@ -557,6 +557,7 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 		if r.tree != nil {
 			rebuilt := b.buildOne(ctx, st.path, root, r.tree, vars)
 			*kb = *rebuilt.kb
+			st.forgetResourceSets(oldRef)
 			b.expandResourceSets(st, kb)
 			kept := st.findings[:0]
 			for _, f := range st.findings {
@@ -579,6 +580,11 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 	for key, owner := range st.varOwner {
 		if owner == oldRef {
 			st.varOwner[key] = newRef
+		}
+	}
+	for i := range st.resourceSets {
+		if st.resourceSets[i].by == oldRef {
+			st.resourceSets[i].by = newRef
 		}
 	}
 	for i := range st.findings {

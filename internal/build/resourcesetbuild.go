@@ -69,6 +69,18 @@ func (b *Builder) expandResourceSets(st *clusterState, kb *result.KustomizationB
 	kb.Objects = objects
 }
 
+// forgetResourceSets drops the ResourceSets of a build about to be
+// replaced (the root rebuilt with its real spec), so each is checked once.
+func (st *clusterState) forgetResourceSets(ref result.KustomizationRef) {
+	kept := st.resourceSets[:0]
+	for _, d := range st.resourceSets {
+		if d.by != ref {
+			kept = append(kept, d)
+		}
+	}
+	st.resourceSets = kept
+}
+
 // inputProviders decodes the ResourceSetInputProviders built so far.
 func (st *clusterState) inputProviders(current *result.KustomizationBuild) []*flux.ResourceSetInputProvider {
 	var out []*flux.ResourceSetInputProvider
