@@ -42,7 +42,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 	if err != nil {
 		return diff.RunOptions{}, err
 	}
-	oci := rf.ociFetcher(getenv)
+	oci, bucket := rf.ociFetcher(getenv), rf.bucketFetcher(getenv)
 	rootSource, err := rf.rootSourceOption()
 	if err != nil {
 		return diff.RunOptions{}, err
@@ -59,7 +59,7 @@ func (f *diffFlags) runOptions(rf *repoFlags, getenv env) (diff.RunOptions, erro
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.AllowRemoteBases, o.Git = dec, rf.allowRemoteBases, git
-			o.OCI = oci
+			o.OCI, o.Bucket = oci, bucket
 			o.Helm = rf.helmOptions(getenv)
 			o.External = external
 			o.RootSource = rootSource

@@ -52,7 +52,7 @@ func (f *repoFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.ageKeyFile, "sops-age-key-file", "", "age key file to decrypt SOPS Secrets (default: $SOPS_AGE_KEY, then $SOPS_AGE_KEY_FILE)")
 	f.sops.register(cmd)
 	fl.BoolVar(&f.allowRemoteBases, "allow-remote-bases", false, "let kustomizations refer to remote bases")
-	fl.BoolVar(&f.allowLocalSources, "allow-local-sources", false, "let Git, Helm and OCI sources reach loopback, link-local and cloud metadata addresses (refused by default; private networks are always allowed)")
+	fl.BoolVar(&f.allowLocalSources, "allow-local-sources", false, "let Git, Helm, OCI and Bucket sources reach loopback, link-local and cloud metadata addresses (refused by default; private networks are always allowed)")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache for fetched sources, charts and reusable builds (default: the user cache directory)")
 	fl.BoolVar(&f.noBuildCache, "no-build-cache", false, "build every Kustomization, even those no file changed since the cached build")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", source.DefaultMaxFileSize, "refuse repository files larger than this many bytes")
@@ -125,6 +125,12 @@ func (f *repoFlags) ociFetcher(getenv env) *source.OCIFetcher {
 	return &source.OCIFetcher{CacheDir: f.cacheSubdir("oci"), Network: f.network(getenv)}
 }
 
+// bucketFetcher fetches Bucket sources into the cache, guarded as the Git,
+// Helm and OCI fetches are; credentials come from each Bucket's secretRef.
+func (f *repoFlags) bucketFetcher(getenv env) *source.BucketFetcher {
+	return &source.BucketFetcher{CacheDir: f.cacheSubdir("bucket"), Network: f.network(getenv)}
+}
+
 // registerKubeVersion adds --kubernetes-version, for commands that render
 // HelmReleases without being told the cluster's version.
 func (f *repoFlags) registerKubeVersion(cmd *cobra.Command) {
@@ -185,6 +191,7 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	opts.AllowRemoteBases = f.allowRemoteBases
 	opts.Git = f.gitFetcher(getenv)
 	opts.OCI = f.ociFetcher(getenv)
+	opts.Bucket = f.bucketFetcher(getenv)
 	opts.Helm = f.helmOptions(getenv)
 	if opts.External, err = f.external(dec); err != nil {
 		return nil, err

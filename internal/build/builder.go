@@ -40,6 +40,9 @@ type Options struct {
 	// OCI pulls OCIRepository sources (`flux push artifact`); nil means
 	// they are reported as unavailable.
 	OCI *source.OCIFetcher
+	// Bucket fetches Bucket sources (S3-compatible object storage); nil
+	// means they are reported as unavailable.
+	Bucket *source.BucketFetcher
 	// Reuse takes unchanged Kustomizations' outputs from an earlier build
 	// (see reuse.go); nil builds everything.
 	Reuse *Reuse
@@ -182,6 +185,8 @@ type clusterState struct {
 	rootFixed bool
 	// synced: a FluxInstance's sync has named the root already.
 	synced bool
+	// resourceSets are the ResourceSets rendered so far.
+	resourceSets []declaredResourceSet
 }
 
 func (st *clusterState) lookup(kind, namespace, name string) (*unstructured.Unstructured, bool) {
@@ -299,6 +304,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		}
 		var next []*unit
 		for i, r := range results {
+			b.expandResourceSets(st, r.kb)
 			st.add(r)
 			next = append(next, b.discover(ctx, st, ready[i].u, r.kb)...)
 		}
@@ -308,6 +314,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		final = false
 	}
 	st.findings = append(st.findings, substituteOrderFindings(st)...)
+	st.findings = append(st.findings, resourceSetDependencyFindings(st)...)
 	st.findings = append(st.findings, emptyClusterPath(st)...)
 	st.findings = append(st.findings, rootRefFinding(b, st)...)
 	b.renderReleases(ctx, st)
@@ -468,6 +475,14 @@ func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, 
 				or.Namespace = flux.DefaultNamespace
 			}
 			st.reg.ociRepos[refKey(or.Namespace, or.Name)] = or
+			st.findings = append(st.findings, ociVerifyFinding(st.path, kb, o, or)...)
+		case gvk.Group == flux.SourceGroup && gvk.Kind == flux.BucketKind:
+			bk, err := flux.DecodeBucket(o.Object)
+			if err != nil {
+				st.findings = append(st.findings, objFinding(st.path, kb, o, "flux", err.Error()))
+				continue
+			}
+			registerBucket(st.reg, bk, o.Origin)
 		case gvk.Group == flux.SourceExtGroup && gvk.Kind == flux.ArtifactGeneratorKind:
 			ag, err := flux.DecodeArtifactGenerator(o.Object)
 			if err != nil {
@@ -542,6 +557,8 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 		if r.tree != nil {
 			rebuilt := b.buildOne(ctx, st.path, root, r.tree, vars)
 			*kb = *rebuilt.kb
+			st.forgetResourceSets(oldRef)
+			b.expandResourceSets(st, kb)
 			kept := st.findings[:0]
 			for _, f := range st.findings {
 				if f.Kustomization == nil || *f.Kustomization != oldRef {
@@ -563,6 +580,11 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 	for key, owner := range st.varOwner {
 		if owner == oldRef {
 			st.varOwner[key] = newRef
+		}
+	}
+	for i := range st.resourceSets {
+		if st.resourceSets[i].by == oldRef {
+			st.resourceSets[i].by = newRef
 		}
 	}
 	for i := range st.findings {

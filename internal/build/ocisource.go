@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/slipwayhq/slipway/internal/helm"
+	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
 
@@ -42,6 +43,11 @@ func (b *Builder) ociTree(ctx context.Context, reg *sourceRegistry, or *sourcev1
 // credentials of its secretRef (as for OCI Helm charts).
 func ociRefOf(reg *sourceRegistry, or *sourcev1.OCIRepository) (source.OCIRef, error) {
 	ref := source.OCIRef{URL: or.Spec.URL, Insecure: or.Spec.Insecure}
+	if p := or.Spec.Provider; p != "" && p != sourcev1.GenericOCIProvider && (or.Spec.SecretRef == nil || or.Spec.SecretRef.Name == "") {
+		// Pulling anonymously instead would build something else than
+		// Flux pulls, or fail later with a registry's 401.
+		return ref, fmt.Errorf("provider %s authenticates with the controller's cloud identity, which slipway does not have (it never uses the runner's): give the OCIRepository a spec.secretRef for the registry", p)
+	}
 	if r := or.Spec.Reference; r != nil {
 		ref.Digest, ref.SemVer, ref.SemverFilter, ref.Tag = r.Digest, r.SemVer, r.SemverFilter, r.Tag
 	}
@@ -63,4 +69,17 @@ func ociRefOf(reg *sourceRegistry, or *sourcev1.OCIRepository) (source.OCIRef, e
 		}
 	}
 	return ref, nil
+}
+
+// ociVerifyFinding is a warning for an OCIRepository whose spec.verify
+// slipway does not check: Flux refuses an artifact whose signature does
+// not verify, slipway builds it unverified, and says so.
+func ociVerifyFinding(clusterPath string, kb *result.KustomizationBuild, o result.Object, or *sourcev1.OCIRepository) []result.Finding {
+	if or.Spec.Verify == nil {
+		return nil
+	}
+	f := objFinding(clusterPath, kb, o, "source", fmt.Sprintf(
+		"spec.verify (%s) is not checked by slipway: the artifact is built without verifying its signature; Flux refuses it when the signature does not verify", or.Spec.Verify.Provider))
+	f.Severity = result.SeverityWarning
+	return []result.Finding{f}
 }

@@ -111,7 +111,9 @@ type sourceRegistry struct {
 	rootRef  string
 	gitRepos map[string]*sourcev1.GitRepository
 	ociRepos map[string]*sourcev1.OCIRepository
-	// origins says where each GitRepository was declared.
+	buckets  map[string]*sourcev1.Bucket
+	// origins says where each GitRepository (ns/name) and each Bucket
+	// (Bucket/ns/name) was declared.
 	origins map[string]result.Origin
 	// artifacts maps ExternalArtifact ns/name to its generator.
 	artifacts map[string]artifactDef
@@ -131,6 +133,7 @@ func newRegistry() *sourceRegistry {
 		rootRef:   flux.DefaultNamespace + "/" + flux.DefaultNamespace,
 		gitRepos:  map[string]*sourcev1.GitRepository{},
 		ociRepos:  map[string]*sourcev1.OCIRepository{},
+		buckets:   map[string]*sourcev1.Bucket{},
 		origins:   map[string]result.Origin{},
 		artifacts: map[string]artifactDef{},
 	}
@@ -195,6 +198,16 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 			return b.gitFailure(kind, namespace, name, err)
 		}
 		return resolution{tree: tree}
+	case sourcev1.BucketKind:
+		bk, ok := reg.buckets[key]
+		if !ok {
+			return resolution{pending: true, err: &SourceError{Kind: kind, Namespace: namespace, Name: name, Reason: "no such Bucket in the cluster path"}}
+		}
+		tree, err := b.bucketTree(ctx, reg, bk)
+		if err != nil {
+			return b.gitFailure(kind, namespace, name, err)
+		}
+		return resolution{tree: tree}
 	case sourcev1.ExternalArtifactKind:
 		def, ok := reg.artifacts[key]
 		if !ok {
@@ -207,7 +220,7 @@ func (b *Builder) resolve(ctx context.Context, reg *sourceRegistry, kind, namesp
 		return resolution{tree: tree}
 	default:
 		return resolution{err: &SourceError{Kind: kind, Namespace: namespace, Name: name,
-			Reason: "source kind not supported by slipway yet (GitRepository, OCIRepository and ExternalArtifact are)"}}
+			Reason: "source kind not supported by slipway yet (GitRepository, OCIRepository, Bucket and ExternalArtifact are)"}}
 	}
 }
 

@@ -141,3 +141,12 @@ func DecodeOCIRepository(u *unstructured.Unstructured) (*sourcev1.OCIRepository,
 	}
 	return or, nil
 }
+
+// DecodeBucket types a Bucket.
+func DecodeBucket(u *unstructured.Unstructured) (*sourcev1.Bucket, error) {
+	bk := &sourcev1.Bucket{}
+	if err := decodeStrict(u, bk); err != nil {
+		return nil, err
+	}
+	return bk, nil
+}

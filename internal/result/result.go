@@ -61,6 +61,10 @@ type Object struct {
 	// Encrypted is true for a SOPS-encrypted object that could not be
 	// decrypted (no key); its data must not be applied.
 	Encrypted bool
+	// GeneratedBy is "ResourceSet/<ns>/<name>" for an object Flux Operator
+	// renders from a ResourceSet in the build: in the cluster the operator
+	// applies it, not the Kustomization that applied the ResourceSet.
+	GeneratedBy string
 }
 
 // ID returns the object's ID.
