@@ -17,6 +17,8 @@ type DifferOptions struct {
 	Git *source.GitFetcher
 	// OCI pulls OCIRepository sources of Kustomizations.
 	OCI *source.OCIFetcher
+	// Bucket fetches Bucket sources of Kustomizations.
+	Bucket *source.BucketFetcher
 	// Helm: the chart cache and target version of HelmRelease rendering.
 	Helm helm.Options
 	// External finds ConfigMaps and Secrets the repository lacks (the
@@ -50,7 +52,7 @@ func (g *gitDiffer) runOptions(repoDir, base, head string, keys build.SOPSKeys, 
 		CacheDir: g.opts.CacheDir, CacheVersion: g.opts.CacheVersion, Compare: g.opts.Compare,
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
-			o.Decryptor, o.Git, o.OCI, o.Helm, o.External = dec, g.opts.Git, g.opts.OCI, g.opts.Helm, g.opts.External
+			o.Decryptor, o.Git, o.OCI, o.Bucket, o.Helm, o.External = dec, g.opts.Git, g.opts.OCI, g.opts.Bucket, g.opts.Helm, g.opts.External
 			o.RootSource = g.opts.RootSource
 			return o
 		},

@@ -123,6 +123,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 		r.opts.Differ = NewDiffer(DifferOptions{
 			Git:      r.gitFetcher(),
 			OCI:      r.ociFetcher(),
+			Bucket:   r.bucketFetcher(),
 			Helm:     r.helmOptions(),
 			External: ext.Lookup(),
 			// The CLI's diff cache: a pull request restored from its base
@@ -235,6 +236,7 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	opts.Decryptor = dec
 	opts.Git = r.gitFetcher()
 	opts.OCI = r.ociFetcher()
+	opts.Bucket = r.bucketFetcher()
 	opts.Helm = r.helmOptions()
 	// What HelmReleases refer to and the repository lacks: the files of
 	// the external-objects input, then the cluster when connected.
@@ -297,6 +299,12 @@ func (r *run) gitFetcher() *source.GitFetcher {
 }
 
 // ociFetcher pulls OCIRepository sources of Kustomizations into the cache.
+// bucketFetcher fetches Bucket sources into the cache, guarded as the
+// other fetches are; credentials come from each Bucket's secretRef.
+func (r *run) bucketFetcher() *source.BucketFetcher {
+	return &source.BucketFetcher{CacheDir: r.cacheSubdir("bucket"), Network: r.network()}
+}
+
 func (r *run) ociFetcher() *source.OCIFetcher {
 	return &source.OCIFetcher{CacheDir: r.cacheSubdir("oci"), Network: r.network()}
 }

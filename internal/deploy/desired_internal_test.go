@@ -34,17 +34,19 @@ func cm(t *testing.T, name, value string) *unstructured.Unstructured {
 
 func TestDesiredObjectsSkipsFluxKindsAndRefusesCiphertext(t *testing.T) {
 	hr := obj(t, "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web, namespace: app}\n")
+	rs := obj(t, "apiVersion: fluxcd.controlplane.io/v1\nkind: ResourceSet\nmetadata: {name: apps, namespace: app}\n")
 	a := cm(t, "a", "1")
 	kb := &result.KustomizationBuild{Objects: []result.Object{
 		{Object: a, Origin: result.Origin{File: "apps/a.yaml", Line: 3}},
 		{Object: hr},
+		{Object: rs},
 	}}
 	want, err := desiredObjects(kb)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(want.objects) != 1 || want.objects[0].GetName() != "a" {
-		t.Fatalf("objects = %v, want only the ConfigMap", want.objects)
+		t.Fatalf("objects = %v, want only the ConfigMap (the HelmRelease is installed, the ResourceSet rendered)", want.objects)
 	}
 	if want.objects[0] == a {
 		t.Error("the build's object is applied as is; labelling it would change the build result")

@@ -35,9 +35,16 @@ const (
 
 // interpreted reports objects slipway reads rather than applies: Flux's
 // own kinds need Flux's controllers, which slipway replaces.
+// Flux Operator's ResourceSets are rendered by the build (their objects
+// join the Kustomization that holds them), so they are interpreted too:
+// applying them as well would have the operator, where it runs, manage the
+// same objects a second time.
 func interpreted(u *unstructured.Unstructured) bool {
-	g := u.GroupVersionKind().Group
-	return strings.HasSuffix(g, ".toolkit.fluxcd.io") || g == "source.extensions.fluxcd.io"
+	gvk := u.GroupVersionKind()
+	if gvk.Group == "fluxcd.controlplane.io" {
+		return gvk.Kind == "ResourceSet" || gvk.Kind == "ResourceSetInputProvider"
+	}
+	return strings.HasSuffix(gvk.Group, ".toolkit.fluxcd.io") || gvk.Group == "source.extensions.fluxcd.io"
 }
 
 // applyOptions mirror kustomize-controller's.
