@@ -215,6 +215,11 @@ func TestBuildResourceSet(t *testing.T) {
 	if strings.Contains(r.out, "preview-") && !strings.Contains(r.out, "name: preview-<< inputs.id >>") {
 		t.Errorf("objects of a provider known only in the cluster were rendered:\n%s", r.out)
 	}
+	// JSON says which ResourceSet rendered an object.
+	r = runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir(), "-o", "json")
+	if r.code != 0 || !strings.Contains(r.out, `"generatedBy": "ResourceSet/flux-system/tenants"`) {
+		t.Errorf("JSON output does not name the ResourceSet of generated objects (exit %d)", r.code)
+	}
 }
 
 // TestResourceSetInRebuiltRoot: when the bootstrapped root Kustomization

@@ -139,8 +139,10 @@ func writeKustomizationFile(base string, kb *result.KustomizationBuild, m *Maske
 }
 
 type jsonObject struct {
-	Origin result.Origin  `json:"origin"`
-	Object map[string]any `json:"object"`
+	Origin result.Origin `json:"origin"`
+	// GeneratedBy names the ResourceSet that rendered the object.
+	GeneratedBy string         `json:"generatedBy,omitempty"`
+	Object      map[string]any `json:"object"`
 }
 
 type jsonKustomization struct {
@@ -211,7 +213,7 @@ func BuildJSON(w io.Writer, builds []*result.ClusterBuild) error {
 				jk.Error = kb.Err.Error()
 			}
 			for _, o := range kb.Objects {
-				jk.Objects = append(jk.Objects, jsonObject{Origin: o.Origin, Object: RedactSecret(o.Object).Object})
+				jk.Objects = append(jk.Objects, jsonObject{Origin: o.Origin, GeneratedBy: o.GeneratedBy, Object: RedactSecret(o.Object).Object})
 			}
 			for _, rb := range kb.Releases {
 				jk.Releases = append(jk.Releases, releaseJSON(rb))
