@@ -131,7 +131,7 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"validate", "--repo", repo, "--path", "clusters/nope"}, 1, `path "clusters/nope": does not exist`},
 		{[]string{"validate", "--repo", repo, "--path", "../../etc"}, 1, "escapes the repository root"},
 		{[]string{"validate", "--repo", filepath.Join(repo, "no-such-dir")}, 1, "opening repository"},
-		{[]string{"validate", "--repo", repo, "-o", "xml"}, 2, "want text or json"},
+		{[]string{"validate", "--repo", repo, "-o", "xml"}, 2, "want text, json or html"},
 		{[]string{"validate", "--repo", repo, "--kubernetes-version", "2.0"}, 2, "kubernetes version"},
 		{[]string{"validate", "--repo", repo, "--kubernetes-version", "1.99"}, 2, "newer than the schemas"},
 		{[]string{"build", "--repo", repo, "--sops-age-key-file", "/nonexistent/key"}, 1, "reading age key file"},
