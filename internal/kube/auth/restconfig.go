@@ -1,0 +1,240 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/transport"
+
+	"github.com/slipwayhq/slipway/internal/deploy"
+)
+
+// Mode says where the credential for the cluster comes from.
+type Mode string
+
+// Modes of the action's `auth` input and the CLI's --auth flag.
+const (
+	// ModeKubeconfig uses the kubeconfig as kubectl does: its token,
+	// client certificate or exec plugin.
+	ModeKubeconfig Mode = "kubeconfig"
+	// ModeGitHubOIDC sends the job's GitHub OIDC token to an API server
+	// that trusts GitHub's issuer (structured authentication
+	// configuration); no secret is stored anywhere.
+	ModeGitHubOIDC Mode = "github-oidc"
+)
+
+// Modes lists the modes slipway implements.
+var Modes = []Mode{ModeKubeconfig, ModeGitHubOIDC}
+
+// DefaultAudience is the audience requested for github-oidc when none is
+// given. The API server's AuthenticationConfiguration must list the same.
+const DefaultAudience = "slipway"
+
+// ParseMode parses an `auth` value; "" is ModeKubeconfig.
+func ParseMode(s string) (Mode, error) {
+	m := Mode(strings.ToLower(strings.TrimSpace(s)))
+	if m == "" {
+		return ModeKubeconfig, nil
+	}
+	for _, known := range Modes {
+		if m == known {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("unknown auth %q: want kubeconfig or github-oidc (eks, gke and aks are not implemented yet)", s)
+}
+
+// Options say how to reach and authenticate to one cluster.
+type Options struct {
+	Mode Mode
+	// Kubeconfig is the kubeconfig (content or path, and context). With
+	// ModeGitHubOIDC only its cluster (address, CA) is used, and it must
+	// hold no credential.
+	Kubeconfig deploy.KubeconfigOptions
+	// Server and CertificateAuthority (PEM, or base64 of PEM as in a
+	// kubeconfig's certificate-authority-data) name the cluster for
+	// ModeGitHubOIDC instead of a kubeconfig.
+	Server, CertificateAuthority string
+	// Audience of the OIDC token; "" is DefaultAudience.
+	Audience string
+	// Getenv reads the runner's environment.
+	Getenv func(string) string
+	// HTTPClient makes the requests to the runner's token endpoint; nil
+	// is http.DefaultClient. The API server is reached with the
+	// rest.Config's own transport.
+	HTTPClient *http.Client
+	// RefreshBefore is how long before expiry a token is replaced; 0 is
+	// DefaultRefreshBefore.
+	RefreshBefore time.Duration
+	// OnToken, if set, sees each new token before it is used, so that a
+	// front end can mask it in logs.
+	OnToken func(token string)
+}
+
+// ErrCredentialInKubeconfig is returned for ModeGitHubOIDC when the
+// kubeconfig's user holds a credential: two would be sent, and the point
+// of the mode is that no secret exists.
+var ErrCredentialInKubeconfig = errors.New("with auth github-oidc the kubeconfig must hold only the cluster's address and CA, no credential")
+
+// RESTConfig returns a rest.Config for the cluster. For ModeGitHubOIDC it
+// requests the first token now, so that a missing permission is reported
+// before any work starts; ctx bounds every later token request too.
+func RESTConfig(ctx context.Context, o Options) (*rest.Config, error) {
+	switch o.Mode {
+	case ModeKubeconfig, "":
+		return deploy.RESTConfig(o.Kubeconfig, o.Getenv)
+	case ModeGitHubOIDC:
+		return githubOIDCConfig(ctx, o)
+	}
+	return nil, fmt.Errorf("auth %q is not implemented", o.Mode)
+}
+
+func githubOIDCConfig(ctx context.Context, o Options) (*rest.Config, error) {
+	cfg, err := clusterOnly(o)
+	if err != nil {
+		return nil, err
+	}
+	aud := o.Audience
+	if aud == "" {
+		aud = DefaultAudience
+	}
+	src, err := NewGitHubIDTokenSource(ctx, o.Getenv, aud, o.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	var base oauth2.TokenSource = src
+	if o.OnToken != nil {
+		base = notifyingSource{base: src, notify: o.OnToken}
+	}
+	cached := newCachedTokenSource(base, o.RefreshBefore)
+	if _, err := cached.Token(); err != nil {
+		return nil, err
+	}
+	cfg.Wrap(transport.ResettableTokenSourceWrapTransport(cached))
+	cfg.UserAgent = "slipway"
+	cfg.QPS = -1
+	return cfg, nil
+}
+
+// clusterOnly returns the rest.Config of the cluster, without credentials,
+// from the Server input or the kubeconfig's selected cluster. A bearer
+// token is only sent over verified TLS.
+func clusterOnly(o Options) (*rest.Config, error) {
+	var cfg *rest.Config
+	if o.Server != "" {
+		ca, err := decodeCA(o.CertificateAuthority)
+		if err != nil {
+			return nil, err
+		}
+		cfg = &rest.Config{Host: o.Server, TLSClientConfig: rest.TLSClientConfig{CAData: ca}}
+	} else {
+		var err error
+		if cfg, err = kubeconfigCluster(o.Kubeconfig, o.Getenv); err != nil {
+			return nil, err
+		}
+	}
+	u, err := url.Parse(cfg.Host)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("cluster address %q: auth github-oidc needs an https:// API server address", cfg.Host)
+	}
+	if cfg.Insecure {
+		return nil, errors.New("auth github-oidc does not send a token to an API server whose certificate is not verified (insecure-skip-tls-verify)")
+	}
+	return cfg, nil
+}
+
+// kubeconfigCluster loads the selected context's cluster and refuses a
+// user entry that carries any credential.
+func kubeconfigCluster(k deploy.KubeconfigOptions, getenv func(string) string) (*rest.Config, error) {
+	var raw *clientcmdapi.Config
+	var err error
+	if k.Content != "" {
+		raw, err = clientcmd.Load([]byte(k.Content))
+	} else {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		rules.ExplicitPath = k.Path
+		var c clientcmdapi.Config
+		c, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).RawConfig()
+		raw = &c
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	name := k.Context
+	if name == "" {
+		name = raw.CurrentContext
+	}
+	ctx, ok := raw.Contexts[name]
+	if !ok {
+		return nil, fmt.Errorf("kubeconfig: no context %q", name)
+	}
+	if user := raw.AuthInfos[ctx.AuthInfo]; user != nil && hasCredential(user) {
+		return nil, fmt.Errorf("kubeconfig user %q: %w", ctx.AuthInfo, ErrCredentialInKubeconfig)
+	}
+	cl, ok := raw.Clusters[ctx.Cluster]
+	if !ok {
+		return nil, fmt.Errorf("kubeconfig: context %q names no known cluster %q", name, ctx.Cluster)
+	}
+	cfg := &rest.Config{
+		Host: cl.Server,
+		TLSClientConfig: rest.TLSClientConfig{
+			CAData: cl.CertificateAuthorityData, CAFile: cl.CertificateAuthority,
+			ServerName: cl.TLSServerName, Insecure: cl.InsecureSkipTLSVerify,
+		},
+	}
+	if cl.ProxyURL != "" {
+		p, err := url.Parse(cl.ProxyURL)
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig cluster %q: proxy-url: %w", ctx.Cluster, err)
+		}
+		cfg.Proxy = http.ProxyURL(p)
+	}
+	return cfg, nil
+}
+
+func hasCredential(a *clientcmdapi.AuthInfo) bool {
+	return a.Token != "" || a.TokenFile != "" || a.Password != "" || a.Username != "" ||
+		len(a.ClientCertificateData) > 0 || a.ClientCertificate != "" ||
+		len(a.ClientKeyData) > 0 || a.ClientKey != "" || a.Exec != nil || a.AuthProvider != nil
+}
+
+// decodeCA accepts PEM, or base64 of PEM as kubeconfigs and most
+// documentation hold it.
+func decodeCA(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("a server address needs its certificate-authority (PEM)")
+	}
+	if strings.HasPrefix(s, "-----BEGIN") {
+		return []byte(s + "\n"), nil
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
+	if err != nil || !strings.HasPrefix(strings.TrimSpace(string(data)), "-----BEGIN") {
+		return nil, errors.New("certificate-authority is neither PEM nor base64 of PEM")
+	}
+	return data, nil
+}
+
+// notifyingSource tells the front end about each new token.
+type notifyingSource struct {
+	base   oauth2.TokenSource
+	notify func(string)
+}
+
+func (n notifyingSource) Token() (*oauth2.Token, error) {
+	tok, err := n.base.Token()
+	if err == nil {
+		n.notify(tok.AccessToken)
+	}
+	return tok, err
+}
