@@ -11,7 +11,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/slipwayhq/slipway/internal/build"
+	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/kube/auth"
 )
 
 // Mode is what the action was asked to do.
@@ -59,6 +61,13 @@ type Inputs struct {
 	// Flux syncs the cluster paths from when the repository does not name
 	// it; nil when not given.
 	RootSource *build.RootSource
+
+	// Auth says where the cluster credential comes from; with
+	// auth.ModeGitHubOIDC the cluster is the kubeconfig's (which holds no
+	// credential) or Server with CertificateAuthority.
+	Auth                         auth.Mode
+	Audience                     string
+	Server, CertificateAuthority string
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -107,6 +116,9 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 		}
 		in.RootSource = &rs
 	}
+	if err := readAuth(rt, in); err != nil {
+		return nil, err
+	}
 	var err error
 	if in.Prune, err = boolInput(rt, "prune", true); err != nil {
 		return nil, err
@@ -135,6 +147,51 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 		in.Timeout = d
 	}
 	return in, nil
+}
+
+// readAuth reads the auth, audience, server and certificate-authority
+// inputs and checks they name one cluster.
+func readAuth(rt *github.Runtime, in *Inputs) error {
+	mode, err := auth.ParseMode(rt.Input("auth"))
+	if err != nil {
+		return &InputError{Name: "auth", Value: rt.Input("auth"), Reason: err.Error()}
+	}
+	in.Auth = mode
+	in.Audience = strings.TrimSpace(rt.Input("audience"))
+	in.Server = strings.TrimSpace(rt.Input("server"))
+	in.CertificateAuthority = rt.Input("certificate-authority")
+	switch {
+	case in.Server != "" && mode != auth.ModeGitHubOIDC:
+		return &InputError{Name: "server", Value: in.Server, Reason: "the server input is for auth github-oidc; with auth kubeconfig the kubeconfig names the cluster"}
+	case in.Server != "" && in.Kubeconfig != "":
+		return &InputError{Name: "server", Value: in.Server, Reason: "give the cluster either as a kubeconfig or as server and certificate-authority, not both"}
+	case in.Server != "" && strings.TrimSpace(in.CertificateAuthority) == "":
+		return &InputError{Name: "certificate-authority", Reason: "the server input needs the API server's CA (PEM): a token is only sent to a verified server"}
+	case mode == auth.ModeGitHubOIDC && in.Server == "" && in.Kubeconfig == "":
+		return &InputError{Name: "auth", Value: string(mode), Reason: "github-oidc needs the cluster: a kubeconfig without credentials, or server and certificate-authority"}
+	}
+	return nil
+}
+
+// hasCluster reports whether the inputs name a cluster to deploy to or
+// diff against.
+func (in *Inputs) hasCluster() bool { return in.Kubeconfig != "" || in.Server != "" }
+
+// authOptions are the inputs' cluster settings for auth.RESTConfig.
+func (in *Inputs) authOptions(rt *github.Runtime) auth.Options {
+	return auth.Options{
+		Mode:       in.Auth,
+		Kubeconfig: deploy.KubeconfigOptions{Content: in.Kubeconfig, Context: in.Context},
+		Server:     in.Server, CertificateAuthority: in.CertificateAuthority,
+		Audience: in.Audience,
+		Getenv:   rt.Getenv,
+		// The runner masks the ID token as @actions/core's getIDToken
+		// does: it is a credential for as long as it lives.
+		OnToken: func(tok string) { rt.Mask(tok) },
+		OnAuthenticated: func(user string) {
+			rt.Logf("authenticated to the cluster with the job's GitHub OIDC token as %s", user)
+		},
+	}
 }
 
 // splitList splits a newline- or comma-separated list, dropping blanks and

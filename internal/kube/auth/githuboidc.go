@@ -22,6 +22,9 @@ const (
 	EnvIDTokenRequestToken = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
 )
 
+// idTokenTimeout bounds one request to the runner's token endpoint.
+const idTokenTimeout = 30 * time.Second
+
 // maxIDTokenResponse bounds the runner's answer; a JWT is a few KiB.
 const maxIDTokenResponse = 64 << 10
 
@@ -57,7 +60,7 @@ type GitHubIDTokenSource struct {
 }
 
 // NewGitHubIDTokenSource reads the runner's endpoint and request token with
-// getenv. client nil means http.DefaultClient.
+// getenv. client nil means a client with a 30-second timeout.
 func NewGitHubIDTokenSource(ctx context.Context, getenv func(string) string, audience string, client *http.Client) (*GitHubIDTokenSource, error) {
 	raw, reqToken := strings.TrimSpace(getenv(EnvIDTokenRequestURL)), strings.TrimSpace(getenv(EnvIDTokenRequestToken))
 	if raw == "" || reqToken == "" {
@@ -68,7 +71,7 @@ func NewGitHubIDTokenSource(ctx context.Context, getenv func(string) string, aud
 		return nil, fmt.Errorf("%s is not an http(s) URL", EnvIDTokenRequestURL)
 	}
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{Timeout: idTokenTimeout}
 	}
 	return &GitHubIDTokenSource{ctx: ctx, endpoint: u, requestToken: reqToken, audience: audience, client: client}, nil
 }

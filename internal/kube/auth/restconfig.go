@@ -11,6 +11,10 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -70,7 +74,7 @@ type Options struct {
 	// Getenv reads the runner's environment.
 	Getenv func(string) string
 	// HTTPClient makes the requests to the runner's token endpoint; nil
-	// is http.DefaultClient. The API server is reached with the
+	// is a client with a 30-second timeout. The API server is reached with the
 	// rest.Config's own transport.
 	HTTPClient *http.Client
 	// RefreshBefore is how long before expiry a token is replaced; 0 is
@@ -79,6 +83,9 @@ type Options struct {
 	// OnToken, if set, sees each new token before it is used, so that a
 	// front end can mask it in logs.
 	OnToken func(token string)
+	// OnAuthenticated, if set, is told the username the API server gave
+	// the token (ModeGitHubOIDC), for the log.
+	OnAuthenticated func(username string)
 }
 
 // ErrCredentialInKubeconfig is returned for ModeGitHubOIDC when the
@@ -123,6 +130,13 @@ func githubOIDCConfig(ctx context.Context, o Options) (*rest.Config, error) {
 	cfg.Wrap(transport.ResettableTokenSourceWrapTransport(cached))
 	cfg.UserAgent = "slipway"
 	cfg.QPS = -1
+	user, err := whoAmI(ctx, cfg, aud)
+	if err != nil {
+		return nil, err
+	}
+	if user != "" && o.OnAuthenticated != nil {
+		o.OnAuthenticated(user)
+	}
 	return cfg, nil
 }
 
@@ -237,4 +251,37 @@ func (n notifyingSource) Token() (*oauth2.Token, error) {
 		n.notify(tok.AccessToken)
 	}
 	return tok, err
+}
+
+// NotAcceptedError is the API server refusing the GitHub OIDC token (401):
+// it does not trust the issuer, expects another audience, or refuses the
+// token's claims (another repository).
+type NotAcceptedError struct {
+	Audience string
+	Err      error
+}
+
+func (e *NotAcceptedError) Error() string {
+	return fmt.Sprintf("the API server does not accept this job's GitHub OIDC token (audience %q): its AuthenticationConfiguration must trust issuer %s with that audience and this repository (see `slipway bootstrap --auth github-oidc`): %v", e.Audience, GitHubIssuer, e.Err)
+}
+
+func (e *NotAcceptedError) Unwrap() error { return e.Err }
+
+// whoAmI asks the API server who the token makes us (SelfSubjectReview,
+// which every authenticated user may create). A refusal is reported
+// before any work starts, with what to check; a server too old for the
+// API, or forbidding it, is not an error here.
+func whoAmI(ctx context.Context, cfg *rest.Config, audience string) (string, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return "", fmt.Errorf("connecting: %w", err)
+	}
+	r, err := cs.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	switch {
+	case apierrors.IsUnauthorized(err):
+		return "", &NotAcceptedError{Audience: audience, Err: err}
+	case err != nil:
+		return "", nil
+	}
+	return r.Status.UserInfo.Username, nil
 }
