@@ -35,10 +35,14 @@ const (
 	// that trusts GitHub's issuer (structured authentication
 	// configuration); no secret is stored anywhere.
 	ModeGitHubOIDC Mode = "github-oidc"
+	// ModeEKS exchanges the job's GitHub OIDC token for an IAM role's
+	// credentials and sends EKS's presigned-STS token; nothing runs (no
+	// aws CLI) and no secret is stored.
+	ModeEKS Mode = "eks"
 )
 
 // Modes lists the modes slipway implements.
-var Modes = []Mode{ModeKubeconfig, ModeGitHubOIDC}
+var Modes = []Mode{ModeKubeconfig, ModeGitHubOIDC, ModeEKS}
 
 // DefaultAudience is the audience requested for github-oidc when none is
 // given. The API server's AuthenticationConfiguration must list the same.
@@ -55,7 +59,7 @@ func ParseMode(s string) (Mode, error) {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("unknown auth %q: want kubeconfig or github-oidc (eks, gke and aks are not implemented yet)", s)
+	return "", fmt.Errorf("unknown auth %q: want kubeconfig, github-oidc or eks (gke and aks are not implemented yet)", s)
 }
 
 // Options say how to reach and authenticate to one cluster.
@@ -69,7 +73,8 @@ type Options struct {
 	// kubeconfig's certificate-authority-data) name the cluster for
 	// ModeGitHubOIDC instead of a kubeconfig.
 	Server, CertificateAuthority string
-	// Audience of the OIDC token; "" is DefaultAudience.
+	// Audience of the OIDC token; "" is DefaultAudience
+	// (DefaultEKSAudience for ModeEKS).
 	Audience string
 	// Getenv reads the runner's environment.
 	Getenv func(string) string
@@ -83,6 +88,8 @@ type Options struct {
 	// OnToken, if set, sees each new token before it is used, so that a
 	// front end can mask it in logs.
 	OnToken func(token string)
+	// EKS names the role and the cluster for ModeEKS.
+	EKS EKSOptions
 	// OnAuthenticated, if set, is told the username the API server gave
 	// the token (ModeGitHubOIDC), for the log.
 	OnAuthenticated func(username string)
@@ -102,6 +109,8 @@ func RESTConfig(ctx context.Context, o Options) (*rest.Config, error) {
 		return deploy.RESTConfig(o.Kubeconfig, o.Getenv)
 	case ModeGitHubOIDC:
 		return githubOIDCConfig(ctx, o)
+	case ModeEKS:
+		return eksConfig(ctx, o)
 	}
 	return nil, fmt.Errorf("auth %q is not implemented", o.Mode)
 }
@@ -130,7 +139,7 @@ func githubOIDCConfig(ctx context.Context, o Options) (*rest.Config, error) {
 	cfg.Wrap(transport.ResettableTokenSourceWrapTransport(cached))
 	cfg.UserAgent = "slipway"
 	cfg.QPS = -1
-	user, err := whoAmI(ctx, cfg, aud)
+	user, err := whoAmI(ctx, cfg, ModeGitHubOIDC, aud)
 	if err != nil {
 		return nil, err
 	}
@@ -159,10 +168,10 @@ func clusterOnly(o Options) (*rest.Config, error) {
 	}
 	u, err := url.Parse(cfg.Host)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("cluster address %q: auth github-oidc needs an https:// API server address", cfg.Host)
+		return nil, fmt.Errorf("cluster address %q: auth %s needs an https:// API server address", cfg.Host, o.Mode)
 	}
 	if cfg.Insecure {
-		return nil, errors.New("auth github-oidc does not send a token to an API server whose certificate is not verified (insecure-skip-tls-verify)")
+		return nil, fmt.Errorf("auth %s does not send a token to an API server whose certificate is not verified (insecure-skip-tls-verify)", o.Mode)
 	}
 	return cfg, nil
 }
@@ -253,15 +262,20 @@ func (n notifyingSource) Token() (*oauth2.Token, error) {
 	return tok, err
 }
 
-// NotAcceptedError is the API server refusing the GitHub OIDC token (401):
-// it does not trust the issuer, expects another audience, or refuses the
-// token's claims (another repository).
+// NotAcceptedError is the API server refusing the token (401): for
+// github-oidc it does not trust the issuer, expects another audience, or
+// refuses the token's claims (another repository); for eks the role is not
+// mapped to a Kubernetes identity.
 type NotAcceptedError struct {
+	Mode     Mode
 	Audience string
 	Err      error
 }
 
 func (e *NotAcceptedError) Error() string {
+	if e.Mode == ModeEKS {
+		return fmt.Sprintf("the EKS cluster does not accept the role's token: map the IAM role to a Kubernetes identity (an access entry, or aws-auth): %v", e.Err)
+	}
 	return fmt.Sprintf("the API server does not accept this job's GitHub OIDC token (audience %q): its AuthenticationConfiguration must trust issuer %s with that audience and this repository (see `slipway bootstrap --auth github-oidc`): %v", e.Audience, GitHubIssuer, e.Err)
 }
 
@@ -271,7 +285,7 @@ func (e *NotAcceptedError) Unwrap() error { return e.Err }
 // which every authenticated user may create). A refusal is reported
 // before any work starts, with what to check; a server too old for the
 // API, or forbidding it, is not an error here.
-func whoAmI(ctx context.Context, cfg *rest.Config, audience string) (string, error) {
+func whoAmI(ctx context.Context, cfg *rest.Config, mode Mode, audience string) (string, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return "", fmt.Errorf("connecting: %w", err)
@@ -279,7 +293,7 @@ func whoAmI(ctx context.Context, cfg *rest.Config, audience string) (string, err
 	r, err := cs.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
 	switch {
 	case apierrors.IsUnauthorized(err):
-		return "", &NotAcceptedError{Audience: audience, Err: err}
+		return "", &NotAcceptedError{Mode: mode, Audience: audience, Err: err}
 	case err != nil:
 		return "", nil
 	}

@@ -185,3 +185,21 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// Verify checks a token's signature, issuer, audience and expiry, as a
+// relying party (AWS STS, the API server) does, and returns its claims.
+func (i *Issuer) Verify(token, audience string) (map[string]any, error) {
+	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		return nil, err
+	}
+	var std jwt.Claims
+	var all map[string]any
+	if err := tok.Claims(i.jwks.Keys[0].Key, &std, &all); err != nil {
+		return nil, err
+	}
+	if err := std.ValidateWithLeeway(jwt.Expected{Issuer: i.URL, AnyAudience: jwt.Audience{audience}, Time: time.Now()}, 0); err != nil {
+		return nil, err
+	}
+	return all, nil
+}
