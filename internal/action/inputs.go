@@ -68,6 +68,8 @@ type Inputs struct {
 	Auth                         auth.Mode
 	Audience                     string
 	Server, CertificateAuthority string
+	// EKS are the role-arn, aws-region and cluster-name inputs (auth eks).
+	EKS auth.EKSOptions
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -160,15 +162,29 @@ func readAuth(rt *github.Runtime, in *Inputs) error {
 	in.Audience = strings.TrimSpace(rt.Input("audience"))
 	in.Server = strings.TrimSpace(rt.Input("server"))
 	in.CertificateAuthority = rt.Input("certificate-authority")
+	in.EKS = auth.EKSOptions{
+		RoleARN: strings.TrimSpace(rt.Input("role-arn")), Region: strings.TrimSpace(rt.Input("aws-region")),
+		ClusterName: strings.TrimSpace(rt.Input("cluster-name")), SessionName: "slipway-" + rt.Getenv("GITHUB_RUN_ID"),
+	}
+	if in.EKS.SessionName == "slipway-" {
+		in.EKS.SessionName = "slipway"
+	}
+	if mode == auth.ModeEKS {
+		if in.EKS, err = auth.EKSFromEnv(in.EKS, rt.Getenv); err != nil {
+			return &InputError{Name: "auth", Value: string(mode), Reason: err.Error()}
+		}
+	}
 	switch {
-	case in.Server != "" && mode != auth.ModeGitHubOIDC:
-		return &InputError{Name: "server", Value: in.Server, Reason: "the server input is for auth github-oidc; with auth kubeconfig the kubeconfig names the cluster"}
+	case in.Server != "" && mode == auth.ModeKubeconfig:
+		return &InputError{Name: "server", Value: in.Server, Reason: "the server input is for auth github-oidc or eks; with auth kubeconfig the kubeconfig names the cluster"}
 	case in.Server != "" && in.Kubeconfig != "":
 		return &InputError{Name: "server", Value: in.Server, Reason: "give the cluster either as a kubeconfig or as server and certificate-authority, not both"}
 	case in.Server != "" && strings.TrimSpace(in.CertificateAuthority) == "":
 		return &InputError{Name: "certificate-authority", Reason: "the server input needs the API server's CA (PEM): a token is only sent to a verified server"}
-	case mode == auth.ModeGitHubOIDC && in.Server == "" && in.Kubeconfig == "":
-		return &InputError{Name: "auth", Value: string(mode), Reason: "github-oidc needs the cluster: a kubeconfig without credentials, or server and certificate-authority"}
+	case mode != auth.ModeKubeconfig && in.Server == "" && in.Kubeconfig == "":
+		return &InputError{Name: "auth", Value: string(mode), Reason: string(mode) + " needs the cluster: a kubeconfig without credentials, or server and certificate-authority"}
+	case mode == auth.ModeEKS && (in.EKS.RoleARN == "" || in.EKS.Region == "" || in.EKS.ClusterName == ""):
+		return &InputError{Name: "auth", Value: string(mode), Reason: "eks needs role-arn, aws-region and cluster-name"}
 	}
 	return nil
 }
@@ -184,6 +200,7 @@ func (in *Inputs) authOptions(rt *github.Runtime) auth.Options {
 		Kubeconfig: deploy.KubeconfigOptions{Content: in.Kubeconfig, Context: in.Context},
 		Server:     in.Server, CertificateAuthority: in.CertificateAuthority,
 		Audience: in.Audience,
+		EKS:      in.EKS,
 		Getenv:   rt.Getenv,
 		// The runner masks the ID token as @actions/core's getIDToken
 		// does: it is a credential for as long as it lives.

@@ -2,10 +2,13 @@ package auth
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"time"
 
@@ -50,8 +53,47 @@ type EKSOptions struct {
 	// STSEndpoint overrides the regional STS endpoint (tests, VPC
 	// endpoints).
 	STSEndpoint string
-	// HTTPClient makes the STS call; nil is the SDK's default.
+	// HTTPClient makes the STS call; nil is the SDK's default, trusting
+	// CABundle too when set.
 	HTTPClient *http.Client
+	// CABundle is extra PEM roots for STS (AWS_CA_BUNDLE's content).
+	CABundle []byte
+}
+
+// EKSFromEnv fills the endpoint and CA bundle from the variables the AWS
+// SDKs and CLI honour: AWS_ENDPOINT_URL_STS (or AWS_ENDPOINT_URL) and
+// AWS_CA_BUNDLE (a file).
+func EKSFromEnv(e EKSOptions, getenv func(string) string) (EKSOptions, error) {
+	if e.STSEndpoint == "" {
+		e.STSEndpoint = getenv("AWS_ENDPOINT_URL_STS")
+	}
+	if e.STSEndpoint == "" {
+		e.STSEndpoint = getenv("AWS_ENDPOINT_URL")
+	}
+	if f := getenv("AWS_CA_BUNDLE"); f != "" && e.CABundle == nil {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return e, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
+		}
+		e.CABundle = data
+	}
+	return e, nil
+}
+
+func (e EKSOptions) httpClient() (*http.Client, error) {
+	if e.HTTPClient != nil || len(e.CABundle) == 0 {
+		return e.HTTPClient, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(e.CABundle) {
+		return nil, errors.New("AWS_CA_BUNDLE holds no PEM certificate")
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr, Timeout: idTokenTimeout}, nil
 }
 
 var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
@@ -89,13 +131,17 @@ func eksConfig(ctx context.Context, o Options) (*rest.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	client, err := o.EKS.httpClient()
+	if err != nil {
+		return nil, err
+	}
 	stsOpts := func(so *sts.Options) {
 		so.Region = o.EKS.Region
 		if o.EKS.STSEndpoint != "" {
 			so.BaseEndpoint = aws.String(o.EKS.STSEndpoint)
 		}
-		if o.EKS.HTTPClient != nil {
-			so.HTTPClient = o.EKS.HTTPClient
+		if client != nil {
+			so.HTTPClient = client
 		}
 	}
 	session := o.EKS.SessionName

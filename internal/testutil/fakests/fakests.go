@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -201,4 +202,9 @@ func stsError(w http.ResponseWriter, status int, code, msg string) {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(msg))
 	fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fake</RequestId></ErrorResponse>`, code, b.String())
+}
+
+// CAPEM is the fake's certificate (its own CA), for AWS_CA_BUNDLE.
+func (s *STS) CAPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
 }
