@@ -39,10 +39,13 @@ const (
 	// credentials and sends EKS's presigned-STS token; nothing runs (no
 	// aws CLI) and no secret is stored.
 	ModeEKS Mode = "eks"
+	// ModeGKE exchanges the job's GitHub OIDC token through Google's
+	// workload identity federation for an access token GKE accepts.
+	ModeGKE Mode = "gke"
 )
 
 // Modes lists the modes slipway implements.
-var Modes = []Mode{ModeKubeconfig, ModeGitHubOIDC, ModeEKS}
+var Modes = []Mode{ModeKubeconfig, ModeGitHubOIDC, ModeEKS, ModeGKE}
 
 // DefaultAudience is the audience requested for github-oidc when none is
 // given. The API server's AuthenticationConfiguration must list the same.
@@ -59,7 +62,7 @@ func ParseMode(s string) (Mode, error) {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("unknown auth %q: want kubeconfig, github-oidc or eks (gke and aks are not implemented yet)", s)
+	return "", fmt.Errorf("unknown auth %q: want kubeconfig, github-oidc, eks or gke (aks is not implemented yet)", s)
 }
 
 // Options say how to reach and authenticate to one cluster.
@@ -90,6 +93,8 @@ type Options struct {
 	OnToken func(token string)
 	// EKS names the role and the cluster for ModeEKS.
 	EKS EKSOptions
+	// GKE names the provider and service account for ModeGKE.
+	GKE GKEOptions
 	// OnAuthenticated, if set, is told the username the API server gave
 	// the token (ModeGitHubOIDC), for the log.
 	OnAuthenticated func(username string)
@@ -111,6 +116,8 @@ func RESTConfig(ctx context.Context, o Options) (*rest.Config, error) {
 		return githubOIDCConfig(ctx, o)
 	case ModeEKS:
 		return eksConfig(ctx, o)
+	case ModeGKE:
+		return gkeConfig(ctx, o)
 	}
 	return nil, fmt.Errorf("auth %q is not implemented", o.Mode)
 }
@@ -273,6 +280,9 @@ type NotAcceptedError struct {
 }
 
 func (e *NotAcceptedError) Error() string {
+	if e.Mode == ModeGKE {
+		return fmt.Sprintf("the GKE cluster does not accept the access token: grant the service account (or the federated principal) access to the cluster (roles/container.developer, or RBAC on its email): %v", e.Err)
+	}
 	if e.Mode == ModeEKS {
 		return fmt.Sprintf("the EKS cluster does not accept the role's token: map the IAM role to a Kubernetes identity (an access entry, or aws-auth): %v", e.Err)
 	}
