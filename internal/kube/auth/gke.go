@@ -142,4 +142,3 @@ func firstNonEmpty(a, b string) string {
 	}
 	return b
 }
-
