@@ -70,6 +70,9 @@ type Inputs struct {
 	Server, CertificateAuthority string
 	// EKS are the role-arn, aws-region and cluster-name inputs (auth eks).
 	EKS auth.EKSOptions
+	// GKE are the workload-identity-provider and service-account inputs
+	// (auth gke).
+	GKE auth.GKEOptions
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -169,6 +172,7 @@ func readAuth(rt *github.Runtime, in *Inputs) error {
 	if in.EKS.SessionName == "slipway-" {
 		in.EKS.SessionName = "slipway"
 	}
+	in.GKE = auth.GKEOptions{Provider: strings.TrimSpace(rt.Input("workload-identity-provider")), ServiceAccount: strings.TrimSpace(rt.Input("service-account"))}
 	if mode == auth.ModeEKS {
 		if in.EKS, err = auth.EKSFromEnv(in.EKS, rt.Getenv); err != nil {
 			return &InputError{Name: "auth", Value: string(mode), Reason: err.Error()}
@@ -176,7 +180,7 @@ func readAuth(rt *github.Runtime, in *Inputs) error {
 	}
 	switch {
 	case in.Server != "" && mode == auth.ModeKubeconfig:
-		return &InputError{Name: "server", Value: in.Server, Reason: "the server input is for auth github-oidc or eks; with auth kubeconfig the kubeconfig names the cluster"}
+		return &InputError{Name: "server", Value: in.Server, Reason: "the server input is for auth github-oidc, eks or gke; with auth kubeconfig the kubeconfig names the cluster"}
 	case in.Server != "" && in.Kubeconfig != "":
 		return &InputError{Name: "server", Value: in.Server, Reason: "give the cluster either as a kubeconfig or as server and certificate-authority, not both"}
 	case in.Server != "" && strings.TrimSpace(in.CertificateAuthority) == "":
@@ -185,6 +189,8 @@ func readAuth(rt *github.Runtime, in *Inputs) error {
 		return &InputError{Name: "auth", Value: string(mode), Reason: string(mode) + " needs the cluster: a kubeconfig without credentials, or server and certificate-authority"}
 	case mode == auth.ModeEKS && (in.EKS.RoleARN == "" || in.EKS.Region == "" || in.EKS.ClusterName == ""):
 		return &InputError{Name: "auth", Value: string(mode), Reason: "eks needs role-arn, aws-region and cluster-name"}
+	case mode == auth.ModeGKE && in.GKE.Provider == "":
+		return &InputError{Name: "auth", Value: string(mode), Reason: "gke needs workload-identity-provider (and usually service-account)"}
 	}
 	return nil
 }
@@ -201,6 +207,7 @@ func (in *Inputs) authOptions(rt *github.Runtime) auth.Options {
 		Server:     in.Server, CertificateAuthority: in.CertificateAuthority,
 		Audience: in.Audience,
 		EKS:      in.EKS,
+		GKE:      in.GKE,
 		Getenv:   rt.Getenv,
 		// The runner masks the ID token as @actions/core's getIDToken
 		// does: it is a credential for as long as it lives.
