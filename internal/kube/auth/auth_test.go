@@ -91,8 +91,8 @@ func TestParseMode(t *testing.T) {
 			t.Errorf("ParseMode(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := auth.ParseMode("aks"); err == nil {
-		t.Error("aks accepted but not implemented")
+	if _, err := auth.ParseMode("openshift"); err == nil {
+		t.Error("an unknown mode was accepted")
 	}
 }
 

@@ -119,7 +119,12 @@ func gkeConfig(ctx context.Context, o Options) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// subjectSupplier hands externalaccount the job's GitHub OIDC token.
+// externalSupplierOptions are unused by subjectSupplier (GitHub's token
+// is the same whatever is asked); aks calls it with them.
+var externalSupplierOptions = externalaccount.SupplierOptions{SubjectTokenType: googleJWTType}
+
+// subjectSupplier hands externalaccount (and azidentity) the job's GitHub
+// OIDC token.
 type subjectSupplier struct {
 	src    oauth2.TokenSource
 	notify func(string)

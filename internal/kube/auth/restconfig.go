@@ -42,10 +42,14 @@ const (
 	// ModeGKE exchanges the job's GitHub OIDC token through Google's
 	// workload identity federation for an access token GKE accepts.
 	ModeGKE Mode = "gke"
+	// ModeAKS uses the job's GitHub OIDC token as the client assertion of
+	// an Entra ID application with a federated credential, for a token of
+	// the AKS server application.
+	ModeAKS Mode = "aks"
 )
 
 // Modes lists the modes slipway implements.
-var Modes = []Mode{ModeKubeconfig, ModeGitHubOIDC, ModeEKS, ModeGKE}
+var Modes = []Mode{ModeKubeconfig, ModeGitHubOIDC, ModeEKS, ModeGKE, ModeAKS}
 
 // DefaultAudience is the audience requested for github-oidc when none is
 // given. The API server's AuthenticationConfiguration must list the same.
@@ -62,7 +66,7 @@ func ParseMode(s string) (Mode, error) {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("unknown auth %q: want kubeconfig, github-oidc, eks or gke (aks is not implemented yet)", s)
+	return "", fmt.Errorf("unknown auth %q: want kubeconfig, github-oidc, eks, gke or aks", s)
 }
 
 // Options say how to reach and authenticate to one cluster.
@@ -95,6 +99,8 @@ type Options struct {
 	EKS EKSOptions
 	// GKE names the provider and service account for ModeGKE.
 	GKE GKEOptions
+	// AKS names the Entra ID application for ModeAKS.
+	AKS AKSOptions
 	// OnAuthenticated, if set, is told the username the API server gave
 	// the token (ModeGitHubOIDC), for the log.
 	OnAuthenticated func(username string)
@@ -118,6 +124,8 @@ func RESTConfig(ctx context.Context, o Options) (*rest.Config, error) {
 		return eksConfig(ctx, o)
 	case ModeGKE:
 		return gkeConfig(ctx, o)
+	case ModeAKS:
+		return aksConfig(ctx, o)
 	}
 	return nil, fmt.Errorf("auth %q is not implemented", o.Mode)
 }
@@ -280,6 +288,9 @@ type NotAcceptedError struct {
 }
 
 func (e *NotAcceptedError) Error() string {
+	if e.Mode == ModeAKS {
+		return fmt.Sprintf("the AKS cluster does not accept the Entra ID token: give the application a role on the cluster (Azure RBAC for Kubernetes, or Kubernetes RBAC on its object ID): %v", e.Err)
+	}
 	if e.Mode == ModeGKE {
 		return fmt.Sprintf("the GKE cluster does not accept the access token: grant the service account (or the federated principal) access to the cluster (roles/container.developer, or RBAC on its email): %v", e.Err)
 	}
