@@ -73,6 +73,8 @@ type Inputs struct {
 	// GKE are the workload-identity-provider and service-account inputs
 	// (auth gke).
 	GKE auth.GKEOptions
+	// AKS are the tenant-id and client-id inputs (auth aks).
+	AKS auth.AKSOptions
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -173,6 +175,8 @@ func readAuth(rt *github.Runtime, in *Inputs) error {
 		in.EKS.SessionName = "slipway"
 	}
 	in.GKE = auth.GKEOptions{Provider: strings.TrimSpace(rt.Input("workload-identity-provider")), ServiceAccount: strings.TrimSpace(rt.Input("service-account"))}
+	// AZURE_AUTHORITY_HOST is azidentity's own variable for another cloud.
+	in.AKS = auth.AKSOptions{TenantID: strings.TrimSpace(rt.Input("tenant-id")), ClientID: strings.TrimSpace(rt.Input("client-id")), AuthorityHost: rt.Getenv("AZURE_AUTHORITY_HOST")}
 	if mode == auth.ModeEKS {
 		if in.EKS, err = auth.EKSFromEnv(in.EKS, rt.Getenv); err != nil {
 			return &InputError{Name: "auth", Value: string(mode), Reason: err.Error()}
@@ -180,7 +184,7 @@ func readAuth(rt *github.Runtime, in *Inputs) error {
 	}
 	switch {
 	case in.Server != "" && mode == auth.ModeKubeconfig:
-		return &InputError{Name: "server", Value: in.Server, Reason: "the server input is for auth github-oidc, eks or gke; with auth kubeconfig the kubeconfig names the cluster"}
+		return &InputError{Name: "server", Value: in.Server, Reason: "the server input is for auth github-oidc, eks, gke or aks; with auth kubeconfig the kubeconfig names the cluster"}
 	case in.Server != "" && in.Kubeconfig != "":
 		return &InputError{Name: "server", Value: in.Server, Reason: "give the cluster either as a kubeconfig or as server and certificate-authority, not both"}
 	case in.Server != "" && strings.TrimSpace(in.CertificateAuthority) == "":
@@ -189,6 +193,8 @@ func readAuth(rt *github.Runtime, in *Inputs) error {
 		return &InputError{Name: "auth", Value: string(mode), Reason: string(mode) + " needs the cluster: a kubeconfig without credentials, or server and certificate-authority"}
 	case mode == auth.ModeEKS && (in.EKS.RoleARN == "" || in.EKS.Region == "" || in.EKS.ClusterName == ""):
 		return &InputError{Name: "auth", Value: string(mode), Reason: "eks needs role-arn, aws-region and cluster-name"}
+	case mode == auth.ModeAKS && (in.AKS.TenantID == "" || in.AKS.ClientID == ""):
+		return &InputError{Name: "auth", Value: string(mode), Reason: "aks needs tenant-id and client-id"}
 	case mode == auth.ModeGKE && in.GKE.Provider == "":
 		return &InputError{Name: "auth", Value: string(mode), Reason: "gke needs workload-identity-provider (and usually service-account)"}
 	}
@@ -208,6 +214,7 @@ func (in *Inputs) authOptions(rt *github.Runtime) auth.Options {
 		Audience: in.Audience,
 		EKS:      in.EKS,
 		GKE:      in.GKE,
+		AKS:      in.AKS,
 		Getenv:   rt.Getenv,
 		// The runner masks the ID token as @actions/core's getIDToken
 		// does: it is a credential for as long as it lives.
