@@ -12,7 +12,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"golang.org/x/oauth2"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/transport"
 )
 
 // AKS with Entra ID accepts Entra tokens for the AKS server application,
@@ -88,17 +87,7 @@ func aksConfig(ctx context.Context, o Options) (*rest.Config, error) {
 	if _, err := cached.Token(); err != nil {
 		return nil, fmt.Errorf("auth aks: getting an Entra ID token with the GitHub OIDC token: %w", err)
 	}
-	cfg.Wrap(transport.ResettableTokenSourceWrapTransport(cached))
-	cfg.UserAgent = "slipway"
-	cfg.QPS = -1
-	user, err := whoAmI(ctx, cfg, ModeAKS, aud)
-	if err != nil {
-		return nil, err
-	}
-	if user != "" && o.OnAuthenticated != nil {
-		o.OnAuthenticated(user)
-	}
-	return cfg, nil
+	return authenticate(ctx, cfg, cached, o, ModeAKS, aud)
 }
 
 // entraTokenSource asks the credential for an AKS token.

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/oauth2"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/transport"
 )
 
 // EKS token format, as aws-iam-authenticator (and `aws eks get-token`)
@@ -161,17 +160,7 @@ func eksConfig(ctx context.Context, o Options) (*rest.Config, error) {
 	if _, err := cached.Token(); err != nil {
 		return nil, err
 	}
-	cfg.Wrap(transport.ResettableTokenSourceWrapTransport(cached))
-	cfg.UserAgent = "slipway"
-	cfg.QPS = -1
-	user, err := whoAmI(ctx, cfg, ModeEKS, aud)
-	if err != nil {
-		return nil, err
-	}
-	if user != "" && o.OnAuthenticated != nil {
-		o.OnAuthenticated(user)
-	}
-	return cfg, nil
+	return authenticate(ctx, cfg, cached, o, ModeEKS, aud)
 }
 
 // idTokenRetriever hands the SDK the job's GitHub OIDC token.

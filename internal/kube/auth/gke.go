@@ -11,7 +11,6 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google/externalaccount"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/transport"
 )
 
 // Google endpoints of workload identity federation: STS token exchange,
@@ -106,17 +105,7 @@ func gkeConfig(ctx context.Context, o Options) (*rest.Config, error) {
 	if _, err := cached.Token(); err != nil {
 		return nil, fmt.Errorf("auth gke: exchanging the GitHub OIDC token: %w", err)
 	}
-	cfg.Wrap(transport.ResettableTokenSourceWrapTransport(cached))
-	cfg.UserAgent = "slipway"
-	cfg.QPS = -1
-	user, err := whoAmI(ctx, cfg, ModeGKE, aud)
-	if err != nil {
-		return nil, err
-	}
-	if user != "" && o.OnAuthenticated != nil {
-		o.OnAuthenticated(user)
-	}
-	return cfg, nil
+	return authenticate(ctx, cfg, cached, o, ModeGKE, aud)
 }
 
 // externalSupplierOptions are unused by subjectSupplier (GitHub's token

@@ -151,10 +151,18 @@ func githubOIDCConfig(ctx context.Context, o Options) (*rest.Config, error) {
 	if _, err := cached.Token(); err != nil {
 		return nil, err
 	}
-	cfg.Wrap(transport.ResettableTokenSourceWrapTransport(cached))
+	return authenticate(ctx, cfg, cached, o, ModeGitHubOIDC, aud)
+}
+
+// authenticate makes cfg send src's tokens (renewed before expiry, and
+// after a 401) and checks with the API server that they are accepted,
+// telling o.OnAuthenticated who they make us.
+func authenticate(ctx context.Context, cfg *rest.Config, src transport.ResettableTokenSource, o Options, mode Mode, aud string) (*rest.Config, error) {
+	cfg.Wrap(transport.ResettableTokenSourceWrapTransport(src))
 	cfg.UserAgent = "slipway"
+	// As deploy.RESTConfig: no client-side rate limit.
 	cfg.QPS = -1
-	user, err := whoAmI(ctx, cfg, ModeGitHubOIDC, aud)
+	user, err := whoAmI(ctx, cfg, mode, aud)
 	if err != nil {
 		return nil, err
 	}
