@@ -156,7 +156,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	// 1. Pre-flight.
 	say("► running pre-flight checks")
-	res.Checks = Pre(ctx, CheckOptions{Cluster: o.Cluster, GitHub: o.GitHub, Owner: o.Owner, Repository: o.Repository, Personal: o.Personal})
+	res.Checks = Pre(ctx, CheckOptions{Cluster: o.Cluster, GitHub: o.GitHub, Owner: o.Owner, Repository: o.Repository, Personal: o.Personal, Auth: o.Auth, ClusterRole: o.ClusterRole})
 	for _, c := range res.Checks {
 		say("%s", c.Line())
 	}
