@@ -13,6 +13,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	ghapi "github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/kube/auth"
 	"github.com/slipwayhq/slipway/internal/source"
 )
 
@@ -82,6 +83,7 @@ func newBootstrapGitHubCmd(s streams, getenv env) *cobra.Command {
 	var kf kubeFlags
 	var output string
 	var tokenAuth bool
+	var authMode string
 	o := bootstrap.Options{}
 	cmd := &cobra.Command{
 		Use:   "github",
@@ -96,8 +98,15 @@ func newBootstrapGitHubCmd(s streams, getenv env) *cobra.Command {
      .github/workflows/slipway-<cluster>.yaml deploys it on push, diffs pull
      requests and runs on demand — committed and pushed;
   4. the system objects are applied to the cluster;
-  5. a kubeconfig for the deployer is stored, encrypted, as the secret
-     SLIPWAY_KUBECONFIG of the GitHub environment named after the cluster.
+  5. a kubeconfig for the deployer, with a short-lived token (--token-ttl,
+     7 days by default; run bootstrap again to rotate it), is stored,
+     encrypted, as the secret SLIPWAY_KUBECONFIG of the GitHub environment
+     named after the cluster.
+
+With --auth github-oidc nothing is stored: the deployer's role is bound to
+the GitHub identity of the environment's jobs (repo:OWNER/REPO:environment:
+NAME), the workflow requests an OIDC token, and bootstrap prints the
+AuthenticationConfiguration the API server must be started with.
 
 The token comes from GITHUB_TOKEN and is never printed. Running it again
 changes nothing and says so; a changed flag changes only what it must.`,
@@ -109,6 +118,11 @@ changes nothing and says so; a changed flag changes only what it must.`,
 			if o.Owner == "" || o.Repository == "" {
 				return &exitError{code: exitUsage, err: fmt.Errorf("--owner and --repository are required")}
 			}
+			mode, err := auth.ParseMode(authMode)
+			if err != nil {
+				return &exitError{code: exitUsage, err: fmt.Errorf("--auth: %w", err)}
+			}
+			o.Auth = mode
 			o.Token = getenv("GITHUB_TOKEN")
 			if o.Token == "" {
 				return &exitError{code: exitUsage, err: fmt.Errorf("GITHUB_TOKEN is not set: bootstrap needs a token that may create the repository, push, and manage its environments and secrets")}
@@ -176,6 +190,10 @@ changes nothing and says so; a changed flag changes only what it must.`,
 	fl.StringVar(&o.Author.Name, "author-name", "slipway", "commit author name")
 	fl.StringVar(&o.Author.Email, "author-email", "slipway@users.noreply.github.com", "commit author email")
 	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	fl.StringVar(&authMode, "auth", "kubeconfig", "how the workflow authenticates: kubeconfig (a short-lived token in an environment secret) or github-oidc (the job's OIDC token; nothing stored)")
+	fl.StringVar(&o.Audience, "audience", "", "github-oidc: the token audience the API server accepts (default "+auth.DefaultAudience+")")
+	fl.StringVar(&o.ClusterRole, "cluster-role", bootstrap.DefaultClusterRole, "the ClusterRole bound to the deployer (e.g. a role covering only the kinds the repository deploys)")
+	fl.DurationVar(&o.TokenTTL, "token-ttl", bootstrap.DefaultTokenTTL, "kubeconfig: lifetime requested for the deployer's token")
 	return cmd
 }
 
@@ -188,6 +206,18 @@ func printNextSteps(s streams, o bootstrap.Options, res *bootstrap.Result) {
 		fmt.Fprintln(s.out, "✔ bootstrap finished: everything was in place already, nothing changed")
 	} else {
 		fmt.Fprintln(s.out, "✔ bootstrap finished")
+	}
+	if res.AuthenticationConfiguration != "" {
+		fmt.Fprintf(s.out, `
+The cluster's API server must trust GitHub's OIDC issuer. Start it with
+--authentication-config=<file> holding (merge it into an existing one):
+
+%s
+The deploy job then authenticates as %s.
+`, res.AuthenticationConfiguration, res.GitHubUser)
+	}
+	if res.TokenExpires != nil {
+		fmt.Fprintf(s.out, "\nThe stored token expires %s: run this command again before then to\nrotate it (it replaces a token with less than half its lifetime left).\n", res.TokenExpires.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	fmt.Fprintf(s.out, `
 Next:

@@ -13,6 +13,8 @@
 #   SLIPWAY_CLUSTER_BIN    binary folder (see build.sh)
 #   SLIPWAY_CLUSTER_NODES  number of simulated nodes (default 2)
 #   SLIPWAY_CLUSTER_WAIT   readiness timeout in seconds (default 120)
+#   SLIPWAY_CLUSTER_APISERVER_ARGS  extra kube-apiserver flags, one name=value
+#                          per line (e.g. authentication-config=/path/authn.yaml)
 #   KUBECTL                kubectl to use (default: kubectl from PATH)
 #
 # Progress goes to stderr; the kubeconfig path is printed to stdout as the last
@@ -53,6 +55,11 @@ workdir="${state}/clusters/${name}"
 kubeconfig="${workdir}/kubeconfig.yaml"
 kwokctl=("${bin}/kwokctl" --name "${name}" --config "${here}/kwokctl.yaml")
 
+extra=()
+while IFS= read -r arg; do
+  if [[ -n "${arg}" ]]; then extra+=(--extra-args "kube-apiserver=${arg}"); fi
+done <<< "${SLIPWAY_CLUSTER_APISERVER_ARGS:-}"
+
 start=$(date +%s)
 echo "starting cluster ${name} (state: ${workdir})" >&2
 trap 'echo "up.sh: cluster ${name} failed to start; component logs: ${workdir}/logs; clean up with: ${here}/down.sh ${name}" >&2' ERR
@@ -72,7 +79,8 @@ trap 'echo "up.sh: cluster ${name} failed to start; component logs: ${workdir}/l
     --kube-apiserver-binary "${bin}/kube-apiserver" \
     --kube-controller-manager-binary "${bin}/kube-controller-manager" \
     --kube-scheduler-binary "${bin}/kube-scheduler" \
-    --kwok-controller-binary "${bin}/kwok" >&2
+    --kwok-controller-binary "${bin}/kwok" \
+    ${extra[@]+"${extra[@]}"} >&2
 ) 9>"${state}/.create.lock"
 
 k() { "${kubectl}" --kubeconfig "${kubeconfig}" "$@"; }

@@ -227,7 +227,7 @@ type plan struct {
 func (r *run) decide() (*plan, error) {
 	in, ev := r.in, r.event
 	p := &plan{}
-	hasKube := in.Kubeconfig != ""
+	hasKube := in.hasCluster()
 	r.sha = r.rt.Getenv("GITHUB_SHA")
 	switch ev.Name {
 	case "push":

@@ -16,6 +16,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/helm"
+	"github.com/slipwayhq/slipway/internal/kube/auth"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -103,7 +104,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	}
 	r.rt.Mask(ext.Sensitive...)
 	if p.deploy || p.liveDiff {
-		r.connectCluster()
+		r.connectCluster(ctx)
 	}
 	r.kubeVersion = r.in.KubernetesVersion
 	if r.kubeVersion == "" && r.cluster != nil {
@@ -346,10 +347,11 @@ func (r *run) decryptor() *build.Decryptor {
 	return dec
 }
 
-// connectCluster connects to the cluster of the kubeconfig input; a
-// failure is kept for deployAll to report per cluster path.
-func (r *run) connectCluster() {
-	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: r.in.Kubeconfig, Context: r.in.Context}, r.rt.Getenv)
+// connectCluster connects to the cluster the inputs name (kubeconfig, or
+// auth github-oidc); a failure is kept for deployAll to report per
+// cluster path.
+func (r *run) connectCluster(ctx context.Context) {
+	cfg, err := auth.RESTConfig(ctx, r.in.authOptions(r.rt))
 	if err == nil {
 		r.cluster, err = deploy.Connect(cfg)
 	}
@@ -424,7 +426,7 @@ const diffBudget = github.MaxCommentBody - 4096
 
 func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, masker *report.Masker) {
 	if r.cluster == nil && r.clusterErr == nil {
-		r.connectCluster()
+		r.connectCluster(ctx)
 	}
 	cluster, err := r.cluster, r.clusterErr
 	if err != nil {

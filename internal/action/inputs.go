@@ -11,8 +11,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/slipwayhq/slipway/internal/build"
+	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/kube/auth"
 )
 
 // Mode is what the action was asked to do.
@@ -95,6 +97,20 @@ type Inputs struct {
 	// DriftIssues keeps one issue open per cluster path while it drifts
 	// or fails to reconcile.
 	DriftIssues bool
+
+	// Auth says where the cluster credential comes from; with
+	// auth.ModeGitHubOIDC the cluster is the kubeconfig's (which holds no
+	// credential) or Server with CertificateAuthority.
+	Auth                         auth.Mode
+	Audience                     string
+	Server, CertificateAuthority string
+	// EKS are the role-arn, aws-region and cluster-name inputs (auth eks).
+	EKS auth.EKSOptions
+	// GKE are the workload-identity-provider and service-account inputs
+	// (auth gke).
+	GKE auth.GKEOptions
+	// AKS are the tenant-id and client-id inputs (auth aks).
+	AKS auth.AKSOptions
 }
 
 // InputError is an input slipway cannot use. Value is empty for secret
@@ -147,6 +163,9 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 		in.RootSource = &rs
 	}
 	if err := readContinuousInputs(rt, in); err != nil {
+		return nil, err
+	}
+	if err := readAuth(rt, in); err != nil {
 		return nil, err
 	}
 	var err error
@@ -222,6 +241,75 @@ func diffInputs(rt *github.Runtime) (diff.Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// readAuth reads the auth, audience, server and certificate-authority
+// inputs and checks they name one cluster.
+func readAuth(rt *github.Runtime, in *Inputs) error {
+	mode, err := auth.ParseMode(rt.Input("auth"))
+	if err != nil {
+		return &InputError{Name: "auth", Value: rt.Input("auth"), Reason: err.Error()}
+	}
+	in.Auth = mode
+	in.Audience = strings.TrimSpace(rt.Input("audience"))
+	in.Server = strings.TrimSpace(rt.Input("server"))
+	in.CertificateAuthority = rt.Input("certificate-authority")
+	in.EKS = auth.EKSOptions{
+		RoleARN: strings.TrimSpace(rt.Input("role-arn")), Region: strings.TrimSpace(rt.Input("aws-region")),
+		ClusterName: strings.TrimSpace(rt.Input("cluster-name")), SessionName: "slipway-" + rt.Getenv("GITHUB_RUN_ID"),
+	}
+	if in.EKS.SessionName == "slipway-" {
+		in.EKS.SessionName = "slipway"
+	}
+	in.GKE = auth.GKEOptions{Provider: strings.TrimSpace(rt.Input("workload-identity-provider")), ServiceAccount: strings.TrimSpace(rt.Input("service-account"))}
+	// AZURE_AUTHORITY_HOST is azidentity's own variable for another cloud.
+	in.AKS = auth.AKSOptions{TenantID: strings.TrimSpace(rt.Input("tenant-id")), ClientID: strings.TrimSpace(rt.Input("client-id")), AuthorityHost: rt.Getenv("AZURE_AUTHORITY_HOST")}
+	if mode == auth.ModeEKS {
+		if in.EKS, err = auth.EKSFromEnv(in.EKS, rt.Getenv); err != nil {
+			return &InputError{Name: "auth", Value: string(mode), Reason: err.Error()}
+		}
+	}
+	switch {
+	case in.Server != "" && mode == auth.ModeKubeconfig:
+		return &InputError{Name: "server", Value: in.Server, Reason: "the server input is for auth github-oidc, eks, gke or aks; with auth kubeconfig the kubeconfig names the cluster"}
+	case in.Server != "" && in.Kubeconfig != "":
+		return &InputError{Name: "server", Value: in.Server, Reason: "give the cluster either as a kubeconfig or as server and certificate-authority, not both"}
+	case in.Server != "" && strings.TrimSpace(in.CertificateAuthority) == "":
+		return &InputError{Name: "certificate-authority", Reason: "the server input needs the API server's CA (PEM): a token is only sent to a verified server"}
+	case mode != auth.ModeKubeconfig && in.Server == "" && in.Kubeconfig == "":
+		return &InputError{Name: "auth", Value: string(mode), Reason: string(mode) + " needs the cluster: a kubeconfig without credentials, or server and certificate-authority"}
+	case mode == auth.ModeEKS && (in.EKS.RoleARN == "" || in.EKS.Region == "" || in.EKS.ClusterName == ""):
+		return &InputError{Name: "auth", Value: string(mode), Reason: "eks needs role-arn, aws-region and cluster-name"}
+	case mode == auth.ModeAKS && (in.AKS.TenantID == "" || in.AKS.ClientID == ""):
+		return &InputError{Name: "auth", Value: string(mode), Reason: "aks needs tenant-id and client-id"}
+	case mode == auth.ModeGKE && in.GKE.Provider == "":
+		return &InputError{Name: "auth", Value: string(mode), Reason: "gke needs workload-identity-provider (and usually service-account)"}
+	}
+	return nil
+}
+
+// hasCluster reports whether the inputs name a cluster to deploy to or
+// diff against.
+func (in *Inputs) hasCluster() bool { return in.Kubeconfig != "" || in.Server != "" }
+
+// authOptions are the inputs' cluster settings for auth.RESTConfig.
+func (in *Inputs) authOptions(rt *github.Runtime) auth.Options {
+	return auth.Options{
+		Mode:       in.Auth,
+		Kubeconfig: deploy.KubeconfigOptions{Content: in.Kubeconfig, Context: in.Context},
+		Server:     in.Server, CertificateAuthority: in.CertificateAuthority,
+		Audience: in.Audience,
+		EKS:      in.EKS,
+		GKE:      in.GKE,
+		AKS:      in.AKS,
+		Getenv:   rt.Getenv,
+		// The runner masks the ID token as @actions/core's getIDToken
+		// does: it is a credential for as long as it lives.
+		OnToken: func(tok string) { rt.Mask(tok) },
+		OnAuthenticated: func(user string) {
+			rt.Logf("authenticated to the cluster with the job's GitHub OIDC token as %s", user)
+		},
+	}
 }
 
 // splitList splits a newline- or comma-separated list, dropping blanks and

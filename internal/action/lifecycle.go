@@ -10,6 +10,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/kube/auth"
 	"github.com/slipwayhq/slipway/internal/report"
 )
 
@@ -31,13 +32,13 @@ func (r *run) lifecycle(ctx context.Context) Outcome {
 	if name := r.rt.Getenv("GITHUB_EVENT_NAME"); name != "workflow_dispatch" {
 		return r.fatal(fmt.Errorf("mode %s runs only from workflow_dispatch (a person asking for it), not on %s", in.Mode, name))
 	}
-	if in.Kubeconfig == "" {
-		return r.fatal(fmt.Errorf("mode %s needs an administrator's kubeconfig in the kubeconfig input", in.Mode))
+	if !in.hasCluster() {
+		return r.fatal(fmt.Errorf("mode %s needs an administrator's kubeconfig in the kubeconfig input (or auth github-oidc for an identity with that role)", in.Mode))
 	}
 	if len(in.Paths) != 1 {
 		return r.fatal(fmt.Errorf("mode %s needs exactly one cluster path in the path input", in.Mode))
 	}
-	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: in.Kubeconfig, Context: in.Context}, r.rt.Getenv)
+	cfg, err := auth.RESTConfig(ctx, in.authOptions(r.rt))
 	if err != nil {
 		return r.fatal(err)
 	}

@@ -94,9 +94,9 @@ func applySystem(ctx context.Context, c *deploy.Cluster, objs []*unstructured.Un
 
 // systemObjects reads the system manifests from the clone (the user's
 // edits included) in a stable order.
-func systemObjects(g *gitRepo, clusterPath string) ([]*unstructured.Unstructured, error) {
+func systemObjects(g *gitRepo, mo manifestOptions) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
-	files := systemManifests(clusterPath)
+	files := systemManifests(mo)
 	names := make([]string, 0, len(files))
 	for n := range files {
 		if !strings.HasSuffix(n, "/kustomization.yaml") {

@@ -7,28 +7,35 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v84/github"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/kube/auth"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
 // deployWait bounds waiting for the system namespace to be ready.
 const deployWait = 2 * time.Minute
 
-// annotationPublished records, on the deployer's token Secret, a digest of
-// the kubeconfig last stored in GitHub and where: GitHub never returns a
-// secret's value, so this is how a second bootstrap knows it has nothing
-// to do.
-const annotationPublished = "slipway.dev/published-kubeconfig"
+// annotationPublished records, on the deployer's ServiceAccount, a digest
+// of where the kubeconfig last stored in GitHub went and which cluster it
+// reaches, and annotationExpires when its token expires: GitHub never
+// returns a secret's value, so this is how a second bootstrap knows it has
+// nothing to do, or that the token is due for rotation.
+const (
+	annotationPublished = "slipway.dev/published-kubeconfig"
+	annotationExpires   = "slipway.dev/token-expires"
+)
 
 // Options configure a bootstrap.
 type Options struct {
@@ -52,6 +59,21 @@ type Options struct {
 	// DryRun reports every step and changes nothing.
 	DryRun bool
 
+	// Auth is how the workflow authenticates to the cluster:
+	// auth.ModeKubeconfig (default) stores a kubeconfig with a short-lived
+	// ServiceAccount token (TokenTTL) in the environment's secrets;
+	// auth.ModeGitHubOIDC binds RBAC to the environment's GitHub identity
+	// and stores nothing, for an API server that trusts GitHub's issuer.
+	Auth auth.Mode
+	// Audience of the OIDC tokens (auth.ModeGitHubOIDC); "" is
+	// auth.DefaultAudience.
+	Audience string
+	// ClusterRole bound to the deployer; "" is DefaultClusterRole.
+	ClusterRole string
+	// TokenTTL is the requested lifetime of the deployer's token; 0 is
+	// DefaultTokenTTL. The API server may grant less; Result says.
+	TokenTTL time.Duration
+
 	Cluster *deploy.Cluster
 	GitHub  *github.Client
 	// Observer receives "► doing" and "✔ done" lines as they happen.
@@ -71,8 +93,16 @@ type Result struct {
 	// Applied are the system objects and what happened to them.
 	Applied []result.Change `json:"applied,omitempty"`
 	// SecretStored is true when the kubeconfig secret was (re)written.
-	SecretStored bool   `json:"secretStored,omitempty"`
-	Environment  string `json:"environment"`
+	SecretStored bool `json:"secretStored,omitempty"`
+	// TokenExpires is when the stored kubeconfig's token expires (auth
+	// kubeconfig); run bootstrap again before then to rotate it.
+	TokenExpires *time.Time `json:"tokenExpires,omitempty"`
+	// GitHubUser and AuthenticationConfiguration (auth github-oidc): the
+	// identity bound to the deployer's role, and the configuration the
+	// API server must be started with (--authentication-config).
+	GitHubUser                  string `json:"githubUser,omitempty"`
+	AuthenticationConfiguration string `json:"authenticationConfiguration,omitempty"`
+	Environment                 string `json:"environment"`
 	// Changed is false when the run found everything in place.
 	Changed bool `json:"changed"`
 }
@@ -96,6 +126,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Author.Name == "" {
 		o.Author = Author{Name: "slipway", Email: "slipway@users.noreply.github.com"}
 	}
+	if o.Auth == "" {
+		o.Auth = auth.ModeKubeconfig
+	}
+	if o.TokenTTL <= 0 {
+		o.TokenTTL = DefaultTokenTTL
+	}
 	say := func(format string, args ...any) {
 		if o.Observer != nil {
 			o.Observer(fmt.Sprintf(format, args...))
@@ -103,10 +139,24 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	env := ClusterName(o.ClusterPath)
 	res := &Result{Environment: env}
+	mo := manifestOptions{ClusterPath: o.ClusterPath, Auth: o.Auth, ClusterRole: o.ClusterRole}
+	wo := workflowOptions{ClusterPath: o.ClusterPath, ClusterName: env, Branch: o.Branch, ActionRef: o.ActionRef, Auth: o.Auth, Audience: o.Audience}
+	switch o.Auth {
+	case auth.ModeKubeconfig:
+	case auth.ModeGitHubOIDC:
+		var err error
+		if wo.Server, wo.CertificateAuthority, res.AuthenticationConfiguration, err = oidcSetup(ctx, o); err != nil {
+			return res, err
+		}
+		res.GitHubUser = auth.GitHubUsername("", o.Owner+"/"+o.Repository, env)
+		mo.GitHubUser = res.GitHubUser
+	default:
+		return res, fmt.Errorf("auth %q: bootstrap supports kubeconfig and github-oidc", o.Auth)
+	}
 
 	// 1. Pre-flight.
 	say("► running pre-flight checks")
-	res.Checks = Pre(ctx, CheckOptions{Cluster: o.Cluster, GitHub: o.GitHub, Owner: o.Owner, Repository: o.Repository, Personal: o.Personal})
+	res.Checks = Pre(ctx, CheckOptions{Cluster: o.Cluster, GitHub: o.GitHub, Owner: o.Owner, Repository: o.Repository, Personal: o.Personal, Auth: o.Auth, ClusterRole: o.ClusterRole})
 	for _, c := range res.Checks {
 		say("%s", c.Line())
 	}
@@ -134,12 +184,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return res, err
 	}
 	defer g.close()
-	files := systemManifests(o.ClusterPath)
+	files := systemManifests(mo)
 	keep := map[string]bool{}
 	for n := range files {
 		keep[n] = true // the user owns them once written (RBAC, say)
 	}
-	files[WorkflowPath(env)] = workflow(workflowOptions{ClusterPath: o.ClusterPath, ClusterName: env, Branch: o.Branch, ActionRef: o.ActionRef})
+	files[WorkflowPath(env)] = workflow(wo)
 	if k, ok, err := linkSystemDir(g, o.ClusterPath); err != nil {
 		return res, err
 	} else if ok {
@@ -177,7 +227,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	// 4. Apply the system manifests.
 	say("► applying slipway's system objects to the cluster")
-	objs, err := systemObjects(g, o.ClusterPath)
+	objs, err := systemObjects(g, mo)
 	if err != nil {
 		return res, err
 	}
@@ -192,17 +242,29 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return res, err
 	}
 
-	// 5. The deployer's kubeconfig, stored in the environment's secrets.
+	// 5. The deployer's kubeconfig, stored in the environment's secrets;
+	// with GitHub OIDC only the environment, which the jobs' identity names.
+	if o.Auth == auth.ModeGitHubOIDC {
+		if o.DryRun {
+			say("✔ dry-run: would create environment %s (no secret: its jobs authenticate as %s)", env, res.GitHubUser)
+			return res, nil
+		}
+		if _, _, err := o.GitHub.Repositories.CreateUpdateEnvironment(ctx, o.Owner, o.Repository, env, &github.CreateUpdateEnvironment{}); err != nil {
+			return res, fmt.Errorf("creating environment %s: %w", env, err)
+		}
+		say("✔ environment %s ready; no secret stored: its jobs authenticate as %s", env, res.GitHubUser)
+		return res, nil
+	}
 	if o.DryRun {
 		say("✔ dry-run: would store the deployer's kubeconfig as secret %s of environment %s", KubeconfigSecret, env)
 		return res, nil
 	}
 	say("► storing the deployer's kubeconfig in environment %s", env)
-	stored, err := publishKubeconfig(ctx, o, repo, env, say)
+	stored, expires, err := publishKubeconfig(ctx, o, repo, env, say)
 	if err != nil {
 		return res, err
 	}
-	res.SecretStored = stored
+	res.SecretStored, res.TokenExpires = stored, &expires
 	res.Changed = res.Changed || stored
 	return res, nil
 }
@@ -306,65 +368,131 @@ func linkSystemDir(g *gitRepo, clusterPath string) (fileEdit, bool, error) {
 	return fileEdit{}, false, nil
 }
 
-// publishKubeconfig waits for the deployer's token, builds its kubeconfig
-// and stores it as the environment's secret, unless the same kubeconfig
-// was stored there before.
-func publishKubeconfig(ctx context.Context, o Options, repo *github.Repository, env string, say func(string, ...any)) (bool, error) {
-	sec := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: deploy.SystemNamespace, Name: DeployerTokenSecret}
-	deadline := time.Now().Add(deployWait)
-	for {
-		err := o.Cluster.Client.Get(ctx, key, sec)
-		if err == nil && len(sec.Data["token"]) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			return false, fmt.Errorf("the token of ServiceAccount %s/%s was not issued within %s: is the token controller running?", deploy.SystemNamespace, DeployerName, deployWait)
-		}
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
+// publishKubeconfig stores a kubeconfig with a fresh short-lived token of
+// the deployer as the environment's secret, unless the one stored before
+// reaches the same cluster and has more than half its lifetime left. It
+// returns whether it stored one and when the stored token expires.
+func publishKubeconfig(ctx context.Context, o Options, repo *github.Repository, env string, say func(string, ...any)) (bool, time.Time, error) {
+	sa := &corev1.ServiceAccount{}
+	if err := o.Cluster.Client.Get(ctx, client.ObjectKey{Namespace: deploy.SystemNamespace, Name: DeployerName}, sa); err != nil {
+		return false, time.Time{}, fmt.Errorf("reading ServiceAccount %s/%s: %w", deploy.SystemNamespace, DeployerName, err)
 	}
-	kc, err := deployerKubeconfig(o.Cluster.Config, env, sec.Data["token"], sec.Data["ca.crt"])
+	ca, err := clusterCA(ctx, o.Cluster)
 	if err != nil {
-		return false, err
+		return false, time.Time{}, err
 	}
-	sum := sha256.Sum256(append([]byte(repo.GetFullName()+"\x00"+env+"\x00"), kc...))
+	sum := sha256.Sum256([]byte(repo.GetFullName() + "\x00" + env + "\x00" + o.Cluster.Config.Host + "\x00" + string(ca)))
 	digest := hex.EncodeToString(sum[:])
 
 	if _, _, err := o.GitHub.Repositories.CreateUpdateEnvironment(ctx, o.Owner, o.Repository, env, &github.CreateUpdateEnvironment{}); err != nil {
-		return false, fmt.Errorf("creating environment %s: %w", env, err)
+		return false, time.Time{}, fmt.Errorf("creating environment %s: %w", env, err)
 	}
 	say("✔ environment %s ready", env)
 	repoID := int(repo.GetID())
 	_, resp, err := o.GitHub.Actions.GetEnvSecret(ctx, repoID, env, KubeconfigSecret)
 	exists := err == nil
 	if err != nil && (resp == nil || resp.StatusCode != http.StatusNotFound) {
-		return false, fmt.Errorf("reading secret %s of environment %s: %w", KubeconfigSecret, env, err)
+		return false, time.Time{}, fmt.Errorf("reading secret %s of environment %s: %w", KubeconfigSecret, env, err)
 	}
-	if exists && sec.Annotations[annotationPublished] == digest {
-		say("✔ secret %s of environment %s is up to date", KubeconfigSecret, env)
-		return false, nil
+	// time.Now, not o.Now (which stamps commits): the API server's clock
+	// set the expiry.
+	if exp, ok := tokenStillGood(sa, digest, o.TokenTTL, time.Now()); exists && ok {
+		say("✔ secret %s of environment %s is up to date (its token expires %s)", KubeconfigSecret, env, exp.UTC().Format(time.RFC3339))
+		return false, exp, nil
+	}
+	token, expires, err := requestToken(ctx, o.Cluster, sa, o.TokenTTL)
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	kc, err := deployerKubeconfig(o.Cluster.Config, env, []byte(token), ca)
+	if err != nil {
+		return false, time.Time{}, err
 	}
 	pk, _, err := o.GitHub.Actions.GetEnvPublicKey(ctx, repoID, env)
 	if err != nil {
-		return false, fmt.Errorf("reading the public key of environment %s: %w", env, err)
+		return false, time.Time{}, fmt.Errorf("reading the public key of environment %s: %w", env, err)
 	}
 	sealed, err := seal(pk.GetKey(), kc)
 	if err != nil {
-		return false, err
+		return false, time.Time{}, err
 	}
 	if _, err := o.GitHub.Actions.CreateOrUpdateEnvSecret(ctx, repoID, env, &github.EncryptedSecret{Name: KubeconfigSecret, KeyID: pk.GetKeyID(), EncryptedValue: sealed}); err != nil {
-		return false, fmt.Errorf("storing secret %s of environment %s: %w", KubeconfigSecret, env, err)
+		return false, time.Time{}, fmt.Errorf("storing secret %s of environment %s: %w", KubeconfigSecret, env, err)
 	}
-	patch := []byte(`{"metadata":{"annotations":{"` + annotationPublished + `":"` + digest + `"}}}`)
-	if err := o.Cluster.Client.Patch(ctx, sec, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		return true, fmt.Errorf("recording the stored kubeconfig's digest: %w", err)
+	patch := []byte(`{"metadata":{"annotations":{"` + annotationPublished + `":"` + digest + `","` + annotationExpires + `":"` + expires.UTC().Format(time.RFC3339) + `"}}}`)
+	if err := o.Cluster.Client.Patch(ctx, sa, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return true, expires, fmt.Errorf("recording the stored kubeconfig's digest: %w", err)
 	}
-	say("✔ secret %s of environment %s stored (the token is never printed)", KubeconfigSecret, env)
-	return true, nil
+	say("✔ secret %s of environment %s stored; its token expires %s (the token is never printed)", KubeconfigSecret, env, expires.UTC().Format(time.RFC3339))
+	return true, expires, nil
+}
+
+// tokenStillGood reports whether the token recorded on the ServiceAccount
+// went to the same place and has more than half of ttl left, and when it
+// expires.
+func tokenStillGood(sa *corev1.ServiceAccount, digest string, ttl time.Duration, now time.Time) (time.Time, bool) {
+	if sa.Annotations[annotationPublished] != digest {
+		return time.Time{}, false
+	}
+	exp, err := time.Parse(time.RFC3339, sa.Annotations[annotationExpires])
+	if err != nil {
+		return time.Time{}, false
+	}
+	return exp, exp.Sub(now) > ttl/2
+}
+
+// requestToken asks the API server for a token of the deployer with the
+// given lifetime (TokenRequest): it is not stored in the cluster, and it
+// expires. The API server may shorten the lifetime
+// (--service-account-max-token-expiration); the expiry it grants is
+// returned.
+func requestToken(ctx context.Context, c *deploy.Cluster, sa *corev1.ServiceAccount, ttl time.Duration) (string, time.Time, error) {
+	secs := int64(ttl / time.Second)
+	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &secs}}
+	if err := c.Client.SubResource("token").Create(ctx, sa, tr); err != nil {
+		return "", time.Time{}, fmt.Errorf("requesting a token for ServiceAccount %s/%s: %w", sa.Namespace, sa.Name, err)
+	}
+	if tr.Status.Token == "" {
+		return "", time.Time{}, fmt.Errorf("the API server returned no token for ServiceAccount %s/%s", sa.Namespace, sa.Name)
+	}
+	return tr.Status.Token, tr.Status.ExpirationTimestamp.Time, nil
+}
+
+// clusterCA returns the CA the deployer's clients should trust: the one
+// the administrator's kubeconfig pins, else the cluster's root CA as
+// published in every namespace (kube-root-ca.crt).
+func clusterCA(ctx context.Context, c *deploy.Cluster) ([]byte, error) {
+	if len(c.Config.CAData) > 0 {
+		return c.Config.CAData, nil
+	}
+	if c.Config.CAFile != "" {
+		b, err := os.ReadFile(c.Config.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading the cluster CA %s: %w", c.Config.CAFile, err)
+		}
+		return b, nil
+	}
+	cm := &corev1.ConfigMap{}
+	// "default": slipway-system may not exist yet.
+	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "kube-root-ca.crt"}, cm); err != nil {
+		return nil, fmt.Errorf("the administrator's kubeconfig pins no CA, and reading the cluster's (kube-root-ca.crt): %w", err)
+	}
+	return []byte(cm.Data["ca.crt"]), nil
+}
+
+// oidcSetup returns, for auth github-oidc, the API server's address and
+// CA for the workflow, and the AuthenticationConfiguration the API server
+// must be started with.
+func oidcSetup(ctx context.Context, o Options) (server, ca, authnConfig string, err error) {
+	caData, err := clusterCA(ctx, o.Cluster)
+	if err != nil {
+		return "", "", "", err
+	}
+	cfg, err := auth.AuthenticationConfiguration(auth.TrustOptions{Audience: o.Audience, Repositories: []string{o.Owner + "/" + o.Repository}})
+	if err != nil {
+		return "", "", "", err
+	}
+	return o.Cluster.Config.Host, string(caData), string(cfg), nil
 }
 
 // GitHubCleanup says what `uninstall --github` removes from the repository.

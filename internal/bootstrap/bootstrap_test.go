@@ -16,6 +16,7 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/google/go-github/v84/github"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -235,6 +236,20 @@ func TestBootstrapDeployUninstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	whoami(t, kc, "system:serviceaccount:"+deploy.SystemNamespace+":"+bootstrap.DeployerName)
+	// The token is a TokenRequest's, with a stated expiry; no token Secret
+	// exists in the cluster.
+	if res.TokenExpires == nil || time.Until(*res.TokenExpires) > bootstrap.DefaultTokenTTL || time.Until(*res.TokenExpires) < bootstrap.DefaultTokenTTL-time.Hour {
+		t.Errorf("token expiry %v, want about %s from now", res.TokenExpires, bootstrap.DefaultTokenTTL)
+	}
+	secrets := &corev1.SecretList{}
+	if err := admin.Client.List(context.Background(), secrets, client.InNamespace(deploy.SystemNamespace)); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets.Items {
+		if s.Type == corev1.SecretTypeServiceAccountToken {
+			t.Errorf("bootstrap left a long-lived token Secret %s", s.Name)
+		}
+	}
 
 	// Again: nothing changes, nothing is pushed or stored.
 	pushes := w.git.Pushes(owner + "/" + repo + ".git")

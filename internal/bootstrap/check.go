@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/discovery"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/kube/auth"
 )
 
 // MinKubernetesVersion is the oldest Kubernetes slipway supports: the
@@ -44,16 +45,24 @@ type CheckOptions struct {
 	GitHub            *github.Client
 	Owner, Repository string
 	Personal          bool
+	// Auth and ClusterRole are bootstrap's (Options); they decide which
+	// permissions the cluster checks ask for.
+	Auth        auth.Mode
+	ClusterRole string
 }
 
 // access is one permission bootstrap needs, asked of the API server with a
 // SelfSubjectAccessReview.
 type access struct {
 	verb, group, resource, namespace, name string
+	subresource                            string
 }
 
 func (a access) String() string {
 	r := a.resource
+	if a.subresource != "" {
+		r += "/" + a.subresource
+	}
 	if a.group != "" {
 		r += "." + a.group
 	}
@@ -66,18 +75,28 @@ func (a access) String() string {
 	return a.verb + " " + r
 }
 
-// bootstrapAccess is what applying the system manifests and reading the
-// deployer's token takes. Binding cluster-admin needs the bind verb on it
-// (or every permission it grants).
-var bootstrapAccess = []access{
-	{"create", "", "namespaces", "", ""},
-	{"create", "", "serviceaccounts", deploy.SystemNamespace, ""},
-	{"create", "", "secrets", deploy.SystemNamespace, ""},
-	{"get", "", "secrets", deploy.SystemNamespace, ""},
-	{"create", "", "configmaps", deploy.SystemNamespace, ""},
-	{"create", "coordination.k8s.io", "leases", deploy.SystemNamespace, ""},
-	{"create", "rbac.authorization.k8s.io", "clusterrolebindings", "", ""},
-	{"bind", "rbac.authorization.k8s.io", "clusterroles", "", "cluster-admin"},
+// bootstrapAccess is what applying the system manifests and, with auth
+// kubeconfig, requesting the deployer's token takes. Binding a ClusterRole
+// needs the bind verb on it (or every permission it grants).
+func bootstrapAccess(mode auth.Mode, clusterRole string) []access {
+	if clusterRole == "" {
+		clusterRole = DefaultClusterRole
+	}
+	out := []access{
+		{verb: "create", resource: "namespaces"},
+		{verb: "create", resource: "configmaps", namespace: deploy.SystemNamespace},
+		{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: deploy.SystemNamespace},
+		{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"},
+		{verb: "bind", group: "rbac.authorization.k8s.io", resource: "clusterroles", name: clusterRole},
+	}
+	if mode != auth.ModeGitHubOIDC {
+		out = append(out,
+			access{verb: "create", resource: "serviceaccounts", namespace: deploy.SystemNamespace},
+			access{verb: "patch", resource: "serviceaccounts", namespace: deploy.SystemNamespace},
+			access{verb: "create", resource: "serviceaccounts", subresource: "token", namespace: deploy.SystemNamespace, name: DeployerName},
+		)
+	}
+	return out
 }
 
 // Pre runs the pre-flight checks: the cluster is reachable and recent
@@ -86,7 +105,7 @@ var bootstrapAccess = []access{
 func Pre(ctx context.Context, o CheckOptions) []Check {
 	var out []Check
 	if o.Cluster != nil {
-		out = append(out, clusterChecks(ctx, o.Cluster)...)
+		out = append(out, clusterChecks(ctx, o.Cluster, bootstrapAccess(o.Auth, o.ClusterRole))...)
 	}
 	if o.GitHub != nil {
 		out = append(out, githubChecks(ctx, o)...)
@@ -104,7 +123,7 @@ func Passed(cs []Check) bool {
 	return true
 }
 
-func clusterChecks(ctx context.Context, c *deploy.Cluster) []Check {
+func clusterChecks(ctx context.Context, c *deploy.Cluster, needed []access) []Check {
 	dc, err := discovery.NewDiscoveryClientForConfig(c.Config)
 	if err != nil {
 		return []Check{{Name: "cluster", Message: err.Error()}}
@@ -124,9 +143,9 @@ func clusterChecks(ctx context.Context, c *deploy.Cluster) []Check {
 		out = append(out, Check{Name: "kubernetes", OK: true, Message: fmt.Sprintf("%s >= %s", info.GitVersion, MinKubernetesVersion)})
 	}
 	var denied []string
-	for _, a := range bootstrapAccess {
+	for _, a := range needed {
 		r := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: a.verb, Group: a.group, Resource: a.resource, Namespace: a.namespace, Name: a.name},
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: a.verb, Group: a.group, Resource: a.resource, Subresource: a.subresource, Namespace: a.namespace, Name: a.name},
 		}}
 		if err := c.Client.Create(ctx, r); err != nil {
 			return append(out, Check{Name: "permissions", Message: fmt.Sprintf("asking whether the current identity may %s: %v", a, err)})
@@ -138,7 +157,7 @@ func clusterChecks(ctx context.Context, c *deploy.Cluster) []Check {
 	if len(denied) > 0 {
 		out = append(out, Check{Name: "permissions", Message: "the current identity may not " + strings.Join(denied, "; ")})
 	} else {
-		out = append(out, Check{Name: "permissions", OK: true, Message: fmt.Sprintf("the current identity may do all %d things bootstrap does", len(bootstrapAccess))})
+		out = append(out, Check{Name: "permissions", OK: true, Message: fmt.Sprintf("the current identity may do all %d things bootstrap does", len(needed))})
 	}
 	return out
 }

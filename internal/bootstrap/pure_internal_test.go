@@ -8,6 +8,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/nacl/box"
+
+	"github.com/slipwayhq/slipway/internal/kube/auth"
 )
 
 // Bootstrap's pieces that need neither a cluster nor GitHub.
@@ -37,7 +39,15 @@ func TestSealOpensWithTheRepositoryKey(t *testing.T) {
 }
 
 func TestWorkflowKeepsTheKubeconfigFromPullRequests(t *testing.T) {
-	text := workflow(workflowOptions{ClusterPath: "clusters/prod", ClusterName: "prod", Branch: "main", ActionRef: DefaultActionRef})
+	for _, mode := range []auth.Mode{auth.ModeKubeconfig, auth.ModeGitHubOIDC} {
+		t.Run(string(mode), func(t *testing.T) {
+			checkWorkflow(t, workflow(workflowOptions{ClusterPath: "clusters/prod", ClusterName: "prod", Branch: "main", ActionRef: DefaultActionRef,
+				Auth: mode, Server: "https://k8s.example.test:6443", CertificateAuthority: "Q0E="}), mode)
+		})
+	}
+}
+
+func checkWorkflow(t *testing.T, text string, mode auth.Mode) {
 	var wf struct {
 		On   map[string]any `yaml:"on"`
 		Jobs map[string]struct {
@@ -74,6 +84,14 @@ func TestWorkflowKeepsTheKubeconfigFromPullRequests(t *testing.T) {
 		if usesKubeconfig && job.Environment != "prod" {
 			t.Errorf("job %s reads the kubeconfig outside the environment prod (%q)", name, job.Environment)
 		}
+		if mode == auth.ModeGitHubOIDC && usesKubeconfig {
+			t.Errorf("job %s reads a kubeconfig secret although the cluster trusts GitHub's tokens", name)
+		}
+		// Only the deploy job may ask for an OIDC token: a pull request's
+		// job with one could deploy the fork's content.
+		if idToken := job.Permissions["id-token"] == "write"; idToken != (mode == auth.ModeGitHubOIDC && job.Environment == "prod") {
+			t.Errorf("job %s (environment %q): id-token write = %v", name, job.Environment, idToken)
+		}
 		if job.Permissions["contents"] != "read" {
 			t.Errorf("job %s: contents permission %q", name, job.Permissions["contents"])
 		}
@@ -84,7 +102,7 @@ func TestWorkflowKeepsTheKubeconfigFromPullRequests(t *testing.T) {
 }
 
 func TestSystemManifestsDecode(t *testing.T) {
-	files := systemManifests("clusters/prod")
+	files := systemManifests(manifestOptions{ClusterPath: "clusters/prod", Auth: auth.ModeKubeconfig, ClusterRole: "cluster-admin"})
 	if len(files) == 0 {
 		t.Fatal("no system manifests")
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/slipwayhq/slipway/internal/kube/auth"
 )
 
 // DefaultActionRef is the action the generated workflow uses.
@@ -20,6 +22,12 @@ type workflowOptions struct {
 	ClusterName string // also the GitHub environment's name
 	Branch      string
 	ActionRef   string
+	// Auth is how the deploy job authenticates; with auth.ModeGitHubOIDC
+	// the job gets `id-token: write` and the cluster's address and CA
+	// (not secrets) instead of the kubeconfig secret.
+	Auth                         auth.Mode
+	Audience                     string
+	Server, CertificateAuthority string
 }
 
 // workflow renders the workflow of one cluster path: deploy on push to the
@@ -90,7 +98,7 @@ jobs:
       contents: read
       checks: write
       statuses: write
-    steps:
+%[8]s    steps:
       - uses: actions/checkout@v4
         with:
           fetch-depth: 0
@@ -98,9 +106,36 @@ jobs:
         with:
           mode: ${{ inputs.mode || 'deploy' }}
           path: %[6]s
-          kubeconfig: ${{ secrets.%[7]s }}
-          confirm: ${{ inputs.confirm }}
+%[7]s          confirm: ${{ inputs.confirm }}
           sops-age-key: ${{ secrets.SOPS_AGE_KEY }}
-`, o.ClusterPath, o.Branch, o.ClusterName, q(o.Branch), o.ActionRef, o.ClusterPath, KubeconfigSecret)
+`, o.ClusterPath, o.Branch, o.ClusterName, q(o.Branch), o.ActionRef, o.ClusterPath, clusterInputs(o), idTokenPermission(o))
 	return b.String()
+}
+
+// clusterInputs are the deploy step's inputs naming the cluster and its
+// credential.
+func clusterInputs(o workflowOptions) string {
+	if o.Auth != auth.ModeGitHubOIDC {
+		return "          kubeconfig: ${{ secrets." + KubeconfigSecret + " }}\n"
+	}
+	var b strings.Builder
+	b.WriteString("          # No secret: the job's GitHub OIDC token is the credential.\n")
+	b.WriteString("          auth: github-oidc\n")
+	if o.Audience != "" {
+		fmt.Fprintf(&b, "          audience: %q\n", o.Audience)
+	}
+	fmt.Fprintf(&b, "          server: %q\n", o.Server)
+	b.WriteString("          certificate-authority: |\n")
+	for _, line := range strings.Split(strings.TrimSpace(o.CertificateAuthority), "\n") {
+		b.WriteString("            " + line + "\n")
+	}
+	return b.String()
+}
+
+// idTokenPermission lets the deploy job request an OIDC token.
+func idTokenPermission(o workflowOptions) string {
+	if o.Auth != auth.ModeGitHubOIDC {
+		return ""
+	}
+	return "      id-token: write\n"
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sethvargo/go-githubactions"
 )
@@ -26,6 +27,10 @@ type Runtime struct {
 	masked       map[string]bool
 	summaryBytes int
 	summaryCut   bool
+
+	// maskMu guards masked: auth renews cluster tokens (and masks them)
+	// on whichever goroutine makes the request that needs one.
+	maskMu sync.Mutex
 }
 
 // NewRuntime returns a Runtime writing workflow commands to w.
@@ -56,6 +61,8 @@ const minMask = 4
 // log. Multi-line values are registered line by line, since the runner
 // masks per line. Call it before anything could print the values.
 func (r *Runtime) Mask(values ...string) {
+	r.maskMu.Lock()
+	defer r.maskMu.Unlock()
 	for _, v := range values {
 		for _, line := range strings.Split(v, "\n") {
 			line = strings.TrimSpace(line)

@@ -62,6 +62,16 @@ type Options struct {
 	// Log receives the progress output of the cluster scripts (building,
 	// starting, stopping). Nil discards it; errors still carry its tail.
 	Log io.Writer
+
+	// AuthenticationConfig, if set, is an AuthenticationConfiguration
+	// (YAML) for the API server's --authentication-config: tests of OIDC
+	// authentication make it trust a local issuer. The API server's own
+	// client certificates and service account tokens keep working.
+	AuthenticationConfig string
+
+	// APIServerArgs are extra kube-apiserver flags as "name=value", without
+	// leading dashes (e.g. "authentication-token-webhook-config-file=/f").
+	APIServerArgs []string
 }
 
 // Cluster is a running local cluster. Stop it with [Cluster.Stop].
@@ -77,6 +87,7 @@ type Cluster struct {
 	env      []string
 	log      io.Writer
 	owner    string
+	files    []string
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -142,9 +153,15 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("testcluster: %w", err)
 	}
 
+	apiArgs, err := c.apiServerArgs(state, opts)
+	if err != nil {
+		_ = c.Stop()
+		return nil, err
+	}
 	upEnv := append(c.env[:len(c.env):len(c.env)],
 		"SLIPWAY_CLUSTER_NODES="+strconv.Itoa(nodes),
 		"SLIPWAY_CLUSTER_WAIT="+strconv.Itoa(int((timeout+time.Second-1)/time.Second)),
+		"SLIPWAY_CLUSTER_APISERVER_ARGS="+strings.Join(apiArgs, "\n"),
 	)
 	out, err := c.script(ctx, upEnv, "up.sh", name)
 	if err != nil {
@@ -157,6 +174,34 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("testcluster: up.sh printed %q, not a kubeconfig: %w", c.Kubeconfig, err)
 	}
 	return c, nil
+}
+
+// apiServerArgs returns the extra API server flags of opts, writing the
+// authentication configuration to a file that lives as long as the cluster
+// (kwokctl's own folder for it does not exist before up.sh runs, and a
+// restart reads the flag again).
+func (c *Cluster) apiServerArgs(state string, opts Options) ([]string, error) {
+	args := make([]string, 0, len(opts.APIServerArgs)+1)
+	for _, a := range opts.APIServerArgs {
+		a = strings.TrimPrefix(a, "--")
+		if !strings.Contains(a, "=") || strings.ContainsAny(a, "\n\r") {
+			return nil, fmt.Errorf("testcluster: API server flag %q: want name=value on one line", a)
+		}
+		args = append(args, a)
+	}
+	if opts.AuthenticationConfig == "" {
+		return args, nil
+	}
+	dir := filepath.Join(state, "config")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("testcluster: %w", err)
+	}
+	path := filepath.Join(dir, c.Name+"-authentication.yaml")
+	c.files = append(c.files, path)
+	if err := os.WriteFile(path, []byte(opts.AuthenticationConfig), 0o644); err != nil {
+		return nil, fmt.Errorf("testcluster: %w", err)
+	}
+	return append(args, "authentication-config="+path), nil
 }
 
 // ForTest starts a cluster for a test and stops it when the test and its
@@ -192,6 +237,9 @@ func (c *Cluster) Stop() error {
 		_, c.stopErr = c.script(ctx, c.env, "down.sh", c.Name)
 		if c.stopErr == nil && c.owner != "" {
 			_ = os.Remove(c.owner)
+		}
+		for _, f := range c.files {
+			_ = os.Remove(f)
 		}
 	})
 	return c.stopErr
