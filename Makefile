@@ -12,7 +12,7 @@ AGE_KEY   := testdata/keys/age.agekey
 # Test timeout: the first run builds a Kubernetes control plane (~5 min on 2 cores).
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build chartserver demo test test-short fuzz bench-validate lint clean
+.PHONY: all build chartserver demo test test-deps test-short fuzz bench-validate lint clean
 
 all: build
 
@@ -42,10 +42,15 @@ demo: build chartserver
 	echo "✔ demo finished; inspect with: kubectl --kubeconfig $$kc get all -A; stop with: make cluster-down CLUSTER_NAME=$(DEMO_CLUSTER)" && \
 	echo "  what runs where, and is it healthy: $(BIN) status --kubeconfig $$kc"
 
-## test: every test, as CI runs it.
-test:
+## test: every test, as CI runs it (installs the browser tests' chromium
+## and Mermaid first, when missing).
+test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## test-deps: what the browser tests need (hack/browser/setup.sh).
+test-deps:
+	hack/browser/setup.sh
 
 ## test-short: every test that needs no local cluster (go test -short).
 test-short:
