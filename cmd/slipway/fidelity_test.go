@@ -190,3 +190,47 @@ func TestBuildOCIRepositorySource(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildCheckoutPathCharacters: a checkout under a directory whose
+// name kustomize's in-memory filesystem refuses ("My Projects",
+// "fleet+staging") builds as anywhere else; it failed with "illegal
+// name … in directory creation" (kustomize-controller never meets it: it
+// builds in a temporary directory of its own naming).
+func TestBuildCheckoutPathCharacters(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "My Projects", "fleet+staging@2", "repo")
+	copyTree(t, filepath.Join(fidelityCase(t, "checkout-path"), "repo"), repo)
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{"  name: web\n  namespace: default\n", "  name: api\n  namespace: api\n", "# Source: apps/api/configmap.yaml:1"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
+	}
+}
+
+// copyTree copies the files under src to dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
