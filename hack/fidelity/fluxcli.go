@@ -185,16 +185,19 @@ func parseStream(b []byte) ([]compare.Object, error) {
 	return out, nil
 }
 
+// splitDocuments splits a YAML stream at its "---" lines. Each document
+// keeps its last line break: a literal block scalar ending a document
+// keeps its final newline only when one follows it.
 func splitDocuments(b []byte) [][]byte {
 	var docs [][]byte
-	var cur []string
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.TrimRight(line, " ") == "---" {
-			docs = append(docs, []byte(strings.Join(cur, "\n")))
-			cur = nil
+	var cur strings.Builder
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if strings.TrimRight(line, " \n") == "---" {
+			docs = append(docs, []byte(cur.String()))
+			cur.Reset()
 			continue
 		}
-		cur = append(cur, line)
+		cur.WriteString(line)
 	}
-	return append(docs, []byte(strings.Join(cur, "\n")))
+	return append(docs, []byte(cur.String()))
 }

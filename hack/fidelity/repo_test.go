@@ -61,4 +61,12 @@ func TestParseStream(t *testing.T) {
 	if len(objs) != 2 || objs[0].ID.Name != "a" || objs[1].ID.Kind != "Namespace" {
 		t.Errorf("got %+v", objs)
 	}
+	// A literal block ending a document keeps its final newline.
+	objs, err = parseStream([]byte("kind: ConfigMap\ndata:\n  k: |\n    v\n---\nkind: Namespace\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := objs[0].Body["data"].(map[string]any)["k"]; got != "v\n" {
+		t.Errorf("literal block: %q", got)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/slipwayhq/slipway/internal/redact"
 )
 
 // ID identifies an object the way the API server does.
@@ -57,6 +59,10 @@ const (
 	// the Secret is SOPS-encrypted and no key is given, slipway leaves the
 	// expressions over its keys as written.
 	ReasonSecretVariables Reason = "dry-run-skips-substituteFrom-secret"
+	// ReasonURLCredentials: slipway redacts the password of every URL
+	// it prints (scheme://user:PASSWORD@host), wherever it appears; a
+	// value Flux shows differs by exactly that.
+	ReasonURLCredentials Reason = "url-credentials-redacted"
 	// ReasonHelmRendered: the Flux CLI does not render HelmReleases;
 	// slipway prints what helm-controller would install.
 	ReasonHelmRendered Reason = "helm-release-rendered-by-slipway"
@@ -158,7 +164,10 @@ func classifyPair(f, s Object, c Context) Item {
 	}
 	leaves := diffLeaves(fb, sb, "")
 	it.Pair.Fields = describe(leaves, secret)
-	if c.SecretVariables && allUnresolvedSecretVariables(leaves) {
+	switch {
+	case allURLCredentials(leaves):
+		it.Reason = ReasonURLCredentials
+	case c.SecretVariables && allUnresolvedSecretVariables(leaves):
 		it.Reason = ReasonSecretVariables
 	}
 	return it
@@ -329,6 +338,22 @@ func allUnresolvedSecretVariables(leaves []leaf) bool {
 	return true
 }
 
+// allURLCredentials: every difference is a string that slipway's URL
+// redaction turns from Flux's value into slipway's.
+func allURLCredentials(leaves []leaf) bool {
+	if len(leaves) == 0 {
+		return false
+	}
+	for _, l := range leaves {
+		fs, ok1 := l.flux.(string)
+		ss, ok2 := l.slipway.(string)
+		if !ok1 || !ok2 || redact.URLs(fs) != ss {
+			return false
+		}
+	}
+	return true
+}
+
 // maxFields bounds the fields described per pair.
 const maxFields = 5
 
@@ -347,19 +372,43 @@ func describe(leaves []leaf, secret bool) []string {
 		case !l.inFlux:
 			out = append(out, fmt.Sprintf("%s: only slipway has %s", l.path, short(l.slipway)))
 		default:
-			out = append(out, fmt.Sprintf("%s: Flux %s, slipway %s", l.path, short(l.flux), short(l.slipway)))
+			f, s := around(l.flux, l.slipway)
+			out = append(out, fmt.Sprintf("%s: Flux %s, slipway %s", l.path, f, s))
 		}
 	}
 	return out
 }
 
+// around quotes two values; of two long strings, the part around where
+// they first differ.
+func around(a, b any) (string, string) {
+	as, ok1 := a.(string)
+	bs, ok2 := b.(string)
+	if !ok1 || !ok2 || (len(as) <= maxValue && len(bs) <= maxValue) {
+		return short(a), short(b)
+	}
+	i := 0
+	for i < len(as) && i < len(bs) && as[i] == bs[i] {
+		i++
+	}
+	from := max(0, i-maxValue/4)
+	cut := func(s string) string {
+		if from >= len(s) {
+			return fmt.Sprintf("(at byte %d) end", i)
+		}
+		return fmt.Sprintf("(at byte %d) …%s", i, short(s[from:]))
+	}
+	return cut(as), cut(bs)
+}
+
 // maxValue bounds a value quoted in a field description.
 const maxValue = 80
 
+// short quotes a value, URL passwords redacted (Flux prints them).
 func short(v any) string {
 	s := fmt.Sprintf("%#v", v)
 	if str, ok := v.(string); ok {
-		s = fmt.Sprintf("%q", str)
+		s = fmt.Sprintf("%q", redact.URLs(str))
 	}
 	if len(s) > maxValue {
 		s = s[:maxValue] + "…"

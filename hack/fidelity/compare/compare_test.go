@@ -162,3 +162,15 @@ func TestVariablePattern(t *testing.T) {
 		t.Error("a name without variables has no pattern")
 	}
 }
+
+func TestURLCredentialsRedacted(t *testing.T) {
+	flux := configMap("cam", map[string]any{"config.yml": "streams:\n  - rtsp://view:{PASSWORD}@porch.home:554/live\n"})
+	slip := configMap("cam", map[string]any{"config.yml": "streams:\n  - rtsp://view:**redacted**@porch.home:554/live\n"})
+	if it := only(t, Compare([]Object{flux}, []Object{slip}, Context{})); it.Reason != ReasonURLCredentials {
+		t.Errorf("got %+v", it)
+	}
+	slip = configMap("cam", map[string]any{"config.yml": "streams:\n  - rtsp://view:**redacted**@porch.home:554/other\n"})
+	if it := only(t, Compare([]Object{flux}, []Object{slip}, Context{})); it.Reason != "" {
+		t.Errorf("another difference next to the redaction was explained: %+v", it)
+	}
+}
