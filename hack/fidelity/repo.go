@@ -120,10 +120,6 @@ func checkClusterPath(ctx context.Context, o options, repo, tmp string, cp slipw
 		rep.AddFailure(cp.Path, "", compare.SlipwayFails, "no Kustomization built", exp)
 		return nil
 	}
-	src, err := sourceTree(repo, tmp, cp, objects)
-	if err != nil {
-		return err
-	}
 	type job struct {
 		kb    slipwayKustomization
 		skip  string // why the Flux CLI cannot build it here
@@ -137,9 +133,17 @@ func checkClusterPath(ctx context.Context, o options, repo, tmp string, cp slipw
 		j := &job{kb: kb}
 		jobs[i] = j
 		ks := kustomizationObject(cp, i, objects)
-		if ref := sourceRef(ks); kb.Source != "" || !sameSource(ref, root, objects) {
-			j.skip = fmt.Sprintf("source %s is not the root source %s (nor a GitRepository of its URL and ref), the only one the harness gives the Flux CLI", ref, root)
+		ref := sourceRef(ks)
+		if !local(kb, ref, root, objects) {
+			j.skip = fmt.Sprintf("source %s: not read from this repository's tree by slipway", ref)
+			if kb.Error != "" {
+				j.skip += " (" + kb.Error + ")"
+			}
 			continue
+		}
+		src, err := sourceTree(repo, tmp, ref, objects)
+		if err != nil {
+			return err
 		}
 		b, c, err := prepare(ks, src, objects)
 		j.build, j.ctx, j.fail = b, c, err
@@ -233,6 +237,16 @@ func sourceRef(ks map[string]any) string {
 		ns, _ = md["namespace"].(string)
 	}
 	return kind + "/" + ns + "/" + name
+}
+
+// local: slipway read the Kustomization's source from this repository's
+// tree (the root source, one of its URL and ref, or any source slipway
+// built from the checkout), so the Flux CLI can be given the same tree.
+func local(kb slipwayKustomization, ref, root string, objects []compare.Object) bool {
+	if kb.Source != "" {
+		return false
+	}
+	return sameSource(ref, root, objects) || (kb.Error == "" && strings.HasPrefix(ref, "GitRepository/"))
 }
 
 // sameSource: ref is the root source, or a GitRepository of the same URL

@@ -13,14 +13,14 @@ import (
 )
 
 // sourceTree returns a copy of repo holding the files source-controller
-// would put in the cluster path's root GitRepository artifact, for the
+// would put in the artifact of the GitRepository ref names, for the
 // Flux CLI, which reads a directory as it is and knows nothing of
 // spec.ignore. It follows source-controller's archiving with Flux's own
 // ignore library: every .sourceignore, then spec.ignore; the default
 // exclusions only when there is no pattern at all; every file matched on
-// its own path. Copies are shared by the cluster paths of one ignore.
-func sourceTree(repo, tmp string, cp slipwayCluster, objects []compare.Object) (string, error) {
-	spec := rootIgnore(cp, objects)
+// its own path. Copies are shared by the sources of one ignore.
+func sourceTree(repo, tmp, ref string, objects []compare.Object) (string, error) {
+	spec := sourceIgnore(ref, objects)
 	sum := sha256.Sum256([]byte(spec))
 	dst := filepath.Join(tmp, "source-"+hex.EncodeToString(sum[:8]))
 	if _, err := os.Stat(dst); err == nil {
@@ -47,10 +47,10 @@ func sourceTree(repo, tmp string, cp slipwayCluster, objects []compare.Object) (
 	return dst, copyTree(repo, dst, skip)
 }
 
-// rootIgnore is the spec.ignore of the GitRepository the cluster path's
-// root Kustomization reads ("" when it declares none or is not built).
-func rootIgnore(cp slipwayCluster, objects []compare.Object) string {
-	o := sourceObject(sourceRef(kustomizationObject(cp, 0, objects)), objects)
+// sourceIgnore is the spec.ignore of the source ref names ("" when it
+// declares none or is not built).
+func sourceIgnore(ref string, objects []compare.Object) string {
+	o := sourceObject(ref, objects)
 	if o == nil {
 		return ""
 	}
