@@ -198,7 +198,9 @@ func TestBuildOCIRepositorySource(t *testing.T) {
 // builds in a temporary directory of its own naming).
 func TestBuildCheckoutPathCharacters(t *testing.T) {
 	repo := filepath.Join(t.TempDir(), "My Projects", "fleet+staging@2", "repo")
-	copyTree(t, filepath.Join(fidelityCase(t, "checkout-path"), "repo"), repo)
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join(fidelityCase(t, "checkout-path"), "repo"))); err != nil {
+		t.Fatal(err)
+	}
 	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
@@ -207,52 +209,5 @@ func TestBuildCheckoutPathCharacters(t *testing.T) {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.out)
 		}
-	}
-}
-
-// copyTree copies the files under src to dst.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// TestBuildGeneratorDataFiles: a configMapGenerator's file is the
-// application's configuration, copied as bytes: YAML tags Kubernetes has
-// no type for (recyclarr's `!env_var KEY`) are the application's, not an
-// error (they were, as if the file were a manifest).
-func TestBuildGeneratorDataFiles(t *testing.T) {
-	repo := filepath.Join(fidelityCase(t, "generator-data"), "repo")
-	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
-	}
-	for _, want := range []string{"api_key: !env_var SONARR_API_KEY", "  name: recyclarr-config\n  namespace: media\n", "  name: recyclarr-env\n  namespace: media\n"} {
-		if !strings.Contains(r.out, want) {
-			t.Errorf("output lacks %q:\n%s", want, r.out)
-		}
-	}
-	// The same tag in a manifest is still refused.
-	r = runCLI(t, nil, "build", "--repo", filepath.Join(fidelityCase(t, "generator-data"), "manifest-tag"), "--cache-dir", t.TempDir())
-	if r.code != 1 || !strings.Contains(r.err, "apps/config.yaml:6: unknown YAML tag !env_var") {
-		t.Errorf("a tag in a manifest: exit %d\n%s", r.code, r.err)
 	}
 }
