@@ -63,9 +63,13 @@ func checkRepo(ctx context.Context, o options, t target) (*repoReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	external, err := externalConfigMaps(exp.SlipwayArgs)
+	if err != nil {
+		return nil, err
+	}
 	rep := &repoReport{Report: compare.NewReport(t.repo), slipway: took}
 	for _, cp := range clusters {
-		if err := checkClusterPath(ctx, o, t.repo, tmp, cp, exp, rep); err != nil {
+		if err := checkClusterPath(ctx, o, t.repo, tmp, cp, external, exp, rep); err != nil {
 			return nil, err
 		}
 	}
@@ -91,6 +95,37 @@ func readExpectations(file string) (*compare.Expectations, error) {
 	return e, nil
 }
 
+// externalConfigMaps reads the ConfigMaps of the --external-objects files
+// among slipway's arguments: what the cluster holds and Git does not, for
+// the Flux CLI's inline variables too. Secrets are left out: their values
+// stay out of the harness.
+func externalConfigMaps(args []string) ([]compare.Object, error) {
+	var out []compare.Object
+	for i, a := range args {
+		file, ok := strings.CutPrefix(a, "--external-objects=")
+		if !ok && a == "--external-objects" && i+1 < len(args) {
+			file, ok = args[i+1], true
+		}
+		if !ok {
+			continue
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		objs, err := parseStream(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		for _, o := range objs {
+			if o.ID.APIVersion == "v1" && o.ID.Kind == "ConfigMap" {
+				out = append(out, o)
+			}
+		}
+	}
+	return out, nil
+}
+
 // runSlipway runs `slipway build -o json` with a cache of its own (no
 // build reused from an earlier run), and returns what it built even when
 // it exits 1 (some Kustomization failed: the comparison says which).
@@ -114,8 +149,8 @@ func runSlipway(ctx context.Context, bin, repo, tmp string, extra []string) ([]s
 }
 
 // checkClusterPath compares every Kustomization of one cluster path.
-func checkClusterPath(ctx context.Context, o options, repo, tmp string, cp slipwayCluster, exp *compare.Expectations, rep *repoReport) error {
-	objects := clusterObjects(cp)
+func checkClusterPath(ctx context.Context, o options, repo, tmp string, cp slipwayCluster, external []compare.Object, exp *compare.Expectations, rep *repoReport) error {
+	objects := append(clusterObjects(cp), external...)
 	if len(cp.Kustomizations) == 0 {
 		rep.AddFailure(cp.Path, "", compare.SlipwayFails, "no Kustomization built", exp)
 		return nil

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,5 +70,23 @@ func TestParseStream(t *testing.T) {
 	}
 	if got := objs[0].Body["data"].(map[string]any)["k"]; got != "v\n" {
 		t.Errorf("literal block: %q", got)
+	}
+}
+
+// TestExternalConfigMaps: the ConfigMaps of --external-objects files feed
+// the Flux CLI's variables; Secrets never enter the harness.
+func TestExternalConfigMaps(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "external.yaml")
+	if err := os.WriteFile(file, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: flux-system}\ndata: {K: v}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {P: hunter2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--path", "x", "--external-objects", file}, {"--external-objects=" + file}} {
+		objs, err := externalConfigMaps(args)
+		if err != nil || len(objs) != 1 || objs[0].ID.Name != "a" {
+			t.Errorf("%q: %+v %v", args, objs, err)
+		}
+	}
+	if objs, err := externalConfigMaps([]string{"--path", "x"}); err != nil || len(objs) != 0 {
+		t.Errorf("no file: %+v %v", objs, err)
 	}
 }
