@@ -25,6 +25,15 @@ type (
 	slipwayCluster struct {
 		Path           string                 `json:"path"`
 		Kustomizations []slipwayKustomization `json:"kustomizations"`
+		Findings       []slipwayFinding       `json:"findings"`
+	}
+	slipwayFinding struct {
+		Severity      string `json:"severity"`
+		Check         string `json:"check"`
+		Kustomization *struct {
+			Namespace, Name string
+		} `json:"kustomization"`
+		Message string `json:"message"`
 	}
 	slipwayKustomization struct {
 		Kustomization struct{ Namespace, Name string } `json:"kustomization"`
@@ -151,6 +160,14 @@ func runSlipway(ctx context.Context, bin, repo, tmp string, extra []string) ([]s
 // checkClusterPath compares every Kustomization of one cluster path.
 func checkClusterPath(ctx context.Context, o options, repo, tmp string, cp slipwayCluster, external []compare.Object, exp *compare.Expectations, rep *repoReport) error {
 	objects := append(clusterObjects(cp), external...)
+	// slipway refuses a whole cluster path where Flux would go ahead (one
+	// that builds nothing would prune everything): a difference the objects
+	// alone do not show.
+	for _, f := range cp.Findings {
+		if f.Severity == "error" && f.Check == "build" && f.Kustomization == nil {
+			rep.AddFailure(cp.Path, "", compare.SlipwayFails, f.Message, exp)
+		}
+	}
 	if len(cp.Kustomizations) == 0 {
 		rep.AddFailure(cp.Path, "", compare.SlipwayFails, "no Kustomization built", exp)
 		return nil
