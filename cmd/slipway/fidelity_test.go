@@ -211,3 +211,25 @@ func TestBuildCheckoutPathCharacters(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildGeneratorDataFiles: a configMapGenerator's file is the
+// application's configuration, copied as bytes: YAML tags Kubernetes has
+// no type for (recyclarr's `!env_var KEY`) are the application's, not an
+// error (they were, as if the file were a manifest).
+func TestBuildGeneratorDataFiles(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "generator-data"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{"api_key: !env_var SONARR_API_KEY", "  name: recyclarr-config\n  namespace: media\n", "  name: recyclarr-env\n  namespace: media\n"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
+	}
+	// The same tag in a manifest is still refused.
+	r = runCLI(t, nil, "build", "--repo", filepath.Join(fidelityCase(t, "generator-data"), "manifest-tag"), "--cache-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.err, "apps/config.yaml:6: unknown YAML tag !env_var") {
+		t.Errorf("a tag in a manifest: exit %d\n%s", r.code, r.err)
+	}
+}

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"path/filepath"
 	"strings"
 
@@ -13,6 +14,9 @@ import (
 // them as Kubernetes YAML, so the strict YAML check does not apply: an
 // application's config file (recyclarr.yml with `!env_var KEY`) is data.
 func generatorDataFiles(kfile string, data []byte) []string {
+	if !bytes.Contains(data, []byte("Generator")) {
+		return nil // most kustomizations have none: skip the parse
+	}
 	var k struct {
 		ConfigMapGenerator []generator `json:"configMapGenerator"`
 		SecretGenerator    []generator `json:"secretGenerator"`
