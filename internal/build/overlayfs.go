@@ -2,7 +2,7 @@ package build
 
 import (
 	"bytes"
-	"fmt"
+	"errors"
 	"path/filepath"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -61,7 +61,7 @@ func (g *generatedKustomization) Open(path string) (filesys.File, error) {
 }
 
 // errReadOnly: a build never writes to the repository.
-var errReadOnly = fmt.Errorf("the build's filesystem is read-only")
+var errReadOnly = errors.New("the build's filesystem is read-only")
 
 // Create implements filesys.FileSystem.
 func (*generatedKustomization) Create(string) (filesys.File, error) { return nil, errReadOnly }
