@@ -153,7 +153,7 @@ func (r *Report) Summary() string {
 	s := fmt.Sprintf("%s: %d identical, %d explained, %d unexplained, %d missing, %d extra, %d failed",
 		r.Repo, r.Identical, n, r.Unexplained, r.Missing, r.Extra, r.Failed)
 	if r.NotCompared > 0 {
-		s += fmt.Sprintf(", %d Kustomizations not compared", r.NotCompared)
+		s += fmt.Sprintf(", %d not compared", r.NotCompared)
 	}
 	return s
 }
