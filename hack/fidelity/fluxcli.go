@@ -150,10 +150,7 @@ func runFlux(ctx context.Context, flux, tmp string, b fluxBuild) ([]compare.Obje
 	err = cmd.Run()
 	took := time.Since(start)
 	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > maxMessage {
-			msg = msg[:maxMessage] + "…"
-		}
+		msg := clip(strings.TrimSpace(stderr.String()))
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
 			return nil, took, err

@@ -141,6 +141,9 @@ func printReport(w io.Writer, r *repoReport) {
 	for _, l := range r.ExplainedLines() {
 		fmt.Fprintln(w, "  explained", l)
 	}
+	for _, l := range r.bothFail {
+		fmt.Fprintln(w, "  =", l)
+	}
 	for _, l := range r.Lines {
 		mark := "!"
 		if strings.Contains(l, string(compare.NotCompared)) {
@@ -158,4 +161,6 @@ type repoReport struct {
 	*compare.Report
 	slipway, flux time.Duration
 	fluxRuns      int
+	// bothFail lists the Kustomizations neither tool could build.
+	bothFail []string
 }

@@ -243,7 +243,9 @@ func record(rep *repoReport, cpath string, kb slipwayKustomization, c compare.Co
 	case fluxErr != nil && !errors.As(fluxErr, &ff):
 		rep.AddFailure(cpath, ref, compare.FluxFails, fluxErr.Error(), exp)
 	case fluxErr != nil && kb.Error != "":
+		// Listed with both reasons: they may fail for different ones.
 		rep.Explained["both-fail (agreement)"]++
+		rep.bothFail = append(rep.bothFail, fmt.Sprintf("%s %s: slipway: %s; Flux: %s", cpath, ref, clip(kb.Error), clip(ff.msg)))
 	case fluxErr != nil:
 		rep.AddFailure(cpath, ref, compare.FluxFails, ff.msg, exp)
 	case kb.Error != "":
@@ -256,6 +258,14 @@ func record(rep *repoReport, cpath string, kb slipwayKustomization, c compare.Co
 			}
 		}
 	}
+}
+
+// clip bounds a message quoted in the report.
+func clip(s string) string {
+	if len(s) > maxMessage {
+		return s[:maxMessage] + "…"
+	}
+	return s
 }
 
 // slipwayObjects lists what slipway built for a Kustomization, the
