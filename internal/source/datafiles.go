@@ -1,7 +1,6 @@
 package source
 
 import (
-	"bytes"
 	"path/filepath"
 	"strings"
 
@@ -9,29 +8,35 @@ import (
 )
 
 // generatorDataFiles lists the files a kustomization's configMapGenerator
-// and secretGenerator read (files, envs, env), as absolute paths. kustomize
-// copies them into ConfigMaps and Secrets as opaque bytes and never parses
-// them as Kubernetes YAML, so the strict YAML check does not apply: an
-// application's config file (recyclarr.yml with `!env_var KEY`) is data.
-func generatorDataFiles(kfile string, data []byte) []string {
-	if !bytes.Contains(data, []byte("Generator")) {
-		return nil // most kustomizations have none: skip the parse
-	}
+// and secretGenerator read (files, envs, env), and the files it reads as
+// manifests (resources, patches), as absolute paths. kustomize copies a
+// generator's files into ConfigMaps and Secrets as opaque bytes and never
+// parses them as Kubernetes YAML, so the strict YAML check does not apply:
+// an application's config file (recyclarr.yml with `!env_var KEY`) is data.
+// A file also read as a manifest stays checked.
+func generatorDataFiles(kfile string, data []byte) (generated, manifests []string) {
 	var k struct {
-		ConfigMapGenerator []generator `json:"configMapGenerator"`
-		SecretGenerator    []generator `json:"secretGenerator"`
+		Resources             []string    `json:"resources"`
+		PatchesStrategicMerge []string    `json:"patchesStrategicMerge"`
+		Patches               []pathEntry `json:"patches"`
+		ConfigMapGenerator    []generator `json:"configMapGenerator"`
+		SecretGenerator       []generator `json:"secretGenerator"`
 	}
 	if err := yaml.Unmarshal(data, &k); err != nil {
-		return nil // kustomize reports a malformed kustomization
+		return nil, nil // kustomize reports a malformed kustomization
 	}
 	dir := filepath.Dir(kfile)
-	var out []string
-	add := func(p string) {
+	abs := func(p string) (string, bool) {
 		p = strings.TrimSpace(p)
 		if p == "" || isRemoteFile(p) || filepath.IsAbs(p) {
-			return
+			return "", false
 		}
-		out = append(out, filepath.Join(dir, filepath.FromSlash(p)))
+		return filepath.Join(dir, filepath.FromSlash(p)), true
+	}
+	add := func(list *[]string, p string) {
+		if a, ok := abs(p); ok {
+			*list = append(*list, a)
+		}
 	}
 	for _, g := range append(k.ConfigMapGenerator, k.SecretGenerator...) {
 		for _, f := range g.Files {
@@ -39,12 +44,18 @@ func generatorDataFiles(kfile string, data []byte) []string {
 			if _, p, ok := strings.Cut(f, "="); ok {
 				f = p
 			}
-			add(f)
+			add(&generated, f)
 		}
 		for _, e := range g.Envs {
-			add(e)
+			add(&generated, e)
 		}
-		add(g.Env)
+		add(&generated, g.Env)
 	}
-	return out
+	for _, r := range append(k.Resources, k.PatchesStrategicMerge...) {
+		add(&manifests, r)
+	}
+	for _, p := range k.Patches {
+		add(&manifests, p.Path)
+	}
+	return generated, manifests
 }

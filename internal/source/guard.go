@@ -48,8 +48,9 @@ type GuardedFS struct {
 	openAPI  bool
 	kfiles   map[string][]byte
 	// dataFiles are the generator inputs of the kustomizations read:
-	// opaque bytes to kustomize, so not YAML-checked.
-	dataFiles map[string]bool
+	// opaque bytes to kustomize, so not YAML-checked unless manifestFiles
+	// (resources, patches of the same kustomizations) holds them too.
+	dataFiles, manifestFiles map[string]bool
 }
 
 // Kustomizations returns the kustomization files read (abs path -> content).
@@ -74,15 +75,20 @@ func (g *GuardedFS) AddKustomization(path string, data []byte) {
 
 // addDataFiles records a kustomization's generator inputs; g.mu held.
 func (g *GuardedFS) addDataFiles(kfile string, data []byte) {
-	for _, p := range generatorDataFiles(kfile, data) {
+	generated, manifests := generatorDataFiles(kfile, data)
+	for _, p := range generated {
 		g.dataFiles[p] = true
+	}
+	for _, p := range manifests {
+		g.manifestFiles[p] = true
 	}
 }
 
 func (g *GuardedFS) isDataFile(path string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.dataFiles[filepath.Clean(path)]
+	p := filepath.Clean(path)
+	return g.dataFiles[p] && !g.manifestFiles[p]
 }
 
 // CustomOpenAPI reports whether a kustomization read declared its own
@@ -102,7 +108,7 @@ func (r *Repository) Guard(fs filesys.FileSystem) *GuardedFS {
 	if fs == nil {
 		fs = r.FS
 	}
-	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}, kfiles: map[string][]byte{}, counted: map[string]bool{}, dataFiles: map[string]bool{}}
+	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}, kfiles: map[string][]byte{}, counted: map[string]bool{}, dataFiles: map[string]bool{}, manifestFiles: map[string]bool{}}
 }
 
 // ErrOutsideRepository is a path a kustomization names outside the
