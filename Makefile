@@ -12,7 +12,7 @@ AGE_KEY   := testdata/keys/age.agekey
 # Test timeout: the first run builds a Kubernetes control plane (~5 min on 2 cores).
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build chartserver demo test test-deps test-short fuzz bench-validate lint clean
+.PHONY: all build chartserver demo test test-deps test-short fidelity fuzz bench-validate lint clean
 
 all: build
 
@@ -55,6 +55,16 @@ test-deps:
 ## test-short: every test that needs no local cluster (go test -short).
 test-short:
 	$(GO) test -short -count=1 ./...
+
+## fidelity: build every fixture repository (testdata/fidelity/*/repo,
+## testdata/fleet) with slipway and with the Flux CLI (built from the Go
+## module proxy into ~/.cache/slipway/flux the first time) and compare them
+## object by object; fails on any unexplained difference. Other
+## repositories: make fidelity FIDELITY_ARGS="-expect FILE DIR...".
+FIDELITY_ARGS ?=
+fidelity: build chartserver
+	$(GO) build -o bin/fidelity ./hack/fidelity
+	$(CHARTS) bin/fidelity $(FIDELITY_ARGS)
 
 ## fuzz: run each fuzz target for a while (corpora live in testdata/fuzz).
 FUZZTIME ?= 30s

@@ -190,3 +190,46 @@ func TestBuildOCIRepositorySource(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildCheckoutPathCharacters: a checkout under a directory whose
+// name kustomize's in-memory filesystem refuses ("My Projects",
+// "fleet+staging") builds as anywhere else; it failed with "illegal
+// name … in directory creation" (kustomize-controller never meets it: it
+// builds in a temporary directory of its own naming).
+func TestBuildCheckoutPathCharacters(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "My Projects", "fleet+staging@2", "repo")
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join(fidelityCase(t, "checkout-path"), "repo"))); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{"  name: web\n  namespace: default\n", "  name: api\n  namespace: api\n", "# Source: apps/api/configmap.yaml:1"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
+	}
+}
+
+// TestBuildGeneratorDataFiles: a configMapGenerator's file is the
+// application's configuration, copied as bytes: YAML tags Kubernetes has
+// no type for (recyclarr's `!env_var KEY`) are the application's, not an
+// error (they were, as if the file were a manifest).
+func TestBuildGeneratorDataFiles(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "generator-data"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{"api_key: !env_var SONARR_API_KEY", "  name: recyclarr-config\n  namespace: media\n", "  name: recyclarr-env\n  namespace: media\n"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
+	}
+	// The same tag in a manifest is still refused.
+	r = runCLI(t, nil, "build", "--repo", filepath.Join(fidelityCase(t, "generator-data"), "manifest-tag"), "--cache-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.err, "apps/config.yaml:6: unknown YAML tag !env_var") {
+		t.Errorf("a tag in a manifest: exit %d\n%s", r.code, r.err)
+	}
+}

@@ -528,11 +528,11 @@ func generatedHostileCases(t *testing.T) []hostileCase {
 		// YAML that costs more to read than it weighs.
 		{name: "yaml/billion-laughs", code: exitFailed, at: "apps/dev/configmap.yaml", files: configMap(billionLaughs())},
 		{name: "yaml/deep-flow-nesting", code: exitFailed, at: "apps/dev/configmap.yaml", files: configMap(cfg("  k: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n"))},
-		{name: "yaml/deep-block-nesting", code: exitFailed, at: "apps/dev/configmap.yaml:1", want: "more bytes)", files: configMap(cfg(deepBlock(3000)))},
+		{name: "yaml/deep-block-nesting", code: exitFailed, at: "apps/dev/configmap.yaml:6", want: "more bytes)", files: configMap(cfg(deepBlock(3000)))},
 		{name: "yaml/duplicate-metadata-name", code: exitFailed, at: "apps/dev/configmap.yaml:5", want: "duplicate key", files: configMap("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  name: other\n")},
-		// One unknown field only: the schema check names the first it meets,
-		// and a map has no order.
-		{name: "yaml/merge-key-unknown-field", code: exitFailed, at: "apps/dev/configmap.yaml:1", want: ".extra: field not declared", files: configMap("apiVersion: v1\nkind: ConfigMap\nmetadata: &m\n  name: settings\ndata: &b\n  bogus: \"1\"\nextra:\n  <<: *b\n")},
+		// Two unknown fields: both are named, each at its own line.
+		{name: "yaml/merge-key-unknown-field", code: exitFailed, at: "apps/dev/configmap.yaml:7", want: ".extra: field not declared", files: configMap("apiVersion: v1\nkind: ConfigMap\nmetadata: &m\n  name: settings\nbase: &b\n  bogus: \"1\"\nextra:\n  <<: *b\n")},
+		{name: "yaml/merge-key-unknown-fields", code: exitFailed, at: "apps/dev/configmap.yaml:5", want: ".base: field not declared", files: configMap("apiVersion: v1\nkind: ConfigMap\nmetadata: &m\n  name: settings\nbase: &b\n  bogus: \"1\"\nextra:\n  <<: *b\n")},
 		{name: "yaml/binary-tag", code: exitFailed, at: "clusters/dev/apps.yaml:1", want: "cannot decode !!str `notanumber` as a !!int", files: configMap(cfg("  k: !!binary aGVsbG8=\n  n: !!int notanumber\n"))},
 		{name: "yaml/custom-tag", code: exitFailed, at: "apps/dev/configmap.yaml:6", want: "unknown YAML tag !vault", files: configMap(cfg("  k: !vault secret/data/db\n  j: !!python/object:os.system ls\n"))},
 		{name: "yaml/invalid-utf8", code: exitFailed, at: "apps/dev/configmap.yaml", files: configMap(cfg("  k: \"\xff\xfe\xfd\"\n"))},

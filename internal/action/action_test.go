@@ -191,13 +191,14 @@ func TestPushValidationFailure(t *testing.T) {
 		t.Errorf("%d annotations in %d requests, want ≥ %d in ≥ %d", len(a.Annotations), a.AnnotationRequests, bad, bad/50)
 	}
 	first := a.Annotations[0]
-	if first.Path != "apps/a/bad.yaml" || first.StartLine != 2 || first.Level != "failure" || !strings.Contains(first.Message, "spex") {
+	if first.Path != "apps/a/bad.yaml" || first.StartLine != 7 || first.Level != "failure" || !strings.Contains(first.Message, "spex") {
 		t.Errorf("first annotation: %+v", first)
 	}
-	// The 11th object starts on line 92: nine lines per document, after "---".
+	// The 11th object starts on line 92 (nine lines per document, after
+	// "---"); its misspelled field is five lines further down.
 	found := false
 	for _, an := range a.Annotations {
-		if strings.Contains(an.Message, "bad-10:") && an.StartLine == 92 {
+		if strings.Contains(an.Message, "bad-10:") && an.StartLine == 97 {
 			found = true
 		}
 	}
@@ -390,8 +391,8 @@ func TestForkPullRequestInvalid(t *testing.T) {
 	if out.ExitCode != 1 || out.Result != github.ConclusionFailure {
 		t.Fatalf("exit %d result %s\n%s", out.ExitCode, out.Result, r.Log.String())
 	}
-	if !strings.Contains(r.Log.String(), "::error endLine=1,file=apps/b/bad.yaml,line=1,title=slipway clusters/b [schema]::ConfigMap/app-b/bad: .spex") {
-		t.Errorf("no annotation at apps/b/bad.yaml:1 in the log:\n%s", r.Log.String())
+	if !strings.Contains(r.Log.String(), "::error endLine=6,file=apps/b/bad.yaml,line=6,title=slipway clusters/b [schema]::ConfigMap/app-b/bad: .spex") {
+		t.Errorf("no annotation at apps/b/bad.yaml:6 in the log:\n%s", r.Log.String())
 	}
 	if !strings.Contains(r.File("summary"), "never deploys") {
 		t.Error("the summary does not say why mode deploy was ignored")

@@ -119,7 +119,7 @@ func TestRefusedReportCompletesShort(t *testing.T) {
 		}
 	}
 	// Its annotations are not in the check run: they go to the log.
-	if !strings.Contains(r.Log.String(), "::error endLine=1,file=apps/a/bad.yaml") {
+	if !strings.Contains(r.Log.String(), "::error endLine=6,file=apps/a/bad.yaml") {
 		t.Errorf("annotations missing from the log:\n%s", r.Log.String())
 	}
 	if len(srv.Statuses()) != 0 {

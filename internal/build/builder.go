@@ -228,6 +228,16 @@ func (st *clusterState) varsLookup(external helm.Lookup, final bool) varSource {
 	}
 }
 
+// readRepoFile reads a repository file by the relative path an Origin
+// names (result.ClusterBuild.ReadFile).
+func (b *Builder) readRepoFile(rel string) ([]byte, error) {
+	abs, err := b.opts.Repo.Abs(rel)
+	if err != nil {
+		return nil, err
+	}
+	return b.opts.Repo.FS.ReadFile(abs)
+}
+
 // BuildClusterPath builds one cluster path: the root Kustomization, then
 // every Kustomization found in an output, wave after wave. A Kustomization
 // waits while its source or its substitution inputs may still come from a
@@ -235,7 +245,7 @@ func (st *clusterState) varsLookup(external helm.Lookup, final bool) varSource {
 // built with what exists and the gaps are reported.
 func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *result.ClusterBuild {
 	start := time.Now()
-	cb := &result.ClusterBuild{Path: clusterPath}
+	cb := &result.ClusterBuild{Path: clusterPath, ReadFile: b.readRepoFile}
 	st := &clusterState{
 		path:  clusterPath,
 		reg:   newRegistry(),

@@ -11,7 +11,6 @@ import (
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/kustomize"
-	securefs "github.com/fluxcd/pkg/kustomize/filesys"
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -187,11 +186,7 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 	run := func(g *source.GuardedFS, exclusive bool) (resmap.ResMap, error) {
 		g.AddKustomization(kfile, manifest)
 		g.RefuseOpenAPI = !exclusive
-		fs := securefs.MakeFsInMemory(g)
-		if err := fs.WriteFile(kfile, manifest); err != nil {
-			return nil, err
-		}
-		return runKustomize(fs, dirAbs, exclusive, g.CustomOpenAPI)
+		return runKustomize(newGeneratedKustomization(g, kfile, manifest), dirAbs, exclusive, g.CustomOpenAPI)
 	}
 	exclusive := kus.OpenAPI != nil
 	resMap, err := run(guard, exclusive)

@@ -135,6 +135,11 @@ type ClusterBuild struct {
 	// decrypted or not, and variables substituted from Secrets), so that
 	// renderers can mask them wherever they would surface. Never rendered.
 	Sensitive []string `json:"-"`
+	// ReadFile reads a file of the repository, by the repository-relative
+	// path an Origin names, as the build read it (the checkout or the
+	// revision built), so a check can point at a line inside an object.
+	// Nil when not available.
+	ReadFile func(rel string) ([]byte, error) `json:"-"`
 }
 
 // HasErrors reports whether any finding is an error.

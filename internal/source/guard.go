@@ -47,6 +47,10 @@ type GuardedFS struct {
 	firstErr error
 	openAPI  bool
 	kfiles   map[string][]byte
+	// dataFiles are the generator inputs of the kustomizations read:
+	// opaque bytes to kustomize, so not YAML-checked unless manifestFiles
+	// (resources, patches of the same kustomizations) holds them too.
+	dataFiles, manifestFiles map[string]bool
 }
 
 // Kustomizations returns the kustomization files read (abs path -> content).
@@ -66,6 +70,25 @@ func (g *GuardedFS) AddKustomization(path string, data []byte) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.kfiles[path] = data
+	g.addDataFiles(path, data)
+}
+
+// addDataFiles records a kustomization's generator inputs; g.mu held.
+func (g *GuardedFS) addDataFiles(kfile string, data []byte) {
+	generated, manifests := generatorDataFiles(kfile, data)
+	for _, p := range generated {
+		g.dataFiles[p] = true
+	}
+	for _, p := range manifests {
+		g.manifestFiles[p] = true
+	}
+}
+
+func (g *GuardedFS) isDataFile(path string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	p := filepath.Clean(path)
+	return g.dataFiles[p] && !g.manifestFiles[p]
 }
 
 // CustomOpenAPI reports whether a kustomization read declared its own
@@ -85,7 +108,7 @@ func (r *Repository) Guard(fs filesys.FileSystem) *GuardedFS {
 	if fs == nil {
 		fs = r.FS
 	}
-	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}, kfiles: map[string][]byte{}, counted: map[string]bool{}}
+	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}, kfiles: map[string][]byte{}, counted: map[string]bool{}, dataFiles: map[string]bool{}, manifestFiles: map[string]bool{}}
 }
 
 // ErrOutsideRepository is a path a kustomization names outside the
@@ -196,7 +219,7 @@ func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
 		return nil, g.viaSymlink("open", path, err)
 	}
 	g.record(path)
-	if isYAMLFile(path) {
+	if isYAMLFile(path) && !g.isDataFile(path) {
 		docs, err := g.repo.checkYAML(path, data)
 		if err != nil {
 			return nil, g.fail(err)
@@ -208,6 +231,7 @@ func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
 			custom := declaresOpenAPI(data)
 			g.mu.Lock()
 			g.kfiles[path] = data
+			g.addDataFiles(path, data)
 			g.openAPI = g.openAPI || custom
 			g.mu.Unlock()
 			if custom && g.RefuseOpenAPI {

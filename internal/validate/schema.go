@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,6 +150,7 @@ func (c *SchemaCheck) Run(cb *result.ClusterBuild) []result.Finding {
 			c.addCRD(crds, o.Object)
 		}
 	}
+	lines := newFieldLines(cb.ReadFile)
 	for _, it := range all {
 		if it.o.Encrypted {
 			continue // ciphertext and SOPS metadata are not the object
@@ -158,7 +160,12 @@ func (c *SchemaCheck) Run(cb *result.ClusterBuild) []result.Finding {
 			if strings.HasPrefix(msg, "warning: ") {
 				sev, msg = result.SeverityWarning, strings.TrimPrefix(msg, "warning: ")
 			}
-			out = append(out, it.finding(cb, sev, c.Name(), msg))
+			f := it.finding(cb, sev, c.Name(), msg)
+			if it.release == nil {
+				// A rendered object's finding stays at its HelmRelease.
+				f.Origin.Line = lines.line(it.o.Origin, msg)
+			}
+			out = append(out, f)
 		}
 	}
 	return out
@@ -219,7 +226,7 @@ func (c *SchemaCheck) check(crds map[schema.GroupVersionKind]*crdSchema, u *unst
 	if c.fluxScheme.Recognizes(gvk) {
 		obj, _ := c.fluxScheme.New(gvk)
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, obj, true); err != nil {
-			return []string{err.Error()}
+			return splitStrict(err.Error())
 		}
 		return nil
 	}
@@ -253,9 +260,67 @@ func (c *SchemaCheck) checkBuiltin(b builtinSchema, gvk schema.GroupVersionKind,
 			}
 		}
 	}
-	if _, err := b.converter.ObjectToTyped(u); err != nil {
-		out = append(out, splitErrors(err.Error())...)
+	return append(out, typedErrors(b.converter, u)...)
+}
+
+// notDeclared ends structured-merge-diff's message for an unknown field.
+const notDeclared = ": field not declared in schema"
+
+// maxUnknownRounds bounds typedErrors' rounds: each finds at least one
+// more unknown field, and no object worth deploying has this many.
+const maxUnknownRounds = 64
+
+// typedErrors lists every schema error of u, sorted. structured-merge-diff
+// stops reading a map at its first unknown field, and Go's map order
+// decides which one that is: a run named one misspelled field at random
+// and hid the others. Each round removes the unknown fields found (from a
+// copy) and asks again, until none is left.
+func typedErrors(conv managedfields.TypeConverter, u *unstructured.Unstructured) []string {
+	_, err := conv.ObjectToTyped(u)
+	if err == nil {
+		return nil
 	}
+	seen := map[string]bool{}
+	var out []string
+	obj := u.DeepCopy()
+	for round := 0; err != nil && round < maxUnknownRounds; round++ {
+		removed := false
+		for _, msg := range splitErrors(err.Error()) {
+			if !seen[msg] {
+				seen[msg] = true
+				out = append(out, msg)
+			}
+			if path, ok := strings.CutSuffix(msg, notDeclared); ok {
+				if steps, ok := parsePath(path); ok && deleteField(obj.Object, steps) {
+					removed = true
+				}
+			}
+		}
+		if !removed {
+			break
+		}
+		_, err = conv.ObjectToTyped(obj)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// strictPrefix starts apimachinery's strict decoding error, which names
+// every unknown field, sorted: `unknown field "spec.a", unknown field "spec.b"`.
+const strictPrefix = "strict decoding error: "
+
+// splitStrict turns a strict decoding error into one message per problem,
+// so each can point at its own line.
+func splitStrict(msg string) []string {
+	rest, ok := strings.CutPrefix(msg, strictPrefix)
+	if !ok {
+		return []string{msg}
+	}
+	var out []string
+	for _, part := range strings.Split(rest, ", ") {
+		out = append(out, strings.TrimSpace(part))
+	}
+	sort.Strings(out)
 	return out
 }
 
@@ -265,8 +330,10 @@ func checkCR(s *crdSchema, u *unstructured.Unstructured) []string {
 	}
 	var out []string
 	cp := runtime.DeepCopyJSON(u.Object)
-	for _, p := range pruning.PruneWithOptions(cp, s.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true}) {
-		out = append(out, fmt.Sprintf(".%s: field not declared in schema", p))
+	unknown := pruning.PruneWithOptions(cp, s.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
+	sort.Strings(unknown)
+	for _, p := range unknown {
+		out = append(out, fmt.Sprintf(".%s%s", p, notDeclared))
 	}
 	for _, e := range apivalidation.ValidateCustomResource(nil, u.Object, s.validator) {
 		out = append(out, e.Error())
@@ -284,7 +351,7 @@ func checkCRD(u *unstructured.Unstructured) []string {
 	}
 	crd := &apiextensionsv1.CustomResourceDefinition{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, crd, true); err != nil {
-		return []string{err.Error()}
+		return splitStrict(err.Error())
 	}
 	apiextensionsv1.SetObjectDefaults_CustomResourceDefinition(crd)
 	internal := &apiextensions.CustomResourceDefinition{}
