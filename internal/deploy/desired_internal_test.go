@@ -321,8 +321,9 @@ func TestInventoryNames(t *testing.T) {
 	if err := sharedInventories([]result.KustomizationRef{ref, {Namespace: "flux-system", Name: "infra"}, ref}); err != nil {
 		t.Errorf("distinct names: %v", err)
 	}
-	if ApplySetID(ref) != ApplySetID(ref) || !strings.HasPrefix(ApplySetID(ref), "applyset-") {
-		t.Errorf("ApplySetID = %q", ApplySetID(ref))
+	// KEP-3659's form, and stable: objects deployed before carry it.
+	if id := ApplySetID(ref); id != "applyset-_YTCThkKYCg1-1wApJ9upCNgFomxOE59ZzKRi2lfimA-v1" {
+		t.Errorf("ApplySetID = %q", id)
 	}
 	e := EntryOf(cm(t, "a", "1"))
 	if e.ID != "app_a__ConfigMap" || e.Version != "v1" {
