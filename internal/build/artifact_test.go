@@ -180,8 +180,9 @@ func TestArtifactGeneratorCopy(t *testing.T) {
 		if o.Origin != (result.Origin{File: "src/vars/cm-v.yaml", Line: 2}) {
 			t.Errorf("origin of v = %v, want src/vars/cm-v.yaml:2", o.Origin)
 		}
-		if !strings.Contains(all, "src/vars/cm-v.yaml:2 [substitution] ConfigMap/default/v: variable ${NOT_SET} is not set") {
-			t.Errorf("substitution finding must point at src/vars/cm-v.yaml:2; findings:\n%s", all)
+		// The object starts on line 2; ${NOT_SET} is on line 6.
+		if !strings.Contains(all, "src/vars/cm-v.yaml:6 [substitution] ConfigMap/default/v: variable ${NOT_SET} is not set") {
+			t.Errorf("substitution finding must point at the variable's line, src/vars/cm-v.yaml:6; findings:\n%s", all)
 		}
 		broken := mustKustomization(t, cb, "flux-system", "broken")
 		if broken.Err == nil {

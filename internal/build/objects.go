@@ -3,6 +3,7 @@ package build
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
@@ -57,6 +58,9 @@ type decoded struct {
 	// id is what findings about the object point at; it is renamed once
 	// substituted (an encrypted Secret's name may come from a variable).
 	id *result.ObjectID
+	// tree is the object's origin in its source tree (o.Origin names the
+	// source for findings): where its lines can be read back.
+	tree result.Origin
 }
 
 func (st *objectStage) run(resMap resmap.ResMap) ([]result.Object, error) {
@@ -106,7 +110,7 @@ func (st *objectStage) decode(res *resource.Resource) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	d := decoded{res: res, o: result.Object{Object: obj, Origin: origin}, id: new(result.ObjectID)}
+	d := decoded{res: res, o: result.Object{Object: obj, Origin: origin}, id: new(result.ObjectID), tree: treeOrigin}
 	*d.id = d.o.ID()
 	if obj.GetKind() != "Secret" || !IsEncrypted(obj) {
 		return d, nil
@@ -214,13 +218,61 @@ func (st *objectStage) substitute(d decoded) (result.Object, error) {
 		return o, fmt.Errorf("%s: substituting variables in %s: %w", o.Origin, d.id, err)
 	}
 	for _, n := range missing {
-		st.finding(result.SeverityError, "substitution", d.id, o.Origin, fmt.Sprintf("variable ${%s} is not set and has no default (Flux would substitute an empty string)", n))
+		at := o.Origin
+		if line := st.variableLine(d.tree, n); line > 0 {
+			at.Line = line
+		}
+		st.finding(result.SeverityError, "substitution", d.id, at, fmt.Sprintf("variable ${%s} is not set and has no default (Flux would substitute an empty string)", n))
 	}
 	if o.Object, err = toObject(d.res); err != nil {
 		return o, err
 	}
 	*d.id = o.ID()
 	return o, nil
+}
+
+// variableLine is the line of the object's document that first uses the
+// variable name, so a finding points at it rather than at the object's
+// first line; 0 when the file cannot be read or the use is not written
+// there (a patch or a component brought it in).
+func (st *objectStage) variableLine(tree result.Origin, name string) int {
+	if tree.File == "" || tree.Line <= 0 {
+		return 0
+	}
+	data, err := st.src.repo.FS.ReadFile(filepath.Join(st.src.repo.Root, filepath.FromSlash(tree.File)))
+	if err != nil {
+		return 0
+	}
+	return lineUsing(data, tree.Line, name)
+}
+
+// lineUsing finds, in the YAML document starting at line start, the first
+// line holding ${name followed by the end of the name.
+func lineUsing(data []byte, start int, name string) int {
+	lines := strings.Split(string(data), "\n")
+	ref := "${" + name
+	for i := start - 1; i < len(lines); i++ {
+		l := lines[i]
+		if i > start-1 && (strings.HasPrefix(l, "---") || strings.HasPrefix(l, "...")) {
+			return 0 // the next document
+		}
+		for off := 0; ; {
+			j := strings.Index(l[off:], ref)
+			if j < 0 {
+				break
+			}
+			end := off + j + len(ref)
+			if end == len(l) || !isNameByte(l[end]) {
+				return i + 1
+			}
+			off = end
+		}
+	}
+	return 0
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // decrypt decrypts a SOPS-encrypted Secret and writes the plain object back

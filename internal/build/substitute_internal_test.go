@@ -85,3 +85,23 @@ func TestUnknownNamesOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestLineUsing(t *testing.T) {
+	doc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${APP}-x\ndata:\n  a: ${APPLE}\n  b: x-${APP_NAME:=y}\n  c: ${APP_NAME}\n---\nkind: Other\ndata: {d: ${LATE}}\n"
+	for _, tc := range []struct {
+		name  string
+		start int
+		want  int
+	}{
+		{"APP", 1, 4},
+		{"APPLE", 1, 6},
+		{"APP_NAME", 1, 7}, // with an operator: still the variable's line
+		{"LATE", 1, 0},     // another document's
+		{"LATE", 10, 11},
+		{"NOWHERE", 1, 0},
+	} {
+		if got := lineUsing([]byte(doc), tc.start, tc.name); got != tc.want {
+			t.Errorf("lineUsing(%s from %d) = %d, want %d", tc.name, tc.start, got, tc.want)
+		}
+	}
+}
