@@ -93,6 +93,9 @@ func TestPullRequestDiffCommentInPlace(t *testing.T) {
 			t.Errorf("check run %s: the graph does not mark the change:\n%s", cr.Name, cr.Text)
 		}
 	}
+	if sum := r.File("summary"); !strings.Contains(sum, "What this change touches in clusters/a") || !strings.Contains(sum, "changed by this pull request") {
+		t.Errorf("the job summary has no graph marking the change:\n%s", sum)
+	}
 
 	head2, merge2 := push("3")
 	run(head2, merge2)

@@ -366,6 +366,11 @@ func (r *run) summary(p *plan, reports []*pathReport, m *report.Masker) string {
 			b.WriteString(findingsBlock(pr))
 		}
 		if pr.diff != nil && pr.diff.Changed {
+			// The graph marks what the change touches (see graph.go), as
+			// the check run's text does.
+			if g := kustomizationGraph(pr); g != "" {
+				b.WriteString("<details><summary>What this change touches in " + mdEscape(pr.path) + "</summary>\n\n" + g + "\n</details>\n\n")
+			}
 			b.WriteString("<details><summary>Diff of " + mdEscape(pr.path) + "</summary>\n\n" + pr.diff.Markdown + "\n\n</details>\n\n")
 		}
 	}
