@@ -25,6 +25,8 @@ type Object struct {
 	Body map[string]any
 	// Rendered marks an object slipway rendered from a HelmRelease.
 	Rendered bool
+	// GeneratedBy names the ResourceSet slipway rendered the object from.
+	GeneratedBy string
 }
 
 // NewObject identifies body.
@@ -66,6 +68,10 @@ const (
 	// ReasonHelmRendered: the Flux CLI does not render HelmReleases;
 	// slipway prints what helm-controller would install.
 	ReasonHelmRendered Reason = "helm-release-rendered-by-slipway"
+	// ReasonResourceSetRendered: the Flux CLI does not render Flux
+	// Operator ResourceSets (the operator does, in the cluster); slipway
+	// prints what the operator would generate.
+	ReasonResourceSetRendered Reason = "resourceset-rendered-by-slipway"
 )
 
 // Pair is one object both tools built that differs.
@@ -201,8 +207,11 @@ func unpaired(missing, extra []Object, c Context) []Item {
 			continue
 		}
 		it := Item{Outcome: Extra, ID: s.ID}
-		if s.Rendered {
+		switch {
+		case s.Rendered:
 			it.Reason = ReasonHelmRendered
+		case s.GeneratedBy != "":
+			it.Reason = ReasonResourceSetRendered
 		}
 		out = append(out, it)
 	}

@@ -119,6 +119,16 @@ func TestHelmRenderedExtra(t *testing.T) {
 	}
 }
 
+func TestResourceSetRenderedExtra(t *testing.T) {
+	generated := configMap("tenant", nil)
+	generated.GeneratedBy = "ResourceSet/flux-system/tenants"
+	r := Compare(nil, []Object{generated, configMap("stray", nil)}, Context{})
+	// Items come sorted by ID: stray, then tenant.
+	if len(r.Items) != 2 || r.Items[0].Reason != "" || r.Items[1].Reason != ReasonResourceSetRendered {
+		t.Errorf("got %+v", r.Items)
+	}
+}
+
 func TestDuplicatesPairOnce(t *testing.T) {
 	a := configMap("a", map[string]any{"k": "v"})
 	r := Compare([]Object{a}, []Object{a, a}, Context{})
