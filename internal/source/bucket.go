@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -237,19 +236,7 @@ func downloadIndex(ctx context.Context, client *minio.Client, bucket string, ix 
 
 // bucketKeyPath checks an object key as a path of the tree; "" means
 // skip it (.git).
-func bucketKeyPath(key string) (string, error) {
-	if path.IsAbs(key) || strings.HasPrefix(key, "\\") {
-		return "", fmt.Errorf("object key %q: absolute path", key)
-	}
-	clean, err := CleanRelative(key)
-	if err != nil {
-		return "", fmt.Errorf("object key %q: %w", key, err)
-	}
-	if clean == "." || clean == ".git" || strings.HasPrefix(clean, ".git/") {
-		return "", nil
-	}
-	return clean, nil
-}
+func bucketKeyPath(key string) (string, error) { return fetchedPath("object key", key) }
 
 func downloadObject(ctx context.Context, client *minio.Client, bucket, key, target string) (int64, error) {
 	obj, err := client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})

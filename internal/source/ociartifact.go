@@ -318,13 +318,19 @@ func untarGzip(r io.Reader, dir string) error {
 }
 
 // tarPath checks an archive entry name; "" means skip it (the root, .git).
-func tarPath(name string) (string, error) {
+func tarPath(name string) (string, error) { return fetchedPath("archive entry", name) }
+
+// fetchedPath checks a name a fetched source gives a file (an archive entry,
+// a bucket's object key) as a path inside the tree: never absolute, never
+// climbing out; "" means skip it (the root, .git, which the fetch must
+// not write).
+func fetchedPath(what, name string) (string, error) {
 	if path.IsAbs(name) || strings.HasPrefix(name, "\\") {
-		return "", fmt.Errorf("archive entry %q: absolute path", name)
+		return "", fmt.Errorf("%s %q: absolute path", what, name)
 	}
 	clean, err := CleanRelative(name)
 	if err != nil {
-		return "", fmt.Errorf("archive entry %q: %w", name, err)
+		return "", fmt.Errorf("%s %q: %w", what, name, err)
 	}
 	if clean == "." || clean == ".git" || strings.HasPrefix(clean, ".git/") {
 		return "", nil

@@ -48,18 +48,7 @@ func (a AKSOptions) check() error {
 // the job's GitHub OIDC token as client assertion (azidentity's
 // ClientAssertionCredential, which caches and renews it).
 func aksConfig(ctx context.Context, o Options) (*rest.Config, error) {
-	if err := o.AKS.check(); err != nil {
-		return nil, err
-	}
-	cfg, err := clusterOnly(o)
-	if err != nil {
-		return nil, err
-	}
-	aud := o.Audience
-	if aud == "" {
-		aud = DefaultAKSAudience
-	}
-	gh, err := NewGitHubIDTokenSource(ctx, o.Getenv, aud, o.HTTPClient)
+	cfg, gh, aud, err := federatedStart(ctx, o, o.AKS.check(), DefaultAKSAudience)
 	if err != nil {
 		return nil, err
 	}

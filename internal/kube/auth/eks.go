@@ -115,18 +115,7 @@ func (e EKSOptions) check() error {
 // temporary credentials (STS AssumeRoleWithWebIdentity, refreshed by the
 // SDK's credentials cache) and presigns GetCallerIdentity for the cluster.
 func eksConfig(ctx context.Context, o Options) (*rest.Config, error) {
-	if err := o.EKS.check(); err != nil {
-		return nil, err
-	}
-	cfg, err := clusterOnly(o)
-	if err != nil {
-		return nil, err
-	}
-	aud := o.Audience
-	if aud == "" {
-		aud = DefaultEKSAudience
-	}
-	gh, err := NewGitHubIDTokenSource(ctx, o.Getenv, aud, o.HTTPClient)
+	cfg, gh, aud, err := federatedStart(ctx, o, o.EKS.check(), DefaultEKSAudience)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"k8s.io/client-go/rest"
+
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -150,4 +152,27 @@ func firstLine(s string) string {
 		s = s[:200] + "…"
 	}
 	return s
+}
+
+// federatedStart is where every cloud's exchange begins: the cloud's own
+// inputs checked (checked), the cluster's address and CA without a
+// credential, and the job's GitHub OIDC token for the audience the cloud
+// expects (o.Audience, else defaultAudience), with that audience.
+func federatedStart(ctx context.Context, o Options, checked error, defaultAudience string) (*rest.Config, *GitHubIDTokenSource, string, error) {
+	if checked != nil {
+		return nil, nil, "", checked
+	}
+	cfg, err := clusterOnly(o)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	aud := o.Audience
+	if aud == "" {
+		aud = defaultAudience
+	}
+	gh, err := NewGitHubIDTokenSource(ctx, o.Getenv, aud, o.HTTPClient)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return cfg, gh, aud, nil
 }

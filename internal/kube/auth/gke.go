@@ -62,18 +62,7 @@ func DefaultGKEAudience(provider string) string { return "https://iam.googleapis
 // token is GKE's bearer token. x/oauth2's externalaccount does both steps
 // and renews the token before it expires.
 func gkeConfig(ctx context.Context, o Options) (*rest.Config, error) {
-	if err := o.GKE.check(); err != nil {
-		return nil, err
-	}
-	cfg, err := clusterOnly(o)
-	if err != nil {
-		return nil, err
-	}
-	aud := o.Audience
-	if aud == "" {
-		aud = DefaultGKEAudience(o.GKE.Provider)
-	}
-	gh, err := NewGitHubIDTokenSource(ctx, o.Getenv, aud, o.HTTPClient)
+	cfg, gh, aud, err := federatedStart(ctx, o, o.GKE.check(), DefaultGKEAudience(o.GKE.Provider))
 	if err != nil {
 		return nil, err
 	}
