@@ -60,6 +60,13 @@ type Options struct {
 	// (valuesFrom, a chart source's secretRef) that the build output does
 	// not hold: from files or the cluster (see External). nil: none.
 	External helm.Lookup
+	// ExternalIsCluster says External reads the live cluster (apply, diff
+	// --live): a substituteFrom Secret that a controller makes from an
+	// object of the cluster path (an ExternalSecret's target) is then read
+	// there, and missing there fails the Kustomization as it fails in Flux.
+	// Offline (false) such a Secret's variables are left as written and
+	// reported (see promised.go).
+	ExternalIsCluster bool
 }
 
 // DefaultOptions returns options for a repository with sensible defaults.
@@ -187,6 +194,13 @@ type clusterState struct {
 	synced bool
 	// resourceSets are the ResourceSets rendered so far.
 	resourceSets []declaredResourceSet
+	// makers are the objects built so far that have a controller make a
+	// Secret (promised.go), namespaces the built Namespaces' labels;
+	// promisedUse says which promised Secrets each build's variables came
+	// from.
+	makers      []result.Object
+	namespaces  map[string]map[string]string
+	promisedUse map[*result.KustomizationBuild][]promise
 }
 
 func (st *clusterState) lookup(kind, namespace, name string) (*unstructured.Unstructured, bool) {
@@ -228,6 +242,25 @@ func (st *clusterState) varsLookup(external helm.Lookup, final bool) varSource {
 	}
 }
 
+// promiseLookup finds Secrets that objects of the build have a controller
+// make; nil when connected to the cluster, which holds the real ones.
+func (st *clusterState) promiseLookup(b *Builder) promiseLookup {
+	if b.opts.ExternalIsCluster {
+		return nil
+	}
+	return func(namespace, name string) (promise, bool) {
+		labels := func() map[string]map[string]string { return st.namespaces }
+		for _, o := range st.makers {
+			for _, p := range promisesOf(o, labels) {
+				if p.namespace == namespace && p.name == name {
+					return p, true
+				}
+			}
+		}
+		return promise{}, false
+	}
+}
+
 // readRepoFile reads a repository file by the relative path an Origin
 // names (result.ClusterBuild.ReadFile).
 func (b *Builder) readRepoFile(rel string) ([]byte, error) {
@@ -255,6 +288,9 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 
 		varOwner: map[string]result.KustomizationRef{},
 		parent:   map[result.KustomizationRef]result.KustomizationRef{},
+
+		namespaces:  map[string]map[string]string{},
+		promisedUse: map[*result.KustomizationBuild][]promise{},
 	}
 	st.reg.secrets = st.secretLookup(b.opts.External)
 	rootSrc := DefaultRootSource()
@@ -282,7 +318,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 			}
 			j := buildJob{u: u, tree: r.tree, err: r.err}
 			if u.ks.Spec.PostBuild != nil {
-				j.vars = loadVars(u.ks, st.varsLookup(b.opts.External, final), final)
+				j.vars = loadVarsPromised(u.ks, st.varsLookup(b.opts.External, final), st.promiseLookup(b), final)
 				if len(j.vars.pending) > 0 && !final {
 					waiting = append(waiting, u)
 					continue
@@ -316,6 +352,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		for i, r := range results {
 			b.expandResourceSets(st, r.kb)
 			st.add(r)
+			st.usedPromises(r.kb, ready[i].vars.promised)
 			next = append(next, b.discover(ctx, st, ready[i].u, r.kb)...)
 		}
 		pending = append(waiting, next...)
@@ -324,6 +361,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		final = false
 	}
 	st.findings = append(st.findings, substituteOrderFindings(st)...)
+	st.findings = append(st.findings, promisedFindings(st)...)
 	st.findings = append(st.findings, resourceSetDependencyFindings(st)...)
 	st.findings = append(st.findings, emptyClusterPath(st)...)
 	st.findings = append(st.findings, rootRefFinding(b, st)...)
@@ -433,6 +471,7 @@ func (st *clusterState) add(r built) {
 // substituteFrom (a later build of the same Kustomization replaces them).
 func (st *clusterState) indexVars(kb *result.KustomizationBuild) {
 	for _, o := range kb.Objects {
+		st.indexPromises(o)
 		switch o.Object.GetKind() {
 		case "ConfigMap", "Secret":
 			if o.Object.GetAPIVersion() == "v1" {
@@ -561,7 +600,7 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 	if buildAffecting(synthetic, ks) || (gr != nil && gr.Spec.Ignore != nil) {
 		var vars varsResult
 		if ks.Spec.PostBuild != nil {
-			vars = loadVars(ks, st.varsLookup(b.opts.External, true), true)
+			vars = loadVarsPromised(ks, st.varsLookup(b.opts.External, true), st.promiseLookup(b), true)
 		}
 		r := b.resolve(ctx, st.reg, ks.Spec.SourceRef.Kind, ks.Spec.SourceRef.Namespace, ks.Spec.SourceRef.Name)
 		if r.tree != nil {
@@ -578,6 +617,7 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 			st.findings = append(kept, rebuilt.findings...)
 			st.sensitive = append(st.sensitive, rebuilt.sensitive...)
 			st.indexVars(kb)
+			st.usedPromises(kb, vars.promised)
 		}
 	}
 	kb.Ref, kb.Spec, kb.Origin, kb.Suspended = newRef, ks, origin, ks.Spec.Suspend
