@@ -36,3 +36,23 @@ func TestBuildExternalSecretTargets(t *testing.T) {
 		t.Errorf("with the Secret given: exit %d, the tunnel variable or its warning remains\n%s\n%s", r.code, r.out, r.err)
 	}
 }
+
+// TestBuildResourceSetProvidersBuiltLater: ResourceSets whose input
+// providers a later Kustomization declares render with them (nothing is
+// silently dropped), and the Kustomization one generates is built.
+func TestBuildResourceSetProvidersBuiltLater(t *testing.T) {
+	repo := filepath.Join(fidelityCase(t, "resourceset-providers"), "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	for _, want := range []string{"# Kustomization: flux-system/app-web (path ./apps/web)", "name: region-eu\n", "name: region-us\n", "  targetNamespace: web\n"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
+	}
+	r = runCLI(t, nil, "validate", "--repo", repo, "--cache-dir", t.TempDir())
+	if r.code != 0 || strings.Contains(r.out, "[resourceset]") {
+		t.Errorf("validate: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}

@@ -48,7 +48,8 @@ type (
 		} `json:"releases"`
 	}
 	slipwayObject struct {
-		Object map[string]any `json:"object"`
+		Object      map[string]any `json:"object"`
+		GeneratedBy string         `json:"generatedBy"`
 	}
 )
 
@@ -273,7 +274,9 @@ func clip(s string) string {
 func slipwayObjects(kb slipwayKustomization) []compare.Object {
 	var out []compare.Object
 	for _, o := range kb.Objects {
-		out = append(out, compare.NewObject(o.Object))
+		obj := compare.NewObject(o.Object)
+		obj.GeneratedBy = o.GeneratedBy
+		out = append(out, obj)
 	}
 	for _, r := range kb.Releases {
 		for _, list := range [][]slipwayObject{r.CRDs, r.Objects} {

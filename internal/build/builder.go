@@ -192,8 +192,10 @@ type clusterState struct {
 	rootFixed bool
 	// synced: a FluxInstance's sync has named the root already.
 	synced bool
-	// resourceSets are the ResourceSets rendered so far.
+	// resourceSets are the ResourceSets rendered so far; waitingSets those
+	// with inputsFrom, rendered once nothing else can be built.
 	resourceSets []declaredResourceSet
+	waitingSets  []waitingSet
 	// makers are the objects built so far that have a controller make a
 	// Secret (promised.go), namespaces the built Namespaces' labels;
 	// promisedUse says which promised Secrets each build's variables came
@@ -303,7 +305,17 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 	st.seen[root.ref()] = true
 	pending := []*unit{root}
 	final := false
-	for len(pending) > 0 {
+	for {
+		if len(pending) == 0 {
+			// ResourceSets with inputsFrom render last, with every input
+			// provider found; what they generate is built in turn.
+			next, rendered := b.renderWaitingSets(ctx, st)
+			if !rendered {
+				break
+			}
+			pending = next
+			continue
+		}
 		if ctx.Err() != nil {
 			st.findings = append(st.findings, result.Finding{Severity: result.SeverityError, Check: "build", ClusterPath: clusterPath, Message: ctx.Err().Error()})
 			break
@@ -344,16 +356,22 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 			ready, results, rest = b.buildDeferred(ctx, clusterPath, deferred)
 			waiting = append(waiting, rest...)
 		default:
+			if next, rendered := b.renderWaitingSets(ctx, st); rendered && !final {
+				// A provider may have been what they wait for.
+				pending = append(waiting, next...)
+				continue
+			}
 			final = true
 			pending = waiting
 			continue
 		}
 		var next []*unit
 		for i, r := range results {
-			b.expandResourceSets(st, r.kb)
 			st.add(r)
-			st.usedPromises(r.kb, ready[i].vars.promised)
-			next = append(next, b.discover(ctx, st, ready[i].u, r.kb)...)
+			kb := st.byRef[r.kb.Ref]
+			b.expandResourceSets(st, kb, ready[i].u)
+			st.usedPromises(kb, ready[i].vars.promised)
+			next = append(next, b.discover(ctx, st, ready[i].u, kb)...)
 		}
 		pending = append(waiting, next...)
 		// Everything waiting was built in a final wave: what it declared
@@ -607,7 +625,7 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 			rebuilt := b.buildOne(ctx, st.path, root, r.tree, vars)
 			*kb = *rebuilt.kb
 			st.forgetResourceSets(oldRef)
-			b.expandResourceSets(st, kb)
+			b.expandResourceSets(st, kb, root)
 			kept := st.findings[:0]
 			for _, f := range st.findings {
 				if f.Kustomization == nil || *f.Kustomization != oldRef {

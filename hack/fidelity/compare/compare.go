@@ -25,6 +25,9 @@ type Object struct {
 	Body map[string]any
 	// Rendered marks an object slipway rendered from a HelmRelease.
 	Rendered bool
+	// GeneratedBy names the ResourceSet slipway rendered the object from
+	// (Flux Operator applies those; the Flux CLI prints the ResourceSet).
+	GeneratedBy string
 }
 
 // NewObject identifies body.
@@ -66,6 +69,10 @@ const (
 	// ReasonHelmRendered: the Flux CLI does not render HelmReleases;
 	// slipway prints what helm-controller would install.
 	ReasonHelmRendered Reason = "helm-release-rendered-by-slipway"
+	// ReasonResourceSetRendered: the Flux CLI knows nothing of Flux
+	// Operator's ResourceSets; slipway prints what the operator would
+	// apply from one.
+	ReasonResourceSetRendered Reason = "resourceset-rendered-by-slipway"
 )
 
 // Pair is one object both tools built that differs.
@@ -201,8 +208,11 @@ func unpaired(missing, extra []Object, c Context) []Item {
 			continue
 		}
 		it := Item{Outcome: Extra, ID: s.ID}
-		if s.Rendered {
+		switch {
+		case s.Rendered:
 			it.Reason = ReasonHelmRendered
+		case s.GeneratedBy != "":
+			it.Reason = ReasonResourceSetRendered
 		}
 		out = append(out, it)
 	}

@@ -119,6 +119,21 @@ func TestHelmRenderedExtra(t *testing.T) {
 	}
 }
 
+// TestResourceSetRenderedExtra: objects slipway rendered from a
+// ResourceSet are explained extras; others stay unexplained.
+func TestResourceSetRenderedExtra(t *testing.T) {
+	generated := configMap("tenant", nil)
+	generated.GeneratedBy = "ResourceSet/flux-system/tenants"
+	r := Compare(nil, []Object{generated, configMap("stray", nil)}, Context{})
+	reasons := map[string]Reason{}
+	for _, it := range r.Items {
+		reasons[it.ID.Name] = it.Reason
+	}
+	if len(r.Items) != 2 || reasons["tenant"] != ReasonResourceSetRendered || reasons["stray"] != "" {
+		t.Errorf("got %+v", r.Items)
+	}
+}
+
 func TestDuplicatesPairOnce(t *testing.T) {
 	a := configMap("a", map[string]any{"k": "v"})
 	r := Compare([]Object{a}, []Object{a, a}, Context{})
