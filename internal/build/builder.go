@@ -197,12 +197,9 @@ type clusterState struct {
 	resourceSets []declaredResourceSet
 	waitingSets  []waitingSet
 	// makers are the objects built so far that have a controller make a
-	// Secret (promised.go), namespaces the built Namespaces' labels;
-	// promisedUse says which promised Secrets each build's variables came
-	// from.
-	makers      []result.Object
-	namespaces  map[string]map[string]string
-	promisedUse map[*result.KustomizationBuild][]promise
+	// Secret (promised.go), namespaces the built Namespaces' labels.
+	makers     []result.Object
+	namespaces map[string]map[string]string
 }
 
 func (st *clusterState) lookup(kind, namespace, name string) (*unstructured.Unstructured, bool) {
@@ -291,8 +288,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		varOwner: map[string]result.KustomizationRef{},
 		parent:   map[result.KustomizationRef]result.KustomizationRef{},
 
-		namespaces:  map[string]map[string]string{},
-		promisedUse: map[*result.KustomizationBuild][]promise{},
+		namespaces: map[string]map[string]string{},
 	}
 	st.reg.secrets = st.secretLookup(b.opts.External)
 	rootSrc := DefaultRootSource()
@@ -370,7 +366,6 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 			st.add(r)
 			kb := st.byRef[r.kb.Ref]
 			b.expandResourceSets(st, kb, ready[i].u)
-			st.usedPromises(kb, ready[i].vars.promised)
 			next = append(next, b.discover(ctx, st, ready[i].u, kb)...)
 		}
 		pending = append(waiting, next...)
@@ -379,7 +374,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		final = false
 	}
 	st.findings = append(st.findings, substituteOrderFindings(st)...)
-	st.findings = append(st.findings, promisedFindings(st)...)
+	st.findings = append(st.findings, promisedFindings(st, b.opts.External, st.promiseLookup(b))...)
 	st.findings = append(st.findings, resourceSetDependencyFindings(st)...)
 	st.findings = append(st.findings, emptyClusterPath(st)...)
 	st.findings = append(st.findings, rootRefFinding(b, st)...)
@@ -635,7 +630,7 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 			st.findings = append(kept, rebuilt.findings...)
 			st.sensitive = append(st.sensitive, rebuilt.sensitive...)
 			st.indexVars(kb)
-			st.usedPromises(kb, vars.promised)
+
 		}
 	}
 	kb.Ref, kb.Spec, kb.Origin, kb.Suspended = newRef, ks, origin, ks.Spec.Suspend

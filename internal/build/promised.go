@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 
+	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -277,38 +278,83 @@ func (st *clusterState) indexPromises(o result.Object) {
 	}
 }
 
-// usedPromises records the promised Secrets a build took variables from.
-func (st *clusterState) usedPromises(kb *result.KustomizationBuild, used []promise) {
-	if kb = st.byRef[kb.Ref]; kb != nil && len(used) > 0 {
-		st.promisedUse[kb] = used
-	}
-}
-
 // promisedFindings says, once per Kustomization, which of its
 // substituteFrom Secrets only a controller in the cluster makes: their
 // values are unknown offline, so expressions using them were left as
 // written. Not an error: Flux will find them once the controller has run.
-func promisedFindings(st *clusterState) []result.Finding {
+// The sources are looked up again as loadVars found them (built, then
+// external, then promised), now that every maker is known, the
+// Kustomization's own output included.
+func promisedFindings(st *clusterState, external helm.Lookup, promises promiseLookup) []result.Finding {
+	if promises == nil {
+		return nil
+	}
 	var out []result.Finding
 	for _, kb := range st.order {
-		used := st.promisedUse[kb]
-		if len(used) == 0 || kb.Err != nil {
+		if kb.Err != nil || kb.Spec == nil || kb.Spec.Spec.PostBuild == nil {
 			continue
 		}
-		parts := make([]string, len(used))
-		for i, p := range used {
-			parts[i] = p.describe()
-		}
-		msg := fmt.Sprintf("variables from %s are unknown offline: expressions using them are left as written; give the Secret with --external-objects", strings.Join(parts, ", "))
-		for _, p := range used {
-			if p.open {
-				msg += fmt.Sprintf(" (%s takes keys from dataFrom or templateFrom: every variable no other source sets is left as written)", p.by)
-				break
+		var used []promise
+		for _, ref := range kb.Spec.Spec.PostBuild.SubstituteFrom {
+			if ref.Kind != "Secret" {
+				continue
+			}
+			if _, ok := st.lookup(ref.Kind, kb.Ref.Namespace, ref.Name); ok {
+				continue
+			}
+			if external != nil {
+				if _, ok := external(ref.Kind, kb.Ref.Namespace, ref.Name); ok {
+					continue
+				}
+			}
+			if p, ok := promises(kb.Ref.Namespace, ref.Name); ok {
+				used = append(used, p)
 			}
 		}
-		r := kb.Ref
-		out = append(out, result.Finding{Severity: result.SeverityWarning, Check: "substitution", ClusterPath: st.path,
-			Kustomization: &r, Origin: kb.Origin, Message: msg})
+		if len(used) > 0 {
+			out = append(out, promisedFinding(st.path, kb, used))
+		}
 	}
 	return out
+}
+
+func promisedFinding(clusterPath string, kb *result.KustomizationBuild, used []promise) result.Finding {
+	parts := make([]string, len(used))
+	for i, p := range used {
+		parts[i] = p.describe()
+	}
+	msg := fmt.Sprintf("variables from %s are unknown offline: expressions using them are left as written; give the Secret with --external-objects", strings.Join(parts, ", "))
+	for _, p := range used {
+		if p.open {
+			msg += fmt.Sprintf(" (%s takes keys from dataFrom or templateFrom: every variable no other source sets is left as written)", p.by)
+			break
+		}
+	}
+	r := kb.Ref
+	return result.Finding{Severity: result.SeverityWarning, Check: "substitution", ClusterPath: clusterPath,
+		Kustomization: &r, Origin: kb.Origin, Message: msg}
+}
+
+// ownPromises extends promises with the makers of a Kustomization's own
+// output (an app's ExternalSecret next to the manifests using its
+// Secret): Flux finds the Secret in the cluster once the controller has
+// written it. nil stays nil (connected: the cluster is asked instead).
+func ownPromises(promises promiseLookup, own []result.Object) promiseLookup {
+	if promises == nil {
+		return nil
+	}
+	none := func() map[string]map[string]string { return nil }
+	return func(namespace, name string) (promise, bool) {
+		if p, ok := promises(namespace, name); ok {
+			return p, true
+		}
+		for _, o := range own {
+			for _, p := range promisesOf(o, none) {
+				if p.namespace == namespace && p.name == name {
+					return p, true
+				}
+			}
+		}
+		return promise{}, false
+	}
 }

@@ -64,6 +64,8 @@ func TestExternalSecretTargetsOffline(t *testing.T) {
 		"home":        "Secret flux-system/home-secret (made by ExternalSecret flux-system/home-secret at kubernetes/platform/externalsecrets.yaml:1)",
 		"cloudflared": "Secret flux-system/cloudflare-tunnel-secret (made by ExternalSecret flux-system/cloudflare-tunnel at kubernetes/platform/externalsecrets.yaml:21)",
 		"db":          "Secret flux-system/db-credentials (made by SealedSecret flux-system/db-credentials at kubernetes/platform/sealedsecret.yaml:1)",
+		// Its own output holds the ExternalSecret.
+		"echo": "Secret flux-system/echo-secret (made by ExternalSecret flux-system/echo at kubernetes/echo/externalsecret.yaml:1)",
 	} {
 		f, ok := warnings[name]
 		if !ok {
@@ -77,7 +79,11 @@ func TestExternalSecretTargetsOffline(t *testing.T) {
 			t.Errorf("%s: warning at %s, want the Kustomization's line", name, f.Origin)
 		}
 	}
-	if len(warnings) != 3 {
+	echo := mustObject(t, mustKustomization(t, cb, "flux-system", "echo"), "ConfigMap", "default", "echo")
+	if got, want := str(t, echo.Object, "data", "tunnel"), "${ECHO_TUNNEL_ID}"; got != want {
+		t.Errorf("echo tunnel = %q, want %q", got, want)
+	}
+	if len(warnings) != 4 {
 		t.Errorf("%d warnings, want one per Kustomization:\n%s", len(warnings), findingsText(cb))
 	}
 }
@@ -95,8 +101,8 @@ func TestExternalObjectsWinOverExternalSecret(t *testing.T) {
 		t.Errorf("tunnel = %q, want %q (from the external Secret)", got, want)
 	}
 	warnings := promisedWarnings(cb)
-	if _, ok := warnings["cloudflared"]; ok || len(warnings) != 2 {
-		t.Errorf("warnings for %v, want home and db only", warnings)
+	if _, ok := warnings["cloudflared"]; ok || len(warnings) != 3 {
+		t.Errorf("warnings for %v, want home, db and echo only", warnings)
 	}
 }
 
@@ -112,8 +118,8 @@ func TestExternalSecretTargetConnected(t *testing.T) {
 			failed[f.Kustomization.Name] = true
 		}
 	}
-	if !failed["home"] || !failed["db"] || failed["cloudflared"] || len(failed) != 2 {
-		t.Errorf("failed %v, want home and db (their Secrets are not in the cluster):\n%s", failed, findingsText(cb))
+	if !failed["home"] || !failed["db"] || !failed["echo"] || failed["cloudflared"] || len(failed) != 3 {
+		t.Errorf("failed %v, want home, db and echo (their Secrets are not in the cluster):\n%s", failed, findingsText(cb))
 	}
 	if w := promisedWarnings(cb); len(w) != 0 {
 		t.Errorf("offline warnings when connected: %v", w)

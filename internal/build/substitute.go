@@ -161,7 +161,7 @@ func varsFromOwnOutput(ks *kustomizev1.Kustomization, vars varsResult, own []res
 		}
 		u, ok := index[kind+"/"+namespace+"/"+name]
 		return u, ok
-	}, vars.promises, true)
+	}, ownPromises(vars.promises, own), true)
 }
 
 // substitute applies the resolved vars to one resource the way
