@@ -18,9 +18,9 @@ import (
 // ExternalArtifact is assembled by slipway in a temporary tree and never
 // compared.
 func fetchedTree(repo, tmp, cache, source, path string) (string, string) {
-	kind, rev, ok := strings.Cut(source, "@")
-	kind, _, _ = strings.Cut(kind, "/")
-	if !ok {
+	kind, _, _ := strings.Cut(source, "/")
+	_, rev, ok := strings.Cut(source, "@")
+	if !ok && kind != "ExternalArtifact" {
 		return "", "no revision in " + source
 	}
 	switch kind {

@@ -189,15 +189,12 @@ func checkClusterPath(ctx context.Context, o options, repo, tmp string, cp slipw
 		ref := sourceRef(ks)
 		tree := repo
 		if !local(kb, ref, root, objects) {
-			why := "slipway failed"
+			tree, why := "", kb.Error
 			if kb.Error == "" {
 				tree, why = fetchedTree(repo, tmp, filepath.Join(tmp, "cache"), kb.Source, kb.Path)
 			}
 			if tree == "" {
 				j.skip = fmt.Sprintf("source %s: not read from this repository's tree by slipway (%s)", ref, why)
-				if kb.Error != "" {
-					j.skip += " (" + kb.Error + ")"
-				}
 				continue
 			}
 		}

@@ -630,7 +630,6 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 			st.findings = append(kept, rebuilt.findings...)
 			st.sensitive = append(st.sensitive, rebuilt.sensitive...)
 			st.indexVars(kb)
-
 		}
 	}
 	kb.Ref, kb.Spec, kb.Origin, kb.Suspended = newRef, ks, origin, ks.Spec.Suspend
