@@ -83,6 +83,7 @@ func TestFetchedSourcesCompared(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("%s (Flux CLI over %d builds)", rep.Summary(), rep.fluxRuns)
 		if !rep.OK() || rep.NotCompared != 0 || rep.fluxRuns < c.compared {
 			t.Errorf("%s: %s over %d Flux builds\n%s", c.repo, rep.Summary(), rep.fluxRuns, strings.Join(rep.Lines, "\n"))
 		}

@@ -189,7 +189,8 @@ func checkClusterPath(ctx context.Context, o options, repo, tmp string, cp slipw
 		ref := sourceRef(ks)
 		tree := repo
 		if !local(kb, ref, root, objects) {
-			tree, why := "", kb.Error
+			why := kb.Error
+			tree = ""
 			if kb.Error == "" {
 				tree, why = fetchedTree(repo, tmp, filepath.Join(tmp, "cache"), kb.Source, kb.Path)
 			}
