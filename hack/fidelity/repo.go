@@ -187,14 +187,19 @@ func checkClusterPath(ctx context.Context, o options, repo, tmp string, cp slipw
 		jobs[i] = j
 		ks := kustomizationObject(cp, i, objects)
 		ref := sourceRef(ks)
+		tree := repo
 		if !local(kb, ref, root, objects) {
-			j.skip = fmt.Sprintf("source %s: not read from this repository's tree by slipway", ref)
-			if kb.Error != "" {
-				j.skip += " (" + kb.Error + ")"
+			why := kb.Error
+			tree = ""
+			if kb.Error == "" {
+				tree, why = fetchedTree(repo, tmp, filepath.Join(tmp, "cache"), kb.Source, kb.Path)
 			}
-			continue
+			if tree == "" {
+				j.skip = fmt.Sprintf("source %s: not read from this repository's tree by slipway (%s)", ref, why)
+				continue
+			}
 		}
-		src, err := sourceTree(repo, tmp, ref, objects)
+		src, err := sourceTree(tree, tmp, ref, objects)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,8 @@ import (
 // its own path. Copies are shared by the sources of one ignore.
 func sourceTree(repo, tmp, ref string, objects []compare.Object) (string, error) {
 	spec := sourceIgnore(ref, objects)
-	sum := sha256.Sum256([]byte(spec))
+	// One copy per tree and ignore: fetched trees get theirs.
+	sum := sha256.Sum256([]byte(repo + "\x00" + spec))
 	dst := filepath.Join(tmp, "source-"+hex.EncodeToString(sum[:8]))
 	if _, err := os.Stat(dst); err == nil {
 		return dst, nil

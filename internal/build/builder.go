@@ -60,6 +60,13 @@ type Options struct {
 	// (valuesFrom, a chart source's secretRef) that the build output does
 	// not hold: from files or the cluster (see External). nil: none.
 	External helm.Lookup
+	// ExternalIsCluster says External reads the live cluster (apply, diff
+	// --live): a substituteFrom Secret that a controller makes from an
+	// object of the cluster path (an ExternalSecret's target) is then read
+	// there, and missing there fails the Kustomization as it fails in Flux.
+	// Offline (false) such a Secret's variables are left as written and
+	// reported (see promised.go).
+	ExternalIsCluster bool
 }
 
 // DefaultOptions returns options for a repository with sensible defaults.
@@ -185,8 +192,14 @@ type clusterState struct {
 	rootFixed bool
 	// synced: a FluxInstance's sync has named the root already.
 	synced bool
-	// resourceSets are the ResourceSets rendered so far.
+	// resourceSets are the ResourceSets rendered so far; waitingSets those
+	// with inputsFrom, rendered once nothing else can be built.
 	resourceSets []declaredResourceSet
+	waitingSets  []waitingSet
+	// makers are the objects built so far that have a controller make a
+	// Secret (promised.go), namespaces the built Namespaces' labels.
+	makers     []result.Object
+	namespaces map[string]map[string]string
 }
 
 func (st *clusterState) lookup(kind, namespace, name string) (*unstructured.Unstructured, bool) {
@@ -228,6 +241,25 @@ func (st *clusterState) varsLookup(external helm.Lookup, final bool) varSource {
 	}
 }
 
+// promiseLookup finds Secrets that objects of the build have a controller
+// make; nil when connected to the cluster, which holds the real ones.
+func (st *clusterState) promiseLookup(b *Builder) promiseLookup {
+	if b.opts.ExternalIsCluster {
+		return nil
+	}
+	return func(namespace, name string) (promise, bool) {
+		labels := func() map[string]map[string]string { return st.namespaces }
+		for _, o := range st.makers {
+			for _, p := range promisesOf(o, labels) {
+				if p.namespace == namespace && p.name == name {
+					return p, true
+				}
+			}
+		}
+		return promise{}, false
+	}
+}
+
 // readRepoFile reads a repository file by the relative path an Origin
 // names (result.ClusterBuild.ReadFile).
 func (b *Builder) readRepoFile(rel string) ([]byte, error) {
@@ -255,6 +287,8 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 
 		varOwner: map[string]result.KustomizationRef{},
 		parent:   map[result.KustomizationRef]result.KustomizationRef{},
+
+		namespaces: map[string]map[string]string{},
 	}
 	st.reg.secrets = st.secretLookup(b.opts.External)
 	rootSrc := DefaultRootSource()
@@ -267,7 +301,17 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 	st.seen[root.ref()] = true
 	pending := []*unit{root}
 	final := false
-	for len(pending) > 0 {
+	for {
+		if len(pending) == 0 {
+			// ResourceSets with inputsFrom render last, with every input
+			// provider found; what they generate is built in turn.
+			next, rendered := b.renderWaitingSets(ctx, st)
+			if !rendered {
+				break
+			}
+			pending = next
+			continue
+		}
 		if ctx.Err() != nil {
 			st.findings = append(st.findings, result.Finding{Severity: result.SeverityError, Check: "build", ClusterPath: clusterPath, Message: ctx.Err().Error()})
 			break
@@ -282,7 +326,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 			}
 			j := buildJob{u: u, tree: r.tree, err: r.err}
 			if u.ks.Spec.PostBuild != nil {
-				j.vars = loadVars(u.ks, st.varsLookup(b.opts.External, final), final)
+				j.vars = loadVarsPromised(u.ks, st.varsLookup(b.opts.External, final), st.promiseLookup(b), final)
 				if len(j.vars.pending) > 0 && !final {
 					waiting = append(waiting, u)
 					continue
@@ -308,15 +352,21 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 			ready, results, rest = b.buildDeferred(ctx, clusterPath, deferred)
 			waiting = append(waiting, rest...)
 		default:
+			if next, rendered := b.renderWaitingSets(ctx, st); rendered && !final {
+				// A provider may have been what they wait for.
+				pending = append(waiting, next...)
+				continue
+			}
 			final = true
 			pending = waiting
 			continue
 		}
 		var next []*unit
 		for i, r := range results {
-			b.expandResourceSets(st, r.kb)
 			st.add(r)
-			next = append(next, b.discover(ctx, st, ready[i].u, r.kb)...)
+			kb := st.byRef[r.kb.Ref]
+			b.expandResourceSets(st, kb, ready[i].u)
+			next = append(next, b.discover(ctx, st, ready[i].u, kb)...)
 		}
 		pending = append(waiting, next...)
 		// Everything waiting was built in a final wave: what it declared
@@ -324,6 +374,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 		final = false
 	}
 	st.findings = append(st.findings, substituteOrderFindings(st)...)
+	st.findings = append(st.findings, promisedFindings(st, b.opts.External, st.promiseLookup(b))...)
 	st.findings = append(st.findings, resourceSetDependencyFindings(st)...)
 	st.findings = append(st.findings, emptyClusterPath(st)...)
 	st.findings = append(st.findings, rootRefFinding(b, st)...)
@@ -433,6 +484,7 @@ func (st *clusterState) add(r built) {
 // substituteFrom (a later build of the same Kustomization replaces them).
 func (st *clusterState) indexVars(kb *result.KustomizationBuild) {
 	for _, o := range kb.Objects {
+		st.indexPromises(o)
 		switch o.Object.GetKind() {
 		case "ConfigMap", "Secret":
 			if o.Object.GetAPIVersion() == "v1" {
@@ -561,14 +613,14 @@ func (b *Builder) adoptRoot(ctx context.Context, st *clusterState, root *unit, k
 	if buildAffecting(synthetic, ks) || (gr != nil && gr.Spec.Ignore != nil) {
 		var vars varsResult
 		if ks.Spec.PostBuild != nil {
-			vars = loadVars(ks, st.varsLookup(b.opts.External, true), true)
+			vars = loadVarsPromised(ks, st.varsLookup(b.opts.External, true), st.promiseLookup(b), true)
 		}
 		r := b.resolve(ctx, st.reg, ks.Spec.SourceRef.Kind, ks.Spec.SourceRef.Namespace, ks.Spec.SourceRef.Name)
 		if r.tree != nil {
 			rebuilt := b.buildOne(ctx, st.path, root, r.tree, vars)
 			*kb = *rebuilt.kb
 			st.forgetResourceSets(oldRef)
-			b.expandResourceSets(st, kb)
+			b.expandResourceSets(st, kb, root)
 			kept := st.findings[:0]
 			for _, f := range st.findings {
 				if f.Kustomization == nil || *f.Kustomization != oldRef {

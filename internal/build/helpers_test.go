@@ -49,6 +49,8 @@ type buildConfig struct {
 	rootSource *build.RootSource
 	// oci pulls OCIRepository sources.
 	oci *source.OCIFetcher
+	// externalIsCluster: the external objects stand for the live cluster.
+	externalIsCluster bool
 }
 
 // buildRepo builds cluster paths of the repository at dir with a Builder
@@ -74,6 +76,7 @@ func buildRepo(t *testing.T, dir string, paths []string, c buildConfig) []*resul
 	opts.AllowRemoteBases = c.allowRemote
 	opts.RootSource = c.rootSource
 	opts.OCI = c.oci
+	opts.ExternalIsCluster = c.externalIsCluster
 	if len(c.external) > 0 {
 		ext, err := build.LoadExternal(c.external, opts.Decryptor)
 		if err != nil {

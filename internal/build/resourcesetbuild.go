@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -21,52 +22,117 @@ type declaredResourceSet struct {
 // objects the operator would apply to that build's output, attributed to
 // the ResourceSet's file and line. They are then treated as any built
 // object: Kustomizations and HelmReleases among them are built in turn.
-// Input providers are looked for in what the cluster path has built so
-// far, this build included.
-func (b *Builder) expandResourceSets(st *clusterState, kb *result.KustomizationBuild) {
-	var sets []result.Object
-	for _, o := range kb.Objects {
-		if flux.IsResourceSet(o.Object) {
-			sets = append(sets, o)
+// A ResourceSet with inputsFrom waits (st.waitingSets) until nothing else
+// can be built: the operator selects among every provider in the cluster,
+// and a provider may be declared by a Kustomization built later.
+func (b *Builder) expandResourceSets(st *clusterState, kb *result.KustomizationBuild, u *unit) {
+	before := len(kb.Objects)
+	defer func() {
+		// What they generate is built output too (substituteFrom, promises).
+		st.indexVars(&result.KustomizationBuild{Ref: kb.Ref, Objects: kb.Objects[before:]})
+	}()
+	var providers []*flux.ResourceSetInputProvider
+	for _, o := range kb.Objects[:before] {
+		if !flux.IsResourceSet(o.Object) {
+			continue
 		}
-	}
-	if len(sets) == 0 {
-		return
-	}
-	providers := st.inputProviders(kb)
-	objects := append([]result.Object(nil), kb.Objects...)
-	for _, o := range sets {
 		rs, err := flux.DecodeResourceSet(o.Object)
 		if err != nil {
 			st.findings = append(st.findings, objFinding(st.path, kb, o, "flux", err.Error()))
 			continue
 		}
 		st.resourceSets = append(st.resourceSets, declaredResourceSet{rs: rs, origin: o.Origin, by: kb.Ref})
-		rendered, err := renderResourceSet(rs, providers)
-		if err != nil {
-			f := objFinding(st.path, kb, o, "resourceset", fmt.Sprintf("rendering ResourceSet %s/%s: %v", rs.Namespace, rs.Name, err))
-			var pe *ProviderInputsError
-			if errors.As(err, &pe) {
-				// Not wrong, only unknown: the operator renders it in the
-				// cluster. The objects are missing from this build.
-				f.Severity = result.SeverityWarning
-				f.Message += "; the objects it generates are not part of this build"
-			}
-			st.findings = append(st.findings, f)
+		if len(rs.Spec.InputsFrom) > 0 {
+			st.waitingSets = append(st.waitingSets, waitingSet{rs: rs, o: o, kb: kb, u: u})
 			continue
 		}
-		by := flux.ResourceSetKind + "/" + rs.Namespace + "/" + rs.Name
-		for _, u := range rendered {
-			objects = append(objects, result.Object{Object: u, Origin: o.Origin, GeneratedBy: by})
-			if u.GetKind() == "Secret" && u.GetAPIVersion() == "v1" {
-				// Masked wherever they would surface, as built Secrets are.
-				for _, v := range kube.DataValues(u) {
-					st.sensitive = append(st.sensitive, v)
-				}
+		st.renderInto(kb, o, rs, providers)
+	}
+}
+
+// waitingSet is a ResourceSet with inputsFrom, rendered once every input
+// provider the cluster path declares may be known.
+type waitingSet struct {
+	rs *flux.ResourceSet
+	o  result.Object
+	kb *result.KustomizationBuild
+	u  *unit
+}
+
+// renderWaitingSets renders the waiting ResourceSets whose named providers
+// all exist now (selectors take what exists), or, when none is ready, all
+// of them (a missing provider is then an error at its ResourceSet). It
+// returns the Kustomizations their objects declare, still to be built, and
+// whether it rendered anything.
+func (b *Builder) renderWaitingSets(ctx context.Context, st *clusterState) ([]*unit, bool) {
+	if len(st.waitingSets) == 0 {
+		return nil, false
+	}
+	providers := st.inputProviders(nil)
+	var ready, rest []waitingSet
+	for _, w := range st.waitingSets {
+		if namedProvidersExist(w.rs, providers) {
+			ready = append(ready, w)
+		} else {
+			rest = append(rest, w)
+		}
+	}
+	if len(ready) == 0 {
+		ready, rest = rest, nil
+	}
+	st.waitingSets = rest
+	var next []*unit
+	for _, w := range ready {
+		before := len(w.kb.Objects)
+		st.renderInto(w.kb, w.o, w.rs, providers)
+		added := &result.KustomizationBuild{Ref: w.kb.Ref, Objects: w.kb.Objects[before:]}
+		st.indexVars(added)
+		next = append(next, b.discover(ctx, st, w.u, added)...)
+	}
+	return next, true
+}
+
+// namedProvidersExist reports whether every provider rs names is among
+// providers.
+func namedProvidersExist(rs *flux.ResourceSet, providers []*flux.ResourceSetInputProvider) bool {
+	for _, ref := range rs.Spec.InputsFrom {
+		if ref.Name != "" && findProvider(providers, rs.Namespace, ref.Name) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// renderInto renders one ResourceSet and appends what it generates to
+// kb's output, or records why it cannot be rendered.
+func (st *clusterState) renderInto(kb *result.KustomizationBuild, o result.Object, rs *flux.ResourceSet, providers []*flux.ResourceSetInputProvider) {
+	if len(rs.Spec.InputsFrom) > 0 {
+		providers = st.inputProviders(kb)
+	}
+	rendered, err := renderResourceSet(rs, providers)
+	if err != nil {
+		f := objFinding(st.path, kb, o, "resourceset", fmt.Sprintf("rendering ResourceSet %s/%s: %v", rs.Namespace, rs.Name, err))
+		var pe *ProviderInputsError
+		if errors.As(err, &pe) {
+			// Not wrong, only unknown: the operator renders it in the
+			// cluster. The objects are missing from this build.
+			f.Severity = result.SeverityWarning
+			f.Message += "; the objects it generates are not part of this build"
+		}
+		st.findings = append(st.findings, f)
+		return
+	}
+	by := flux.ResourceSetKind + "/" + rs.Namespace + "/" + rs.Name
+	for _, u := range rendered {
+		// A full slice expression: a reused build may share its array.
+		kb.Objects = append(kb.Objects[:len(kb.Objects):len(kb.Objects)], result.Object{Object: u, Origin: o.Origin, GeneratedBy: by})
+		if u.GetKind() == "Secret" && u.GetAPIVersion() == "v1" {
+			// Masked wherever they would surface, as built Secrets are.
+			for _, v := range kube.DataValues(u) {
+				st.sensitive = append(st.sensitive, v)
 			}
 		}
 	}
-	kb.Objects = objects
 }
 
 // forgetResourceSets drops the ResourceSets of a build about to be
@@ -79,6 +145,13 @@ func (st *clusterState) forgetResourceSets(ref result.KustomizationRef) {
 		}
 	}
 	st.resourceSets = kept
+	waiting := st.waitingSets[:0]
+	for _, w := range st.waitingSets {
+		if w.kb.Ref != ref {
+			waiting = append(waiting, w)
+		}
+	}
+	st.waitingSets = waiting
 }
 
 // inputProviders decodes the ResourceSetInputProviders built so far.
@@ -86,7 +159,7 @@ func (st *clusterState) inputProviders(current *result.KustomizationBuild) []*fl
 	var out []*flux.ResourceSetInputProvider
 	seen := map[*result.KustomizationBuild]bool{}
 	for _, kb := range append(append([]*result.KustomizationBuild(nil), st.order...), current) {
-		if seen[kb] {
+		if kb == nil || seen[kb] {
 			continue
 		}
 		seen[kb] = true

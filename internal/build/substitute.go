@@ -43,16 +43,43 @@ type varsResult struct {
 	sensitive []string
 	// lookup is where the sources were looked up, to look again.
 	lookup varSource
+	// promised are the sources found only as Secrets a controller makes
+	// in the cluster (an ExternalSecret's target): their keys join
+	// unknownNames; open: one may hold keys nobody can know offline, so
+	// every expression left unresolved is kept as written (defaults
+	// still apply).
+	promised []promise
+	open     bool
+	// promises is where promised Secrets were looked up, to look again.
+	promises promiseLookup
 }
+
+// promiseLookup finds a Secret that a controller makes from an object of
+// the cluster path (see promised.go).
+type promiseLookup func(namespace, name string) (promise, bool)
 
 // loadVars mirrors kustomize-controller's LoadVariables over the build
 // output instead of the cluster: substituteFrom in order (later wins), then
 // the inline substitute map, newlines stripped as Flux does.
 func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsResult {
-	res := varsResult{vars: map[string]string{}, unknownNames: map[string]bool{}, lookup: lookup}
+	return loadVarsPromised(ks, lookup, nil, final)
+}
+
+// loadVarsPromised is loadVars where a Secret found nowhere else may be one
+// a controller makes in the cluster (promises, asked only once final: the
+// real Secret, built or external, always wins). Its keys are unknown
+// names, as an encrypted Secret's are.
+func loadVarsPromised(ks *kustomizev1.Kustomization, lookup varSource, promises promiseLookup, final bool) varsResult {
+	res := varsResult{vars: map[string]string{}, unknownNames: map[string]bool{}, lookup: lookup, promises: promises}
 	pb := ks.Spec.PostBuild
 	for _, ref := range pb.SubstituteFrom {
 		obj, ok := lookup(ref.Kind, ks.Namespace, ref.Name)
+		if !ok && final && promises != nil && ref.Kind == "Secret" {
+			if p, found := promises(ks.Namespace, ref.Name); found {
+				res.promise(p)
+				continue
+			}
+		}
 		if !ok {
 			if ref.Optional {
 				continue
@@ -89,6 +116,17 @@ func loadVars(ks *kustomizev1.Kustomization, lookup varSource, final bool) varsR
 	return res
 }
 
+// promise records a source that exists in the cluster only: the keys it
+// holds override earlier sources with values unknown offline.
+func (res *varsResult) promise(p promise) {
+	res.promised = append(res.promised, p)
+	res.open = res.open || p.open
+	for _, k := range p.keys {
+		delete(res.vars, k)
+		res.unknownNames[k] = true
+	}
+}
+
 // dataKeys lists the keys of a ConfigMap's or Secret's data and
 // stringData, readable even when SOPS encrypted the values.
 func dataKeys(obj *unstructured.Unstructured) []string {
@@ -115,7 +153,7 @@ func varsFromOwnOutput(ks *kustomizev1.Kustomization, vars varsResult, own []res
 		}
 	}
 	outer := vars.lookup
-	return loadVars(ks, func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
+	return loadVarsPromised(ks, func(kind, namespace, name string) (*unstructured.Unstructured, bool) {
 		if outer != nil {
 			if u, ok := outer(kind, namespace, name); ok {
 				return u, true
@@ -123,7 +161,7 @@ func varsFromOwnOutput(ks *kustomizev1.Kustomization, vars varsResult, own []res
 		}
 		u, ok := index[kind+"/"+namespace+"/"+name]
 		return u, ok
-	}, true)
+	}, ownPromises(vars.promises, own), true)
 }
 
 // substitute applies the resolved vars to one resource the way
@@ -140,7 +178,7 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 		return nil, nil
 	}
 	always := ks.Spec.PostBuild.SubstituteStrategy == kustomizev1.SubstituteStrategyAlways
-	if len(vars.vars) == 0 && len(vars.unknown) == 0 && !always {
+	if len(vars.vars) == 0 && len(vars.unknown) == 0 && len(vars.promised) == 0 && !always {
 		return nil, nil
 	}
 	for name := range vars.vars {
@@ -190,6 +228,12 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 		name, ok := strictMissingName(err)
 		if !ok || i > len(text) {
 			return nil, fmt.Errorf("variable substitution failed: %w", err)
+		}
+		if vars.open {
+			// A Secret only the cluster holds may set it: keep it as
+			// written (its Kustomization's finding says why).
+			text = keepExpressions(text, map[string]bool{name: true})
+			continue
 		}
 		missing[name] = true
 	}

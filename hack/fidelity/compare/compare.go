@@ -25,7 +25,8 @@ type Object struct {
 	Body map[string]any
 	// Rendered marks an object slipway rendered from a HelmRelease.
 	Rendered bool
-	// GeneratedBy names the ResourceSet slipway rendered the object from.
+	// GeneratedBy names the ResourceSet slipway rendered the object from
+	// (Flux Operator applies those; the Flux CLI prints the ResourceSet).
 	GeneratedBy string
 }
 
@@ -68,9 +69,9 @@ const (
 	// ReasonHelmRendered: the Flux CLI does not render HelmReleases;
 	// slipway prints what helm-controller would install.
 	ReasonHelmRendered Reason = "helm-release-rendered-by-slipway"
-	// ReasonResourceSetRendered: the Flux CLI does not render Flux
-	// Operator ResourceSets (the operator does, in the cluster); slipway
-	// prints what the operator would generate.
+	// ReasonResourceSetRendered: the Flux CLI knows nothing of Flux
+	// Operator's ResourceSets; slipway prints what the operator would
+	// apply from one.
 	ReasonResourceSetRendered Reason = "resourceset-rendered-by-slipway"
 )
 
