@@ -259,6 +259,7 @@ func liveDiff(ctx context.Context, opts diff.RunOptions, rf *repoFlags, kf *kube
 	opts.BuildOptions = func(repo *source.Repository) build.Options {
 		o := inner(repo)
 		o.External = build.ChainLookups(o.External, fromCluster)
+		o.ExternalIsCluster = true
 		return o
 	}
 	builds, err := diff.BuildHead(ctx, opts)

@@ -196,6 +196,9 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	if opts.External, err = f.external(dec); err != nil {
 		return nil, err
 	}
+	// Connected (apply), a Secret a controller makes is read from the
+	// cluster, and missing there fails as in Flux.
+	opts.ExternalIsCluster = f.cluster != nil
 	if opts.RootSource, err = f.rootSourceOption(); err != nil {
 		return nil, err
 	}

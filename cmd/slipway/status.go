@@ -103,6 +103,7 @@ func driftCheck(ctx context.Context, rf *repoFlags, cluster *deploy.Cluster, get
 	run.BuildOptions = func(repo *source.Repository) build.Options {
 		o := inner(repo)
 		o.External = build.ChainLookups(o.External, fromCluster)
+		o.ExternalIsCluster = true
 		return o
 	}
 	dopts := deploy.DefaultOptions()

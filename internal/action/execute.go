@@ -246,6 +246,9 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 		fromCluster = r.cluster.ObjectLookup(ctx)
 	}
 	opts.External = build.ChainLookups(ext.Lookup(), fromCluster)
+	// Connected, a Secret a controller makes (an ExternalSecret's target)
+	// is read from the cluster, and missing there fails as in Flux.
+	opts.ExternalIsCluster = r.cluster != nil
 	opts.RootSource = r.in.RootSource
 	r.rt.Group("Build")
 	start := time.Now()
