@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/build"
@@ -451,12 +450,8 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 	if h := r.lockHolder(); h != "" {
 		opts.Holder = h
 	}
-	var mu sync.Mutex
-	opts.Observer = func(e deploy.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		r.rt.Logf("%s %s: %s", time.Now().Format("15:04:05"), e.Source(), oneLine(masker.Mask(e.Message)))
-	}
+	clean := func(msg string) string { return oneLine(masker.Mask(msg)) }
+	opts.Observer = deploy.ProgressLog(clean, func(line string) { r.rt.Logf("%s", line) })
 	verb := "Deploy"
 	if opts.DryRun {
 		verb = "Live diff (server-side dry-run)"
