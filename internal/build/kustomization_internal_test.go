@@ -43,4 +43,3 @@ func TestSetOwnerMetadataAfterCommonMetadata(t *testing.T) {
 		t.Errorf("annotations = %v", u.GetAnnotations())
 	}
 }
-
