@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -91,12 +90,7 @@ a conflict without --adopt.`,
 			// The commit checked out is what this deploys: recorded in the
 			// cluster, and refused if the cluster runs a newer one.
 			opts.Revision = deploy.Revision{Commit: source.HeadCommit(rf.repo), Ancestry: source.NewAncestry(rf.repo), Rollback: allowRollback}
-			var mu sync.Mutex
-			opts.Observer = func(e deploy.Event) {
-				mu.Lock()
-				defer mu.Unlock()
-				fmt.Fprintf(s.err, "%s %s: %s\n", time.Now().Format("15:04:05"), e.Source(), masker.Mask(e.Message))
-			}
+			opts.Observer = deploy.ProgressLog(masker.Mask, func(line string) { fmt.Fprintln(s.err, line) })
 			d := deploy.New(cluster, opts)
 			var deploys []*result.ClusterDeploy
 			for _, cb := range builds {

@@ -11,10 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipwayhq/slipway/internal/build"
-	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/report"
-	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
 
@@ -160,7 +158,7 @@ errors (a build error in either revision included).`,
 			ctx := cmd.Context()
 			var res *diff.Result
 			if live {
-				res, err = liveDiff(ctx, opts, &rf, &kf, getenv)
+				res, err = liveDiff(ctx, opts, &kf, getenv)
 			} else {
 				res, _, err = diff.Run(ctx, opts)
 			}
@@ -236,86 +234,12 @@ func writesToTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// liveDiff compares the head build with the cluster: what a server-side
-// apply and prune would change.
-func liveDiff(ctx context.Context, opts diff.RunOptions, rf *repoFlags, kf *kubeFlags, getenv env) (*diff.Result, error) {
+// liveDiff connects as the kubeconfig flags say and runs the live diff
+// engine (diff.RunLive) there.
+func liveDiff(ctx context.Context, opts diff.RunOptions, kf *kubeFlags, getenv env) (*diff.Result, error) {
 	cluster, err := kf.connect(getenv)
 	if err != nil {
 		return nil, err
 	}
-	if rf.kubeVersion == "" {
-		// As apply: HelmReleases render for the cluster they would be
-		// installed on (BuildOptions reads rf when it builds).
-		if rf.kubeVersion, err = cluster.ServerVersion(); err != nil {
-			return nil, err
-		}
-	}
-	if err := rf.addClusterAPIVersions(cluster); err != nil {
-		return nil, err
-	}
-	// As apply: what HelmReleases refer to and the repository lacks is
-	// read from the cluster.
-	inner, fromCluster := opts.BuildOptions, cluster.ObjectLookup(ctx)
-	opts.BuildOptions = func(repo *source.Repository) build.Options {
-		o := inner(repo)
-		o.External = build.ChainLookups(o.External, fromCluster)
-		o.ExternalIsCluster = true
-		return o
-	}
-	builds, err := diff.BuildHead(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	dopts := deploy.DefaultOptions()
-	dopts.DryRun = true
-	d := deploy.New(cluster, dopts)
-	var live, desired []*result.ClusterBuild
-	for _, cb := range builds {
-		st, err := d.LiveDiff(ctx, cb)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cb.Path, err)
-		}
-		// Build errors stay on the head side, where they happened.
-		st.Desired.Findings = append(cb.Findings, st.Desired.Findings...)
-		live, desired = append(live, st.Live), append(desired, st.Desired)
-	}
-	head := opts.Head
-	if head == "" {
-		head = "worktree"
-	}
-	if err := opts.Select.Check(live, desired); err != nil {
-		return nil, err
-	}
-	live, desired = opts.Select.Apply(live), opts.Select.Apply(desired)
-	cmp := opts.Compare
-	cmp.Base, cmp.Head = "cluster", head
-	res, err := diff.Compare(live, desired, cmp)
-	if err != nil || opts.Base == "" {
-		return res, err
-	}
-	// Drift: the cluster against what the base revision applied.
-	bases, err := diff.BuildRevision(ctx, opts, opts.Base)
-	if err != nil {
-		return nil, err
-	}
-	var applied, now []*result.ClusterBuild
-	for _, cb := range bases {
-		st, err := d.Drift(ctx, cb)
-		if err != nil {
-			return nil, fmt.Errorf("%s: drift: %w", cb.Path, err)
-		}
-		applied, now = append(applied, st.Desired), append(now, st.Live)
-	}
-	applied, now = opts.Select.Apply(applied), opts.Select.Apply(now)
-	drift, err := diff.Compare(applied, now, diff.Options{Base: opts.Base, Head: "cluster"})
-	if err != nil {
-		return nil, err
-	}
-	res.DriftBase = opts.Base
-	for _, cd := range drift.Clusters {
-		if cd.Action != diff.Unchanged || len(cd.Errors) > 0 {
-			res.Drift = append(res.Drift, cd)
-		}
-	}
-	return res, nil
+	return diff.RunLive(ctx, diff.LiveOptions{RunOptions: opts, Cluster: cluster})
 }

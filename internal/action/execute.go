@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/build"
@@ -61,36 +60,103 @@ func (r *run) workspace() string {
 	return "."
 }
 
+// execute runs a plan in stages: find the cluster paths, learn the
+// cluster, build and validate, diff, deploy, then conclude and report.
 func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	repoDir := r.workspace()
-	repo, err := source.OpenWorktree(repoDir)
+	repo, selected, reports, err := r.openPaths(repoDir)
 	if err != nil {
 		return r.fatal(err)
+	}
+	ext, err := r.loadExternal(repoDir)
+	if err != nil {
+		return r.fatal(err)
+	}
+	if p.deploy || p.liveDiff {
+		r.connectCluster(ctx)
+	}
+	r.learnCluster()
+	r.defaultDiffer(ext)
+	// A reconcile or a rollback deploys other commits than the checkout:
+	// known before the checks start, since checks go on those commits.
+	revs := r.resolveTargets(ctx, p, repo, reports)
+	defer revs.Close()
+	r.connectGitHub()
+	r.startChecks(ctx, reports)
+	// Reporting outlives a cancellation, briefly: check runs left in
+	// progress would block merging.
+	rctx, stopReporting := reportingContext(ctx, cancelGrace)
+	defer stopReporting()
+
+	builds, masker, err := r.buildAll(ctx, repo, fromCheckout(reports, r.targets), ext, revs)
+	if err != nil {
+		if ctx.Err() != nil {
+			return r.cancelled(rctx, p, reports, nil)
+		}
+		r.abort(rctx, reports, err)
+		return r.fatal(err)
+	}
+	attachBuilds(reports, builds)
+	r.logFindings(builds, masker)
+
+	matrix := r.planMatrix(ctx, p, repoDir, selected, &p.notes)
+	if p.diff && ctx.Err() == nil {
+		r.diffAll(ctx, p, repoDir, reports, masker)
+	}
+	if (p.deploy || p.liveDiff) && ctx.Err() == nil {
+		r.deployAll(ctx, p, reports, masker)
+	}
+	if ctx.Err() != nil {
+		return r.cancelled(rctx, p, reports, masker)
+	}
+	res, changed := conclude(reports)
+	changed = changed || r.reportsPlan(p, matrix)
+	r.publish(rctx, p, reports, masker, res, changed, matrix)
+	r.writeHTMLReport(builds, reports, masker)
+	out := Outcome{Result: res}
+	if res == github.ConclusionFailure {
+		out.ExitCode = 1
+	}
+	return out
+}
+
+// openPaths opens the checkout and lists the cluster paths: the selected
+// ones, and every other one too, since validation covers every cluster
+// path so that a push that breaks another cluster is not green.
+func (r *run) openPaths(repoDir string) (*source.Repository, []string, []*pathReport, error) {
+	repo, err := source.OpenWorktree(repoDir)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	selected, err := repo.ClusterPaths(r.in.Paths)
 	if err != nil {
-		return r.fatal(err)
+		return nil, nil, nil, err
 	}
-	// Validation covers every cluster path, so a push that breaks another
-	// cluster is not green; paths outside clusters/ are given explicitly.
 	all, err := repo.ClusterPaths(nil)
 	if err != nil {
 		all = nil
 	}
+	return repo, selected, newReports(all, selected), nil
+}
+
+// newReports has one report per cluster path: those under clusters/ and
+// those given explicitly outside it, in that order.
+func newReports(all, selected []string) []*pathReport {
 	for _, s := range selected {
 		if !slices.Contains(all, s) {
 			all = append(all, s)
 		}
 	}
 	reports := make([]*pathReport, 0, len(all))
-	byPath := map[string]*pathReport{}
 	for _, path := range all {
-		pr := &pathReport{path: path, selected: slices.Contains(selected, path)}
-		reports = append(reports, pr)
-		byPath[path] = pr
+		reports = append(reports, &pathReport{path: path, selected: slices.Contains(selected, path)})
 	}
+	return reports
+}
 
-	// Relative to the workspace, as every path a workflow gives.
+// loadExternal reads the external-objects input (paths relative to the
+// workspace, as every path a workflow gives) and masks what it holds.
+func (r *run) loadExternal(repoDir string) (*build.External, error) {
 	var extFiles []string
 	for _, f := range r.in.ExternalObjects {
 		if !filepath.IsAbs(f) {
@@ -100,12 +166,15 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	}
 	ext, err := build.LoadExternal(extFiles, r.decryptor())
 	if err != nil {
-		return r.fatal(&InputError{Name: "external-objects", Reason: err.Error()})
+		return nil, &InputError{Name: "external-objects", Reason: err.Error()}
 	}
 	r.rt.Mask(ext.Sensitive...)
-	if p.deploy || p.liveDiff {
-		r.connectCluster(ctx)
-	}
+	return ext, nil
+}
+
+// learnCluster sets the Kubernetes version and API versions charts render
+// for: the inputs', then what the connected cluster says.
+func (r *run) learnCluster() {
 	r.kubeVersion = r.in.KubernetesVersion
 	if r.kubeVersion == "" && r.cluster != nil {
 		if v, err := r.cluster.ServerVersion(); err == nil {
@@ -120,65 +189,65 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			r.warnf("charts see only the api-versions input and Helm's defaults: %v", err)
 		}
 	}
-	if r.opts.Differ == nil {
-		r.opts.Differ = NewDiffer(DifferOptions{
-			Git:      r.gitFetcher(),
-			OCI:      r.ociFetcher(),
-			Bucket:   r.bucketFetcher(),
-			Helm:     r.helmOptions(),
-			External: ext.Lookup(),
-			// The CLI's diff cache: a pull request restored from its base
-			// branch's cache rebuilds only what the change reaches.
-			CacheDir: r.cacheSubdir("builds"), CacheVersion: build.BinaryIdentity(r.opts.Version),
-			RootSource: r.in.RootSource,
-			Compare:    r.in.DiffCompare,
-		})
-	}
-	// A reconcile or a rollback deploys other commits than the checkout:
-	// known before the checks start, since checks go on those commits.
-	revs := r.resolveTargets(ctx, p, repo, reports)
-	defer revs.Close()
-	r.connectGitHub()
-	r.startChecks(ctx, reports)
-	// Reporting outlives a cancellation, briefly: check runs left in
-	// progress would block merging.
-	rctx, stopReporting := reportingContext(ctx, cancelGrace)
-	defer stopReporting()
+}
 
-	var fromCheckout []string
-	for _, path := range all {
-		if r.targets[path] == "" && byPath[path].notDeployed == "" {
-			fromCheckout = append(fromCheckout, path)
+// defaultDiffer is the offline differ unless the options gave one (tests).
+func (r *run) defaultDiffer(ext *build.External) {
+	if r.opts.Differ != nil {
+		return
+	}
+	r.opts.Differ = NewDiffer(DifferOptions{
+		Git:      r.gitFetcher(),
+		OCI:      r.ociFetcher(),
+		Bucket:   r.bucketFetcher(),
+		Helm:     r.helmOptions(),
+		External: ext.Lookup(),
+		// The CLI's diff cache: a pull request restored from its base
+		// branch's cache rebuilds only what the change reaches.
+		CacheDir: r.cacheSubdir("builds"), CacheVersion: build.BinaryIdentity(r.opts.Version),
+		RootSource: r.in.RootSource,
+		Compare:    r.in.DiffCompare,
+	})
+}
+
+// fromCheckout are the cluster paths built from the checkout: not those
+// deploying another commit (targets), nor those already refused.
+func fromCheckout(reports []*pathReport, targets map[string]string) []string {
+	var paths []string
+	for _, pr := range reports {
+		if targets[pr.path] == "" && pr.notDeployed == "" {
+			paths = append(paths, pr.path)
 		}
 	}
-	builds, masker, err := r.buildAll(ctx, repo, fromCheckout, ext, revs)
-	if err != nil {
-		if ctx.Err() != nil {
-			return r.cancelled(rctx, p, reports, nil)
-		}
-		r.abort(rctx, reports, err)
-		return r.fatal(err)
+	return paths
+}
+
+// attachBuilds gives each report its cluster path's build.
+func attachBuilds(reports []*pathReport, builds []*result.ClusterBuild) {
+	byPath := map[string]*pathReport{}
+	for _, pr := range reports {
+		byPath[pr.path] = pr
 	}
 	for _, cb := range builds {
-		byPath[cb.Path].build = cb
+		if pr := byPath[cb.Path]; pr != nil {
+			pr.build = cb
+		}
 	}
+}
+
+// logFindings prints validation's findings in a log group, masked and
+// with workflow commands stopped (they quote the repository).
+func (r *run) logFindings(builds []*result.ClusterBuild, masker *report.Masker) {
 	r.rt.Group("Validate")
 	var text strings.Builder
 	_ = report.FindingsText(&text, builds)
 	r.rt.Untrusted(masker.Mask(text.String()))
 	r.rt.EndGroup()
+}
 
-	matrix := r.planMatrix(ctx, p, repoDir, selected, &p.notes)
-	if p.diff && ctx.Err() == nil {
-		r.diffAll(ctx, p, repoDir, reports, masker)
-	}
-	if (p.deploy || p.liveDiff) && ctx.Err() == nil {
-		r.deployAll(ctx, p, reports, masker)
-	}
-	if ctx.Err() != nil {
-		return r.cancelled(rctx, p, reports, masker)
-	}
-
+// conclude is the run's conclusion (failure when any cluster path failed)
+// and whether anything changed, deployed or diffed.
+func conclude(reports []*pathReport) (github.Conclusion, bool) {
 	changed := false
 	res := github.ConclusionSuccess
 	for _, pr := range reports {
@@ -189,16 +258,23 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 			changed = true
 		}
 	}
-	// A run that only validates reports its plan: the changed paths of a
-	// push, the selected paths of a manual run.
-	if len(matrix) > 0 && !p.deploy && (p.matrix || (r.event.Dispatch != nil && !p.liveDiff)) {
-		changed = true
-	}
+	return res, changed
+}
 
-	r.reportChecks(rctx, reports, masker)
-	r.syncDriftIssues(rctx, p, reports, masker)
+// reportsPlan says whether the changed output reports the plan: a run
+// that only validates reports it (the changed paths of a push, the
+// selected paths of a manual run) when it has any path.
+func (r *run) reportsPlan(p *plan, matrix []string) bool {
+	return len(matrix) > 0 && !p.deploy && (p.matrix || (r.event.Dispatch != nil && !p.liveDiff))
+}
+
+// publish reports the run everywhere it is read: check runs, drift
+// issues, the pull request comment, the job summary, files and outputs.
+func (r *run) publish(ctx context.Context, p *plan, reports []*pathReport, masker *report.Masker, res github.Conclusion, changed bool, matrix []string) {
+	r.reportChecks(ctx, reports, masker)
+	r.syncDriftIssues(ctx, p, reports, masker)
 	if p.pr != 0 {
-		r.comment(rctx, p, reports, masker)
+		r.comment(ctx, p, reports, masker)
 	}
 	summary := r.summary(p, reports, masker)
 	summaryFile := r.writeWorkspaceFile("summary.md", summary)
@@ -211,12 +287,6 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	}
 	r.setOutputs(res, changed, matrix, summaryFile, diffFile)
 	r.setImageChanges(reports)
-	r.writeHTMLReport(builds, reports, masker)
-	out := Outcome{Result: res}
-	if res == github.ConclusionFailure {
-		out.ExitCode = 1
-	}
-	return out
 }
 
 // buildAll builds and validates every path, and returns a masker for every
@@ -427,48 +497,19 @@ func (r *run) diffAll(ctx context.Context, p *plan, repoDir string, reports []*p
 // diffBudget leaves room in a comment for the header and the marker.
 const diffBudget = github.MaxCommentBody - 4096
 
+// deployAll deploys (or, for a live diff, dry-runs) each selected cluster
+// path that built, one after the other.
 func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, masker *report.Masker) {
 	if r.cluster == nil && r.clusterErr == nil {
 		r.connectCluster(ctx)
 	}
-	cluster, err := r.cluster, r.clusterErr
-	if err != nil {
-		msg := "connecting to the cluster: " + oneLine(masker.Mask(err.Error()))
-		for _, pr := range reports {
-			if pr.selected {
-				pr.notDeployed = msg
-			}
-		}
-		r.rt.Annotate(github.Annotation{Level: github.LevelFailure, Title: "slipway", Message: msg})
+	if r.clusterErr != nil {
+		r.refuseAll(reports, "connecting to the cluster: "+oneLine(masker.Mask(r.clusterErr.Error())))
 		return
 	}
-	opts := deploy.DefaultOptions()
-	opts.Prune, opts.Wait, opts.Timeout, opts.AllowEmpty = r.in.Prune, r.in.Wait, r.in.Timeout, r.in.AllowEmpty
-	opts.DryRun = !p.deploy
-	opts.Tooling = "slipway/" + r.opts.Version
-	opts.Version = r.opts.Version
-	// An explicit revision is a rollback asked for by a person: it may be
-	// older than what runs. A reconcile redeploys the recorded commit,
-	// which the order check always lets through.
-	opts.Revision = deploy.Revision{Ancestry: source.NewAncestry(r.workspace()), Rollback: r.in.AllowRollback || p.revision != ""}
-	if h := r.lockHolder(); h != "" {
-		opts.Holder = h
-	}
-	var mu sync.Mutex
-	opts.Observer = func(e deploy.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		r.rt.Logf("%s %s: %s", time.Now().Format("15:04:05"), e.Source(), oneLine(masker.Mask(e.Message)))
-	}
-	verb := "Deploy"
-	if opts.DryRun {
-		verb = "Live diff (server-side dry-run)"
-	}
+	opts := r.deployOptions(p, masker)
 	for _, pr := range reports {
-		if !pr.selected {
-			continue
-		}
-		if pr.build == nil {
+		if !pr.selected || pr.build == nil {
 			continue // not built: notDeployed says why
 		}
 		if ctx.Err() != nil {
@@ -485,26 +526,65 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 			}
 			continue
 		}
-		o := opts
-		o.Revision.Commit = r.commitOf(pr.path)
-		dep := r.startDeployment(ctx, p, pr)
-		r.rt.Group(verb + " " + pr.path)
-		// Progress names objects from the repository.
-		resume := r.rt.StopCommands()
-		// A reconcile reports which fields had drifted: read by the deploy
-		// before it reverts them.
-		o.DriftFields = p.reconcile
-		d := deploy.New(cluster, o)
-		pr.deploy = d.Deploy(ctx, pr.build)
-		pr.drift = d.Drifted(pr.path)
-		pr.dryRun = opts.DryRun
-		var out strings.Builder
-		_ = report.DeployText(&out, []*result.ClusterDeploy{pr.deploy}, masker)
-		r.rt.Logf("%s", strings.TrimRight(out.String(), "\n"))
-		resume()
-		r.rt.EndGroup()
-		r.finishDeployment(ctx, dep, pr)
+		r.deployPath(ctx, p, pr, opts, masker)
 	}
+}
+
+// refuseAll marks every selected path not deployed, for a reason that
+// holds for all (no cluster), and says so once.
+func (r *run) refuseAll(reports []*pathReport, msg string) {
+	for _, pr := range reports {
+		if pr.selected {
+			pr.notDeployed = msg
+		}
+	}
+	r.rt.Annotate(github.Annotation{Level: github.LevelFailure, Title: "slipway", Message: msg})
+}
+
+// deployOptions are the inputs' deploy options; DryRun for a live diff.
+func (r *run) deployOptions(p *plan, masker *report.Masker) deploy.Options {
+	opts := deploy.DefaultOptions()
+	opts.Prune, opts.Wait, opts.Timeout, opts.AllowEmpty = r.in.Prune, r.in.Wait, r.in.Timeout, r.in.AllowEmpty
+	opts.DryRun = !p.deploy
+	opts.Tooling = "slipway/" + r.opts.Version
+	opts.Version = r.opts.Version
+	// An explicit revision is a rollback asked for by a person: it may be
+	// older than what runs. A reconcile redeploys the recorded commit,
+	// which the order check always lets through.
+	opts.Revision = deploy.Revision{Ancestry: source.NewAncestry(r.workspace()), Rollback: r.in.AllowRollback || p.revision != ""}
+	if h := r.lockHolder(); h != "" {
+		opts.Holder = h
+	}
+	clean := func(msg string) string { return oneLine(masker.Mask(msg)) }
+	opts.Observer = deploy.ProgressLog(clean, func(line string) { r.rt.Logf("%s", line) })
+	// A reconcile reports which fields had drifted: read by the deploy
+	// before it reverts them.
+	opts.DriftFields = p.reconcile
+	return opts
+}
+
+// deployPath deploys one cluster path in its own log group, between the
+// GitHub deployment's start and finish.
+func (r *run) deployPath(ctx context.Context, p *plan, pr *pathReport, opts deploy.Options, masker *report.Masker) {
+	verb := "Deploy"
+	if opts.DryRun {
+		verb = "Live diff (server-side dry-run)"
+	}
+	opts.Revision.Commit = r.commitOf(pr.path)
+	dep := r.startDeployment(ctx, p, pr)
+	r.rt.Group(verb + " " + pr.path)
+	// Progress names objects from the repository.
+	resume := r.rt.StopCommands()
+	d := deploy.New(r.cluster, opts)
+	pr.deploy = d.Deploy(ctx, pr.build)
+	pr.drift = d.Drifted(pr.path)
+	pr.dryRun = opts.DryRun
+	var out strings.Builder
+	_ = report.DeployText(&out, []*result.ClusterDeploy{pr.deploy}, masker)
+	r.rt.Logf("%s", strings.TrimRight(out.String(), "\n"))
+	resume()
+	r.rt.EndGroup()
+	r.finishDeployment(ctx, dep, pr)
 }
 
 func short(sha string) string {

@@ -114,6 +114,49 @@ func ClusterName(clusterPath string) string { return path.Base(path.Clean(cluste
 // names the step; what was done before stays done, and running it again
 // resumes.
 func Run(ctx context.Context, o Options) (*Result, error) {
+	b := &bootstrapper{o: o.withDefaults(), res: &Result{Environment: ClusterName(o.ClusterPath)}}
+	mo, wo, err := b.authSetup(ctx)
+	if err != nil {
+		return b.res, err
+	}
+	if err := b.preflight(ctx); err != nil {
+		return b.res, err
+	}
+	repo, done, err := b.repository(ctx)
+	if err != nil || done {
+		return b.res, err
+	}
+	b.say("► cloning %s (branch %s)", repo.GetCloneURL(), b.o.Branch)
+	g, err := cloneRepo(ctx, repo.GetCloneURL(), b.o.Branch, b.o.Token)
+	if err != nil {
+		return b.res, err
+	}
+	defer g.close()
+	if err := b.writeFiles(ctx, g, mo, wo); err != nil {
+		return b.res, err
+	}
+	if err := b.applySystemObjects(ctx, g, mo); err != nil {
+		return b.res, err
+	}
+	return b.res, b.storeCredentials(ctx, repo)
+}
+
+// bootstrapper is one bootstrap run: its options, the result it fills
+// step by step (returned even when a step fails, so the caller shows what
+// was done) and where progress goes.
+type bootstrapper struct {
+	o   Options
+	res *Result
+}
+
+func (b *bootstrapper) say(format string, args ...any) {
+	if b.o.Observer != nil {
+		b.o.Observer(fmt.Sprintf(format, args...))
+	}
+}
+
+// withDefaults fills what the caller left empty.
+func (o Options) withDefaults() Options {
 	if o.Branch == "" {
 		o.Branch = "main"
 	}
@@ -132,141 +175,172 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = DefaultTokenTTL
 	}
-	say := func(format string, args ...any) {
-		if o.Observer != nil {
-			o.Observer(fmt.Sprintf(format, args...))
-		}
-	}
-	env := ClusterName(o.ClusterPath)
-	res := &Result{Environment: env}
+	return o
+}
+
+// authSetup decides what the manifests and the workflow say for the auth
+// mode: with GitHub OIDC, the cluster's address and CA go in the workflow
+// and the deployer's role binds the jobs' GitHub identity.
+func (b *bootstrapper) authSetup(ctx context.Context) (manifestOptions, workflowOptions, error) {
+	o, env := b.o, b.res.Environment
 	mo := manifestOptions{ClusterPath: o.ClusterPath, Auth: o.Auth, ClusterRole: o.ClusterRole}
 	wo := workflowOptions{ClusterPath: o.ClusterPath, ClusterName: env, Branch: o.Branch, ActionRef: o.ActionRef, Auth: o.Auth, Audience: o.Audience}
 	switch o.Auth {
 	case auth.ModeKubeconfig:
 	case auth.ModeGitHubOIDC:
 		var err error
-		if wo.Server, wo.CertificateAuthority, res.AuthenticationConfiguration, err = oidcSetup(ctx, o); err != nil {
-			return res, err
+		if wo.Server, wo.CertificateAuthority, b.res.AuthenticationConfiguration, err = oidcSetup(ctx, o); err != nil {
+			return mo, wo, err
 		}
-		res.GitHubUser = auth.GitHubUsername("", o.Owner+"/"+o.Repository, env)
-		mo.GitHubUser = res.GitHubUser
+		b.res.GitHubUser = auth.GitHubUsername("", o.Owner+"/"+o.Repository, env)
+		mo.GitHubUser = b.res.GitHubUser
 	default:
-		return res, fmt.Errorf("auth %q: bootstrap supports kubeconfig and github-oidc", o.Auth)
+		return mo, wo, fmt.Errorf("auth %q: bootstrap supports kubeconfig and github-oidc", o.Auth)
 	}
+	return mo, wo, nil
+}
 
-	// 1. Pre-flight.
-	say("► running pre-flight checks")
-	res.Checks = Pre(ctx, CheckOptions{Cluster: o.Cluster, GitHub: o.GitHub, Owner: o.Owner, Repository: o.Repository, Personal: o.Personal, Auth: o.Auth, ClusterRole: o.ClusterRole})
-	for _, c := range res.Checks {
-		say("%s", c.Line())
+// preflight checks every permission the steps need before any step, so a
+// missing one changes nothing.
+func (b *bootstrapper) preflight(ctx context.Context) error {
+	o := b.o
+	b.say("► running pre-flight checks")
+	b.res.Checks = Pre(ctx, CheckOptions{Cluster: o.Cluster, GitHub: o.GitHub, Owner: o.Owner, Repository: o.Repository, Personal: o.Personal, Auth: o.Auth, ClusterRole: o.ClusterRole})
+	for _, c := range b.res.Checks {
+		b.say("%s", c.Line())
 	}
-	if !Passed(res.Checks) {
-		return res, errors.New("pre-flight checks failed; nothing was changed")
+	if !Passed(b.res.Checks) {
+		return errors.New("pre-flight checks failed; nothing was changed")
 	}
+	return nil
+}
 
-	// 2. The repository.
-	say("► making sure %s/%s exists", o.Owner, o.Repository)
-	repo, created, err := ensureRepository(ctx, o, say)
+// repository makes sure the repository exists. done means the run is
+// over: a dry-run of a repository not yet created has nothing to clone.
+func (b *bootstrapper) repository(ctx context.Context) (repo *github.Repository, done bool, err error) {
+	b.say("► making sure %s/%s exists", b.o.Owner, b.o.Repository)
+	repo, created, err := ensureRepository(ctx, b.o, b.say)
 	if err != nil {
-		return res, err
+		return nil, false, err
 	}
-	res.Created, res.Changed = created, created
-	if repo.GetCloneURL() == "" && o.DryRun {
-		say("✔ dry-run: would commit %s and the workflow to the new repository", path.Join(o.ClusterPath, SystemDir))
-		res.Changed = true
-		return res, nil
+	b.res.Created, b.res.Changed = created, created
+	if repo.GetCloneURL() == "" && b.o.DryRun {
+		b.say("✔ dry-run: would commit %s and the workflow to the new repository", path.Join(b.o.ClusterPath, SystemDir))
+		b.res.Changed = true
+		return repo, true, nil
 	}
+	return repo, false, nil
+}
 
-	// 3. Clone, write, commit, push.
-	say("► cloning %s (branch %s)", repo.GetCloneURL(), o.Branch)
-	g, err := cloneRepo(ctx, repo.GetCloneURL(), o.Branch, o.Token)
-	if err != nil {
-		return res, err
-	}
-	defer g.close()
-	files := systemManifests(mo)
-	keep := map[string]bool{}
-	for n := range files {
-		keep[n] = true // the user owns them once written (RBAC, say)
-	}
-	files[WorkflowPath(env)] = workflow(wo)
+// writeFiles writes slipway's manifests and workflow into the clone,
+// then commits and pushes what changed (a dry-run only lists it).
+func (b *bootstrapper) writeFiles(ctx context.Context, g *gitRepo, mo manifestOptions, wo workflowOptions) error {
+	o := b.o
+	files, keep := bootstrapFiles(mo, wo, b.res.Environment)
 	if k, ok, err := linkSystemDir(g, o.ClusterPath); err != nil {
-		return res, err
+		return err
 	} else if ok {
 		files[k.name] = k.content
 	}
 	var changed []string
+	var err error
 	if o.DryRun {
 		changed = wouldWrite(g, files, keep)
 	} else if changed, err = g.write(files, keep); err != nil {
-		return res, fmt.Errorf("writing the repository files: %w", err)
+		return fmt.Errorf("writing the repository files: %w", err)
 	}
-	res.Files = changed
+	b.res.Files = changed
 	switch {
 	case len(changed) == 0:
-		say("✔ %s already holds slipway's manifests and workflow", o.Branch)
+		b.say("✔ %s already holds slipway's manifests and workflow", o.Branch)
 	case o.DryRun:
 		for _, f := range changed {
-			say("✔ dry-run: would write %s", f)
+			b.say("✔ dry-run: would write %s", f)
 		}
 	default:
-		msg := fmt.Sprintf("Add slipway to %s\n\nWritten by slipway bootstrap:\n", o.ClusterPath)
-		for _, f := range changed {
-			msg += "- " + f + "\n"
-		}
-		hash, err := g.commitAndPush(ctx, changed, msg, o.Author, o.Now())
+		hash, err := g.commitAndPush(ctx, changed, commitMessage(o.ClusterPath, changed), o.Author, o.Now())
 		if err != nil {
-			return res, err
+			return err
 		}
-		res.Commit, res.Changed = hash, true
+		b.res.Commit, b.res.Changed = hash, true
 		for _, f := range changed {
-			say("✔ %s written", f)
+			b.say("✔ %s written", f)
 		}
-		say("✔ committed %s and pushed to %s", hash[:12], o.Branch)
+		b.say("✔ committed %s and pushed to %s", hash[:12], o.Branch)
 	}
+	return nil
+}
 
-	// 4. Apply the system manifests.
-	say("► applying slipway's system objects to the cluster")
+// bootstrapFiles are the files bootstrap writes, by name, and those kept
+// as they are once they exist: the user owns the system manifests once
+// written (RBAC, say); the workflow is slipway's and kept current.
+func bootstrapFiles(mo manifestOptions, wo workflowOptions, env string) (files map[string]string, keep map[string]bool) {
+	files = systemManifests(mo)
+	keep = map[string]bool{}
+	for n := range files {
+		keep[n] = true
+	}
+	files[WorkflowPath(env)] = workflow(wo)
+	return files, keep
+}
+
+// commitMessage lists the files bootstrap wrote, so the history says
+// where they came from.
+func commitMessage(clusterPath string, changed []string) string {
+	msg := fmt.Sprintf("Add slipway to %s\n\nWritten by slipway bootstrap:\n", clusterPath)
+	for _, f := range changed {
+		msg += "- " + f + "\n"
+	}
+	return msg
+}
+
+// applySystemObjects applies the system manifests (as written in the
+// clone) to the cluster.
+func (b *bootstrapper) applySystemObjects(ctx context.Context, g *gitRepo, mo manifestOptions) error {
+	b.say("► applying slipway's system objects to the cluster")
 	objs, err := systemObjects(g, mo)
 	if err != nil {
-		return res, err
+		return err
 	}
-	res.Applied, err = applySystem(ctx, o.Cluster, objs, o.DryRun)
-	for _, c := range res.Applied {
+	var applyErr error
+	b.res.Applied, applyErr = applySystem(ctx, b.o.Cluster, objs, b.o.DryRun)
+	for _, c := range b.res.Applied {
 		if c.Action != result.ActionUnchanged {
-			res.Changed = true
+			b.res.Changed = true
 		}
-		say("✔ %s %s", c.ID, firstNonEmpty(c.Message, string(c.Action)))
+		b.say("✔ %s %s", c.ID, firstNonEmpty(c.Message, string(c.Action)))
 	}
-	if err != nil {
-		return res, err
-	}
+	return applyErr
+}
 
-	// 5. The deployer's kubeconfig, stored in the environment's secrets;
-	// with GitHub OIDC only the environment, which the jobs' identity names.
+// storeCredentials stores the deployer's kubeconfig in the environment's
+// secrets; with GitHub OIDC it only creates the environment, which the
+// jobs' identity names.
+func (b *bootstrapper) storeCredentials(ctx context.Context, repo *github.Repository) error {
+	o, env := b.o, b.res.Environment
 	if o.Auth == auth.ModeGitHubOIDC {
 		if o.DryRun {
-			say("✔ dry-run: would create environment %s (no secret: its jobs authenticate as %s)", env, res.GitHubUser)
-			return res, nil
+			b.say("✔ dry-run: would create environment %s (no secret: its jobs authenticate as %s)", env, b.res.GitHubUser)
+			return nil
 		}
 		if _, _, err := o.GitHub.Repositories.CreateUpdateEnvironment(ctx, o.Owner, o.Repository, env, &github.CreateUpdateEnvironment{}); err != nil {
-			return res, fmt.Errorf("creating environment %s: %w", env, err)
+			return fmt.Errorf("creating environment %s: %w", env, err)
 		}
-		say("✔ environment %s ready; no secret stored: its jobs authenticate as %s", env, res.GitHubUser)
-		return res, nil
+		b.say("✔ environment %s ready; no secret stored: its jobs authenticate as %s", env, b.res.GitHubUser)
+		return nil
 	}
 	if o.DryRun {
-		say("✔ dry-run: would store the deployer's kubeconfig as secret %s of environment %s", KubeconfigSecret, env)
-		return res, nil
+		b.say("✔ dry-run: would store the deployer's kubeconfig as secret %s of environment %s", KubeconfigSecret, env)
+		return nil
 	}
-	say("► storing the deployer's kubeconfig in environment %s", env)
-	stored, expires, err := publishKubeconfig(ctx, o, repo, env, say)
+	b.say("► storing the deployer's kubeconfig in environment %s", env)
+	stored, expires, err := publishKubeconfig(ctx, o, repo, env, b.say)
 	if err != nil {
-		return res, err
+		return err
 	}
-	res.SecretStored, res.TokenExpires = stored, &expires
-	res.Changed = res.Changed || stored
-	return res, nil
+	b.res.SecretStored, b.res.TokenExpires = stored, &expires
+	b.res.Changed = b.res.Changed || stored
+	return nil
 }
 
 func firstNonEmpty(a, b string) string {

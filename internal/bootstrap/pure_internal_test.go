@@ -152,3 +152,39 @@ func TestClusterNameAndScopes(t *testing.T) {
 		t.Error("hasScope matches wrongly")
 	}
 }
+
+func TestWithDefaultsFillsOnlyWhatIsEmpty(t *testing.T) {
+	o := Options{}.withDefaults()
+	if o.Branch != "main" || o.ActionRef != DefaultActionRef || o.Auth != auth.ModeKubeconfig || o.TokenTTL != DefaultTokenTTL || o.Now == nil || o.Author.Name != "slipway" {
+		t.Errorf("defaults: %+v", o)
+	}
+	given := Options{Branch: "trunk", Auth: auth.ModeGitHubOIDC, Author: Author{Name: "me", Email: "me@example.com"}}.withDefaults()
+	if given.Branch != "trunk" || given.Auth != auth.ModeGitHubOIDC || given.Author.Name != "me" {
+		t.Errorf("given values replaced: %+v", given)
+	}
+}
+
+// The system manifests are the user's once written; the workflow is
+// slipway's.
+func TestBootstrapFilesKeepsManifestsNotTheWorkflow(t *testing.T) {
+	files, keep := bootstrapFiles(manifestOptions{ClusterPath: "clusters/prod", Auth: auth.ModeKubeconfig},
+		workflowOptions{ClusterPath: "clusters/prod", ClusterName: "prod", Branch: "main", ActionRef: DefaultActionRef, Auth: auth.ModeKubeconfig}, "prod")
+	wf := WorkflowPath("prod")
+	if files[wf] == "" {
+		t.Fatalf("no workflow %s among %d files", wf, len(files))
+	}
+	if keep[wf] {
+		t.Errorf("the workflow is kept as it is; want it kept current")
+	}
+	if len(keep) != len(files)-1 {
+		t.Errorf("%d kept of %d files, want every manifest", len(keep), len(files))
+	}
+}
+
+func TestCommitMessageListsTheFiles(t *testing.T) {
+	got := commitMessage("clusters/prod", []string{"a.yaml", "b.yaml"})
+	want := "Add slipway to clusters/prod\n\nWritten by slipway bootstrap:\n- a.yaml\n- b.yaml\n"
+	if got != want {
+		t.Errorf("commitMessage = %q, want %q", got, want)
+	}
+}

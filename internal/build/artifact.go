@@ -140,104 +140,147 @@ func copyOp(trees map[string]*sourceTree, from, to string, exclude []string, des
 	if !ok {
 		return fmt.Errorf("unknown source alias %q", alias)
 	}
-	if !strings.HasPrefix(to, "@artifact/") && to != "@artifact" {
-		return fmt.Errorf("to must start with @artifact/")
-	}
-	toRel := strings.TrimPrefix(strings.TrimPrefix(to, "@artifact"), "/")
-	if _, err := source.CleanRelative(toRel); err != nil {
+	toRel, toDir, err := copyTarget(to)
+	if err != nil {
 		return err
-	}
-	toDir := strings.HasSuffix(to, "/") || toRel == ""
-	root := tree.repo.Root
-
-	selRoot := rel
-	if i := strings.IndexAny(selRoot, "*?["); i >= 0 {
-		selRoot = path.Dir(selRoot[:i] + "x")
 	}
 	for _, ex := range exclude {
 		if !doublestar.ValidatePattern(ex) {
 			return fmt.Errorf("exclude %q: not a valid glob pattern", ex)
 		}
 	}
-	put := func(srcRel, dstRel string) error {
-		relSel := strings.TrimPrefix(strings.TrimPrefix(srcRel, selRoot), "/")
-		for _, ex := range exclude {
-			// Excludes are doublestar patterns ("**" crosses directories), as
-			// source-watcher's are; validated above, so no error here.
-			if m, _ := doublestar.Match(ex, srcRel); m {
-				return nil
-			}
-			if m, _ := doublestar.Match(ex, relSel); m {
-				return nil
-			}
-		}
-		data, err := tree.repo.FS.ReadFile(filepath.Join(root, filepath.FromSlash(srcRel)))
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dest, filepath.FromSlash(dstRel))
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(target, data, 0o644); err != nil {
-			return err
-		}
-		files[path.Clean(dstRel)] = tree.mapFile(srcRel)
-		return nil
-	}
-	walk := func(dirRel, dstBase string) error {
-		base := filepath.Join(root, filepath.FromSlash(dirRel))
-		return tree.repo.FS.Walk(base, func(p string, info os.FileInfo, err error) error {
-			if err != nil {
-				return err
-			}
-			if info.IsDir() {
-				return nil
-			}
-			sub, _ := filepath.Rel(base, p)
-			return put(path.Join(dirRel, filepath.ToSlash(sub)), path.Join(dstBase, filepath.ToSlash(sub)))
-		})
-	}
+	c := &copier{tree: tree, root: tree.repo.Root, selRoot: selectionRoot(rel), exclude: exclude, dest: dest, files: files}
 	switch {
 	case strings.HasSuffix(rel, "/**") || rel == "**":
 		d := strings.TrimSuffix(strings.TrimSuffix(rel, "**"), "/")
 		if d == "" {
 			d = "."
 		}
-		return walk(d, toRel)
+		return c.walk(d, toRel)
 	case strings.ContainsAny(path.Base(rel), "*?["):
-		d := path.Dir(rel)
-		entries, err := tree.repo.FS.ReadDir(filepath.Join(root, filepath.FromSlash(d)))
-		if err != nil {
-			return err
-		}
-		matched := 0
-		for _, e := range entries {
-			if m, _ := path.Match(path.Base(rel), e); m && !tree.repo.FS.IsDir(filepath.Join(root, filepath.FromSlash(d), e)) {
-				matched++
-				// As source-watcher: a glob match keeps its path under to/.
-				if err := put(path.Join(d, e), path.Join(toRel, d, e)); err != nil {
-					return err
-				}
-			}
-		}
-		if matched == 0 {
-			return fmt.Errorf("no files match pattern %s", rel)
-		}
-		return nil
+		return c.glob(rel, toRel)
 	default:
-		abs := filepath.Join(root, filepath.FromSlash(rel))
+		abs := filepath.Join(c.root, filepath.FromSlash(rel))
 		if !tree.repo.FS.Exists(abs) {
 			return fmt.Errorf("%s does not exist", rel)
 		}
 		if tree.repo.FS.IsDir(abs) {
-			return walk(rel, path.Join(toRel, path.Base(rel)))
+			return c.walk(rel, path.Join(toRel, path.Base(rel)))
 		}
 		if toDir {
-			return put(rel, path.Join(toRel, path.Base(rel)))
+			return c.put(rel, path.Join(toRel, path.Base(rel)))
 		}
-		return put(rel, toRel)
+		return c.put(rel, toRel)
 	}
+}
+
+// copyTarget reads a copy's to: the path under the artifact, and whether
+// it names a directory (a trailing slash, or the artifact root).
+func copyTarget(to string) (toRel string, toDir bool, err error) {
+	if !strings.HasPrefix(to, "@artifact/") && to != "@artifact" {
+		return "", false, fmt.Errorf("to must start with @artifact/")
+	}
+	toRel = strings.TrimPrefix(strings.TrimPrefix(to, "@artifact"), "/")
+	if _, err := source.CleanRelative(toRel); err != nil {
+		return "", false, err
+	}
+	return toRel, strings.HasSuffix(to, "/") || toRel == "", nil
+}
+
+// selectionRoot is the directory a from selects below: the part before
+// its first glob character, which excludes may be relative to.
+func selectionRoot(rel string) string {
+	if i := strings.IndexAny(rel, "*?["); i >= 0 {
+		return path.Dir(rel[:i] + "x")
+	}
+	return rel
+}
+
+// copier copies the files of one copy operation into the artifact.
+type copier struct {
+	tree    *sourceTree
+	root    string
+	selRoot string
+	exclude []string
+	dest    string
+	// files maps artifact paths to where they come from.
+	files map[string]string
+}
+
+// excluded: excludes are doublestar patterns ("**" crosses directories),
+// as source-watcher's are, matched against the source path and the path
+// below the selection root; validated before, so no error here.
+func (c *copier) excluded(srcRel string) bool {
+	relSel := strings.TrimPrefix(strings.TrimPrefix(srcRel, c.selRoot), "/")
+	for _, ex := range c.exclude {
+		if m, _ := doublestar.Match(ex, srcRel); m {
+			return true
+		}
+		if m, _ := doublestar.Match(ex, relSel); m {
+			return true
+		}
+	}
+	return false
+}
+
+// put copies one file, unless excluded.
+func (c *copier) put(srcRel, dstRel string) error {
+	if c.excluded(srcRel) {
+		return nil
+	}
+	data, err := c.tree.repo.FS.ReadFile(filepath.Join(c.root, filepath.FromSlash(srcRel)))
+	if err != nil {
+		return err
+	}
+	target := filepath.Join(c.dest, filepath.FromSlash(dstRel))
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(target, data, 0o644); err != nil {
+		return err
+	}
+	c.files[path.Clean(dstRel)] = c.tree.mapFile(srcRel)
+	return nil
+}
+
+// walk copies every file below dirRel to dstBase, keeping subpaths.
+func (c *copier) walk(dirRel, dstBase string) error {
+	base := filepath.Join(c.root, filepath.FromSlash(dirRel))
+	return c.tree.repo.FS.Walk(base, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if info.IsDir() {
+			return nil
+		}
+		sub, _ := filepath.Rel(base, p)
+		return c.put(path.Join(dirRel, filepath.ToSlash(sub)), path.Join(dstBase, filepath.ToSlash(sub)))
+	})
+}
+
+// glob copies the files of one directory that match the pattern; none
+// matching is an error.
+func (c *copier) glob(rel, toRel string) error {
+	fs := c.tree.repo.FS
+	d := path.Dir(rel)
+	entries, err := fs.ReadDir(filepath.Join(c.root, filepath.FromSlash(d)))
+	if err != nil {
+		return err
+	}
+	matched := 0
+	for _, e := range entries {
+		if m, _ := path.Match(path.Base(rel), e); m && !fs.IsDir(filepath.Join(c.root, filepath.FromSlash(d), e)) {
+			matched++
+			// As source-watcher: a glob match keeps its path under to/.
+			if err := c.put(path.Join(d, e), path.Join(toRel, d, e)); err != nil {
+				return err
+			}
+		}
+	}
+	if matched == 0 {
+		return fmt.Errorf("no files match pattern %s", rel)
+	}
+	return nil
 }
 
 func splitAlias(from string) (alias, rel string, ok bool) {

@@ -278,28 +278,8 @@ func (b *Builder) readRepoFile(rel string) ([]byte, error) {
 func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *result.ClusterBuild {
 	start := time.Now()
 	cb := &result.ClusterBuild{Path: clusterPath, ReadFile: b.readRepoFile}
-	st := &clusterState{
-		path:  clusterPath,
-		reg:   newRegistry(),
-		seen:  map[result.KustomizationRef]bool{},
-		byRef: map[result.KustomizationRef]*result.KustomizationBuild{},
-		vars:  map[string]*unstructured.Unstructured{},
-
-		varOwner: map[string]result.KustomizationRef{},
-		parent:   map[result.KustomizationRef]result.KustomizationRef{},
-
-		namespaces: map[string]map[string]string{},
-	}
-	st.reg.secrets = st.secretLookup(b.opts.External)
-	rootSrc := DefaultRootSource()
-	if b.opts.RootSource != nil {
-		rootSrc, st.rootFixed = *b.opts.RootSource, true
-	}
-	st.reg.rootKind, st.reg.rootRef = rootSrc.Kind, refKey(rootSrc.Namespace, rootSrc.Name)
-	root := &unit{ks: rootKustomization(clusterPath, rootSrc), root: true}
-	st.root = root
-	st.seen[root.ref()] = true
-	pending := []*unit{root}
+	st := b.newClusterState(clusterPath)
+	pending := []*unit{st.root}
 	final := false
 	for {
 		if len(pending) == 0 {
@@ -316,30 +296,7 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 			st.findings = append(st.findings, result.Finding{Severity: result.SeverityError, Check: "build", ClusterPath: clusterPath, Message: ctx.Err().Error()})
 			break
 		}
-		var ready, deferred []buildJob
-		var waiting []*unit
-		for _, u := range pending {
-			r := b.resolve(ctx, st.reg, u.ks.Spec.SourceRef.Kind, u.ks.Spec.SourceRef.Namespace, u.ks.Spec.SourceRef.Name)
-			if r.pending && !final {
-				waiting = append(waiting, u)
-				continue
-			}
-			j := buildJob{u: u, tree: r.tree, err: r.err}
-			if u.ks.Spec.PostBuild != nil {
-				j.vars = loadVarsPromised(u.ks, st.varsLookup(b.opts.External, final), st.promiseLookup(b), final)
-				if len(j.vars.pending) > 0 && !final {
-					waiting = append(waiting, u)
-					continue
-				}
-				if len(j.vars.missing) > 0 {
-					// Another unit of this wave may build it: try after
-					// them, and only then in the unit's own output.
-					deferred = append(deferred, j)
-					continue
-				}
-			}
-			ready = append(ready, j)
-		}
+		ready, deferred, waiting := b.sortWave(ctx, st, pending, final)
 		var results []built
 		switch {
 		case len(ready) > 0:
@@ -384,6 +341,62 @@ func (b *Builder) BuildClusterPath(ctx context.Context, clusterPath string) *res
 	cb.Sensitive = st.sensitive
 	cb.Duration = time.Since(start)
 	return cb
+}
+
+// newClusterState starts a cluster path's build from its root
+// Kustomization: the one Flux bootstrap creates, syncing the cluster path
+// from the root source (flux-system unless the options name another).
+func (b *Builder) newClusterState(clusterPath string) *clusterState {
+	st := &clusterState{
+		path:  clusterPath,
+		reg:   newRegistry(),
+		seen:  map[result.KustomizationRef]bool{},
+		byRef: map[result.KustomizationRef]*result.KustomizationBuild{},
+		vars:  map[string]*unstructured.Unstructured{},
+
+		varOwner: map[string]result.KustomizationRef{},
+		parent:   map[result.KustomizationRef]result.KustomizationRef{},
+
+		namespaces: map[string]map[string]string{},
+	}
+	st.reg.secrets = st.secretLookup(b.opts.External)
+	rootSrc := DefaultRootSource()
+	if b.opts.RootSource != nil {
+		rootSrc, st.rootFixed = *b.opts.RootSource, true
+	}
+	st.reg.rootKind, st.reg.rootRef = rootSrc.Kind, refKey(rootSrc.Namespace, rootSrc.Name)
+	st.root = &unit{ks: rootKustomization(clusterPath, rootSrc), root: true}
+	st.seen[st.root.ref()] = true
+	return st
+}
+
+// sortWave sorts the Kustomizations of one wave: ready to build, deferred
+// (a substituteFrom object not built yet), or waiting for a source or
+// variables a later wave may provide. A final wave waits for nothing.
+func (b *Builder) sortWave(ctx context.Context, st *clusterState, pending []*unit, final bool) (ready, deferred []buildJob, waiting []*unit) {
+	for _, u := range pending {
+		r := b.resolve(ctx, st.reg, u.ks.Spec.SourceRef.Kind, u.ks.Spec.SourceRef.Namespace, u.ks.Spec.SourceRef.Name)
+		if r.pending && !final {
+			waiting = append(waiting, u)
+			continue
+		}
+		j := buildJob{u: u, tree: r.tree, err: r.err}
+		if u.ks.Spec.PostBuild != nil {
+			j.vars = loadVarsPromised(u.ks, st.varsLookup(b.opts.External, final), st.promiseLookup(b), final)
+			if len(j.vars.pending) > 0 && !final {
+				waiting = append(waiting, u)
+				continue
+			}
+			if len(j.vars.missing) > 0 {
+				// Another unit of this wave may build it: try after
+				// them, and only then in the unit's own output.
+				deferred = append(deferred, j)
+				continue
+			}
+		}
+		ready = append(ready, j)
+	}
+	return ready, deferred, waiting
 }
 
 // emptyClusterPath is an error when a cluster path builds no object and

@@ -78,14 +78,54 @@ type built struct {
 // kustomization.yaml, kustomize build, decrypt, substitute, then add
 // commonMetadata and the owner labels.
 func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src *sourceTree, vars varsResult) built {
-	start := time.Now()
+	o := &oneBuild{b: b, clusterPath: clusterPath, u: u, src: src, start: time.Now()}
+	o.out.kb = newKustomizationBuild(u, src.name)
+	dirAbs, err := o.directory()
+	if err != nil {
+		return o.fail(err)
+	}
+	gen, err := o.generate(dirAbs)
+	if err != nil {
+		return o.fail(err)
+	}
+	resMap, err := o.kustomize(gen, dirAbs)
+	if err != nil {
+		return o.fail(err)
+	}
+	objects, err := o.objects(resMap, gen, dirAbs, vars)
+	if err != nil {
+		return o.fail(err)
+	}
+	o.out.kb.Objects = objects
+	if len(objects) == 0 {
+		o.warnIfEmpty(dirAbs)
+	}
+	o.out.kb.Duration = time.Since(o.start)
+	return o.out
+}
+
+// oneBuild is the build of one Kustomization as it goes through its
+// stages, collecting findings.
+type oneBuild struct {
+	b           *Builder
+	clusterPath string
+	u           *unit
+	src         *sourceTree
+	start       time.Time
+	out         built
+}
+
+// newKustomizationBuild is what a Kustomization's build says before it is
+// built: its reference, spec and where it is defined, and its
+// dependencies (a dependsOn without namespace names the Kustomization's
+// own, as in Flux).
+func newKustomizationBuild(u *unit, sourceName string) *result.KustomizationBuild {
 	ks := u.ks
-	ref := u.ref()
 	kb := &result.KustomizationBuild{
-		Ref:       ref,
+		Ref:       u.ref(),
 		Spec:      ks,
 		Origin:    u.origin,
-		Source:    src.name,
+		Source:    sourceName,
 		Suspended: ks.Spec.Suspend,
 	}
 	for _, d := range ks.Spec.DependsOn {
@@ -95,140 +135,191 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		}
 		kb.DependsOn = append(kb.DependsOn, result.KustomizationRef{Namespace: ns, Name: d.Name})
 	}
-	out := built{kb: kb}
-	finding := func(sev result.Severity, check string, obj *result.ObjectID, origin result.Origin, msg string) {
-		r := ref
-		out.findings = append(out.findings, result.Finding{Severity: sev, Check: check, ClusterPath: clusterPath,
-			Kustomization: &r, Object: obj, Origin: origin, Message: msg})
-	}
-	fail := func(err error) built {
-		origin := u.origin
-		var fe *source.FileError
-		if errors.As(err, &fe) {
-			origin = result.Origin{File: src.mapFile(fe.File), Line: fe.Line}
-		} else if file, rel := relativize(err, src.repo.Root); file != "" {
-			// kustomize and Flux's generator name files by absolute path;
-			// point at the file, in repository terms.
-			err, origin = rel, result.Origin{File: src.mapFile(file)}
-		}
-		kb.Err = &KustomizationError{Ref: ref, Origin: u.origin, Err: err}
-		kb.Duration = time.Since(start)
-		finding(result.SeverityError, "build", nil, origin, kb.Err.Error())
-		return out
-	}
+	return kb
+}
 
-	path := ks.Spec.Path
+func (o *oneBuild) finding(sev result.Severity, check string, obj *result.ObjectID, origin result.Origin, msg string) {
+	r := o.u.ref()
+	o.out.findings = append(o.out.findings, result.Finding{Severity: sev, Check: check, ClusterPath: o.clusterPath,
+		Kustomization: &r, Object: obj, Origin: origin, Message: msg})
+}
+
+// fail ends the build with err, reported at the file it names when it
+// names one.
+func (o *oneBuild) fail(err error) built {
+	origin := o.u.origin
+	var fe *source.FileError
+	if errors.As(err, &fe) {
+		origin = result.Origin{File: o.src.mapFile(fe.File), Line: fe.Line}
+	} else if file, rel := relativize(err, o.src.repo.Root); file != "" {
+		// kustomize and Flux's generator name files by absolute path;
+		// point at the file, in repository terms.
+		err, origin = rel, result.Origin{File: o.src.mapFile(file)}
+	}
+	kb := o.out.kb
+	kb.Err = &KustomizationError{Ref: kb.Ref, Origin: o.u.origin, Err: err}
+	kb.Duration = time.Since(o.start)
+	o.finding(result.SeverityError, "build", nil, origin, kb.Err.Error())
+	return o.out
+}
+
+// directory resolves spec.path to a directory of the source tree, written
+// out first: Flux's generator reads a revision's tree from disk.
+func (o *oneBuild) directory() (string, error) {
+	path := o.u.ks.Spec.Path
 	if path == "" {
 		path = "./"
 	}
 	rel, err := source.CleanRelative(path)
 	if err != nil {
-		return fail(fmt.Errorf("spec.path: %w", err))
+		return "", fmt.Errorf("spec.path: %w", err)
 	}
-	kb.Path = rel
-	// A revision's tree is written on first use; Flux's generator reads it
-	// from disk.
-	if err := src.repo.Materialize(); err != nil {
-		return fail(err)
+	o.out.kb.Path = rel
+	repo := o.src.repo
+	if err := repo.Materialize(); err != nil {
+		return "", err
 	}
-	dirAbs := filepath.Join(src.repo.Root, filepath.FromSlash(rel))
-	if !src.repo.FS.Exists(dirAbs) {
-		return fail(&source.PathError{Path: path, Reason: "spec.path does not exist in " + src.describe()})
+	dirAbs := filepath.Join(repo.Root, filepath.FromSlash(rel))
+	if !repo.FS.Exists(dirAbs) {
+		return "", &source.PathError{Path: path, Reason: "spec.path does not exist in " + o.src.describe()}
 	}
-	if !src.repo.FS.IsDir(dirAbs) {
-		return fail(&source.PathError{Path: path, Reason: "spec.path is not a directory"})
+	if !repo.FS.IsDir(dirAbs) {
+		return "", &source.PathError{Path: path, Reason: "spec.path is not a directory"}
 	}
+	return dirAbs, nil
+}
 
-	guard := src.repo.Guard(nil)
-	guard.AllowRemote = b.opts.AllowRemoteBases
+// generated is the kustomization Flux's generator made for a directory,
+// and the guarded filesystem it read.
+type generated struct {
+	guard    *source.GuardedFS
+	ignore   *source.Ignore
+	kfile    string
+	manifest []byte
+	// exclusive: the kustomization declares its own OpenAPI schema, so
+	// it builds alone (kustomize's schema is process-wide).
+	exclusive bool
+}
+
+// newGuard is a filesystem locked to the repository, remote bases as
+// the options allow.
+func (o *oneBuild) newGuard(ignore *source.Ignore) *source.GuardedFS {
+	guard := o.src.repo.Guard(nil)
+	guard.AllowRemote = o.b.opts.AllowRemoteBases
+	guard.Ignore = ignore
+	return guard
+}
+
+// generate runs Flux's generator: the kustomization.yaml as written or
+// made up, amended with the Kustomization's build options.
+func (o *oneBuild) generate(dirAbs string) (*generated, error) {
+	repo := o.src.repo
+	guard := o.newGuard(nil)
 	// Check an existing kustomization file strictly before Flux's generator
 	// parses it leniently, so a duplicate key is reported with its line.
-	existing := src.repo.KustomizationFile(dirAbs)
+	existing := repo.KustomizationFile(dirAbs)
 	if existing != "" {
 		if _, err := guard.ReadFile(existing); err != nil {
-			return fail(err)
+			return nil, err
 		}
 	}
-
-	obj, err := toUnstructured(ks)
+	obj, err := toUnstructured(o.u.ks)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	obj.SetAPIVersion(kustomizev1.GroupVersion.String())
 	obj.SetKind(kustomizev1.KustomizationKind)
-	ignore, err := b.artifactIgnore(src)
+	ignore, err := o.b.artifactIgnore(o.src)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	guard.Ignore = ignore
-	gen, err := generator(src.repo.Root, dirAbs, existing, ignore, obj)
+	gen, err := generator(repo.Root, dirAbs, existing, ignore, obj)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	manifest, kfile, _, err := gen.GenerateManifest(dirAbs)
 	if err != nil {
 		if gerr := guard.Err(); gerr != nil {
 			err = gerr
 		} else if existing != "" {
-			err = &source.FileError{File: src.repo.Rel(existing), Err: fmt.Errorf("not a valid kustomization: %w", err)}
+			err = &source.FileError{File: repo.Rel(existing), Err: fmt.Errorf("not a valid kustomization: %w", err)}
 		}
-		return fail(err)
+		return nil, err
 	}
 	var kus kustypes.Kustomization
 	if err := yaml.Unmarshal(manifest, &kus); err != nil {
-		return fail(fmt.Errorf("reading generated kustomization: %w", err))
+		return nil, fmt.Errorf("reading generated kustomization: %w", err)
 	}
-	if !b.opts.AllowRemoteBases {
+	if !o.b.opts.AllowRemoteBases {
 		if remote := source.RemoteRefs(manifest); len(remote) > 0 {
-			return fail(&source.FileError{File: src.repo.Rel(kfile), Err: fmt.Errorf("%w: %s", source.ErrRemoteBase, strings.Join(remote, ", "))})
+			return nil, &source.FileError{File: repo.Rel(kfile), Err: fmt.Errorf("%w: %s", source.ErrRemoteBase, strings.Join(remote, ", "))}
 		}
 	}
+	return &generated{guard: guard, ignore: ignore, kfile: kfile, manifest: manifest, exclusive: kus.OpenAPI != nil}, nil
+}
+
+// kustomize builds the generated kustomization. A build that finds a
+// nested kustomization declaring a schema is run again alone. gen.guard
+// is the filesystem of the last attempt.
+func (o *oneBuild) kustomize(gen *generated, dirAbs string) (resmap.ResMap, error) {
 	run := func(g *source.GuardedFS, exclusive bool) (resmap.ResMap, error) {
-		g.AddKustomization(kfile, manifest)
+		g.AddKustomization(gen.kfile, gen.manifest)
 		g.RefuseOpenAPI = !exclusive
-		return runKustomize(newGeneratedKustomization(g, kfile, manifest), dirAbs, exclusive, g.CustomOpenAPI)
+		return runKustomize(newGeneratedKustomization(g, gen.kfile, gen.manifest), dirAbs, exclusive, g.CustomOpenAPI)
 	}
-	exclusive := kus.OpenAPI != nil
-	resMap, err := run(guard, exclusive)
-	if err != nil && !exclusive && errors.Is(guard.Err(), source.ErrCustomOpenAPI) {
-		// A nested kustomization declares a schema: rebuild alone.
-		guard = src.repo.Guard(nil)
-		guard.AllowRemote = b.opts.AllowRemoteBases
-		guard.Ignore = ignore
-		resMap, err = run(guard, true)
+	resMap, err := run(gen.guard, gen.exclusive)
+	if err != nil && !gen.exclusive && errors.Is(gen.guard.Err(), source.ErrCustomOpenAPI) {
+		gen.guard = o.newGuard(gen.ignore)
+		resMap, err = run(gen.guard, true)
 	}
-	kb.Files = src.mapFiles(guard.Files())
+	o.out.kb.Files = o.src.mapFiles(gen.guard.Files())
 	if err != nil {
-		if gerr := guard.Err(); gerr != nil {
+		if gerr := gen.guard.Err(); gerr != nil {
 			err = gerr
 		}
-		return fail(err)
+		return nil, err
 	}
+	return resMap, nil
+}
 
-	fallback := result.Origin{File: src.repo.Rel(kfile)}
-	if !src.repo.FS.Exists(kfile) {
-		fallback = result.Origin{File: src.repo.Rel(dirAbs)}
+// objects turns kustomize's output into the objects Flux would apply:
+// decrypted, substituted, origins mapped, commonMetadata and owner labels
+// set.
+func (o *oneBuild) objects(resMap resmap.ResMap, gen *generated, dirAbs string, vars varsResult) ([]result.Object, error) {
+	repo := o.src.repo
+	fallback := result.Origin{File: repo.Rel(gen.kfile)}
+	if !repo.FS.Exists(gen.kfile) {
+		fallback = result.Origin{File: repo.Rel(dirAbs)}
 	}
-	origins := newOriginIndex(src.repo, guard.Kustomizations(), fallback)
-	stage := &objectStage{b: b, ks: ks, src: src, origins: origins, vars: vars, finding: finding}
+	origins := newOriginIndex(repo, gen.guard.Kustomizations(), fallback)
+	stage := &objectStage{b: o.b, ks: o.u.ks, src: o.src, origins: origins, vars: vars, finding: o.finding}
 	objects, err := stage.run(resMap)
 	if err != nil {
 		var me *MissingVarsError
-		out.missingVars = errors.As(err, &me)
-		return fail(err)
+		o.out.missingVars = errors.As(err, &me)
+		return nil, err
 	}
-	out.sensitive = append(out.sensitive, stage.sensitive...)
+	o.out.sensitive = append(o.out.sensitive, stage.sensitive...)
 	vars = stage.vars
 	for _, m := range vars.unknown {
-		finding(result.SeverityInfo, "substitution", nil, u.origin, fmt.Sprintf("variables from %s are unknown (SOPS-encrypted, no age key): expressions using them are left as written", m))
+		o.finding(result.SeverityInfo, "substitution", nil, o.u.origin, fmt.Sprintf("variables from %s are unknown (SOPS-encrypted, no age key): expressions using them are left as written", m))
 	}
+	setOwnerMetadata(objects, o.u.ks)
+	// Secrets themselves are redacted by every renderer; what must also be
+	// masked wherever it surfaces is what left a Secret: decrypted values and
+	// variables substituted from Secrets.
+	o.out.sensitive = append(o.out.sensitive, vars.sensitive...)
+	return objects, nil
+}
 
+// setOwnerMetadata does what kustomize-controller does to every object it
+// applies: commonMetadata, then its owner labels.
+func setOwnerMetadata(objects []result.Object, ks *kustomizev1.Kustomization) {
 	list := make([]*unstructured.Unstructured, len(objects))
 	for i := range objects {
 		list[i] = objects[i].Object
 	}
-	// kustomize-controller sets commonMetadata, then its owner labels, on
-	// every object it applies.
 	if cm := ks.Spec.CommonMetadata; cm != nil {
 		ssautil.SetCommonMetadata(list, cm.Labels, cm.Annotations)
 	}
@@ -236,22 +327,19 @@ func (b *Builder) buildOne(ctx context.Context, clusterPath string, u *unit, src
 		kustomizev1.GroupVersion.Group + "/name":      ks.Name,
 		kustomizev1.GroupVersion.Group + "/namespace": ks.Namespace,
 	}, nil)
-	// Secrets themselves are redacted by every renderer; what must also be
-	// masked wherever it surfaces is what left a Secret: decrypted values and
-	// variables substituted from Secrets.
-	out.sensitive = append(out.sensitive, vars.sensitive...)
-	kb.Objects = objects
-	if len(objects) == 0 {
-		if yamlFile := firstYAMLFile(dirAbs); yamlFile != "" {
-			// Flux would apply nothing and prune what the Kustomization
-			// applied before: say so rather than build it silently.
-			finding(result.SeverityWarning, "empty", nil, u.origin, fmt.Sprintf(
-				"builds 0 objects although %s holds YAML (%s): Flux would prune everything this Kustomization applied; are the files left out by spec.ignore or a .sourceignore, or not listed in a kustomization.yaml?",
-				kb.Path, src.mapFile(src.repo.Rel(yamlFile))))
-		}
+}
+
+// warnIfEmpty: Flux would apply nothing and prune what the Kustomization
+// applied before, so a directory holding YAML that builds to nothing is
+// said rather than built silently.
+func (o *oneBuild) warnIfEmpty(dirAbs string) {
+	yamlFile := firstYAMLFile(dirAbs)
+	if yamlFile == "" {
+		return
 	}
-	kb.Duration = time.Since(start)
-	return out
+	o.finding(result.SeverityWarning, "empty", nil, o.u.origin, fmt.Sprintf(
+		"builds 0 objects although %s holds YAML (%s): Flux would prune everything this Kustomization applied; are the files left out by spec.ignore or a .sourceignore, or not listed in a kustomization.yaml?",
+		o.out.kb.Path, o.src.mapFile(o.src.repo.Rel(yamlFile))))
 }
 
 // firstYAMLFile returns a YAML file under dir (in walk order), or "".

@@ -98,6 +98,19 @@ func (e Event) Source() string {
 	return e.ClusterPath + " " + e.Kustomization.String()
 }
 
+// ProgressLog is the Observer both front ends use: one line per event,
+// "15:04:05 clusters/prod flux-system/apps: message", the message passed
+// through clean (masking secret values) first. Kustomizations deploy in
+// parallel, so lines are written one at a time.
+func ProgressLog(clean func(string) string, write func(line string)) func(Event) {
+	var mu sync.Mutex
+	return func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		write(fmt.Sprintf("%s %s: %s", time.Now().Format("15:04:05"), e.Source(), clean(e.Message)))
+	}
+}
+
 // Deployer deploys cluster builds to one cluster.
 type Deployer struct {
 	cluster *Cluster

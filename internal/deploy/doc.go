@@ -7,6 +7,7 @@
 // ReadStatus reads back what deploys left (deploy records, inventories,
 // the health of their members now) with get and list only.
 //
-// It never prints: progress goes to an Observer, results come back as
+// It never prints: progress goes to an Observer (ProgressLog is the one
+// both front ends use, writing where they say), results come back as
 // result.ClusterDeploy values.
 package deploy

@@ -262,18 +262,29 @@ func (d *Deployer) reconcileReleases(ctx context.Context, clusterPath string, kb
 	if len(kb.Releases) == 0 {
 		return nil
 	}
-	retired := map[string][]ReleaseAt{}
-	p := d.helm.of(clusterPath)
-	ref := kb.Ref
-	rel, err := d.releaser(clusterPath, p)
-	byRef := map[result.KustomizationRef]*result.ReleaseBuild{}
-	deps := map[result.KustomizationRef][]result.KustomizationRef{}
-	for _, rb := range kb.Releases {
-		byRef[rb.Ref] = rb
+	byRef, deps := localDeps(kb.Releases)
+	rr := &releaseRun{d: d, clusterPath: clusterPath, ref: kb.Ref, kd: kd, entries: entries,
+		p: d.helm.of(clusterPath), outcomes: map[result.KustomizationRef]*result.ReleaseDeploy{}, retired: map[string][]ReleaseAt{}}
+	rr.rel, rr.relErr = d.releaser(clusterPath, rr.p)
+	for _, level := range flux.NewGraph(deps).Levels() {
+		inParallel(level, releaseParallelism, func(r result.KustomizationRef) { rr.reconcile(ctx, byRef[r]) })
 	}
 	for _, rb := range kb.Releases {
-		// Only dependencies within this Kustomization order the levels;
-		// the others finished before it started (releaseDeps).
+		rr.conclude(rb)
+	}
+	return rr.retired
+}
+
+// localDeps indexes a Kustomization's HelmReleases and keeps, of their
+// dependencies, those within it: only they order the levels; the others
+// finished before it started (releaseDeps).
+func localDeps(releases []*result.ReleaseBuild) (map[result.KustomizationRef]*result.ReleaseBuild, map[result.KustomizationRef][]result.KustomizationRef) {
+	byRef := map[result.KustomizationRef]*result.ReleaseBuild{}
+	for _, rb := range releases {
+		byRef[rb.Ref] = rb
+	}
+	deps := map[result.KustomizationRef][]result.KustomizationRef{}
+	for _, rb := range releases {
 		var local []result.KustomizationRef
 		for _, dep := range rb.DependsOn {
 			if _, ok := byRef[dep]; ok {
@@ -282,85 +293,118 @@ func (d *Deployer) reconcileReleases(ctx context.Context, clusterPath string, kb
 		}
 		deps[rb.Ref] = local
 	}
-	outcomes := map[result.KustomizationRef]*result.ReleaseDeploy{}
-	var mu sync.Mutex
-	change := func(c result.Change) {
-		mu.Lock()
-		defer mu.Unlock()
-		kd.Changes = append(kd.Changes, c)
+	return byRef, deps
+}
+
+// inParallel calls fn for each item, at most limit at a time, and
+// returns when all are done.
+func inParallel[T any](items []T, limit int, fn func(T)) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			fn(it)
+		}()
 	}
-	record := func(rd *result.ReleaseDeploy) {
-		mu.Lock()
-		outcomes[rd.Ref] = rd
-		mu.Unlock()
-		p.mu.Lock()
-		p.releases[rd.Ref] = rd
-		p.mu.Unlock()
+	wg.Wait()
+}
+
+// releaseRun is the reconcile of one Kustomization's HelmReleases; its
+// releases run in parallel, so what they share is guarded by mu.
+type releaseRun struct {
+	d           *Deployer
+	clusterPath string
+	ref         result.KustomizationRef
+	kd          *result.KustomizationDeploy
+	entries     map[string]Entry
+	p           *pathReleases
+	rel         *helmrelease.Releaser
+	relErr      error
+
+	mu       sync.Mutex
+	outcomes map[result.KustomizationRef]*result.ReleaseDeploy
+	retired  map[string][]ReleaseAt
+}
+
+func (rr *releaseRun) change(c result.Change) {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	rr.kd.Changes = append(rr.kd.Changes, c)
+}
+
+// record keeps a release's outcome, here and for the cluster path, where
+// HelmReleases of later Kustomizations look up their dependencies.
+func (rr *releaseRun) record(rd *result.ReleaseDeploy) {
+	rr.mu.Lock()
+	rr.outcomes[rd.Ref] = rd
+	rr.mu.Unlock()
+	rr.p.mu.Lock()
+	rr.p.releases[rd.Ref] = rd
+	rr.p.mu.Unlock()
+}
+
+// notRun is the outcome of a release that was not reconciled.
+func notRun(rb *result.ReleaseBuild, action result.ReleaseAction, msg string) *result.ReleaseDeploy {
+	return &result.ReleaseDeploy{Ref: rb.Ref, ReleaseName: rb.ReleaseName, Namespace: rb.StorageNamespace,
+		Chart: rb.Chart, Origin: rb.Origin, Action: action, Message: msg}
+}
+
+// reconcile reconciles one release once its dependencies are met and its
+// former releases retired.
+func (rr *releaseRun) reconcile(ctx context.Context, rb *result.ReleaseBuild) {
+	if rr.relErr != nil {
+		rr.record(notRun(rb, result.ReleaseFailed, "connecting Helm to the cluster: "+rr.relErr.Error()))
+		return
 	}
-	notRun := func(rb *result.ReleaseBuild, action result.ReleaseAction, msg string) *result.ReleaseDeploy {
-		return &result.ReleaseDeploy{Ref: rb.Ref, ReleaseName: rb.ReleaseName, Namespace: rb.StorageNamespace,
-			Chart: rb.Chart, Origin: rb.Origin, Action: action, Message: msg}
-	}
-	for _, level := range flux.NewGraph(deps).Levels() {
-		sem := make(chan struct{}, releaseParallelism)
-		var wg sync.WaitGroup
-		for _, r := range level {
-			rb := byRef[r]
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				if err != nil {
-					record(notRun(rb, result.ReleaseFailed, "connecting Helm to the cluster: "+err.Error()))
-					return
-				}
-				if !rb.Suspended {
-					for _, dep := range rb.DependsOn {
-						if why := p.unmet(dep, ref); why != "" {
-							record(notRun(rb, result.ReleaseFailed, "not reconciled: "+why))
-							return
-						}
-					}
-				}
-				if e, ok := entries[helmReleaseID(rb.Ref).InventoryKey()]; ok && e.FormerReleases != "" && !rb.Suspended {
-					done, err := d.retireFormer(ctx, clusterPath, rb, e, kd, change)
-					mu.Lock()
-					retired[e.ID] = done
-					mu.Unlock()
-					if err != nil {
-						record(notRun(rb, result.ReleaseFailed, "not reconciled: "+err.Error()))
-						return
-					}
-				}
-				var rd *result.ReleaseDeploy
-				if d.opts.DryRun {
-					rd = rel.DryRun(ctx, rb)
-				} else {
-					d.emit(clusterPath, &ref, "HelmRelease %s: reconciling release %s", rb.Ref, rb.ReleaseName)
-					rd = rel.Reconcile(ctx, rb)
-				}
-				record(rd)
-			}()
-		}
-		wg.Wait()
-	}
-	for _, rb := range kb.Releases {
-		rd, ok := outcomes[rb.Ref]
-		if !ok {
-			// Left out of every level: a member or dependant of a cycle.
-			rd = notRun(rb, result.ReleaseFailed, "not reconciled: dependsOn cycle between HelmReleases")
-			record(rd)
-		}
-		kd.Releases = append(kd.Releases, rd)
-		if rd.Action != result.ReleaseUnchanged && rd.Action != result.ReleaseSkipped {
-			d.emit(clusterPath, &ref, "HelmRelease %s %s: %s", rd.Ref, rd.Action, rd.Message)
-		}
-		if releaseFailed(rd.Action) && kd.Status != result.StatusFailed {
-			kd.Fail(result.StatusFailed, result.ReasonReleaseFailed, fmt.Errorf("HelmRelease %s %s: %s", rd.Ref, rd.Action, rd.Message))
+	if !rb.Suspended {
+		for _, dep := range rb.DependsOn {
+			if why := rr.p.unmet(dep, rr.ref); why != "" {
+				rr.record(notRun(rb, result.ReleaseFailed, "not reconciled: "+why))
+				return
+			}
 		}
 	}
-	return retired
+	if e, ok := rr.entries[helmReleaseID(rb.Ref).InventoryKey()]; ok && e.FormerReleases != "" && !rb.Suspended {
+		done, err := rr.d.retireFormer(ctx, rr.clusterPath, rb, e, rr.kd, rr.change)
+		rr.mu.Lock()
+		rr.retired[e.ID] = done
+		rr.mu.Unlock()
+		if err != nil {
+			rr.record(notRun(rb, result.ReleaseFailed, "not reconciled: "+err.Error()))
+			return
+		}
+	}
+	var rd *result.ReleaseDeploy
+	if rr.d.opts.DryRun {
+		rd = rr.rel.DryRun(ctx, rb)
+	} else {
+		rr.d.emit(rr.clusterPath, &rr.ref, "HelmRelease %s: reconciling release %s", rb.Ref, rb.ReleaseName)
+		rd = rr.rel.Reconcile(ctx, rb)
+	}
+	rr.record(rd)
+}
+
+// conclude adds a release's outcome to the Kustomization's, in the
+// build's order; a failed release fails the Kustomization.
+func (rr *releaseRun) conclude(rb *result.ReleaseBuild) {
+	rd, ok := rr.outcomes[rb.Ref]
+	if !ok {
+		// Left out of every level: a member or dependant of a cycle.
+		rd = notRun(rb, result.ReleaseFailed, "not reconciled: dependsOn cycle between HelmReleases")
+		rr.record(rd)
+	}
+	kd := rr.kd
+	kd.Releases = append(kd.Releases, rd)
+	if rd.Action != result.ReleaseUnchanged && rd.Action != result.ReleaseSkipped {
+		rr.d.emit(rr.clusterPath, &rr.ref, "HelmRelease %s %s: %s", rd.Ref, rd.Action, rd.Message)
+	}
+	if releaseFailed(rd.Action) && kd.Status != result.StatusFailed {
+		kd.Fail(result.StatusFailed, result.ReasonReleaseFailed, fmt.Errorf("HelmRelease %s %s: %s", rd.Ref, rd.Action, rd.Message))
+	}
 }
 
 // pruneReleases uninstalls the Helm releases of HelmReleases that left the

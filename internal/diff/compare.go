@@ -174,111 +174,162 @@ func (c *comparer) index(cb *result.ClusterBuild) *side {
 	return s
 }
 
+// cluster compares one cluster path in stages: its build errors, its
+// Kustomizations, their HelmReleases, then object by object, and rolls
+// the changes up to the cluster path.
 func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *ClusterDiff {
-	cd := &ClusterDiff{Path: path, Action: Unchanged}
-	switch {
-	case baseCB == nil:
-		cd.Action = Added
-	case headCB == nil:
-		cd.Action = Removed
-	}
+	cd := &ClusterDiff{Path: path, Action: presence(baseCB != nil, headCB != nil)}
 	b, h := c.index(baseCB), c.index(headCB)
 	baseErrs, headErrs := c.errors(cd, b, h)
-	sort.SliceStable(cd.Errors, func(i, j int) bool {
-		if cd.Errors[i].Revision != cd.Errors[j].Revision {
-			return cd.Errors[i].Revision < cd.Errors[j].Revision
-		}
-		return cd.Errors[i].Finding.Origin.String() < cd.Errors[j].Finding.Origin.String()
-	})
+	sortErrors(cd.Errors)
+	t := &tree{ks: map[result.KustomizationRef]*KustomizationDiff{}, rs: map[result.KustomizationRef]*ReleaseDiff{}}
+	c.addKustomizations(t, b, h)
+	c.addReleases(t, b, h)
+	c.addObjects(t, cd, b, h)
+	rollUp(cd, t)
+	if cd.Action == Unchanged && !sameKeys(baseErrs, headErrs) {
+		cd.Action = Changed
+	}
+	cd.ImageChanges = imageChanges(b, h)
+	return cd
+}
 
-	// Kustomizations: head order, then those only the base has.
-	kds := map[result.KustomizationRef]*KustomizationDiff{}
-	var order []result.KustomizationRef
+// presence is the action of something by the revisions that have it:
+// added when only the head has it, removed when only the base has it.
+func presence(inBase, inHead bool) Action {
+	switch {
+	case !inBase:
+		return Added
+	case !inHead:
+		return Removed
+	}
+	return Unchanged
+}
+
+// sortErrors orders build errors by revision, then by where they are, so
+// the same errors always read the same.
+func sortErrors(errs []BuildError) {
+	sort.SliceStable(errs, func(i, j int) bool {
+		if errs[i].Revision != errs[j].Revision {
+			return errs[i].Revision < errs[j].Revision
+		}
+		return errs[i].Finding.Origin.String() < errs[j].Finding.Origin.String()
+	})
+}
+
+// tree is a cluster path's diff as it is put together: Kustomizations in
+// order, HelmReleases under the Kustomization that renders them, objects
+// under their unit.
+type tree struct {
+	ks    map[result.KustomizationRef]*KustomizationDiff
+	order []result.KustomizationRef
+	rs    map[result.KustomizationRef]*ReleaseDiff
+}
+
+// place files an object's diff under the unit that renders it.
+func (t *tree) place(u unitKey, od *ObjectDiff) {
+	if u.kind == "HelmRelease" {
+		t.rs[u.ref].Objects = append(t.rs[u.ref].Objects, od)
+		return
+	}
+	t.ks[u.ref].Objects = append(t.ks[u.ref].Objects, od)
+}
+
+// addKustomizations: head order, then those only the base has.
+func (c *comparer) addKustomizations(t *tree, b, h *side) {
 	for _, r := range append(append([]result.KustomizationRef(nil), h.order...), b.order...) {
-		if _, ok := kds[r]; ok {
+		if _, ok := t.ks[r]; ok {
 			continue
 		}
-		kd := &KustomizationDiff{Ref: r, Action: Unchanged}
 		bk, hk := b.ks[r], h.ks[r]
-		switch {
-		case bk == nil:
-			kd.Action, kd.Origin = Added, hk.Origin
-		case hk == nil:
-			kd.Action, kd.Origin = Removed, bk.Origin
-		default:
+		kd := &KustomizationDiff{Ref: r, Action: presence(bk != nil, hk != nil)}
+		if hk != nil {
 			kd.Origin = hk.Origin
+		} else {
+			kd.Origin = bk.Origin
 		}
-		if hk != nil && hk.Err != nil {
-			kd.Error = c.mask.Mask(hk.Err.Error())
-			// Failing the same way on both sides is not a change.
-			if bk == nil || bk.Err == nil || c.mask.Mask(bk.Err.Error()) != kd.Error {
-				kd.Action = Failed
-			}
-		} else if bk != nil && bk.Err != nil && hk != nil {
-			kd.Action, kd.Error = Failed, "base revision: "+c.mask.Mask(bk.Err.Error())
+		var baseErr, headErr error
+		if bk != nil {
+			baseErr = bk.Err
 		}
-		kds[r] = kd
-		order = append(order, r)
+		if hk != nil {
+			headErr = hk.Err
+		}
+		var failed bool
+		kd.Error, failed = failure(c.mask.Mask, baseErr, headErr, hk != nil)
+		if failed {
+			kd.Action = Failed
+		}
+		t.ks[r] = kd
+		t.order = append(t.order, r)
 	}
-	// HelmReleases, under the Kustomization that renders them.
-	rds := map[result.KustomizationRef]*ReleaseDiff{}
-	addRelease := func(ref result.KustomizationRef, owner result.KustomizationRef) {
-		if _, ok := rds[ref]; ok {
-			return
-		}
-		br, hr := b.releases[ref], h.releases[ref]
-		rd := &ReleaseDiff{Ref: ref, Action: Unchanged}
-		switch {
-		case br == nil:
-			rd.Action = Added
-		case hr == nil:
-			rd.Action = Removed
-		default:
-			if br.Chart != hr.Chart {
-				from, to := br.Chart, hr.Chart
-				rd.ChartFrom, rd.ChartTo = &from, &to
-			}
-			rd.ValuesChanged = br.ValuesDigest != hr.ValuesDigest
-		}
-		if hr != nil && hr.Err != nil {
-			// A chart's fail message may quote values taken from Secrets.
-			rd.Error = c.mask.Mask(hr.Err.Error())
-			// Failing the same way on both sides is not a change.
-			if br == nil || br.Err == nil || c.mask.Mask(br.Err.Error()) != rd.Error {
-				rd.Action = Failed
-			}
-		} else if br != nil && br.Err != nil && hr != nil {
-			rd.Action, rd.Error = Failed, "base revision: "+c.mask.Mask(br.Err.Error())
-		}
-		rds[ref] = rd
-		kds[owner].Releases = append(kds[owner].Releases, rd)
-	}
-	for _, r := range h.order {
-		if kb := h.ks[r]; kb != nil {
-			for _, rb := range kb.Releases {
-				if rb != nil {
-					addRelease(rb.Ref, r)
-				}
-			}
-		}
-	}
-	for _, r := range b.order {
-		if kb := b.ks[r]; kb != nil {
-			for _, rb := range kb.Releases {
-				if rb != nil {
-					addRelease(rb.Ref, r)
-				}
-			}
-		}
-	}
-	place := func(u unitKey, od *ObjectDiff) {
-		if u.kind == "HelmRelease" {
-			rds[u.ref].Objects = append(rds[u.ref].Objects, od)
-			return
-		}
-		kds[u.ref].Objects = append(kds[u.ref].Objects, od)
-	}
+}
 
+// failure is how a unit's build errors show: the head's error (masked: a
+// chart's fail message may quote values taken from Secrets), a failure
+// unless the base failed the same way, since failing the same way on both
+// sides is not a change; the base's error, a failure, when only the base
+// failed and the head has the unit.
+func failure(mask func(string) string, baseErr, headErr error, inHead bool) (msg string, failed bool) {
+	switch {
+	case headErr != nil:
+		msg = mask(headErr.Error())
+		return msg, baseErr == nil || mask(baseErr.Error()) != msg
+	case baseErr != nil && inHead:
+		return "base revision: " + mask(baseErr.Error()), true
+	}
+	return "", false
+}
+
+// addReleases puts HelmReleases under the Kustomization that renders
+// them: the head's first, then those only the base has.
+func (c *comparer) addReleases(t *tree, b, h *side) {
+	for _, s := range []*side{h, b} {
+		for _, r := range s.order {
+			kb := s.ks[r]
+			if kb == nil {
+				continue
+			}
+			for _, rb := range kb.Releases {
+				if rb != nil {
+					c.addRelease(t, b, h, rb.Ref, r)
+				}
+			}
+		}
+	}
+}
+
+func (c *comparer) addRelease(t *tree, b, h *side, ref, owner result.KustomizationRef) {
+	if _, ok := t.rs[ref]; ok {
+		return
+	}
+	br, hr := b.releases[ref], h.releases[ref]
+	rd := &ReleaseDiff{Ref: ref, Action: presence(br != nil, hr != nil)}
+	var baseErr, headErr error
+	if br != nil {
+		baseErr = br.Err
+	}
+	if hr != nil {
+		headErr = hr.Err
+	}
+	if br != nil && hr != nil {
+		if br.Chart != hr.Chart {
+			from, to := br.Chart, hr.Chart
+			rd.ChartFrom, rd.ChartTo = &from, &to
+		}
+		rd.ValuesChanged = br.ValuesDigest != hr.ValuesDigest
+	}
+	var failed bool
+	rd.Error, failed = failure(c.mask.Mask, baseErr, headErr, hr != nil)
+	if failed {
+		rd.Action = Failed
+	}
+	t.rs[ref] = rd
+	t.ks[owner].Releases = append(t.ks[owner].Releases, rd)
+}
+
+// objectIDs are the objects of either side, sorted.
+func objectIDs(b, h *side) []result.ObjectID {
 	ids := make([]result.ObjectID, 0, len(b.objects)+len(h.objects))
 	for id := range h.objects {
 		ids = append(ids, id)
@@ -289,39 +340,49 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return idLess(ids[i], ids[j]) })
-	for _, id := range ids {
+	return ids
+}
+
+// addObjects compares the objects one by one and files those that differ
+// under their unit, counting them.
+func (c *comparer) addObjects(t *tree, cd *ClusterDiff, b, h *side) {
+	for _, id := range objectIDs(b, h) {
 		be, he := b.objects[id], h.objects[id]
 		// Objects of a unit that failed on the other side are not compared.
 		if (be == nil && failedOn(b, he.unit)) || (he == nil && failedOn(h, be.unit)) {
 			continue
 		}
-		var od *ObjectDiff
 		switch {
 		case be == nil:
-			od = c.object(id, nil, &he.obj)
+			od := c.object(id, nil, &he.obj)
 			od.Action = Added
-			place(he.unit, od)
+			t.place(he.unit, od)
 			cd.Counts.Added++
 		case he == nil:
-			od = c.object(id, &be.obj, nil)
+			od := c.object(id, &be.obj, nil)
 			od.Action, od.Kept = Removed, keptReason(be)
-			place(be.unit, od)
+			t.place(be.unit, od)
 			cd.Counts.Removed++
 		default:
-			od = c.object(id, &be.obj, &he.obj)
+			od := c.object(id, &be.obj, &he.obj)
 			if be.unit != he.unit {
 				od.Action, od.From = Moved, be.unit.String()
-				place(he.unit, od)
+				t.place(he.unit, od)
 				cd.Counts.Moved++
 			} else if od.Action == Changed {
-				place(he.unit, od)
+				t.place(he.unit, od)
 				cd.Counts.Changed++
 			}
 		}
 	}
+}
 
-	for _, r := range order {
-		kd := kds[r]
+// rollUp marks changed what holds a change: a HelmRelease with changed
+// objects, chart or values; a Kustomization with changed objects or
+// releases; the cluster path with a changed Kustomization.
+func rollUp(cd *ClusterDiff, t *tree) {
+	for _, r := range t.order {
+		kd := t.ks[r]
 		if kd.Action == Unchanged && len(kd.Objects) > 0 {
 			kd.Action = Changed
 		}
@@ -338,11 +399,6 @@ func (c *comparer) cluster(path string, baseCB, headCB *result.ClusterBuild) *Cl
 		}
 		cd.Kustomizations = append(cd.Kustomizations, kd)
 	}
-	if cd.Action == Unchanged && !sameKeys(baseErrs, headErrs) {
-		cd.Action = Changed
-	}
-	cd.ImageChanges = imageChanges(b, h)
-	return cd
 }
 
 // failedOn reports whether a unit did not build on one side (so its

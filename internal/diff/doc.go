@@ -4,7 +4,10 @@
 // the noise removed), moved between Kustomizations or HelmReleases, and
 // whole Kustomizations, HelmReleases and cluster paths that appear or
 // vanish. It also answers the plan question: which cluster paths' output
-// changes between two revisions.
+// changes between two revisions. RunLive compares a build with a
+// connected cluster instead (server-side dry-run through internal/deploy,
+// and drift against a base revision); it never changes the cluster, and
+// connecting is the front end's part.
 //
 // Secret values never enter a diff: Secrets are compared key by key
 // through salted hashes (a fresh random salt per comparison) and rendered

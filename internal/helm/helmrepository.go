@@ -41,55 +41,146 @@ func (r *Renderer) helmRepositoryChart(ctx context.Context, ns, name, chartName,
 	if err != nil {
 		return nil, err
 	}
-	srcErr := func(u string, status int, reason string, err error) error {
-		return &SourceError{Kind: sourcev1.HelmRepositoryKind, Namespace: ns, Name: name, URL: u, StatusCode: status, Reason: reason, Err: err}
-	}
+	hr := &helmRepoFetch{r: r, hrepo: hrepo, creds: creds, chartName: chartName, constraint: constraint,
+		srcErr: func(u string, status int, reason string, err error) error {
+			return &SourceError{Kind: sourcev1.HelmRepositoryKind, Namespace: ns, Name: name, URL: u, StatusCode: status, Reason: reason, Err: err}
+		}}
 	if hrepo.Spec.Type == sourcev1.HelmRepositoryTypeOCI || strings.HasPrefix(hrepo.Spec.URL, "oci://") {
-		base := strings.TrimRight(hrepo.Spec.URL, "/")
-		if !strings.HasPrefix(base, "oci://") {
-			return nil, srcErr(hrepo.Spec.URL, 0, "a HelmRepository of type oci needs an oci:// URL", nil)
-		}
-		reg := r.registry(ociHost(base), hrepo.Spec.Insecure, creds)
-		ref := strings.TrimPrefix(base, "oci://") + "/" + chartName
-		tag := constraint
-		if _, err := parseVersion(constraint); err != nil {
-			tags, err := reg.Tags(ref)
-			if err != nil {
-				return nil, srcErr(base, 0, "listing tags of "+chartName, redactErr(err))
-			}
-			cands := make([]candidate, 0, len(tags))
-			for _, t := range tags {
-				cands = append(cands, candidate{version: t})
-			}
-			if tag, err = selectVersion(cands, constraint); err != nil {
-				return nil, notFound(chartName, constraint, "oci://"+ref, cands, err)
-			}
-		}
-		return r.ociChart(ctx, reg, ref, tag, "", func(err error) error {
-			return srcErr(base, 0, "pulling "+chartName+":"+tag, redactErr(err))
-		})
+		return hr.fromOCI(ctx)
 	}
+	return hr.fromIndex(ctx)
+}
 
-	repoURL, err := normalizeRepoURL(hrepo.Spec.URL)
-	if err != nil {
-		return nil, srcErr(hrepo.Spec.URL, 0, "invalid URL", err)
+// helmRepoFetch is the resolution of one chart of one HelmRepository.
+type helmRepoFetch struct {
+	r                     *Renderer
+	hrepo                 *sourcev1.HelmRepository
+	creds                 credentials
+	chartName, constraint string
+	srcErr                func(u string, status int, reason string, err error) error
+}
+
+// fromOCI resolves the chart in an OCI registry: the constraint's tag,
+// or the newest listed tag that meets it.
+func (hr *helmRepoFetch) fromOCI(ctx context.Context) (*chartArtifact, error) {
+	base := strings.TrimRight(hr.hrepo.Spec.URL, "/")
+	if !strings.HasPrefix(base, "oci://") {
+		return nil, hr.srcErr(hr.hrepo.Spec.URL, 0, "a HelmRepository of type oci needs an oci:// URL", nil)
 	}
-	idx, err := r.index(ctx, repoURL, creds, srcErr)
+	reg := hr.r.registry(ociHost(base), hr.hrepo.Spec.Insecure, hr.creds)
+	ref := strings.TrimPrefix(base, "oci://") + "/" + hr.chartName
+	tag := hr.constraint
+	if _, err := parseVersion(hr.constraint); err != nil {
+		tags, err := reg.Tags(ref)
+		if err != nil {
+			return nil, hr.srcErr(base, 0, "listing tags of "+hr.chartName, redactErr(err))
+		}
+		cands := make([]candidate, 0, len(tags))
+		for _, t := range tags {
+			cands = append(cands, candidate{version: t})
+		}
+		if tag, err = selectVersion(cands, hr.constraint); err != nil {
+			return nil, notFound(hr.chartName, hr.constraint, "oci://"+ref, cands, err)
+		}
+	}
+	return hr.r.ociChart(ctx, reg, ref, tag, "", func(err error) error {
+		return hr.srcErr(base, 0, "pulling "+hr.chartName+":"+tag, redactErr(err))
+	})
+}
+
+// fromIndex resolves the chart through the repository's index.yaml,
+// downloads it into the cache (verified against the index's digest) and
+// loads it.
+func (hr *helmRepoFetch) fromIndex(ctx context.Context) (*chartArtifact, error) {
+	repoURL, err := normalizeRepoURL(hr.hrepo.Spec.URL)
+	if err != nil {
+		return nil, hr.srcErr(hr.hrepo.Spec.URL, 0, "invalid URL", err)
+	}
+	idx, err := hr.r.index(ctx, repoURL, hr.creds, hr.srcErr)
 	if err != nil {
 		return nil, err
 	}
+	cv, err := indexVersion(idx.IndexFile, hr.chartName, hr.constraint, repoURL)
+	if err != nil {
+		return nil, err
+	}
+	if len(cv.URLs) == 0 {
+		return nil, hr.srcErr(repoURL, 0, fmt.Sprintf("chart %s %s has no download URL in the index", hr.chartName, cv.Version), nil)
+	}
+	chartURL, err := repo.ResolveReferenceURL(repoURL, cv.URLs[0])
+	if err != nil {
+		return nil, hr.srcErr(repoURL, 0, "invalid chart URL in the index", err)
+	}
+	p, err := hr.download(ctx, cv, repoURL, chartURL)
+	if err != nil {
+		return nil, err
+	}
+	digest := withAlgorithm(cv.Digest)
+	if digest == "" {
+		if digest, err = FileDigest(p); err != nil {
+			return nil, hr.srcErr(chartURL, 0, "reading cached chart", err)
+		}
+	}
+	c, err := loader.LoadFile(p)
+	if err != nil {
+		return nil, hr.srcErr(chartURL, 0, "loading chart "+hr.chartName+" "+cv.Version, err)
+	}
+	return &chartArtifact{
+		ref:        result.ChartRef{Name: c.Name(), Version: c.Metadata.Version, Source: repoURL + hr.chartName, Digest: digest},
+		archive:    p,
+		valuesFile: valuesFromChart(p, c.Name()),
+	}, nil
+}
+
+// download fetches the chart version into the cache, unless there
+// already and matching the index's digest.
+func (hr *helmRepoFetch) download(ctx context.Context, cv *repo.ChartVersion, repoURL, chartURL string) (string, error) {
+	chartCreds := chartCredentials(hr.creds, hr.hrepo.Spec.PassCredentials, repoURL, chartURL)
+	var verify func(string) bool
+	if cv.Digest != "" {
+		verify = func(p string) bool { return digestMatches(p, cv.Digest) }
+	}
+	name, version := hr.chartName, cv.Version
+	key := keyOf(repoURL, name, version, cv.Digest)
+	p, err := hr.r.cache.ensure("charts", safeName(name)+"-"+safeName(version)+"-"+key[:16], ".tgz", verify, func(w ioWriter) error {
+		return hr.r.download(ctx, chartURL, chartCreds, w, func(status int, err error) error {
+			return hr.srcErr(chartURL, status, "downloading chart "+name+" "+version, err)
+		})
+	})
+	if err != nil {
+		var se *SourceError
+		if errors.As(err, &se) {
+			return "", err
+		}
+		return "", hr.srcErr(chartURL, 0, "caching chart "+name+" "+version, err)
+	}
+	return p, nil
+}
+
+// chartCredentials: like Helm, credentials go to the chart URL only on
+// the repository's own host unless passCredentials says otherwise.
+func chartCredentials(creds credentials, pass bool, repoURL, chartURL string) credentials {
+	if !pass && !sameHost(repoURL, chartURL) {
+		return credentials{}
+	}
+	return creds
+}
+
+// withAlgorithm names an index digest's algorithm: Helm's index holds
+// bare sha256 hex.
+func withAlgorithm(digest string) string {
+	if digest != "" && !strings.HasPrefix(digest, "sha256:") {
+		return "sha256:" + digest
+	}
+	return digest
+}
+
+// indexVersion picks the chart version the constraint selects from the
+// index; of entries repeating a version, the newest wins.
+func indexVersion(idx *repo.IndexFile, chartName, constraint, repoURL string) (*repo.ChartVersion, error) {
 	cvs, ok := idx.Entries[chartName]
 	if !ok || len(cvs) == 0 {
-		names := make([]string, 0, len(idx.Entries))
-		for n := range idx.Entries {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		if len(names) > 10 {
-			names = append(names[:10], "…")
-		}
-		return nil, &ChartNotFoundError{Chart: chartName, Source: repoURL,
-			Reason: "the repository has no chart of that name (it has: " + strings.Join(names, ", ") + ")"}
+		return nil, noSuchChart(idx, chartName, repoURL)
 	}
 	cands := make([]candidate, 0, len(cvs))
 	byVersion := map[string]*repo.ChartVersion{}
@@ -103,54 +194,22 @@ func (r *Renderer) helmRepositoryChart(ctx context.Context, ns, name, chartName,
 	if err != nil {
 		return nil, notFound(chartName, constraint, repoURL, cands, err)
 	}
-	cv := byVersion[version]
-	if len(cv.URLs) == 0 {
-		return nil, srcErr(repoURL, 0, fmt.Sprintf("chart %s %s has no download URL in the index", chartName, version), nil)
+	return byVersion[version], nil
+}
+
+// noSuchChart says which charts the repository has, the first ten, so a
+// misspelt name is seen at once.
+func noSuchChart(idx *repo.IndexFile, chartName, repoURL string) error {
+	names := make([]string, 0, len(idx.Entries))
+	for n := range idx.Entries {
+		names = append(names, n)
 	}
-	chartURL, err := repo.ResolveReferenceURL(repoURL, cv.URLs[0])
-	if err != nil {
-		return nil, srcErr(repoURL, 0, "invalid chart URL in the index", err)
+	sort.Strings(names)
+	if len(names) > 10 {
+		names = append(names[:10], "…")
 	}
-	// Like Helm, credentials go to the chart URL only on the repository's
-	// own host unless passCredentials says otherwise.
-	chartCreds := creds
-	if !hrepo.Spec.PassCredentials && !sameHost(repoURL, chartURL) {
-		chartCreds = credentials{}
-	}
-	var verify func(string) bool
-	if cv.Digest != "" {
-		verify = func(p string) bool { return digestMatches(p, cv.Digest) }
-	}
-	key := keyOf(repoURL, chartName, version, cv.Digest)
-	p, err := r.cache.ensure("charts", safeName(chartName)+"-"+safeName(version)+"-"+key[:16], ".tgz", verify, func(w ioWriter) error {
-		return r.download(ctx, chartURL, chartCreds, w, func(status int, err error) error {
-			return srcErr(chartURL, status, "downloading chart "+chartName+" "+version, err)
-		})
-	})
-	if err != nil {
-		var se *SourceError
-		if errors.As(err, &se) {
-			return nil, err
-		}
-		return nil, srcErr(chartURL, 0, "caching chart "+chartName+" "+version, err)
-	}
-	digest := cv.Digest
-	if digest == "" {
-		if digest, err = FileDigest(p); err != nil {
-			return nil, srcErr(chartURL, 0, "reading cached chart", err)
-		}
-	} else if !strings.HasPrefix(digest, "sha256:") {
-		digest = "sha256:" + digest
-	}
-	c, err := loader.LoadFile(p)
-	if err != nil {
-		return nil, srcErr(chartURL, 0, "loading chart "+chartName+" "+version, err)
-	}
-	return &chartArtifact{
-		ref:        result.ChartRef{Name: c.Name(), Version: c.Metadata.Version, Source: repoURL + chartName, Digest: digest},
-		archive:    p,
-		valuesFile: valuesFromChart(p, c.Name()),
-	}, nil
+	return &ChartNotFoundError{Chart: chartName, Source: repoURL,
+		Reason: "the repository has no chart of that name (it has: " + strings.Join(names, ", ") + ")"}
 }
 
 // valuesFromChart reads valuesFiles from inside a packaged chart, as

@@ -148,9 +148,30 @@ func driftMarkdown(d *diff.Result, room int) string {
 	return b.String()
 }
 
+// renderMarkdown writes the comment top-down: overview, deletions and
+// errors (never cut), then the changes with the object diffs kept by the
+// budget, then what was cut.
 func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep map[*block]bool, max int) string {
 	var b strings.Builder
-	title := opts.Title
+	writeOverview(&b, d, opts.Title, max)
+	deletions, kept := removals(d)
+	writeDeletions(&b, deletions, max)
+	writeKept(&b, kept)
+	errs, still := errorLines(d)
+	writeCallout(&b, "> [!CAUTION]\n> **Build errors**\n>\n", errs)
+	writeCallout(&b, "> [!NOTE]\n> **Already failing on the base** — not this change's doing:\n>\n", still)
+	cutNames := writeChanges(&b, d, blocks, keep)
+	if len(cutNames) > 0 {
+		writeCutNote(&b, cutNames, opts.FullDiff, max)
+	}
+	return b.String()
+}
+
+// writeOverview writes the title, the image changes and the table of
+// cluster paths. Image changes come first: the most common change of a
+// fleet, and what a reviewer checks before reading YAML. They get at
+// most a quarter of the budget.
+func writeOverview(b *strings.Builder, d *diff.Result, title string, max int) {
 	if title == "" {
 		title = "slipway diff"
 	}
@@ -158,21 +179,22 @@ func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep 
 	if head == "" {
 		head = "worktree"
 	}
-	fmt.Fprintf(&b, "### %s `%s` → `%s`\n\n", title, shortRev(d.Base), shortRev(head))
-	// Image changes first: the most common change of a fleet, and what
-	// a reviewer checks before reading YAML. They get at most a quarter of
-	// the budget.
+	fmt.Fprintf(b, "### %s `%s` → `%s`\n\n", title, shortRev(d.Base), shortRev(head))
 	b.WriteString(imagesMarkdown(d, max/4))
 	b.WriteString("| cluster path | status | added | changed | removed | moved |\n|---|---|---:|---:|---:|---:|\n")
 	for _, cd := range d.Clusters {
-		fmt.Fprintf(&b, "| `%s` | %s | %d | %d | %d | %d |\n", cd.Path, cd.Action, cd.Counts.Added, cd.Counts.Changed, cd.Counts.Removed, cd.Counts.Moved)
+		fmt.Fprintf(b, "| `%s` | %s | %d | %d | %d | %d |\n", cd.Path, cd.Action, cd.Counts.Added, cd.Counts.Changed, cd.Counts.Removed, cd.Counts.Moved)
 	}
 	if s := ignoredText(d.Ignored); s != "" {
-		fmt.Fprintf(&b, "\n_%s_\n", mdInline(s))
+		fmt.Fprintf(b, "\n_%s_\n", mdInline(s))
 	}
 	b.WriteString("\n")
+}
 
-	var deletions, kept []string
+// removals lists, one Markdown line each, what would be deleted (cluster
+// paths, Kustomizations, HelmReleases, objects) and the removed objects
+// that stay in the cluster unmanaged (kept, with why).
+func removals(d *diff.Result) (deletions, kept []string) {
 	for _, cd := range d.Clusters {
 		if cd.Action == diff.Removed {
 			deletions = append(deletions, fmt.Sprintf("- cluster path `%s` removed", cd.Path))
@@ -200,54 +222,69 @@ func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep 
 			}
 		}
 	}
-	if len(deletions) > 0 {
-		b.WriteString("> [!WARNING]\n> **Deletions** — these objects would be deleted (when the Kustomization prunes):\n>\n")
-		// The list itself may not fit; it gets at most half the budget.
-		used := 0
-		for i, l := range deletions {
-			if used+len(l) > max/2 {
-				fmt.Fprintf(&b, "> - … and %d more\n", len(deletions)-i)
-				break
-			}
-			b.WriteString("> " + l + "\n")
-			used += len(l) + 3
-		}
-		b.WriteString("\n")
-	}
-	if len(kept) > 0 {
-		b.WriteString("> [!NOTE]\n> **Left in the cluster, no longer managed** — removed from the repository, not deleted:\n>\n")
-		for i, l := range kept {
-			if i == 20 {
-				fmt.Fprintf(&b, "> - … and %d more\n", len(kept)-i)
-				break
-			}
-			b.WriteString("> " + l + "\n")
-		}
-		b.WriteString("\n")
-	}
-	errs, still := errorLines(d)
-	if len(errs) > 0 {
-		b.WriteString("> [!CAUTION]\n> **Build errors**\n>\n")
-		for _, l := range errs {
-			b.WriteString("> " + l + "\n")
-		}
-		b.WriteString("\n")
-	}
-	if len(still) > 0 {
-		b.WriteString("> [!NOTE]\n> **Already failing on the base** — not this change's doing:\n>\n")
-		for _, l := range still {
-			b.WriteString("> " + l + "\n")
-		}
-		b.WriteString("\n")
-	}
+	return deletions, kept
+}
 
-	cut := 0
-	var cutNames []string
+// writeDeletions warns of deletions first, whatever else is cut; the
+// list itself may not fit and gets at most half the budget.
+func writeDeletions(b *strings.Builder, deletions []string, max int) {
+	if len(deletions) == 0 {
+		return
+	}
+	b.WriteString("> [!WARNING]\n> **Deletions** — these objects would be deleted (when the Kustomization prunes):\n>\n")
+	used := 0
+	for i, l := range deletions {
+		if used+len(l) > max/2 {
+			fmt.Fprintf(b, "> - … and %d more\n", len(deletions)-i)
+			break
+		}
+		b.WriteString("> " + l + "\n")
+		used += len(l) + 3
+	}
+	b.WriteString("\n")
+}
+
+// keptShown bounds the list of objects left unmanaged: a note, not a
+// warning.
+const keptShown = 20
+
+func writeKept(b *strings.Builder, kept []string) {
+	if len(kept) == 0 {
+		return
+	}
+	b.WriteString("> [!NOTE]\n> **Left in the cluster, no longer managed** — removed from the repository, not deleted:\n>\n")
+	for i, l := range kept {
+		if i == keptShown {
+			fmt.Fprintf(b, "> - … and %d more\n", len(kept)-i)
+			break
+		}
+		b.WriteString("> " + l + "\n")
+	}
+	b.WriteString("\n")
+}
+
+// writeCallout writes a GitHub alert with one quoted line per entry;
+// nothing without entries.
+func writeCallout(b *strings.Builder, header string, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString(header)
+	for _, l := range lines {
+		b.WriteString("> " + l + "\n")
+	}
+	b.WriteString("\n")
+}
+
+// writeChanges writes, per changed cluster path, each changed
+// Kustomization in a collapsed section with the object diffs kept, and
+// returns the first lines of the diffs cut for the budget.
+func writeChanges(b *strings.Builder, d *diff.Result, blocks []*block, keep map[*block]bool) (cutNames []string) {
 	for ci, cd := range d.Clusters {
 		if cd.Action == diff.Unchanged {
 			continue
 		}
-		fmt.Fprintf(&b, "#### `%s` %s\n\n", cd.Path, cd.Action)
+		fmt.Fprintf(b, "#### `%s` %s\n\n", cd.Path, cd.Action)
 		for ki, kd := range cd.Kustomizations {
 			if kd.Action == diff.Unchanged {
 				continue
@@ -263,59 +300,68 @@ func renderMarkdown(d *diff.Result, opts MarkdownOptions, blocks []*block, keep 
 					inner.WriteString(bl.text)
 					shown++
 				} else {
-					cut++
 					cutNames = append(cutNames, firstLineOf(bl.text))
 				}
 			}
-			changedReleases := 0
-			for _, rd := range kd.Releases {
-				if rd.Action != diff.Unchanged {
-					changedReleases++
-				}
-			}
-			if shown == 0 && total > 0 && kd.Error == "" && changedReleases == 0 {
-				continue // all cut: the cut note says so, the table counts them
-			}
-			summary := fmt.Sprintf("Kustomization <code>%s</code> %s", kd.Ref, kd.Action)
-			if total > 0 {
-				summary += fmt.Sprintf(" — %d object(s)", total)
-			}
-			if shown < total {
-				summary += fmt.Sprintf(", %d not shown", total-shown)
-			}
-			fmt.Fprintf(&b, "<details><summary>%s</summary>\n\n", summary)
-			if kd.Error != "" {
-				fmt.Fprintf(&b, "✗ %s\n\n", mdInline(kd.Error))
-			}
-			for _, rd := range kd.Releases {
-				if rd.Action != diff.Unchanged {
-					fmt.Fprintf(&b, "- HelmRelease `%s` %s\n", rd.Ref, releaseSummary(rd))
-				}
-			}
-			if changedReleases > 0 {
-				b.WriteString("\n")
-			}
-			b.WriteString(inner.String())
-			b.WriteString("</details>\n\n")
+			writeKustomization(b, kd, inner.String(), shown, total)
 		}
 	}
-	if cut > 0 {
-		where := opts.FullDiff
-		if where == "" {
-			where = "run `slipway diff` locally or read the job log"
-		}
-		fmt.Fprintf(&b, "_✂ %d object diff(s) did not fit in %d bytes and were cut (deletions, CRDs and RBAC are kept first). The full diff: %s._\n", cut, max, where)
-		// Name what was cut while it fits.
-		for _, n := range cutNames {
-			line := "- " + n + "\n"
-			if b.Len()+len(line) > max-64 {
-				b.WriteString("- …\n")
-				break
-			}
-			b.WriteString(line)
+	return cutNames
+}
+
+// writeKustomization writes one Kustomization's section: its summary,
+// error, changed HelmReleases and the object diffs shown. One whose
+// diffs were all cut, with nothing else to say, is left out: the cut
+// note says so and the table counts them.
+func writeKustomization(b *strings.Builder, kd *diff.KustomizationDiff, objects string, shown, total int) {
+	changedReleases := 0
+	for _, rd := range kd.Releases {
+		if rd.Action != diff.Unchanged {
+			changedReleases++
 		}
 	}
-	return b.String()
+	if shown == 0 && total > 0 && kd.Error == "" && changedReleases == 0 {
+		return
+	}
+	summary := fmt.Sprintf("Kustomization <code>%s</code> %s", kd.Ref, kd.Action)
+	if total > 0 {
+		summary += fmt.Sprintf(" — %d object(s)", total)
+	}
+	if shown < total {
+		summary += fmt.Sprintf(", %d not shown", total-shown)
+	}
+	fmt.Fprintf(b, "<details><summary>%s</summary>\n\n", summary)
+	if kd.Error != "" {
+		fmt.Fprintf(b, "✗ %s\n\n", mdInline(kd.Error))
+	}
+	for _, rd := range kd.Releases {
+		if rd.Action != diff.Unchanged {
+			fmt.Fprintf(b, "- HelmRelease `%s` %s\n", rd.Ref, releaseSummary(rd))
+		}
+	}
+	if changedReleases > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString(objects)
+	b.WriteString("</details>\n\n")
+}
+
+// writeCutNote says how many object diffs were cut, where the full diff
+// is, and names the cut ones while they fit.
+func writeCutNote(b *strings.Builder, cutNames []string, fullDiff string, max int) {
+	where := fullDiff
+	if where == "" {
+		where = "run `slipway diff` locally or read the job log"
+	}
+	fmt.Fprintf(b, "_✂ %d object diff(s) did not fit in %d bytes and were cut (deletions, CRDs and RBAC are kept first). The full diff: %s._\n", len(cutNames), max, where)
+	for _, n := range cutNames {
+		line := "- " + n + "\n"
+		if b.Len()+len(line) > max-64 {
+			b.WriteString("- …\n")
+			break
+		}
+		b.WriteString(line)
+	}
 }
 
 // objectMarkdown is one object's header and diff block.
