@@ -64,3 +64,12 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+func TestLastBytes(t *testing.T) {
+	if got := string(lastBytes([]byte("abcdef"), 3)); got != "def" {
+		t.Errorf("lastBytes = %q", got)
+	}
+	if got := string(lastBytes([]byte("ab"), 3)); got != "ab" {
+		t.Errorf("lastBytes of a short log = %q", got)
+	}
+}

@@ -163,7 +163,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		"SLIPWAY_CLUSTER_WAIT="+strconv.Itoa(int((timeout+time.Second-1)/time.Second)),
 		"SLIPWAY_CLUSTER_APISERVER_ARGS="+strings.Join(apiArgs, "\n"),
 	)
-	out, err := c.script(ctx, upEnv, "up.sh", name)
+	out, err := c.up(ctx, upEnv)
 	if err != nil {
 		_ = c.Stop()
 		return nil, err
@@ -174,6 +174,39 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("testcluster: up.sh printed %q, not a kubeconfig: %w", c.Kubeconfig, err)
 	}
 	return c, nil
+}
+
+// up runs up.sh, and once more after removing the cluster when the first
+// start fails: on a loaded machine a component can lose the port kwokctl
+// probed for it to another process before it binds it (seen: the nodes
+// never become Ready), and a second start picks other ports. The
+// components' last log lines of the failed start are kept in the log.
+func (c *Cluster) up(ctx context.Context, env []string) (string, error) {
+	out, err := c.script(ctx, env, "up.sh", c.Name)
+	if err == nil || ctx.Err() != nil {
+		return out, err
+	}
+	w := c.log
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, "testcluster: %s did not start; its components' last log lines, then a second start:\n", c.Name)
+	logs, _ := filepath.Glob(filepath.Join(c.Dir, "logs", "*.log"))
+	for _, l := range logs {
+		if data, rerr := os.ReadFile(l); rerr == nil {
+			fmt.Fprintf(w, "== %s\n%s\n", filepath.Base(l), lastBytes(data, 2<<10))
+		}
+	}
+	_, _ = c.script(ctx, c.env, "down.sh", c.Name)
+	return c.script(ctx, env, "up.sh", c.Name)
+}
+
+// lastBytes is the end of data, at most n bytes.
+func lastBytes(data []byte, n int) []byte {
+	if len(data) > n {
+		return data[len(data)-n:]
+	}
+	return data
 }
 
 // apiServerArgs returns the extra API server flags of opts, writing the
