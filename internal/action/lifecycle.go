@@ -12,6 +12,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
 	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
 // Values the `confirm` input must hold for mode: uninstall. A workflow
@@ -98,7 +99,7 @@ func (r *run) uninstall(ctx context.Context, cluster *deploy.Cluster, path strin
 	prune := confirm == ConfirmUninstallPrune
 	defaults := deploy.DefaultOptions()
 	r.rt.Group("slipway uninstall " + path)
-	u := deploy.Uninstall(ctx, cluster, deploy.UninstallOptions{
+	u := uninstall.Run(ctx, cluster, uninstall.Options{
 		ClusterPaths: []string{path}, Prune: prune, Timeout: r.in.Timeout,
 		Holder: r.lockHolder(), LockWait: defaults.LockWait, LockTTL: defaults.LockTTL,
 		Observer: func(e deploy.Event) { r.rt.Untrusted(e.Message) },

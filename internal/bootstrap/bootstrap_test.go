@@ -32,6 +32,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/source"
 	"github.com/slipwayhq/slipway/internal/testutil"
 	"github.com/slipwayhq/slipway/internal/testutil/gitserver"
+	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
 const (
@@ -169,14 +170,14 @@ func exists(t *testing.T, apiVersionKind, ns, name string) (*unstructured.Unstru
 	return u, true
 }
 
-func uninstall(t *testing.T, o deploy.UninstallOptions) *result.Uninstall {
+func runUninstall(t *testing.T, o uninstall.Options) *result.Uninstall {
 	t.Helper()
 	o.Holder, o.LockWait, o.LockTTL = "test", 20*time.Second, 5*time.Second
 	o.Timeout = time.Minute
 	o.Observer = func(e deploy.Event) { t.Log(e.Message) }
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	u := deploy.Uninstall(ctx, admin, o)
+	u := uninstall.Run(ctx, admin, o)
 	if u.Failed() {
 		t.Fatalf("uninstall failed: %v", u.Errors)
 	}
@@ -307,7 +308,7 @@ data: {color: blue}
 	}
 
 	// Uninstall: slipway is gone, the app keeps running, unmanaged.
-	uninstall(t, deploy.UninstallOptions{})
+	runUninstall(t, uninstall.Options{})
 	if _, ok := exists(t, "v1 Namespace", "", deploy.SystemNamespace); ok {
 		t.Errorf("%s still exists after uninstall", deploy.SystemNamespace)
 	}
@@ -337,7 +338,7 @@ data: {color: blue}
 	}
 	kc, _ = w.gh.OpenSecret(owner, repo, "prod", bootstrap.KubeconfigSecret)
 	deployAs(t, kc, dir, path)
-	uninstall(t, deploy.UninstallOptions{Prune: true})
+	runUninstall(t, uninstall.Options{Prune: true})
 	for _, o := range [][3]string{{"v1 ConfigMap", "shop", "settings"}, {"v1 Namespace", "", "shop"}, {"v1 Namespace", "", deploy.SystemNamespace}} {
 		if _, ok := exists(t, o[0], o[1], o[2]); ok {
 			t.Errorf("%s %s/%s left after uninstall --prune", o[0], o[1], o[2])

@@ -14,6 +14,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
 // TestBootstrapGitHubOIDC: with --auth github-oidc bootstrap stores no
@@ -29,7 +30,7 @@ func TestBootstrapGitHubOIDC(t *testing.T) {
 	o := w.options(path)
 	o.Auth = auth.ModeGitHubOIDC
 	res := w.run(o)
-	t.Cleanup(func() { uninstall(t, deploy.UninstallOptions{}) })
+	t.Cleanup(func() { runUninstall(t, uninstall.Options{}) })
 
 	if res.SecretStored || res.TokenExpires != nil {
 		t.Errorf("github-oidc stored a secret: %+v", res)

@@ -40,6 +40,15 @@ const (
 	// SystemNamespace holds inventories and locks.
 	SystemNamespace = "slipway-system"
 	inventoryKey    = "inventory"
+
+	// LabelSystem marks slipway's own objects (the deployer's ServiceAccount
+	// and RBAC written by bootstrap): uninstall deletes them even when they
+	// are members of an inventory, because they are slipway, not the workload.
+	LabelSystem = "slipway.dev/system"
+
+	// AnnotationPrune is Flux's per-object opt-out of pruning
+	// ("disabled"); uninstall --prune honours it as prune does.
+	AnnotationPrune = annPrune
 )
 
 // Entry is one inventory member: Flux's ID form plus the version to reach it.
@@ -196,6 +205,12 @@ func (s *inventoryStore) List(ctx context.Context, clusterPath string) ([]*Inven
 		out = append(out, inv)
 	}
 	return out, nil
+}
+
+// ReadInventory reads an inventory parent ConfigMap found by listing
+// SystemNamespace (uninstall lists them all instead of building a path).
+func ReadInventory(cm *corev1.ConfigMap, clusterPath string) (*Inventory, error) {
+	return (&inventoryStore{}).fromConfigMap(cm, clusterPath)
 }
 
 // fromConfigMap reads an inventory parent found by listing.
