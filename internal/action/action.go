@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/build"
-	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -127,7 +127,7 @@ type run struct {
 	// cluster is the connection of a run that deploys or diffs live, made
 	// before building so that HelmReleases render for the cluster's version
 	// with what it holds; clusterErr says why there is none.
-	cluster    *deploy.Cluster
+	cluster    *cluster.Cluster
 	clusterErr error
 	// kubeVersion HelmReleases render for: the kubernetes-version input,
 	// else the connected cluster's, else "" (the default).

@@ -16,6 +16,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -426,7 +427,7 @@ func (r *run) decryptor() *build.Decryptor {
 func (r *run) connectCluster(ctx context.Context) {
 	cfg, err := auth.RESTConfig(ctx, r.in.authOptions(r.rt))
 	if err == nil {
-		r.cluster, err = deploy.Connect(cfg)
+		r.cluster, err = cluster.Connect(cfg)
 	}
 	r.clusterErr = err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/uninstall"
 )
@@ -43,7 +44,7 @@ func (r *run) lifecycle(ctx context.Context) Outcome {
 	if err != nil {
 		return r.fatal(err)
 	}
-	cluster, err := deploy.Connect(cfg)
+	cluster, err := cluster.Connect(cfg)
 	if err != nil {
 		return r.fatal(err)
 	}
@@ -54,7 +55,7 @@ func (r *run) lifecycle(ctx context.Context) Outcome {
 	return r.bootstrap(ctx, cluster, path)
 }
 
-func (r *run) bootstrap(ctx context.Context, cluster *deploy.Cluster, path string) Outcome {
+func (r *run) bootstrap(ctx context.Context, cluster *cluster.Cluster, path string) Outcome {
 	owner, repo, ok := strings.Cut(r.rt.Getenv("GITHUB_REPOSITORY"), "/")
 	if !ok {
 		return r.fatal(errors.New("GITHUB_REPOSITORY is not set"))
@@ -91,7 +92,7 @@ func (r *run) bootstrap(ctx context.Context, cluster *deploy.Cluster, path strin
 	return Outcome{Result: github.ConclusionSuccess}
 }
 
-func (r *run) uninstall(ctx context.Context, cluster *deploy.Cluster, path string) Outcome {
+func (r *run) uninstall(ctx context.Context, cluster *cluster.Cluster, path string) Outcome {
 	confirm := strings.TrimSpace(r.rt.Input("confirm"))
 	if confirm != ConfirmUninstall && confirm != ConfirmUninstallPrune {
 		return r.fatal(fmt.Errorf("mode uninstall removes slipway from the cluster: set the input confirm to %q (workloads keep running) or %q (workloads are deleted too)", ConfirmUninstall, ConfirmUninstallPrune))

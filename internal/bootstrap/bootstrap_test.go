@@ -28,6 +28,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github/githubtest"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 	"github.com/slipwayhq/slipway/internal/testutil"
@@ -125,11 +126,11 @@ func (w *world) push(r *git.Repository, dir string, files map[string]string, msg
 // kubeconfig's rights, as the generated workflow does.
 func deployAs(t *testing.T, kubeconfig []byte, dir, path string) *result.ClusterDeploy {
 	t.Helper()
-	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: string(kubeconfig), Untrusted: true}, nil)
+	cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Content: string(kubeconfig), Untrusted: true}, nil)
 	if err != nil {
 		t.Fatalf("deployer kubeconfig: %v", err)
 	}
-	c, err := deploy.Connect(cfg)
+	c, err := cluster.Connect(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,11 +366,11 @@ func whoami(t *testing.T, kubeconfig []byte, want string) {
 	if strings.Contains(string(kubeconfig), "client-key-data") {
 		t.Errorf("the stored kubeconfig carries a client key: it must hold only the deployer's token")
 	}
-	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: string(kubeconfig), Untrusted: true}, nil)
+	cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Content: string(kubeconfig), Untrusted: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := deploy.Connect(cfg)
+	c, err := cluster.Connect(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
@@ -88,7 +89,7 @@ func mayCreateNamespaces(t *testing.T, user string) bool {
 	t.Helper()
 	cfg := rest.CopyConfig(admin.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	c, err := deploy.Connect(cfg)
+	c, err := cluster.Connect(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

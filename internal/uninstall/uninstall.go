@@ -24,6 +24,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/helmrelease"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -54,7 +55,7 @@ type Options struct {
 // Run removes slipway's footprint from the cluster: inventories,
 // locks, slipway's system objects and (for a full uninstall) the
 // slipway-system namespace. Deployed objects stay running unless Prune.
-func Run(ctx context.Context, c *deploy.Cluster, opts Options) *result.Uninstall {
+func Run(ctx context.Context, c *cluster.Cluster, opts Options) *result.Uninstall {
 	start := time.Now()
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Minute
@@ -66,7 +67,7 @@ func Run(ctx context.Context, c *deploy.Cluster, opts Options) *result.Uninstall
 }
 
 type uninstaller struct {
-	c    *deploy.Cluster
+	c    *cluster.Cluster
 	opts Options
 	out  *result.Uninstall
 	cur  *result.UninstallSection
