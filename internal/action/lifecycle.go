@@ -83,7 +83,7 @@ func (r *run) bootstrap(ctx context.Context, cluster *cluster.Cluster, path stri
 	summary := "## slipway bootstrap `" + path + "`\n\n```\n" + log.String() + "```\n"
 	if err != nil {
 		r.rt.Annotate(github.Annotation{Level: github.LevelFailure, Title: "slipway bootstrap", Message: err.Error()})
-		_ = r.rt.AppendSummary(summary + "\n✗ " + mdEscape(err.Error()) + "\n")
+		_ = r.rt.AppendSummary(summary + "\n✗ " + report.MarkdownEscape(err.Error()) + "\n")
 		r.setOutputs(github.ConclusionFailure, res != nil && res.Changed, nil, "", "")
 		return Outcome{Result: github.ConclusionFailure, ExitCode: 1}
 	}
