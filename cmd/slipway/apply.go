@@ -96,9 +96,7 @@ a conflict without --adopt.`,
 			var deploys []*result.ClusterDeploy
 			for _, cb := range builds {
 				if fs := blocked[cb.Path]; len(fs) > 0 {
-					cd := &result.ClusterDeploy{Path: cb.Path}
-					cd.Fail(result.ReasonValidationFailed, validate.UnownedError(fs))
-					deploys = append(deploys, cd)
+					deploys = append(deploys, validate.NotDeployed(cb.Path, fs))
 					continue
 				}
 				deploys = append(deploys, d.Deploy(ctx, cb))

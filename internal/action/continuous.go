@@ -289,7 +289,7 @@ func driftIssue(pr *pathReport, commit, runURL string, m *report.Masker) github.
 	if pr.notDeployed != "" {
 		b.WriteString("✗ " + report.MarkdownEscape(pr.notDeployed) + "\n\n")
 	}
-	if pr.deploy != nil {
+	if pr.deploy != nil && pr.notDeployed == "" {
 		b.WriteString(report.ChangeTable(pr.deploy) + "\n")
 		b.WriteString(driftTable(pr))
 	}

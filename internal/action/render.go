@@ -45,7 +45,8 @@ func pathSummary(pr *pathReport, m *report.Masker) string {
 		fmt.Fprintf(&b, "| Kustomizations | %d |\n| Objects | %d |\n", len(pr.build.Kustomizations), objects)
 		fmt.Fprintf(&b, "| Errors / warnings | %d / %d |\n| Build and validation | %s |\n", c.Errors, c.Warnings, round(pr.build.Duration))
 	}
-	if pr.deploy != nil {
+	ran := pr.deploy != nil && pr.notDeployed == ""
+	if ran {
 		label := "Deploy"
 		if pr.dryRun {
 			label = "Live diff (dry-run)"
@@ -62,7 +63,7 @@ func pathSummary(pr *pathReport, m *report.Masker) string {
 		fmt.Fprintf(&b, "| Offline diff | %s |\n", map[bool]string{true: "changes", false: "no changes"}[pr.diff.Changed])
 	}
 	b.WriteString("\n")
-	if pr.deploy != nil {
+	if ran {
 		b.WriteString(report.ChangeTable(pr.deploy) + "\n")
 		b.WriteString(driftTable(pr))
 	}
