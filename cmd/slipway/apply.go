@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -95,9 +96,7 @@ a conflict without --adopt.`,
 			var deploys []*result.ClusterDeploy
 			for _, cb := range builds {
 				if fs := blocked[cb.Path]; len(fs) > 0 {
-					cd := &result.ClusterDeploy{Path: cb.Path}
-					cd.Fail(result.ReasonValidationFailed, validate.UnownedError(fs))
-					deploys = append(deploys, cd)
+					deploys = append(deploys, validate.NotDeployed(cb.Path, fs))
 					continue
 				}
 				deploys = append(deploys, d.Deploy(ctx, cb))
@@ -160,10 +159,10 @@ func (k *kubeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&k.context, "context", "", "kubeconfig context")
 }
 
-func (k *kubeFlags) connect(getenv env) (*deploy.Cluster, error) {
-	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Path: k.kubeconfig, Content: getenv("SLIPWAY_KUBECONFIG"), Context: k.context}, getenv)
+func (k *kubeFlags) connect(getenv env) (*cluster.Cluster, error) {
+	cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Path: k.kubeconfig, Content: getenv("SLIPWAY_KUBECONFIG"), Context: k.context}, getenv)
 	if err != nil {
 		return nil, err
 	}
-	return deploy.Connect(cfg)
+	return cluster.Connect(cfg)
 }

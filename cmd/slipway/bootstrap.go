@@ -11,9 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipwayhq/slipway/internal/bootstrap"
-	"github.com/slipwayhq/slipway/internal/deploy"
 	ghapi "github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/source"
 )
 
@@ -128,7 +128,7 @@ changes nothing and says so; a changed flag changes only what it must.`,
 				return &exitError{code: exitUsage, err: fmt.Errorf("GITHUB_TOKEN is not set: bootstrap needs a token that may create the repository, push, and manage its environments and secrets")}
 			}
 			if o.ClusterPath == "" {
-				name, err := deploy.CurrentContext(deploy.KubeconfigOptions{Path: kf.kubeconfig, Context: kf.context}, getenv)
+				name, err := cluster.CurrentContext(cluster.KubeconfigOptions{Path: kf.kubeconfig, Context: kf.context}, getenv)
 				if err != nil || name == "" {
 					return &exitError{code: exitUsage, err: fmt.Errorf("no --path given and no kubeconfig context to name it after")}
 				}

@@ -10,6 +10,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/diff"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -87,7 +88,7 @@ not healthy, 2 on usage errors.`,
 
 // driftCheck builds revisions as diff does, HelmReleases rendered for this
 // cluster and reading what the repository lacks from it, as apply does.
-func driftCheck(ctx context.Context, rf *repoFlags, cluster *deploy.Cluster, getenv env) (func(context.Context, string, string) *result.DriftStatus, error) {
+func driftCheck(ctx context.Context, rf *repoFlags, cluster *cluster.Cluster, getenv env) (func(context.Context, string, string) *result.DriftStatus, error) {
 	if rf.kubeVersion == "" {
 		v, err := cluster.ServerVersion()
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/testcluster"
 )
 
@@ -314,7 +315,7 @@ subjects: [{kind: ServiceAccount, name: status-reader, namespace: %[1]s}]
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := deploy.RESTConfig(deploy.KubeconfigOptions{Path: c.Kubeconfig}, nil)
+	admin, err := cluster.RESTConfig(cluster.KubeconfigOptions{Path: c.Kubeconfig}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
 func newUninstallCmd(s streams, getenv env) *cobra.Command {
@@ -23,7 +24,7 @@ func newUninstallCmd(s streams, getenv env) *cobra.Command {
 	var silent, withGitHub bool
 	var gh bootstrap.GitHubCleanup
 	defaults := deploy.DefaultOptions()
-	opts := deploy.UninstallOptions{Timeout: 2 * time.Minute, LockWait: defaults.LockWait, LockTTL: defaults.LockTTL, Holder: defaults.Holder}
+	opts := uninstall.Options{Timeout: 2 * time.Minute, LockWait: defaults.LockWait, LockTTL: defaults.LockTTL, Holder: defaults.Holder}
 	cmd := &cobra.Command{
 		Use:   "uninstall",
 		Short: "Remove slipway from a cluster; deployed workloads keep running unless --prune",
@@ -78,7 +79,7 @@ lists everything it would do and changes nothing.`,
 				defer mu.Unlock()
 				fmt.Fprintln(live, e.Message)
 			}
-			u := deploy.Uninstall(cmd.Context(), cluster, opts)
+			u := uninstall.Run(cmd.Context(), cluster, opts)
 			if output == "json" {
 				err = report.UninstallJSON(s.out, u)
 			} else {
@@ -120,7 +121,7 @@ lists everything it would do and changes nothing.`,
 	return cmd
 }
 
-func uninstallQuestion(o deploy.UninstallOptions) string {
+func uninstallQuestion(o uninstall.Options) string {
 	what := "slipway from this cluster"
 	if len(o.ClusterPaths) > 0 {
 		what = "slipway's inventories of " + strings.Join(o.ClusterPaths, ", ")

@@ -15,9 +15,10 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/build"
-	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
+	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -127,7 +128,7 @@ type run struct {
 	// cluster is the connection of a run that deploys or diffs live, made
 	// before building so that HelmReleases render for the cluster's version
 	// with what it holds; clusterErr says why there is none.
-	cluster    *deploy.Cluster
+	cluster    *cluster.Cluster
 	clusterErr error
 	// kubeVersion HelmReleases render for: the kubernetes-version input,
 	// else the connected cluster's, else "" (the default).
@@ -192,7 +193,7 @@ func (r *run) run(ctx context.Context) Outcome {
 // errors leave secret values out; the runner masks them anyway).
 func (r *run) fatal(err error) Outcome {
 	r.rt.Annotate(github.Annotation{Level: github.LevelFailure, Title: "slipway", Message: err.Error()})
-	_ = r.rt.AppendSummary("## slipway\n\n✗ " + mdEscape(err.Error()) + "\n")
+	_ = r.rt.AppendSummary("## slipway\n\n✗ " + report.MarkdownEscape(err.Error()) + "\n")
 	r.setOutputs(github.ConclusionFailure, false, nil, "", "")
 	return Outcome{Result: github.ConclusionFailure, ExitCode: 1}
 }
@@ -283,7 +284,7 @@ func (r *run) decide() (*plan, error) {
 		r.reconcileOn(p, hasKube)
 		if in.Revision != "" {
 			p.revision = in.Revision
-			p.notes = append(p.notes, "rollback: deploying revision `"+mdEscape(in.Revision)+"` as asked, not the checkout; an explicit revision may be older than what runs.")
+			p.notes = append(p.notes, "rollback: deploying revision `"+report.MarkdownEscape(in.Revision)+"` as asked, not the checkout; an explicit revision may be older than what runs.")
 		}
 		if in.Mode == ModeDiff && !hasKube {
 			p.notes = append(p.notes, "mode diff needs a kubeconfig outside pull requests and pushes (there is no base revision to compare with): validating only.")

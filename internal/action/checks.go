@@ -59,7 +59,7 @@ func (r *run) status(ctx context.Context, path string, state github.StatusState,
 func (r *run) abort(ctx context.Context, reports []*pathReport, cause error) {
 	for _, pr := range reports {
 		if pr.check != nil {
-			out := github.Output{Title: "slipway could not run", Summary: "✗ " + mdEscape(cause.Error())}
+			out := github.Output{Title: "slipway could not run", Summary: "✗ " + report.MarkdownEscape(cause.Error())}
 			r.complete(ctx, pr, github.ConclusionFailure, out)
 		} else if pr.selected {
 			r.status(ctx, pr.path, github.StateError, "slipway could not run")

@@ -98,7 +98,7 @@ func (r *run) resolveTargets(ctx context.Context, p *plan, repo *source.Reposito
 // note explains the choice for the summary; failure, when set, says why
 // nothing is deployed.
 func reconcileTarget(path string, rec deploy.Record, head string, open func(commit string) error) (note, target, failure string) {
-	p := "`" + mdEscape(path) + "`"
+	p := "`" + report.MarkdownEscape(path) + "`"
 	switch {
 	case rec.Revision == "":
 		return p + ": no deploy recorded on the cluster yet: deploying the checkout " + short(head) + ".", head, ""
@@ -287,10 +287,10 @@ func driftIssue(pr *pathReport, commit, runURL string, m *report.Masker) github.
 		b.WriteString("The differences were reverted by redeploying that commit; someone or something changed them in the cluster:\n\n")
 	}
 	if pr.notDeployed != "" {
-		b.WriteString("✗ " + mdEscape(pr.notDeployed) + "\n\n")
+		b.WriteString("✗ " + report.MarkdownEscape(pr.notDeployed) + "\n\n")
 	}
-	if pr.deploy != nil {
-		b.WriteString(changeTable(pr.deploy) + "\n")
+	if pr.deploy != nil && pr.notDeployed == "" {
+		b.WriteString(report.ChangeTable(pr.deploy) + "\n")
 		b.WriteString(driftTable(pr))
 	}
 	b.WriteString("This issue is updated while it lasts and closed by the first run that finds the cluster path clean. Secret values are never shown.\n")
@@ -313,11 +313,11 @@ func driftTable(pr *pathReport) string {
 				continue
 			}
 			if od.Gone {
-				rows = append(rows, fmt.Sprintf("| %s | (whole object) | deleted from the cluster | |", mdEscape(od.ID.String())))
+				rows = append(rows, fmt.Sprintf("| %s | (whole object) | deleted from the cluster | |", report.MarkdownEscape(od.ID.String())))
 				continue
 			}
 			for _, f := range od.Fields {
-				live := "`" + mdEscape(f.Live) + "`"
+				live := "`" + report.MarkdownEscape(f.Live) + "`"
 				switch {
 				case f.Missing:
 					live = "(missing)"
@@ -326,9 +326,9 @@ func driftTable(pr *pathReport) string {
 				}
 				want := ""
 				if f.Want != "" {
-					want = "`" + mdEscape(f.Want) + "`"
+					want = "`" + report.MarkdownEscape(f.Want) + "`"
 				}
-				rows = append(rows, fmt.Sprintf("| %s | `%s` | %s | %s |", mdEscape(od.ID.String()), mdEscape(f.Path), live, want))
+				rows = append(rows, fmt.Sprintf("| %s | `%s` | %s | %s |", report.MarkdownEscape(od.ID.String()), report.MarkdownEscape(f.Path), live, want))
 			}
 		}
 	}
@@ -352,7 +352,7 @@ func releaseDriftRows(cd *result.ClusterDeploy) []string {
 		for _, rel := range kd.Releases {
 			for _, id := range rel.Drift {
 				rows = append(rows, fmt.Sprintf("| %s (HelmRelease %s) | (release object) | differs from the release manifest: %s | |",
-					mdEscape(id.String()), mdEscape(rel.Ref.String()), mdEscape(oneLine(rel.Message))))
+					report.MarkdownEscape(id.String()), report.MarkdownEscape(rel.Ref.String()), report.MarkdownEscape(oneLine(rel.Message))))
 			}
 		}
 	}

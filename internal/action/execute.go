@@ -16,6 +16,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -426,7 +427,7 @@ func (r *run) decryptor() *build.Decryptor {
 func (r *run) connectCluster(ctx context.Context) {
 	cfg, err := auth.RESTConfig(ctx, r.in.authOptions(r.rt))
 	if err == nil {
-		r.cluster, err = deploy.Connect(cfg)
+		r.cluster, err = cluster.Connect(cfg)
 	}
 	r.clusterErr = err
 }
@@ -517,17 +518,29 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 			pr.notDeployed = "not deployed: the workflow run was cancelled"
 			continue
 		}
-		// As the CLI: an invalid Kustomization is not deployed, nor what
-		// depends on it; the others are. Errors outside any Kustomization
-		// (a dependsOn cycle) stop the whole cluster path.
-		if unowned := validate.Gate(pr.build); len(unowned) > 0 {
-			if p.deploy {
-				pr.notDeployed = masker.Mask(validate.UnownedError(unowned).Error())
-			}
+		if !gatePath(pr, p.deploy, masker) {
 			continue
 		}
 		r.deployPath(ctx, p, pr, opts, masker)
 	}
+}
+
+// gatePath reports whether a built path may be deployed. As the CLI: an
+// invalid Kustomization is not deployed, nor what depends on it; the others
+// are. Errors outside any Kustomization stop the whole cluster path: a
+// deploy then records the CLI's result (validate.NotDeployed), and the
+// summary says why in its "not deployed" row rather than as a deploy that
+// ran.
+func gatePath(pr *pathReport, deploying bool, masker *report.Masker) bool {
+	unowned := validate.Gate(pr.build)
+	if len(unowned) == 0 {
+		return true
+	}
+	if deploying {
+		pr.deploy = validate.NotDeployed(pr.path, unowned)
+		pr.notDeployed = masker.Mask(pr.deploy.Error)
+	}
+	return false
 }
 
 // refuseAll marks every selected path not deployed, for a reason that

@@ -11,10 +11,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/slipwayhq/slipway/internal/build"
-	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 )
 
 // Mode is what the action was asked to do.
@@ -296,7 +296,7 @@ func (in *Inputs) hasCluster() bool { return in.Kubeconfig != "" || in.Server !=
 func (in *Inputs) authOptions(rt *github.Runtime) auth.Options {
 	return auth.Options{
 		Mode:       in.Auth,
-		Kubeconfig: deploy.KubeconfigOptions{Content: in.Kubeconfig, Context: in.Context},
+		Kubeconfig: cluster.KubeconfigOptions{Content: in.Kubeconfig, Context: in.Context},
 		Server:     in.Server, CertificateAuthority: in.CertificateAuthority,
 		Audience: in.Audience,
 		EKS:      in.EKS,

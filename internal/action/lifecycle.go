@@ -11,7 +11,9 @@ import (
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
 // Values the `confirm` input must hold for mode: uninstall. A workflow
@@ -42,7 +44,7 @@ func (r *run) lifecycle(ctx context.Context) Outcome {
 	if err != nil {
 		return r.fatal(err)
 	}
-	cluster, err := deploy.Connect(cfg)
+	cluster, err := cluster.Connect(cfg)
 	if err != nil {
 		return r.fatal(err)
 	}
@@ -53,7 +55,7 @@ func (r *run) lifecycle(ctx context.Context) Outcome {
 	return r.bootstrap(ctx, cluster, path)
 }
 
-func (r *run) bootstrap(ctx context.Context, cluster *deploy.Cluster, path string) Outcome {
+func (r *run) bootstrap(ctx context.Context, cluster *cluster.Cluster, path string) Outcome {
 	owner, repo, ok := strings.Cut(r.rt.Getenv("GITHUB_REPOSITORY"), "/")
 	if !ok {
 		return r.fatal(errors.New("GITHUB_REPOSITORY is not set"))
@@ -81,7 +83,7 @@ func (r *run) bootstrap(ctx context.Context, cluster *deploy.Cluster, path strin
 	summary := "## slipway bootstrap `" + path + "`\n\n```\n" + log.String() + "```\n"
 	if err != nil {
 		r.rt.Annotate(github.Annotation{Level: github.LevelFailure, Title: "slipway bootstrap", Message: err.Error()})
-		_ = r.rt.AppendSummary(summary + "\n✗ " + mdEscape(err.Error()) + "\n")
+		_ = r.rt.AppendSummary(summary + "\n✗ " + report.MarkdownEscape(err.Error()) + "\n")
 		r.setOutputs(github.ConclusionFailure, res != nil && res.Changed, nil, "", "")
 		return Outcome{Result: github.ConclusionFailure, ExitCode: 1}
 	}
@@ -90,7 +92,7 @@ func (r *run) bootstrap(ctx context.Context, cluster *deploy.Cluster, path strin
 	return Outcome{Result: github.ConclusionSuccess}
 }
 
-func (r *run) uninstall(ctx context.Context, cluster *deploy.Cluster, path string) Outcome {
+func (r *run) uninstall(ctx context.Context, cluster *cluster.Cluster, path string) Outcome {
 	confirm := strings.TrimSpace(r.rt.Input("confirm"))
 	if confirm != ConfirmUninstall && confirm != ConfirmUninstallPrune {
 		return r.fatal(fmt.Errorf("mode uninstall removes slipway from the cluster: set the input confirm to %q (workloads keep running) or %q (workloads are deleted too)", ConfirmUninstall, ConfirmUninstallPrune))
@@ -98,7 +100,7 @@ func (r *run) uninstall(ctx context.Context, cluster *deploy.Cluster, path strin
 	prune := confirm == ConfirmUninstallPrune
 	defaults := deploy.DefaultOptions()
 	r.rt.Group("slipway uninstall " + path)
-	u := deploy.Uninstall(ctx, cluster, deploy.UninstallOptions{
+	u := uninstall.Run(ctx, cluster, uninstall.Options{
 		ClusterPaths: []string{path}, Prune: prune, Timeout: r.in.Timeout,
 		Holder: r.lockHolder(), LockWait: defaults.LockWait, LockTTL: defaults.LockTTL,
 		Observer: func(e deploy.Event) { r.rt.Untrusted(e.Message) },

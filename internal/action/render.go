@@ -22,13 +22,6 @@ func buildsOf(pr *pathReport) []*result.ClusterBuild {
 	return []*result.ClusterBuild{pr.build}
 }
 
-// mdEscape makes text safe inside a markdown table cell or a line: no
-// table breaks, no HTML (a fake "<!-- slipway:…" marker), no line breaks.
-func mdEscape(s string) string {
-	r := strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\r", " ", "\n", " ", "`", "'")
-	return r.Replace(s)
-}
-
 func mark(failed bool) string {
 	if failed {
 		return "✗"
@@ -52,7 +45,8 @@ func pathSummary(pr *pathReport, m *report.Masker) string {
 		fmt.Fprintf(&b, "| Kustomizations | %d |\n| Objects | %d |\n", len(pr.build.Kustomizations), objects)
 		fmt.Fprintf(&b, "| Errors / warnings | %d / %d |\n| Build and validation | %s |\n", c.Errors, c.Warnings, round(pr.build.Duration))
 	}
-	if pr.deploy != nil {
+	ran := pr.deploy != nil && pr.notDeployed == ""
+	if ran {
 		label := "Deploy"
 		if pr.dryRun {
 			label = "Live diff (dry-run)"
@@ -60,178 +54,23 @@ func pathSummary(pr *pathReport, m *report.Masker) string {
 		fmt.Fprintf(&b, "| %s | %s, %d API requests |\n", label, round(pr.deploy.Duration), pr.deploy.Requests)
 	}
 	if pr.revision != "" {
-		fmt.Fprintf(&b, "| Revision | %s |\n", mdEscape(pr.revision))
+		fmt.Fprintf(&b, "| Revision | %s |\n", report.MarkdownEscape(pr.revision))
 	}
 	if pr.notDeployed != "" {
-		fmt.Fprintf(&b, "| Deploy | ✗ %s |\n", mdEscape(pr.notDeployed))
+		fmt.Fprintf(&b, "| Deploy | ✗ %s |\n", report.MarkdownEscape(pr.notDeployed))
 	}
 	if pr.diff != nil {
 		fmt.Fprintf(&b, "| Offline diff | %s |\n", map[bool]string{true: "changes", false: "no changes"}[pr.diff.Changed])
 	}
 	b.WriteString("\n")
-	if pr.deploy != nil {
-		b.WriteString(changeTable(pr.deploy) + "\n")
+	if ran {
+		b.WriteString(report.ChangeTable(pr.deploy) + "\n")
 		b.WriteString(driftTable(pr))
 	}
 	return m.Mask(b.String())
 }
 
 func round(d time.Duration) string { return d.Round(time.Millisecond).String() }
-
-// changeTable lists what a deploy changed or would change; unchanged
-// objects are counted, not listed.
-func changeTable(cd *result.ClusterDeploy) string {
-	var b strings.Builder
-	if cd.Error != "" {
-		fmt.Fprintf(&b, "✗ %s\n\n", mdEscape(cd.Error))
-	}
-	b.WriteString(statusTable(cd))
-	unchanged := 0
-	rows := 0
-	for _, kd := range cd.Kustomizations {
-		for _, c := range kd.Changes {
-			if c.Action == result.ActionUnchanged {
-				unchanged++
-				continue
-			}
-			if rows == 0 {
-				b.WriteString("| Kustomization | Object | Action | Source |\n|---|---|---|---|\n")
-			}
-			rows++
-			action := string(c.Action)
-			if c.Message != "" {
-				action += ": " + c.Message
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(kd.Ref.String()), mdEscape(c.ID.String()), mdEscape(action), mdEscape(c.Origin.String()))
-		}
-		for _, rel := range kd.Releases {
-			if rel.Action == result.ReleaseUnchanged {
-				continue
-			}
-			if rows == 0 {
-				b.WriteString("| Kustomization | Object | Action | Source |\n|---|---|---|---|\n")
-			}
-			rows++
-			fmt.Fprintf(&b, "| %s | HelmRelease/%s | %s | %s |\n", mdEscape(kd.Ref.String()), mdEscape(rel.Ref.String()), mdEscape(string(rel.Action)+" "+rel.Message), mdEscape(rel.Origin.String()))
-		}
-	}
-	if rows == 0 && cd.Error == "" {
-		b.WriteString("No changes.")
-	}
-	if unchanged > 0 {
-		fmt.Fprintf(&b, "\n%d object(s) unchanged.", unchanged)
-	}
-	b.WriteString("\n")
-	return b.String()
-}
-
-// statusTable counts the Kustomizations by status and lists those not
-// applied, with why: a deploy that applied some Kustomizations and not
-// others says which.
-func statusTable(cd *result.ClusterDeploy) string {
-	if len(cd.Kustomizations) == 0 {
-		return ""
-	}
-	counts := map[result.Status]int{}
-	var order []result.Status
-	var b strings.Builder
-	for _, kd := range cd.Kustomizations {
-		if counts[kd.Status] == 0 {
-			order = append(order, kd.Status)
-		}
-		counts[kd.Status]++
-	}
-	parts := make([]string, 0, len(order))
-	for _, st := range order {
-		parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
-	}
-	fmt.Fprintf(&b, "Kustomizations: %s.\n\n", strings.Join(parts, ", "))
-	rows := 0
-	for _, kd := range cd.Kustomizations {
-		if kd.Status == result.StatusApplied {
-			continue
-		}
-		if rows == 0 {
-			b.WriteString("| Kustomization | Status | Why |\n|---|---|---|\n")
-		}
-		rows++
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", mdEscape(kd.Ref.String()), kd.Status, mdEscape(oneLine(kd.Error)))
-	}
-	if rows > 0 {
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
-// outcome of a Kustomization for the graph's colours.
-func outcomes(pr *pathReport) map[result.KustomizationRef]string {
-	out := map[result.KustomizationRef]string{}
-	if pr.build != nil {
-		for _, kb := range pr.build.Kustomizations {
-			out[kb.Ref] = "ok"
-			if kb.Suspended {
-				out[kb.Ref] = "skipped"
-			}
-		}
-		for _, f := range pr.build.Findings {
-			if f.Severity == result.SeverityError && f.Kustomization != nil {
-				out[*f.Kustomization] = "failed"
-			}
-		}
-	}
-	if pr.deploy != nil {
-		for _, kd := range pr.deploy.Kustomizations {
-			switch kd.Status {
-			case result.StatusFailed:
-				out[kd.Ref] = "failed"
-			case result.StatusBlocked:
-				out[kd.Ref] = "blocked"
-			case result.StatusSuspended:
-				out[kd.Ref] = "skipped"
-			}
-		}
-	}
-	return out
-}
-
-// releaseOutcomes colours HelmReleases: not rendered or failed/rolled back
-// is failed, suspended or skipped is grey; others follow their
-// Kustomization.
-func releaseOutcomes(pr *pathReport) map[result.KustomizationRef]string {
-	out := map[result.KustomizationRef]string{}
-	if pr.build != nil {
-		for _, kb := range pr.build.Kustomizations {
-			for _, rb := range kb.Releases {
-				switch {
-				case rb.Err != nil:
-					out[rb.Ref] = "failed"
-				case rb.Suspended:
-					out[rb.Ref] = "skipped"
-				}
-			}
-		}
-	}
-	if pr.deploy != nil {
-		for _, kd := range pr.deploy.Kustomizations {
-			for _, rd := range kd.Releases {
-				switch rd.Action {
-				case result.ReleaseFailed, result.ReleaseRolledBack:
-					out[rd.Ref] = "failed"
-				case result.ReleaseSkipped:
-					out[rd.Ref] = "skipped"
-				case result.ReleaseInstalled, result.ReleaseUpgraded, result.ReleaseUnchanged:
-					out[rd.Ref] = "ok"
-				}
-			}
-		}
-	}
-	return out
-}
-
-// mermaidLabel keeps a label inside its quotes.
-func mermaidLabel(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "\n", " ", "<", "#lt;", ">", "#gt;").Replace(s)
-}
 
 // pathText is the check run text: the Kustomizations' dependency picture
 // coloured by outcome (on a pull request, by what it changes), then every
@@ -322,7 +161,7 @@ func commentBody(pr *pathReport, m *report.Masker) (body string, known bool) {
 			if body == "" {
 				body = fmt.Sprintf("### slipway: changes to `%s`\n\n", pr.path)
 			}
-			body += "\n#### Live diff (server-side dry-run)\n\n" + changeTable(pr.deploy)
+			body += "\n#### Live diff (server-side dry-run)\n\n" + report.ChangeTable(pr.deploy)
 		}
 	}
 	if body != "" {
@@ -347,7 +186,7 @@ func (r *run) summary(p *plan, reports []*pathReport, m *report.Masker) string {
 		b.WriteString("- " + n + "\n")
 	}
 	for _, w := range r.warnings {
-		b.WriteString("- ⚠ " + mdEscape(w) + "\n")
+		b.WriteString("- ⚠ " + report.MarkdownEscape(w) + "\n")
 	}
 	if len(p.notes)+len(r.warnings) > 0 {
 		b.WriteString("\n")
@@ -366,28 +205,40 @@ func (r *run) summary(p *plan, reports []*pathReport, m *report.Masker) string {
 			b.WriteString(findingsBlock(pr))
 		}
 		if pr.diff != nil && pr.diff.Changed {
-			// The graph marks what the change touches (see graph.go), as
+			// The graph marks what the change touches (see report.KustomizationGraph), as
 			// the check run's text does.
 			if g := kustomizationGraph(pr); g != "" {
-				b.WriteString("<details><summary>What this change touches in " + mdEscape(pr.path) + "</summary>\n\n" + g + "\n</details>\n\n")
+				b.WriteString("<details><summary>What this change touches in " + report.MarkdownEscape(pr.path) + "</summary>\n\n" + g + "\n</details>\n\n")
 			}
-			b.WriteString("<details><summary>Diff of " + mdEscape(pr.path) + "</summary>\n\n" + pr.diff.Markdown + "\n\n</details>\n\n")
+			b.WriteString("<details><summary>Diff of " + report.MarkdownEscape(pr.path) + "</summary>\n\n" + pr.diff.Markdown + "\n\n</details>\n\n")
 		}
 	}
 	return m.Mask(b.String())
 }
 
+// findingsBlock lists a path's findings, info left out.
 func findingsBlock(pr *pathReport) string {
-	var b strings.Builder
-	b.WriteString("```\n")
-	for _, f := range pr.build.Findings {
-		if f.Severity == result.SeverityInfo {
-			continue
-		}
-		b.WriteString(strings.ReplaceAll(report.FindingLine(f), "```", "'''") + "\n")
+	return report.FindingsMarkdown(pr.build.Findings)
+}
+
+// kustomizationGraph is the path's Mermaid graph (see
+// report.KustomizationGraph), by change on a pull request.
+func kustomizationGraph(pr *pathReport) string {
+	return report.KustomizationGraph(pr.build, pr.deploy, prDiff(pr))
+}
+
+// prDiff is the path's diff when the run has one (a pull request, a diff
+// run), nil otherwise.
+func prDiff(pr *pathReport) *diff.ClusterDiff {
+	if pr.diff == nil || pr.diff.Result == nil {
+		return nil
 	}
-	b.WriteString("```\n\n")
-	return b.String()
+	for _, cd := range pr.diff.Result.Clusters {
+		if cd.Path == pr.path {
+			return cd
+		}
+	}
+	return nil
 }
 
 // diffDocument joins the diffs of every path, for the diff-file output.

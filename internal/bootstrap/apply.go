@@ -16,6 +16,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/flux"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -46,7 +47,7 @@ func decodeManifests(name string, data []byte) ([]*unstructured.Unstructured, er
 // inventory, as it would any unowned object carrying its labels. Applying
 // them under an inventory here would either forget the root's other
 // members or make them another ApplySet's.
-func applySystem(ctx context.Context, c *deploy.Cluster, objs []*unstructured.Unstructured, dryRun bool) ([]result.Change, error) {
+func applySystem(ctx context.Context, c *cluster.Cluster, objs []*unstructured.Unstructured, dryRun bool) ([]result.Change, error) {
 	root := result.KustomizationRef{Namespace: flux.DefaultNamespace, Name: flux.DefaultNamespace}
 	for _, u := range objs {
 		l := u.GetLabels()

@@ -21,6 +21,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -74,7 +75,7 @@ type Options struct {
 	// DefaultTokenTTL. The API server may grant less; Result says.
 	TokenTTL time.Duration
 
-	Cluster *deploy.Cluster
+	Cluster *cluster.Cluster
 	GitHub  *github.Client
 	// Observer receives "► doing" and "✔ done" lines as they happen.
 	Observer func(string)
@@ -520,7 +521,7 @@ func tokenStillGood(sa *corev1.ServiceAccount, digest string, ttl time.Duration,
 // expires. The API server may shorten the lifetime
 // (--service-account-max-token-expiration); the expiry it grants is
 // returned.
-func requestToken(ctx context.Context, c *deploy.Cluster, sa *corev1.ServiceAccount, ttl time.Duration) (string, time.Time, error) {
+func requestToken(ctx context.Context, c *cluster.Cluster, sa *corev1.ServiceAccount, ttl time.Duration) (string, time.Time, error) {
 	secs := int64(ttl / time.Second)
 	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &secs}}
 	if err := c.Client.SubResource("token").Create(ctx, sa, tr); err != nil {
@@ -535,7 +536,7 @@ func requestToken(ctx context.Context, c *deploy.Cluster, sa *corev1.ServiceAcco
 // clusterCA returns the CA the deployer's clients should trust: the one
 // the administrator's kubeconfig pins, else the cluster's root CA as
 // published in every namespace (kube-root-ca.crt).
-func clusterCA(ctx context.Context, c *deploy.Cluster) ([]byte, error) {
+func clusterCA(ctx context.Context, c *cluster.Cluster) ([]byte, error) {
 	if len(c.Config.CAData) > 0 {
 		return c.Config.CAData, nil
 	}

@@ -28,10 +28,12 @@ import (
 	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github/githubtest"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 	"github.com/slipwayhq/slipway/internal/testutil"
 	"github.com/slipwayhq/slipway/internal/testutil/gitserver"
+	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
 const (
@@ -124,11 +126,11 @@ func (w *world) push(r *git.Repository, dir string, files map[string]string, msg
 // kubeconfig's rights, as the generated workflow does.
 func deployAs(t *testing.T, kubeconfig []byte, dir, path string) *result.ClusterDeploy {
 	t.Helper()
-	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: string(kubeconfig), Untrusted: true}, nil)
+	cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Content: string(kubeconfig), Untrusted: true}, nil)
 	if err != nil {
 		t.Fatalf("deployer kubeconfig: %v", err)
 	}
-	c, err := deploy.Connect(cfg)
+	c, err := cluster.Connect(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,14 +171,14 @@ func exists(t *testing.T, apiVersionKind, ns, name string) (*unstructured.Unstru
 	return u, true
 }
 
-func uninstall(t *testing.T, o deploy.UninstallOptions) *result.Uninstall {
+func runUninstall(t *testing.T, o uninstall.Options) *result.Uninstall {
 	t.Helper()
 	o.Holder, o.LockWait, o.LockTTL = "test", 20*time.Second, 5*time.Second
 	o.Timeout = time.Minute
 	o.Observer = func(e deploy.Event) { t.Log(e.Message) }
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	u := deploy.Uninstall(ctx, admin, o)
+	u := uninstall.Run(ctx, admin, o)
 	if u.Failed() {
 		t.Fatalf("uninstall failed: %v", u.Errors)
 	}
@@ -307,7 +309,7 @@ data: {color: blue}
 	}
 
 	// Uninstall: slipway is gone, the app keeps running, unmanaged.
-	uninstall(t, deploy.UninstallOptions{})
+	runUninstall(t, uninstall.Options{})
 	if _, ok := exists(t, "v1 Namespace", "", deploy.SystemNamespace); ok {
 		t.Errorf("%s still exists after uninstall", deploy.SystemNamespace)
 	}
@@ -337,7 +339,7 @@ data: {color: blue}
 	}
 	kc, _ = w.gh.OpenSecret(owner, repo, "prod", bootstrap.KubeconfigSecret)
 	deployAs(t, kc, dir, path)
-	uninstall(t, deploy.UninstallOptions{Prune: true})
+	runUninstall(t, uninstall.Options{Prune: true})
 	for _, o := range [][3]string{{"v1 ConfigMap", "shop", "settings"}, {"v1 Namespace", "", "shop"}, {"v1 Namespace", "", deploy.SystemNamespace}} {
 		if _, ok := exists(t, o[0], o[1], o[2]); ok {
 			t.Errorf("%s %s/%s left after uninstall --prune", o[0], o[1], o[2])
@@ -364,11 +366,11 @@ func whoami(t *testing.T, kubeconfig []byte, want string) {
 	if strings.Contains(string(kubeconfig), "client-key-data") {
 		t.Errorf("the stored kubeconfig carries a client key: it must hold only the deployer's token")
 	}
-	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: string(kubeconfig), Untrusted: true}, nil)
+	cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Content: string(kubeconfig), Untrusted: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := deploy.Connect(cfg)
+	c, err := cluster.Connect(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

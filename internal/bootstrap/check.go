@@ -13,6 +13,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 )
 
 // MinKubernetesVersion is the oldest Kubernetes slipway supports: the
@@ -39,7 +40,7 @@ func (c Check) Line() string {
 // CheckOptions say what to check.
 type CheckOptions struct {
 	// Cluster to check; nil skips the cluster checks.
-	Cluster *deploy.Cluster
+	Cluster *cluster.Cluster
 	// GitHub client and the repository bootstrap would use; nil skips the
 	// GitHub checks.
 	GitHub            *github.Client
@@ -123,7 +124,7 @@ func Passed(cs []Check) bool {
 	return true
 }
 
-func clusterChecks(ctx context.Context, c *deploy.Cluster, needed []access) []Check {
+func clusterChecks(ctx context.Context, c *cluster.Cluster, needed []access) []Check {
 	dc, err := discovery.NewDiscoveryClientForConfig(c.Config)
 	if err != nil {
 		return []Check{{Name: "cluster", Message: err.Error()}}

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/testcluster"
 )
 
@@ -13,7 +13,7 @@ import (
 // parallel.
 var (
 	local      *testcluster.Cluster
-	admin      *deploy.Cluster
+	admin      *cluster.Cluster
 	skipReason string
 )
 
@@ -23,11 +23,11 @@ func TestMain(m *testing.M) {
 			skipReason = reason
 			return nil
 		}
-		cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Path: c.Kubeconfig}, nil)
+		cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Path: c.Kubeconfig}, nil)
 		if err != nil {
 			return err
 		}
-		if admin, err = deploy.Connect(cfg); err != nil {
+		if admin, err = cluster.Connect(cfg); err != nil {
 			return err
 		}
 		local = c

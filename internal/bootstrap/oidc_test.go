@@ -14,6 +14,8 @@ import (
 	"github.com/slipwayhq/slipway/internal/bootstrap"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
+	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
 // TestBootstrapGitHubOIDC: with --auth github-oidc bootstrap stores no
@@ -29,7 +31,7 @@ func TestBootstrapGitHubOIDC(t *testing.T) {
 	o := w.options(path)
 	o.Auth = auth.ModeGitHubOIDC
 	res := w.run(o)
-	t.Cleanup(func() { uninstall(t, deploy.UninstallOptions{}) })
+	t.Cleanup(func() { runUninstall(t, uninstall.Options{}) })
 
 	if res.SecretStored || res.TokenExpires != nil {
 		t.Errorf("github-oidc stored a secret: %+v", res)
@@ -87,7 +89,7 @@ func mayCreateNamespaces(t *testing.T, user string) bool {
 	t.Helper()
 	cfg := rest.CopyConfig(admin.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:authenticated"}}
-	c, err := deploy.Connect(cfg)
+	c, err := cluster.Connect(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/slipwayhq/slipway/internal/flux"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -113,7 +114,7 @@ func ProgressLog(clean func(string) string, write func(line string)) func(Event)
 
 // Deployer deploys cluster builds to one cluster.
 type Deployer struct {
-	cluster *Cluster
+	cluster *cluster.Cluster
 	rm      *ssa.ResourceManager
 	absent  *absentClient
 	inv     *inventoryStore
@@ -123,7 +124,7 @@ type Deployer struct {
 }
 
 // New returns a Deployer for a connected cluster.
-func New(c *Cluster, opts Options) *Deployer {
+func New(c *cluster.Cluster, opts Options) *Deployer {
 	if opts.Parallelism < 1 {
 		opts.Parallelism = 1
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
+	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
 // helloChart is a chart committed in the test repository: one ConfigMap
@@ -401,7 +402,7 @@ func TestHelmReleaseRename(t *testing.T) {
 		t.Fatal("a suspended HelmRelease was reconciled")
 	}
 	// uninstall --prune finds it through the former list.
-	u := e.uninstall(deploy.UninstallOptions{Prune: true})
+	u := e.uninstall(uninstall.Options{Prune: true})
 	if u.Failed() {
 		t.Fatalf("uninstall failed: %+v", u)
 	}

@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -40,6 +41,15 @@ const (
 	// SystemNamespace holds inventories and locks.
 	SystemNamespace = "slipway-system"
 	inventoryKey    = "inventory"
+
+	// LabelSystem marks slipway's own objects (the deployer's ServiceAccount
+	// and RBAC written by bootstrap): uninstall deletes them even when they
+	// are members of an inventory, because they are slipway, not the workload.
+	LabelSystem = "slipway.dev/system"
+
+	// AnnotationPrune is Flux's per-object opt-out of pruning
+	// ("disabled"); uninstall --prune honours it as prune does.
+	AnnotationPrune = annPrune
 )
 
 // Entry is one inventory member: Flux's ID form plus the version to reach it.
@@ -198,6 +208,12 @@ func (s *inventoryStore) List(ctx context.Context, clusterPath string) ([]*Inven
 	return out, nil
 }
 
+// ReadInventory reads an inventory parent ConfigMap found by listing
+// SystemNamespace (uninstall lists them all instead of building a path).
+func ReadInventory(cm *corev1.ConfigMap, clusterPath string) (*Inventory, error) {
+	return (&inventoryStore{}).fromConfigMap(cm, clusterPath)
+}
+
 // fromConfigMap reads an inventory parent found by listing.
 func (s *inventoryStore) fromConfigMap(cm *corev1.ConfigMap, clusterPath string) (*Inventory, error) {
 	ns, name, _ := strings.Cut(cm.Annotations[AnnotationKustomization], "/")
@@ -282,4 +298,12 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, err
+	}
+	return &unstructured.Unstructured{Object: m}, nil
 }

@@ -56,6 +56,17 @@ func newLock(c client.Client, clusterPath, holder string, ttl time.Duration) *lo
 	return &lock{c: c, name: "lock-" + ClusterPathLabel(clusterPath), path: clusterPath, holder: holder, ttl: ttl}
 }
 
+// AcquireLock takes clusterPath's lock for holder, waiting up to wait for
+// another holder (onWait is told who), for a run that changes the cluster
+// outside a deploy (uninstall). release frees it and records no deploy.
+func AcquireLock(ctx context.Context, c client.Client, clusterPath, holder string, ttl, wait time.Duration, onWait func(holder string)) (release func(context.Context) error, err error) {
+	l := newLock(c, clusterPath, holder, ttl)
+	if err := l.Acquire(ctx, wait, onWait); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return l.Release(ctx, nil) }, nil
+}
+
 // Acquire takes the lease, waiting up to wait for another holder.
 func (l *lock) Acquire(ctx context.Context, wait time.Duration, onWait func(holder string)) error {
 	deadline := time.Now().Add(wait)

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/testcluster"
 )
 
@@ -16,7 +16,7 @@ var (
 	// local is the running cluster; nil when skipped or failed to start.
 	local *testcluster.Cluster
 	// kube is slipway's connection to it.
-	kube *deploy.Cluster
+	kube *cluster.Cluster
 	// skipReason is why local is nil.
 	skipReason string
 )
@@ -31,11 +31,11 @@ func TestMain(m *testing.M) {
 			skipReason = reason
 			return nil
 		}
-		cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Path: c.Kubeconfig}, nil)
+		cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Path: c.Kubeconfig}, nil)
 		if err != nil {
 			return err
 		}
-		if kube, err = deploy.Connect(cfg); err != nil {
+		if kube, err = cluster.Connect(cfg); err != nil {
 			return err
 		}
 		local = c

@@ -8,6 +8,8 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 )
 
 // Two CI runs of different commits serialise on a cluster path's lock, and
@@ -69,7 +71,7 @@ func recordFrom(ann map[string]string) Record {
 // lock's Lease without taking the lock (a scheduled reconcile reads it to
 // know which commit to redeploy). A cluster path never deployed has the
 // zero Record.
-func ReadRecord(ctx context.Context, c *Cluster, clusterPath string) (Record, error) {
+func ReadRecord(ctx context.Context, c *cluster.Cluster, clusterPath string) (Record, error) {
 	lease := &coordinationv1.Lease{}
 	key := client.ObjectKey{Namespace: SystemNamespace, Name: newLock(nil, clusterPath, "", 0).name}
 	if err := c.Client.Get(ctx, key, lease); err != nil {

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/slipwayhq/slipway/internal/helmrelease"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -62,7 +63,7 @@ func (e *NotDeployedError) Error() string {
 // ReadStatus reads the state of the cluster's cluster paths. It returns an
 // error only when slipway's own records cannot be listed; problems of a
 // cluster path or an object are part of the result.
-func ReadStatus(ctx context.Context, c *Cluster, opts StatusOptions) (*result.LiveStatus, error) {
+func ReadStatus(ctx context.Context, c *cluster.Cluster, opts StatusOptions) (*result.LiveStatus, error) {
 	if opts.Parallelism < 1 {
 		opts.Parallelism = 1
 	}
@@ -142,7 +143,7 @@ func listAllInventories(ctx context.Context, c client.Client) (map[string][]*Inv
 // statusReader reads the state of cluster paths; it makes the Helm
 // release reader on first use.
 type statusReader struct {
-	c      *Cluster
+	c      *cluster.Cluster
 	opts   StatusOptions
 	once   sync.Once
 	rel    *helmrelease.Releaser

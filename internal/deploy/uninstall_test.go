@@ -8,13 +8,18 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/result"
+	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
+// The uninstall engine lives in internal/uninstall; its cluster tests stay
+// here because they need a cluster path deployed first, which this
+// package's test env (a git repo, builds, deploys) provides.
+//
 // The uninstall tests limit themselves to their own cluster path: the
 // package's tests share one cluster and run in parallel. The full uninstall
 // (slipway-system itself) is covered by the bootstrap tests.
 
-func (e *env) uninstall(o deploy.UninstallOptions) *result.Uninstall {
+func (e *env) uninstall(o uninstall.Options) *result.Uninstall {
 	e.t.Helper()
 	o.ClusterPaths = []string{e.path}
 	o.Holder = "test/" + e.id
@@ -25,7 +30,7 @@ func (e *env) uninstall(o deploy.UninstallOptions) *result.Uninstall {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	return deploy.Uninstall(ctx, kube, o)
+	return uninstall.Run(ctx, kube, o)
 }
 
 func changesOf(u *result.Uninstall) map[string]result.Change {
@@ -46,7 +51,7 @@ func TestUninstallKeepsWorkloadsRunning(t *testing.T) {
 	setID := deploy.ApplySetID(e.ref("app"))
 
 	// A dry run reports and changes nothing.
-	dry := e.uninstall(deploy.UninstallOptions{DryRun: true})
+	dry := e.uninstall(uninstall.Options{DryRun: true})
 	if dry.Failed() {
 		t.Fatalf("dry-run failed: %v %+v", dry.Errors, dry.Sections)
 	}
@@ -60,7 +65,7 @@ func TestUninstallKeepsWorkloadsRunning(t *testing.T) {
 		t.Fatalf("dry-run removed the ApplySet label: %v", l)
 	}
 
-	u := e.uninstall(deploy.UninstallOptions{})
+	u := e.uninstall(uninstall.Options{})
 	if u.Failed() {
 		t.Fatalf("uninstall failed: %v %+v", u.Errors, u.Sections)
 	}
@@ -85,7 +90,7 @@ func TestUninstallKeepsWorkloadsRunning(t *testing.T) {
 	}
 
 	// Nothing left to uninstall is an error, not a silent success.
-	again := e.uninstall(deploy.UninstallOptions{})
+	again := e.uninstall(uninstall.Options{})
 	if !again.Failed() || !strings.Contains(strings.Join(again.Errors, " "), "no inventory") {
 		t.Errorf("second uninstall: %v, want a 'no inventory' error", again.Errors)
 	}
@@ -132,7 +137,7 @@ spec:
 
 	// The finalizer holds one object: uninstall says so, keeps the
 	// inventory, and exits as failed.
-	u := e.uninstall(deploy.UninstallOptions{Prune: true, Timeout: 2 * time.Second})
+	u := e.uninstall(uninstall.Options{Prune: true, Timeout: 2 * time.Second})
 	if !u.Failed() {
 		t.Fatalf("uninstall --prune with a finalizer holding an object succeeded")
 	}
@@ -157,7 +162,7 @@ spec:
 	}
 
 	// --force-finalizers finishes the job.
-	u = e.uninstall(deploy.UninstallOptions{Prune: true, ForceFinalizers: true, Timeout: 2 * time.Second})
+	u = e.uninstall(uninstall.Options{Prune: true, ForceFinalizers: true, Timeout: 2 * time.Second})
 	if u.Failed() {
 		t.Fatalf("uninstall --prune --force-finalizers: %v %+v", u.Errors, u.Sections)
 	}
@@ -215,7 +220,7 @@ func TestUninstallHelmReleases(t *testing.T) {
 		t.Fatal("the release was not installed")
 	}
 
-	dry := e.uninstall(deploy.UninstallOptions{Prune: true, DryRun: true})
+	dry := e.uninstall(uninstall.Options{Prune: true, DryRun: true})
 	if c := changesOf(dry)["HelmRelease/"+ns+"/hello"]; c.Action != result.ActionDeleted || !strings.Contains(c.Message, "would be uninstalled") {
 		t.Errorf("dry-run: HelmRelease %+v, want would be uninstalled", c)
 	}
@@ -223,7 +228,7 @@ func TestUninstallHelmReleases(t *testing.T) {
 		t.Fatal("a dry-run uninstalled the release")
 	}
 
-	u := e.uninstall(deploy.UninstallOptions{Prune: true})
+	u := e.uninstall(uninstall.Options{Prune: true})
 	if u.Failed() {
 		t.Fatalf("uninstall --prune: %v %+v", u.Errors, u.Sections)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/helm"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
@@ -19,7 +20,7 @@ type LiveOptions struct {
 	RunOptions
 	// Cluster is the connected cluster; the front end connects, since
 	// how to reach it (kubeconfig flags, action inputs) is theirs.
-	Cluster *deploy.Cluster
+	Cluster *cluster.Cluster
 }
 
 // RunLive compares the head build with the cluster: what a server-side

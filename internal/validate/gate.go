@@ -31,7 +31,7 @@ func (e *InvalidError) Error() string {
 // they belong to, so that a deploy applies nothing of an invalid
 // Kustomization (and blocks what depends on it) while independent ones go
 // ahead, as Flux treats Kustomizations independently. It returns the
-// errors that belong to no Kustomization (a dependsOn cycle, say): with
+// errors that belong to no Kustomization (a cluster path that builds no object, say): with
 // those, the caller should deploy nothing of the cluster path.
 func Gate(cb *result.ClusterBuild) (unowned []result.Finding) {
 	byRef := map[result.KustomizationRef][]result.Finding{}
@@ -57,4 +57,14 @@ func Gate(cb *result.ClusterBuild) (unowned []result.Finding) {
 // Kustomization (see Gate) is not deployed at all.
 func UnownedError(unowned []result.Finding) error {
 	return result.Because(result.ReasonValidationFailed, fmt.Errorf("not deployed: %d validation error(s) outside any Kustomization, the first: %s", len(unowned), unowned[0].Message))
+}
+
+// NotDeployed is the deploy result of a cluster path Gate found errors
+// outside any Kustomization in: failed with ReasonValidationFailed,
+// nothing applied. The CLI and the action both record this value, so
+// `apply -o json`, the check run and the job summary say the same.
+func NotDeployed(clusterPath string, unowned []result.Finding) *result.ClusterDeploy {
+	cd := &result.ClusterDeploy{Path: clusterPath}
+	cd.Fail(result.ReasonValidationFailed, UnownedError(unowned))
+	return cd
 }

@@ -39,3 +39,16 @@ func TestGate(t *testing.T) {
 		t.Errorf("the build error of failed was replaced: %v", cb.Kustomizations[2].Err)
 	}
 }
+
+// The result both front ends record for a path Gate stops: failed, with
+// the reason kept as a value and the first finding in the message.
+func TestNotDeployed(t *testing.T) {
+	cd := validate.NotDeployed("clusters/prod", []result.Finding{{Severity: result.SeverityError, Message: "cycle"}, {Severity: result.SeverityError, Message: "other"}})
+	var re *result.ReasonError
+	if cd.Path != "clusters/prod" || !cd.Failed() || cd.Reason != result.ReasonValidationFailed || !errors.As(cd.Err, &re) || re.Reason != result.ReasonValidationFailed {
+		t.Errorf("%+v", cd)
+	}
+	if cd.Error != "not deployed: 2 validation error(s) outside any Kustomization, the first: cycle" {
+		t.Errorf("error %q", cd.Error)
+	}
+}

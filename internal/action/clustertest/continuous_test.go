@@ -10,6 +10,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/github/githubtest"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 )
 
 // continuousFleet runs the action against the local cluster for
@@ -227,7 +228,7 @@ func checkOn(srv *githubtest.Server, name, sha string) bool {
 	return false
 }
 
-func mustConnect(t *testing.T, kubeconfig string) *deploy.Cluster {
+func mustConnect(t *testing.T, kubeconfig string) *cluster.Cluster {
 	t.Helper()
 	c, err := connect(kubeconfig)
 	if err != nil {

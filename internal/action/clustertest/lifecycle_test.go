@@ -12,6 +12,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/action/actiontest"
 	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 )
 
 // Mode uninstall from a workflow_dispatch: refused without the written
@@ -78,10 +79,10 @@ func TestDispatchUninstall(t *testing.T) {
 	}
 }
 
-func connect(kubeconfig string) (*deploy.Cluster, error) {
-	cfg, err := deploy.RESTConfig(deploy.KubeconfigOptions{Content: kubeconfig}, nil)
+func connect(kubeconfig string) (*cluster.Cluster, error) {
+	cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Content: kubeconfig}, nil)
 	if err != nil {
 		return nil, err
 	}
-	return deploy.Connect(cfg)
+	return cluster.Connect(cfg)
 }

@@ -12,10 +12,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/slipwayhq/slipway/internal/action/actiontest"
-	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/github/githubtest"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
@@ -134,8 +134,8 @@ func waitForIssuerKeys(t *testing.T, runner *oidcissuer.Runner, kubeconfig strin
 	}
 }
 
-func deployKubeconfig(content string) deploy.KubeconfigOptions {
-	return deploy.KubeconfigOptions{Content: content}
+func deployKubeconfig(content string) cluster.KubeconfigOptions {
+	return cluster.KubeconfigOptions{Content: content}
 }
 
 func ping(ctx context.Context, cfg *rest.Config) error {

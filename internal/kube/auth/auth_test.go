@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
 
@@ -70,9 +70,9 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 `
 	cases := map[string]auth.Options{
-		"credential": {Kubeconfig: deploy.KubeconfigOptions{Content: withToken}},
+		"credential": {Kubeconfig: cluster.KubeconfigOptions{Content: withToken}},
 		"http":       {Server: "http://127.0.0.1:8080", CertificateAuthority: testCA(t)},
-		"insecure":   {Kubeconfig: deploy.KubeconfigOptions{Content: strings.Replace(strings.Replace(withToken, "{token: static-secret}", "{}", 1), `server: "https://127.0.0.1:6443"`, `server: "https://127.0.0.1:6443", insecure-skip-tls-verify: true`, 1)}},
+		"insecure":   {Kubeconfig: cluster.KubeconfigOptions{Content: strings.Replace(strings.Replace(withToken, "{token: static-secret}", "{}", 1), `server: "https://127.0.0.1:6443"`, `server: "https://127.0.0.1:6443", insecure-skip-tls-verify: true`, 1)}},
 		"no CA":      {Server: "https://127.0.0.1:6443"},
 	}
 	for name, o := range cases {

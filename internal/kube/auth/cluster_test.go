@@ -9,8 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
@@ -60,7 +60,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
 	runner := iss.NewRunner(t, oidcissuer.Claims{Repository: "acme/fleet", Environment: "prod", Ref: "refs/heads/main"}, 4*time.Second)
 	list := func(claims oidcissuer.Claims) error {
 		runner.SetClaims(claims)
-		cfg, err := auth.RESTConfig(ctx, auth.Options{Mode: auth.ModeGitHubOIDC, Kubeconfig: deploy.KubeconfigOptions{Content: kubeconfig}, Getenv: getenv(runner.Env()), RefreshBefore: 2 * time.Second})
+		cfg, err := auth.RESTConfig(ctx, auth.Options{Mode: auth.ModeGitHubOIDC, Kubeconfig: cluster.KubeconfigOptions{Content: kubeconfig}, Getenv: getenv(runner.Env()), RefreshBefore: 2 * time.Second})
 		if err != nil {
 			return err
 		}
@@ -90,7 +90,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
 
 	runner.SetClaims(prod)
 	before := runner.Requests()
-	cfg, err := auth.RESTConfig(ctx, auth.Options{Mode: auth.ModeGitHubOIDC, Kubeconfig: deploy.KubeconfigOptions{Content: kubeconfig}, Getenv: getenv(runner.Env()), RefreshBefore: 2 * time.Second})
+	cfg, err := auth.RESTConfig(ctx, auth.Options{Mode: auth.ModeGitHubOIDC, Kubeconfig: cluster.KubeconfigOptions{Content: kubeconfig}, Getenv: getenv(runner.Env()), RefreshBefore: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 )
 
 // With auth kubeconfig (the CLI, and the action's default) an exec
@@ -42,7 +42,7 @@ users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, com
 contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 `
-	cfg, err := auth.RESTConfig(t.Context(), auth.Options{Mode: auth.ModeKubeconfig, Kubeconfig: deploy.KubeconfigOptions{Content: kubeconfig}})
+	cfg, err := auth.RESTConfig(t.Context(), auth.Options{Mode: auth.ModeKubeconfig, Kubeconfig: cluster.KubeconfigOptions{Content: kubeconfig}})
 	if err != nil {
 		t.Fatal(err)
 	}

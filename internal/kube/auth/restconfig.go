@@ -20,7 +20,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/transport"
 
-	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 )
 
 // Mode says where the credential for the cluster comes from.
@@ -75,7 +75,7 @@ type Options struct {
 	// Kubeconfig is the kubeconfig (content or path, and context). With
 	// ModeGitHubOIDC only its cluster (address, CA) is used, and it must
 	// hold no credential.
-	Kubeconfig deploy.KubeconfigOptions
+	Kubeconfig cluster.KubeconfigOptions
 	// Server and CertificateAuthority (PEM, or base64 of PEM as in a
 	// kubeconfig's certificate-authority-data) name the cluster for
 	// ModeGitHubOIDC instead of a kubeconfig.
@@ -117,7 +117,7 @@ var ErrCredentialInKubeconfig = errors.New("with auth github-oidc the kubeconfig
 func RESTConfig(ctx context.Context, o Options) (*rest.Config, error) {
 	switch o.Mode {
 	case ModeKubeconfig, "":
-		return deploy.RESTConfig(o.Kubeconfig, o.Getenv)
+		return cluster.RESTConfig(o.Kubeconfig, o.Getenv)
 	case ModeGitHubOIDC:
 		return githubOIDCConfig(ctx, o)
 	case ModeEKS:
@@ -160,7 +160,7 @@ func githubOIDCConfig(ctx context.Context, o Options) (*rest.Config, error) {
 func authenticate(ctx context.Context, cfg *rest.Config, src transport.ResettableTokenSource, o Options, mode Mode, aud string) (*rest.Config, error) {
 	cfg.Wrap(transport.ResettableTokenSourceWrapTransport(src))
 	cfg.UserAgent = "slipway"
-	// As deploy.RESTConfig: no client-side rate limit.
+	// As cluster.RESTConfig: no client-side rate limit.
 	cfg.QPS = -1
 	user, err := whoAmI(ctx, cfg, mode, aud)
 	if err != nil {
@@ -201,7 +201,7 @@ func clusterOnly(o Options) (*rest.Config, error) {
 
 // kubeconfigCluster loads the selected context's cluster and refuses a
 // user entry that carries any credential.
-func kubeconfigCluster(k deploy.KubeconfigOptions, getenv func(string) string) (*rest.Config, error) {
+func kubeconfigCluster(k cluster.KubeconfigOptions, getenv func(string) string) (*rest.Config, error) {
 	var raw *clientcmdapi.Config
 	var err error
 	if k.Content != "" {

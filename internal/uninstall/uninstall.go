@@ -1,8 +1,10 @@
-package deploy
+package uninstall
 
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,17 +22,14 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/helmrelease"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
-// LabelSystem marks slipway's own objects (the deployer's ServiceAccount
-// and RBAC written by bootstrap): uninstall deletes them even when they
-// are members of an inventory, because they are slipway, not the workload.
-const LabelSystem = "slipway.dev/system"
-
-// UninstallOptions configure Uninstall.
-type UninstallOptions struct {
+// Options configure Run.
+type Options struct {
 	// ClusterPaths limits the uninstall to these cluster paths; empty means
 	// every cluster path deployed to this cluster, and slipway-system itself.
 	ClusterPaths []string
@@ -50,13 +49,13 @@ type UninstallOptions struct {
 	Holder            string
 	LockWait, LockTTL time.Duration
 	// Observer receives each step as it happens.
-	Observer func(Event)
+	Observer func(deploy.Event)
 }
 
-// Uninstall removes slipway's footprint from the cluster: inventories,
+// Run removes slipway's footprint from the cluster: inventories,
 // locks, slipway's system objects and (for a full uninstall) the
 // slipway-system namespace. Deployed objects stay running unless Prune.
-func Uninstall(ctx context.Context, c *Cluster, opts UninstallOptions) *result.Uninstall {
+func Run(ctx context.Context, c *cluster.Cluster, opts Options) *result.Uninstall {
 	start := time.Now()
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Minute
@@ -68,8 +67,8 @@ func Uninstall(ctx context.Context, c *Cluster, opts UninstallOptions) *result.U
 }
 
 type uninstaller struct {
-	c    *Cluster
-	opts UninstallOptions
+	c    *cluster.Cluster
+	opts Options
 	out  *result.Uninstall
 	cur  *result.UninstallSection
 }
@@ -82,7 +81,7 @@ func (u *uninstaller) section(title string) {
 
 func (u *uninstaller) emit(format string, args ...any) {
 	if u.opts.Observer != nil {
-		u.opts.Observer(Event{Message: fmt.Sprintf(format, args...)})
+		u.opts.Observer(deploy.Event{Message: fmt.Sprintf(format, args...)})
 	}
 }
 
@@ -104,16 +103,16 @@ func (u *uninstaller) fail(format string, args ...any) {
 // member is a live object of an inventory.
 type member struct {
 	live *unstructured.Unstructured
-	inv  *Inventory
+	inv  *deploy.Inventory
 }
 
 func (u *uninstaller) run(ctx context.Context) {
 	ns := &corev1.Namespace{}
-	if err := u.c.Client.Get(ctx, client.ObjectKey{Name: SystemNamespace}, ns); apierrors.IsNotFound(err) {
-		u.emit("✔ nothing to uninstall: namespace %s does not exist", SystemNamespace)
+	if err := u.c.Client.Get(ctx, client.ObjectKey{Name: deploy.SystemNamespace}, ns); apierrors.IsNotFound(err) {
+		u.emit("✔ nothing to uninstall: namespace %s does not exist", deploy.SystemNamespace)
 		return
 	} else if err != nil {
-		u.fail("reading namespace %s: %v", SystemNamespace, err)
+		u.fail("reading namespace %s: %v", deploy.SystemNamespace, err)
 		return
 	}
 	invs, err := u.inventories(ctx)
@@ -149,7 +148,7 @@ func (u *uninstaller) run(ctx context.Context) {
 	if u.out.Failed() {
 		// The inventories are the only record of what is left: keep them
 		// (and slipway-system) so running uninstall again finishes the job.
-		u.fail("kept the inventories and %s so that running uninstall again finishes the job", SystemNamespace)
+		u.fail("kept the inventories and %s so that running uninstall again finishes the job", deploy.SystemNamespace)
 		return
 	}
 	u.deleteRecords(ctx, invs)
@@ -168,13 +167,13 @@ func (u *uninstaller) run(ctx context.Context) {
 // lockPaths takes the lock of every cluster path being uninstalled: a
 // deploy must not grow an inventory that is being taken apart. The
 // returned function releases the locks taken, even after an error.
-func (u *uninstaller) lockPaths(ctx context.Context, invs []*Inventory) (func(), error) {
-	var held []*lock
+func (u *uninstaller) lockPaths(ctx context.Context, invs []*deploy.Inventory) (func(), error) {
+	var held []func(context.Context) error
 	release := func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		for _, lk := range held {
-			_ = lk.Release(rctx, nil)
+		for _, rel := range held {
+			_ = rel(rctx)
 		}
 	}
 	if u.opts.DryRun {
@@ -184,12 +183,12 @@ func (u *uninstaller) lockPaths(ctx context.Context, invs []*Inventory) (func(),
 	for _, inv := range invs {
 		paths[inv.ClusterPath] = true
 	}
-	for _, p := range sortedKeys(paths) {
-		lk := newLock(u.c.Client, p, u.opts.Holder, u.opts.LockTTL)
-		if err := lk.Acquire(ctx, u.opts.LockWait, func(holder string) { u.emit("waiting for the lock of %s held by %s", p, holder) }); err != nil {
+	for _, p := range slices.Sorted(maps.Keys(paths)) {
+		rel, err := deploy.AcquireLock(ctx, u.c.Client, p, u.opts.Holder, u.opts.LockTTL, u.opts.LockWait, func(holder string) { u.emit("waiting for the lock of %s held by %s", p, holder) })
+		if err != nil {
 			return release, err
 		}
-		held = append(held, lk)
+		held = append(held, rel)
 	}
 	return release, nil
 }
@@ -198,7 +197,7 @@ func (u *uninstaller) lockPaths(ctx context.Context, invs []*Inventory) (func(),
 // --prune (first, like the workloads they are), otherwise leaves them to
 // Helm, which keeps managing them (helm list, helm uninstall). It reports
 // whether the uninstall may go on.
-func (u *uninstaller) handleReleases(ctx context.Context, invs []*Inventory) bool {
+func (u *uninstaller) handleReleases(ctx context.Context, invs []*deploy.Inventory) bool {
 	releases := releaseEntries(invs)
 	if len(releases) == 0 {
 		return true
@@ -222,7 +221,7 @@ func (u *uninstaller) handleReleases(ctx context.Context, invs []*Inventory) boo
 // which go last, from the workload.
 func splitSystem(members []member) (system, workload []member) {
 	for _, m := range members {
-		if m.live.GetLabels()[LabelSystem] == "true" {
+		if m.live.GetLabels()[deploy.LabelSystem] == "true" {
 			system = append(system, m)
 		} else {
 			workload = append(workload, m)
@@ -233,14 +232,14 @@ func splitSystem(members []member) (system, workload []member) {
 
 // deleteRecords deletes the inventories and the locks of the cluster paths
 // uninstalled.
-func (u *uninstaller) deleteRecords(ctx context.Context, invs []*Inventory) {
+func (u *uninstaller) deleteRecords(ctx context.Context, invs []*deploy.Inventory) {
 	u.section("deleting inventories and locks")
 	for _, inv := range invs {
-		id := result.ObjectID{Kind: "ConfigMap", Namespace: SystemNamespace, Name: ParentName(inv.Ref)}
+		id := result.ObjectID{Kind: "ConfigMap", Namespace: deploy.SystemNamespace, Name: deploy.ParentName(inv.Ref)}
 		u.deleteSimple(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: id.Name, Namespace: id.Namespace}}, id)
 	}
 	leases := &coordinationv1.LeaseList{}
-	if err := u.c.Client.List(ctx, leases, client.InNamespace(SystemNamespace)); err != nil && !apierrors.IsNotFound(err) {
+	if err := u.c.Client.List(ctx, leases, client.InNamespace(deploy.SystemNamespace)); err != nil && !apierrors.IsNotFound(err) {
 		u.fail("listing locks: %v", err)
 	}
 	for _, l := range locksOf(leases.Items, u.opts.ClusterPaths) {
@@ -253,7 +252,7 @@ func (u *uninstaller) deleteRecords(ctx context.Context, invs []*Inventory) {
 func locksOf(leases []coordinationv1.Lease, paths []string) []*coordinationv1.Lease {
 	want := map[string]bool{}
 	for _, p := range paths {
-		want["lock-"+ClusterPathLabel(p)] = true
+		want["lock-"+deploy.ClusterPathLabel(p)] = true
 	}
 	var out []*coordinationv1.Lease
 	for i := range leases {
@@ -271,7 +270,7 @@ func locksOf(leases []coordinationv1.Lease, paths []string) []*coordinationv1.Le
 func (u *uninstaller) deleteClusterWide(ctx context.Context) {
 	cl := u.c.Client
 	u.section("deleting slipway's cluster-wide RBAC and namespace")
-	sel := client.MatchingLabels{LabelSystem: "true"}
+	sel := client.MatchingLabels{deploy.LabelSystem: "true"}
 	crbs := &rbacv1.ClusterRoleBindingList{}
 	if err := cl.List(ctx, crbs, sel); err != nil {
 		u.fail("listing ClusterRoleBindings: %v", err)
@@ -291,29 +290,29 @@ func (u *uninstaller) deleteClusterWide(ctx context.Context) {
 	nsObj := &unstructured.Unstructured{}
 	nsObj.SetAPIVersion("v1")
 	nsObj.SetKind("Namespace")
-	nsObj.SetName(SystemNamespace)
+	nsObj.SetName(deploy.SystemNamespace)
 	u.deleteAndWait(ctx, []*unstructured.Unstructured{nsObj})
 }
 
 // inventories lists the inventories the uninstall covers.
-func (u *uninstaller) inventories(ctx context.Context) ([]*Inventory, error) {
+func (u *uninstaller) inventories(ctx context.Context) ([]*deploy.Inventory, error) {
 	list := &corev1.ConfigMapList{}
-	if err := u.c.Client.List(ctx, list, client.InNamespace(SystemNamespace), client.MatchingLabels{LabelManagedBy: ManagedByValue}); err != nil {
+	if err := u.c.Client.List(ctx, list, client.InNamespace(deploy.SystemNamespace), client.MatchingLabels{deploy.LabelManagedBy: deploy.ManagedByValue}); err != nil {
 		return nil, fmt.Errorf("listing inventories: %w", err)
 	}
 	want := map[string]bool{}
 	for _, p := range u.opts.ClusterPaths {
 		want[p] = true
 	}
-	var out []*Inventory
+	var out []*deploy.Inventory
 	for i := range list.Items {
 		cm := &list.Items[i]
-		path := cm.Annotations[AnnotationClusterPath]
-		ref := cm.Annotations[AnnotationKustomization]
+		path := cm.Annotations[deploy.AnnotationClusterPath]
+		ref := cm.Annotations[deploy.AnnotationKustomization]
 		if path == "" || ref == "" || (len(want) > 0 && !want[path]) {
 			continue
 		}
-		inv, err := (&inventoryStore{c: u.c.Client}).fromConfigMap(cm, path)
+		inv, err := deploy.ReadInventory(cm, path)
 		if err != nil {
 			return nil, err
 		}
@@ -330,10 +329,10 @@ func (u *uninstaller) inventories(ctx context.Context) ([]*Inventory, error) {
 
 // members reads the live objects that still belong to the inventories.
 // Objects gone already, or taken over by another ApplySet, are left alone.
-func (u *uninstaller) members(ctx context.Context, invs []*Inventory) ([]member, error) {
+func (u *uninstaller) members(ctx context.Context, invs []*deploy.Inventory) ([]member, error) {
 	type job struct {
-		e   Entry
-		inv *Inventory
+		e   deploy.Entry
+		inv *deploy.Inventory
 	}
 	var jobs []job
 	seen := map[string]bool{}
@@ -359,7 +358,7 @@ func (u *uninstaller) members(ctx context.Context, invs []*Inventory) ([]member,
 		case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
 		case err != nil:
 			errs[i] = fmt.Errorf("reading %s: %w", jobs[i].e.ObjectID(), err)
-		case live.GetLabels()[LabelApplySetPartOf] == ApplySetID(jobs[i].inv.Ref):
+		case live.GetLabels()[deploy.LabelApplySetPartOf] == deploy.ApplySetID(jobs[i].inv.Ref):
 			found[i] = live
 		}
 	})
@@ -402,7 +401,7 @@ func (u *uninstaller) unlabel(ctx context.Context, ms []member) {
 			changes[i] = result.Change{ID: id, Action: result.ActionUnmanaged, Message: "would keep running, no longer managed"}
 			return
 		}
-		patch := []byte(`{"metadata":{"labels":{"` + LabelApplySetPartOf + `":null}}}`)
+		patch := []byte(`{"metadata":{"labels":{"` + deploy.LabelApplySetPartOf + `":null}}}`)
 		if err := u.c.Client.Patch(ctx, ms[i].live, client.RawPatch(types.MergePatchType, patch)); err != nil && !apierrors.IsNotFound(err) {
 			changes[i] = result.Change{ID: id, Action: result.ActionFailed, Message: "removing the ApplySet label: " + err.Error()}
 			return
@@ -445,7 +444,7 @@ func (u *uninstaller) deleteMembers(ctx context.Context, ms []member) {
 	}
 	sort.Sort(sort.Reverse(ssa.SortableUnstructureds(rest)))
 	if len(kept) > 0 {
-		u.section("keeping objects with " + annPrune + ": disabled, and the namespaces holding them")
+		u.section("keeping objects with " + deploy.AnnotationPrune + ": disabled, and the namespaces holding them")
 		u.unlabel(ctx, kept)
 	}
 	stages := []struct {
@@ -586,19 +585,19 @@ func objectsOf(ms []member) []*unstructured.Unstructured {
 }
 
 func pruneDisabled(u *unstructured.Unstructured) bool {
-	return u.GetAnnotations()[annPrune] == "disabled" || u.GetLabels()[annPrune] == "disabled"
+	return u.GetAnnotations()[deploy.AnnotationPrune] == "disabled" || u.GetLabels()[deploy.AnnotationPrune] == "disabled"
 }
 
 type releaseEntry struct {
-	inv     *Inventory
-	entry   Entry
-	release ReleaseAt
+	inv     *deploy.Inventory
+	entry   deploy.Entry
+	release deploy.ReleaseAt
 }
 
 // releaseEntries are the Helm releases recorded in the inventories: each
 // HelmRelease's current release and those it installed under a former
 // release name or namespace and that are not uninstalled yet.
-func releaseEntries(invs []*Inventory) []releaseEntry {
+func releaseEntries(invs []*deploy.Inventory) []releaseEntry {
 	var out []releaseEntry
 	for _, inv := range invs {
 		for _, e := range inv.Entries {

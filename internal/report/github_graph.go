@@ -1,4 +1,4 @@
-package action
+package report
 
 import (
 	"fmt"
@@ -41,20 +41,22 @@ func (g graphNodes) node(ref result.KustomizationRef) (string, bool) {
 	return id, ok
 }
 
-// kustomizationGraph is the Mermaid picture of a cluster path: its
-// Kustomizations and HelmReleases, their dependsOn, classed by outcome or,
-// on a pull request, by what the change does to them. "" without a build.
-func kustomizationGraph(pr *pathReport) string {
-	if pr.build == nil || len(pr.build.Kustomizations) == 0 {
+// KustomizationGraph is the Mermaid picture of a cluster path, for a
+// check run's text or a job summary: its Kustomizations and HelmReleases,
+// their dependsOn, classed by outcome (the build's findings, the deploy's
+// statuses; deploy may be nil) or, given the path's diff (a pull request),
+// by what the change does to them. "" without a build.
+func KustomizationGraph(cb *result.ClusterBuild, cd *result.ClusterDeploy, d *diff.ClusterDiff) string {
+	if cb == nil || len(cb.Kustomizations) == 0 {
 		return ""
 	}
 	var b strings.Builder
 	b.WriteString("#### Kustomizations and HelmReleases\n\n```mermaid\ngraph LR\n")
-	nodes := writeGraphNodes(&b, pr.build)
-	writeGraphEdges(&b, pr.build, nodes)
+	nodes := writeGraphNodes(&b, cb)
+	writeGraphEdges(&b, cb, nodes)
 	b.WriteString(graphClassDefs)
-	classes, legend := graphClasses(pr, nodes)
-	if d := prDiff(pr); d != nil {
+	classes, legend := graphClasses(cb, cd, d, nodes)
+	if d != nil {
 		writeRemovedNodes(&b, d, nodes, classes)
 	}
 	names := make([]string, 0, len(classes))
@@ -107,25 +109,11 @@ func writeGraphEdges(b *strings.Builder, cb *result.ClusterBuild, nodes graphNod
 	}
 }
 
-// prDiff is the path's diff when the run has one (a pull request, a diff
-// run), nil otherwise.
-func prDiff(pr *pathReport) *diff.ClusterDiff {
-	if pr.diff == nil || pr.diff.Result == nil {
-		return nil
-	}
-	for _, cd := range pr.diff.Result.Clusters {
-		if cd.Path == pr.path {
-			return cd
-		}
-	}
-	return nil
-}
-
 // graphClasses lists the node ids of each class, and the legend that
 // explains them.
-func graphClasses(pr *pathReport, nodes graphNodes) (map[string][]string, string) {
-	out := outcomes(pr)
-	rout := releaseOutcomes(pr)
+func graphClasses(cb *result.ClusterBuild, cd *result.ClusterDeploy, d *diff.ClusterDiff, nodes graphNodes) (map[string][]string, string) {
+	out := outcomes(cb, cd)
+	rout := releaseOutcomes(cb, cd)
 	ksClass := func(ref result.KustomizationRef) string { return out[ref] }
 	relClass := func(ks, ref result.KustomizationRef) string {
 		if c := rout[ref]; c != "" {
@@ -134,7 +122,7 @@ func graphClasses(pr *pathReport, nodes graphNodes) (map[string][]string, string
 		return out[ks]
 	}
 	legend := outcomeLegend
-	if d := prDiff(pr); d != nil {
+	if d != nil {
 		legend = changeLegend
 		ksChange, relChange := changedUnits(d)
 		ksClass = func(ref result.KustomizationRef) string { return changeClass(out[ref], ksChange[ref]) }
@@ -147,11 +135,11 @@ func graphClasses(pr *pathReport, nodes graphNodes) (map[string][]string, string
 		}
 	}
 	classes := map[string][]string{}
-	for _, kb := range pr.build.Kustomizations {
+	for _, kb := range cb.Kustomizations {
 		c := ksClass(kb.Ref)
 		classes[c] = append(classes[c], nodes.ks[kb.Ref])
 	}
-	for _, kb := range pr.build.Kustomizations {
+	for _, kb := range cb.Kustomizations {
 		for _, rb := range kb.Releases {
 			c := relClass(kb.Ref, rb.Ref)
 			classes[c] = append(classes[c], nodes.rel[rb.Ref])
