@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/fluxcd/pkg/sourceignore"
 	"github.com/fluxcd/pkg/sourceignore/gitignore"
@@ -60,8 +59,7 @@ type BucketFetcher struct {
 	// Transport replaces the guarded transport (tests); nil uses Network.
 	Transport http.RoundTripper
 
-	mu       sync.Mutex
-	inflight map[string]*gitFetch
+	fetches fetchOnce
 }
 
 // BucketError is a failure to fetch a Bucket; it never includes the
@@ -266,21 +264,11 @@ func downloadObject(ctx context.Context, client *minio.Client, bucket, key, targ
 
 // once runs fill once per key for concurrent callers.
 func (f *BucketFetcher) once(key string, fill func() (string, error)) (string, error) {
-	f.mu.Lock()
-	if f.inflight == nil {
-		f.inflight = map[string]*gitFetch{}
-	}
-	if g, ok := f.inflight[key]; ok {
-		f.mu.Unlock()
-		<-g.done
-		return g.dir, g.err
-	}
-	g := &gitFetch{done: make(chan struct{})}
-	f.inflight[key] = g
-	f.mu.Unlock()
-	g.dir, g.err = fill()
-	close(g.done)
-	return g.dir, g.err
+	dir, _, err := f.fetches.do(key, func() (string, string, error) {
+		dir, err := fill()
+		return dir, "", err
+	})
+	return dir, err
 }
 
 // scrubCredentials keeps the keys out of an error, whatever a server or

@@ -54,14 +54,7 @@ type GitFetcher struct {
 
 	guardOnce sync.Once
 	guard     *guard
-	mu        sync.Mutex
-	inflight  map[string]*gitFetch
-}
-
-type gitFetch struct {
-	done     chan struct{}
-	dir, rev string
-	err      error
+	fetches   fetchOnce
 }
 
 // GitError is a failure to fetch a Git source; it never includes
@@ -103,25 +96,13 @@ func (f *GitFetcher) Fetch(ctx context.Context, ref GitRef) (dir, revision strin
 		return "", "", f.fetchError(ref.URL, auth, err)
 	}
 	key := cacheKey(ref.URL, hash)
-	f.mu.Lock()
-	if f.inflight == nil {
-		f.inflight = map[string]*gitFetch{}
-	}
-	if g, ok := f.inflight[key]; ok {
-		f.mu.Unlock()
-		<-g.done
-		return g.dir, g.rev, g.err
-	}
-	g := &gitFetch{done: make(chan struct{})}
-	f.inflight[key] = g
-	f.mu.Unlock()
-	g.dir, g.err = f.checkout(ctx, ref.URL, auth, refName, hash, key)
-	g.rev = revision
-	if g.err != nil {
-		g.err = f.fetchError(ref.URL, auth, g.err)
-	}
-	close(g.done)
-	return g.dir, g.rev, g.err
+	return f.fetches.do(key, func() (string, string, error) {
+		dir, err := f.checkout(ctx, ref.URL, auth, refName, hash, key)
+		if err != nil {
+			err = f.fetchError(ref.URL, auth, err)
+		}
+		return dir, revision, err
+	})
 }
 
 // withoutAnswer drops what the server answered from go-git's errors for

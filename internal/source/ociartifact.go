@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -62,8 +61,7 @@ type OCIFetcher struct {
 	// the zero value refuses loopback, link-local and metadata addresses.
 	Network NetworkOptions
 
-	mu       sync.Mutex
-	inflight map[string]*gitFetch
+	fetches fetchOnce
 }
 
 // OCIError is a failure to pull an OCI artifact; it never includes
@@ -204,21 +202,11 @@ func ociLayer(ctx context.Context, repo *remote.Repository, reference, mediaType
 // once runs fill once per key for concurrent callers, and not at all when
 // the tree is cached.
 func (f *OCIFetcher) once(key string, fill func() (string, error)) (string, error) {
-	f.mu.Lock()
-	if f.inflight == nil {
-		f.inflight = map[string]*gitFetch{}
-	}
-	if g, ok := f.inflight[key]; ok {
-		f.mu.Unlock()
-		<-g.done
-		return g.dir, g.err
-	}
-	g := &gitFetch{done: make(chan struct{})}
-	f.inflight[key] = g
-	f.mu.Unlock()
-	g.dir, g.err = fill()
-	close(g.done)
-	return g.dir, g.err
+	dir, _, err := f.fetches.do(key, func() (string, string, error) {
+		dir, err := fill()
+		return dir, "", err
+	})
+	return dir, err
 }
 
 // extract downloads a layer, verifying its digest, and unpacks it.
