@@ -26,12 +26,7 @@ fleet=$tmp/fleet
 path=clusters/cluster-00
 
 build_slipway "$tmp/slipway"
-log "generating a 1x${ks}x${objs} fleet"
-go run ./hack/fleetgen -out "$fleet" -clusters 1 -kustomizations "$ks" -objects "$objs" >/dev/null
-git init -q -b main "$fleet"
-git -C "$fleet" -c user.name=bench -c user.email=bench@example.invalid -c commit.gpgsign=false add -A
-git -C "$fleet" -c user.name=bench -c user.email=bench@example.invalid -c commit.gpgsign=false commit -q -m fleet
-sha=$(git -C "$fleet" rev-parse HEAD)
+sha=$(committed_fleet "$fleet" "$ks" "$objs")
 log "starting the local cluster"
 kc=$(hack/cluster/up.sh "$cluster" 2>/dev/null | tail -n 1)
 

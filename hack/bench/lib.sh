@@ -30,3 +30,16 @@ parse_time() {
 			printf "%.2f %.2f %.2f %d\n", wall, user, sys, rss
 		}' "$1"
 }
+
+# committed_fleet DIR KUSTOMIZATIONS OBJECTS: a 1-cluster fleet from
+# hack/fleetgen in DIR, committed to a new Git repository on main; prints
+# the commit.
+committed_fleet() {
+	local dir=$1
+	log "generating a 1x$2x$3 fleet"
+	go run ./hack/fleetgen -out "$dir" -clusters 1 -kustomizations "$2" -objects "$3" >/dev/null
+	git init -q -b main "$dir"
+	git -C "$dir" -c user.name=bench -c user.email=bench@example.invalid -c commit.gpgsign=false add -A
+	git -C "$dir" -c user.name=bench -c user.email=bench@example.invalid -c commit.gpgsign=false commit -q -m fleet
+	git -C "$dir" rev-parse HEAD
+}

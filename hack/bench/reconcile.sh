@@ -29,12 +29,7 @@ fleet=$tmp/fleet
 path=clusters/cluster-00
 
 build_slipway "$tmp/slipway"
-log "generating a 1x${ks}x${objs} fleet"
-go run ./hack/fleetgen -out "$fleet" -clusters 1 -kustomizations "$ks" -objects "$objs" >/dev/null
-git -C "$fleet" init -q -b main
-git -C "$fleet" -c user.name=bench -c user.email=bench@example.invalid add -A
-git -C "$fleet" -c user.name=bench -c user.email=bench@example.invalid -c commit.gpgsign=false commit -q -m fleet
-head=$(git -C "$fleet" rev-parse HEAD)
+head=$(committed_fleet "$fleet" "$ks" "$objs")
 log "starting a local cluster"
 kc=$(hack/cluster/up.sh "$cluster" 2>/dev/null | tail -n 1)
 

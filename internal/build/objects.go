@@ -3,7 +3,6 @@ package build
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
@@ -239,7 +238,7 @@ func (st *objectStage) variableLine(tree result.Origin, name string) int {
 	if tree.File == "" || tree.Line <= 0 {
 		return 0
 	}
-	data, err := st.src.repo.FS.ReadFile(filepath.Join(st.src.repo.Root, filepath.FromSlash(tree.File)))
+	data, err := st.src.file(tree)
 	if err != nil {
 		return 0
 	}

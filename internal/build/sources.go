@@ -62,11 +62,16 @@ func (s *sourceTree) describe() string {
 
 // document returns the committed YAML document an object came from.
 func (s *sourceTree) document(o result.Origin) ([]byte, error) {
-	data, err := s.repo.FS.ReadFile(filepath.Join(s.repo.Root, filepath.FromSlash(o.File)))
+	data, err := s.file(o)
 	if err != nil {
 		return nil, err
 	}
 	return yamlcheck.DocumentAt(data, o.Line)
+}
+
+// file reads the file an origin in this tree names.
+func (s *sourceTree) file(o result.Origin) ([]byte, error) {
+	return s.repo.FS.ReadFile(filepath.Join(s.repo.Root, filepath.FromSlash(o.File)))
 }
 
 func (s *sourceTree) mapFile(rel string) string {

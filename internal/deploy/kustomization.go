@@ -114,14 +114,15 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 		return fail(result.ReasonInventoryFailed, err)
 	}
 	known := old.IDs()
-	want.withEntries(ApplySetID(ref), helmEntries(kb, known))
+	id := ApplySetID(ref)
+	want.withEntries(id, helmEntries(kb, known))
 	if err := checkNotEmptied(want, old, d.opts.AllowEmpty); err != nil {
 		return fail(result.ReasonEmptyBuild, err)
 	}
 	// Every object is checked, members included: an inventory written
 	// before a failed apply lists objects that were never created, and
 	// someone else may have created them since.
-	if err := d.checkOwnership(ctx, want.objects, ApplySetID(ref), ref, live); err != nil {
+	if err := d.checkOwnership(ctx, want.objects, id, ref, live); err != nil {
 		return fail(result.ReasonOwnershipConflict, err)
 	}
 	if d.opts.DryRun {

@@ -14,7 +14,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/slipwayhq/slipway/internal/kube/auth"
-	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/testutil/fakeentra"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
@@ -78,19 +77,8 @@ func TestAKSTokenExchange(t *testing.T) {
 // Entra's tokens, the application bound by RBAC reads.
 func TestAKSAgainstAPIServer(t *testing.T) {
 	w := newAKSWorld(t)
-	c := testcluster.ForTest(t, testcluster.Options{Nodes: -1, APIServerArgs: []string{
-		"authentication-token-webhook-config-file=" + w.entra.WebhookConfigFile(t),
-		"authentication-token-webhook-version=v1",
-	}})
+	c := webhookCluster(t, w.entra.WebhookConfigFile(t), "aks-deployer", aksClient)
 	ctx := t.Context()
-	if err := c.Apply(ctx, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: aks-deployer}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+aksClient+`"}]
-`); err != nil {
-		t.Fatal(err)
-	}
 	o := w.options("", "")
 	o.Kubeconfig.Content = oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig)
 	cfg, err := auth.RESTConfig(ctx, o)

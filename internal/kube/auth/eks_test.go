@@ -16,7 +16,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/slipwayhq/slipway/internal/kube/auth"
-	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/testutil/fakests"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
@@ -107,19 +106,8 @@ func TestEKSTokenVerifiesAgainstSTS(t *testing.T) {
 // bound to.
 func TestEKSAgainstAPIServer(t *testing.T) {
 	w := newEKSWorld(t)
-	c := testcluster.ForTest(t, testcluster.Options{Nodes: -1, APIServerArgs: []string{
-		"authentication-token-webhook-config-file=" + w.authn.ConfigFile(t),
-		"authentication-token-webhook-version=v1",
-	}})
+	c := webhookCluster(t, w.authn.ConfigFile(t), "eks-deployer", roleARN)
 	ctx := t.Context()
-	if err := c.Apply(ctx, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: eks-deployer}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+roleARN+`"}]
-`); err != nil {
-		t.Fatal(err)
-	}
 	kc := oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig)
 	o := w.options("", "")
 	o.Kubeconfig.Content = kc

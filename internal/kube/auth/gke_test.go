@@ -15,7 +15,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/slipwayhq/slipway/internal/kube/auth"
-	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/testutil/fakegoogle"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
@@ -92,19 +91,8 @@ func TestGKETokenExchange(t *testing.T) {
 // not write.
 func TestGKEAgainstAPIServer(t *testing.T) {
 	w := newGKEWorld(t)
-	c := testcluster.ForTest(t, testcluster.Options{Nodes: -1, APIServerArgs: []string{
-		"authentication-token-webhook-config-file=" + w.google.WebhookConfigFile(t),
-		"authentication-token-webhook-version=v1",
-	}})
+	c := webhookCluster(t, w.google.WebhookConfigFile(t), "gke-deployer", gkeSA)
 	ctx := t.Context()
-	if err := c.Apply(ctx, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: gke-deployer}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+gkeSA+`"}]
-`); err != nil {
-		t.Fatal(err)
-	}
 	o := w.options("", "")
 	o.Kubeconfig.Content = oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig)
 	cfg, err := auth.RESTConfig(ctx, o)
