@@ -311,6 +311,12 @@ subjects: [{kind: ServiceAccount, name: status-reader, namespace: %[1]s}]
 	if err != nil {
 		t.Fatal(err)
 	}
+	reader := "system:serviceaccount:" + ns + ":status-reader"
+	for _, r := range []struct{ resource, ns string }{{"deployments", ""}, {"leases", ns}} {
+		if err := c.WaitCan(t.Context(), reader, "list", r.resource, r.ns); err != nil {
+			t.Fatal(err)
+		}
+	}
 	token, err := c.Kubectl(t.Context(), "-n", ns, "create", "token", "status-reader", "--duration", "1h")
 	if err != nil {
 		t.Fatal(err)

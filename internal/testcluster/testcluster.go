@@ -336,6 +336,33 @@ func (c *Cluster) Apply(ctx context.Context, manifest string) error {
 	return err
 }
 
+// WaitCan waits until the API server's authorizer lets user do verb on
+// resource in namespace ("" for cluster scope). RBAC objects reach the
+// authorizer through an informer, so a binding applied a moment ago may not
+// be in effect yet; a test that acts as the bound user right away fails on a
+// loaded machine with a 403 that has nothing to do with what it tests.
+func (c *Cluster) WaitCan(ctx context.Context, user, verb, resource, namespace string) error {
+	args := []string{"auth", "can-i", verb, resource, "--as", user}
+	if namespace != "" {
+		args = append(args, "-n", namespace)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := c.Kubectl(ctx, args...)
+		if err == nil && strings.TrimSpace(out) == "yes" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("testcluster: %s still may not %s %s after 30s: %v", user, verb, resource, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 // Binaries builds the cluster binaries if needed and returns their folder.
 func Binaries(ctx context.Context) (string, error) {
 	return build(ctx)

@@ -46,6 +46,9 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+role+`"}]
 `); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.WaitCan(ctx, role, "create", "namespaces", ""); err != nil {
+		t.Fatal(err)
+	}
 	bundle := filepath.Join(t.TempDir(), "sts-ca.pem")
 	if err := os.WriteFile(bundle, sts.CAPEM(), 0o644); err != nil {
 		t.Fatal(err)

@@ -46,6 +46,9 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
 `); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.WaitCan(ctx, user, "create", "namespaces", ""); err != nil {
+		t.Fatal(err)
+	}
 	kubeconfig := oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig)
 	raw, err := clientcmd.Load([]byte(kubeconfig))
 	if err != nil {

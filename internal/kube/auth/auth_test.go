@@ -139,5 +139,8 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
 `); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.WaitCan(t.Context(), user, "list", "configmaps", "kube-system"); err != nil {
+		t.Fatal(err)
+	}
 	return c
 }

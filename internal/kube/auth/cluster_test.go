@@ -54,6 +54,9 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
 `); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.WaitCan(ctx, user, "list", "configmaps", "oidc"); err != nil {
+		t.Fatal(err)
+	}
 
 	// Tokens live 4 s and are replaced 2 s before expiry, so a few seconds
 	// of requests cross several tokens.
