@@ -305,6 +305,9 @@ func (r *run) decide() (*plan, error) {
 	if in.Mode == ModeDrift && !hasKube {
 		return nil, &InputError{Name: "kubeconfig", Reason: "mode drift compares with the cluster: it needs a kubeconfig"}
 	}
+	if err := checkSelectionScope(in.Select, p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

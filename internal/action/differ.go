@@ -34,6 +34,10 @@ type DifferOptions struct {
 	RootSource *build.RootSource
 	// Compare is the diff's noise control and context lines.
 	Compare diff.Options
+	// Select restricts the diff to some Kustomizations and HelmReleases
+	// (the kustomization and helmrelease inputs), as the CLI's diff does;
+	// a name neither revision has is a *build.UnknownSelectionError.
+	Select build.Selection
 }
 
 // NewDiffer returns the Differ of internal/diff: both revisions built from
@@ -50,6 +54,7 @@ func (g *gitDiffer) runOptions(repoDir, base, head string, keys build.SOPSKeys, 
 	return diff.RunOptions{
 		RepoDir: repoDir, Base: base, Head: head, Paths: paths,
 		CacheDir: g.opts.CacheDir, CacheVersion: g.opts.CacheVersion, Compare: g.opts.Compare,
+		Select: g.opts.Select,
 		BuildOptions: func(repo *source.Repository) build.Options {
 			o := build.DefaultOptions(repo)
 			o.Decryptor, o.Git, o.OCI, o.Bucket, o.Helm, o.External = dec, g.opts.Git, g.opts.OCI, g.opts.Bucket, g.opts.Helm, g.opts.External
@@ -67,6 +72,8 @@ func (g *gitDiffer) ChangedPaths(ctx context.Context, req PlanRequest) ([]string
 	// The plan decides what to deploy: a change the diff's noise control
 	// hides from reviewers (a chart label) is still a change to apply.
 	opts.Compare = diff.Options{}
+	// Nor does a selection narrow it: a deploy is of whole cluster paths.
+	opts.Select = build.Selection{}
 	plan, err := diff.RunPlan(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -91,7 +98,12 @@ func (g *gitDiffer) Diff(ctx context.Context, req DiffRequest) ([]*DiffResult, e
 			continue
 		}
 		var b strings.Builder
-		if err := report.DiffMarkdown(&b, one, report.MarkdownOptions{Title: "slipway: changes to " + path, MaxBytes: req.MaxBytes, FullDiff: "the job summary"}); err != nil {
+		title := "slipway: changes to " + path
+		if !g.opts.Select.Empty() {
+			// A reader must not take a selected diff for the whole change.
+			title += " (only " + selectionText(g.opts.Select) + ")"
+		}
+		if err := report.DiffMarkdown(&b, one, report.MarkdownOptions{Title: title, MaxBytes: req.MaxBytes, FullDiff: "the job summary"}); err != nil {
 			return nil, err
 		}
 		out = append(out, &DiffResult{Path: path, Changed: one.HasChanges() || one.HasNewErrors(), Markdown: b.String(), ImageChanges: one.ImageChanges(), Result: one})

@@ -29,8 +29,12 @@ type pathReport struct {
 	// selected paths get a check run, a diff, a comment and a deploy;
 	// the others are validated only.
 	selected bool
-	build    *result.ClusterBuild
-	deploy   *result.ClusterDeploy
+	// build is what is reported: the cluster path's build restricted to
+	// the kustomization and helmrelease inputs; full is the whole build,
+	// what a live diff dry-runs (see selectBuilds).
+	build  *result.ClusterBuild
+	full   *result.ClusterBuild
+	deploy *result.ClusterDeploy
 	// dryRun marks deploy as a live diff.
 	dryRun bool
 	diff   *DiffResult
@@ -47,6 +51,14 @@ type pathReport struct {
 	// annotationsInLog: no check run carries the annotations, so they
 	// went to the log.
 	annotationsInLog bool
+}
+
+// whole is the cluster path's whole build, whatever the selection.
+func (p *pathReport) whole() *result.ClusterBuild {
+	if p.full != nil {
+		return p.full
+	}
+	return p.build
 }
 
 func (p *pathReport) failed() bool {
@@ -98,11 +110,19 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 		return r.fatal(err)
 	}
 	attachBuilds(reports, builds)
+	if err := r.selectBuilds(p, reports, builds); err != nil {
+		r.abort(rctx, reports, err)
+		return r.fatal(err)
+	}
+	builds = r.in.Select.Apply(builds)
 	r.logFindings(builds, masker)
 
 	matrix := r.planMatrix(ctx, p, repoDir, selected, &p.notes)
 	if p.diff && ctx.Err() == nil {
-		r.diffAll(ctx, p, repoDir, reports, masker)
+		if err := r.diffAll(ctx, p, repoDir, reports, masker); err != nil {
+			r.abort(rctx, reports, err)
+			return r.fatal(err)
+		}
 	}
 	if (p.deploy || p.liveDiff) && ctx.Err() == nil {
 		r.deployAll(ctx, p, reports, masker)
@@ -208,6 +228,7 @@ func (r *run) defaultDiffer(ext *build.External) {
 		CacheDir: r.cacheSubdir("builds"), CacheVersion: build.BinaryIdentity(r.opts.Version),
 		RootSource: r.in.RootSource,
 		Compare:    r.in.DiffCompare,
+		Select:     r.in.Select,
 	})
 }
 
@@ -231,7 +252,7 @@ func attachBuilds(reports []*pathReport, builds []*result.ClusterBuild) {
 	}
 	for _, cb := range builds {
 		if pr := byPath[cb.Path]; pr != nil {
-			pr.build = cb
+			pr.build, pr.full = cb, cb
 		}
 	}
 }
@@ -456,14 +477,17 @@ func (r *run) planMatrix(ctx context.Context, p *plan, repoDir string, selected 
 	return changed
 }
 
-func (r *run) diffAll(ctx context.Context, p *plan, repoDir string, reports []*pathReport, masker *report.Masker) {
-	if r.opts.Differ == nil {
-		p.notes = append(p.notes, errNoDiffer.Error()+".")
-		return
-	}
-	if p.base == "" || p.head == "" {
-		p.notes = append(p.notes, "no base revision in the event: no offline diff.")
-		return
+// diffAll runs the offline diff of the selected paths. Its only error is
+// a selected Kustomization or HelmRelease neither revision has (a usage
+// error, which stops the run); other failures are warnings.
+func (r *run) diffAll(ctx context.Context, p *plan, repoDir string, reports []*pathReport, masker *report.Masker) error {
+	if !r.offlineDiff(p) {
+		if r.opts.Differ == nil {
+			p.notes = append(p.notes, errNoDiffer.Error()+".")
+		} else {
+			p.notes = append(p.notes, "no base revision in the event: no offline diff.")
+		}
+		return nil
 	}
 	r.rt.Group("Diff")
 	defer r.rt.EndGroup()
@@ -477,8 +501,11 @@ func (r *run) diffAll(ctx context.Context, p *plan, repoDir string, reports []*p
 	}
 	results, err := r.opts.Differ.Diff(ctx, DiffRequest{RepoDir: repoDir, Base: p.base, Head: p.head, Paths: paths, AgeKey: r.in.AgeKey, SOPS: r.in.SOPS, MaxBytes: diffBudget})
 	if err != nil {
+		if unknown := unknownSelection(err); unknown != nil {
+			return unknown
+		}
 		r.warnf("diff between %s and %s: %s", short(p.base), short(p.head), oneLine(masker.Mask(err.Error())))
-		return
+		return nil
 	}
 	for _, d := range results {
 		pr := byPath[d.Path]
@@ -493,6 +520,7 @@ func (r *run) diffAll(ctx context.Context, p *plan, repoDir string, reports []*p
 			r.rt.Logf("%s: no changes", pr.path)
 		}
 	}
+	return nil
 }
 
 // diffBudget leaves room in a comment for the header and the marker.
@@ -510,7 +538,7 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 	}
 	opts := r.deployOptions(p, masker)
 	for _, pr := range reports {
-		if !pr.selected || pr.build == nil {
+		if !pr.selected || pr.whole() == nil {
 			continue // not built: notDeployed says why
 		}
 		if ctx.Err() != nil {
@@ -532,7 +560,7 @@ func (r *run) deployAll(ctx context.Context, p *plan, reports []*pathReport, mas
 // summary says why in its "not deployed" row rather than as a deploy that
 // ran.
 func gatePath(pr *pathReport, deploying bool, masker *report.Masker) bool {
-	unowned := validate.Gate(pr.build)
+	unowned := validate.Gate(pr.whole())
 	if len(unowned) == 0 {
 		return true
 	}
@@ -589,7 +617,9 @@ func (r *run) deployPath(ctx context.Context, p *plan, pr *pathReport, opts depl
 	// Progress names objects from the repository.
 	resume := r.rt.StopCommands()
 	d := deploy.New(r.cluster, opts)
-	pr.deploy = d.Deploy(ctx, pr.build)
+	// The whole cluster path, whatever the selection: its inventory is
+	// the whole path's, so a partial build would prune the rest.
+	pr.deploy = d.Deploy(ctx, pr.whole())
 	pr.drift = d.Drifted(pr.path)
 	pr.dryRun = opts.DryRun
 	var out strings.Builder

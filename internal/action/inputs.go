@@ -15,6 +15,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
 	"github.com/slipwayhq/slipway/internal/kube/cluster"
+	"github.com/slipwayhq/slipway/internal/result"
 )
 
 // Mode is what the action was asked to do.
@@ -80,6 +81,10 @@ type Inputs struct {
 	DiffCompare diff.Options
 	// APIVersions are the api-versions input (as --api-versions).
 	APIVersions []string
+	// Select are the kustomization and helmrelease inputs (as
+	// --kustomization and --helmrelease): what validation and the offline
+	// diff report. Never a deploy's scope: see checkSelection.
+	Select build.Selection
 	// SOPS are the other SOPS keys and credentials: sops-pgp-key,
 	// sops-vault-token, sops-vault-addresses, sops-cloud-credentials.
 	SOPS build.SOPSKeys
@@ -155,6 +160,9 @@ func readInputs(rt *github.Runtime) (*Inputs, error) {
 	in.Paths = splitList(rt.Input("path"))
 	in.ExternalObjects = splitList(rt.Input("external-objects"))
 	in.APIVersions = splitList(rt.Input("api-versions"))
+	if err := readSelection(rt, in); err != nil {
+		return nil, err
+	}
 	if v := strings.TrimSpace(rt.Input("root-source")); v != "" {
 		rs, err := build.ParseRootSource(v)
 		if err != nil {
@@ -241,6 +249,30 @@ func diffInputs(rt *github.Runtime) (diff.Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// readSelection reads the kustomization and helmrelease inputs: lists of
+// NAMESPACE/NAME, parsed as the CLI's --kustomization and --helmrelease.
+func readSelection(rt *github.Runtime, in *Inputs) error {
+	var err error
+	if in.Select.Kustomizations, err = parseRefs("kustomization", rt.Input("kustomization")); err != nil {
+		return err
+	}
+	in.Select.HelmReleases, err = parseRefs("helmrelease", rt.Input("helmrelease"))
+	return err
+}
+
+// parseRefs parses the list input name as NAMESPACE/NAME references.
+func parseRefs(name, value string) ([]result.KustomizationRef, error) {
+	var refs []result.KustomizationRef
+	for _, v := range splitList(value) {
+		ref, err := build.ParseRef(v)
+		if err != nil {
+			return nil, &InputError{Name: name, Value: v, Reason: "want NAMESPACE/NAME"}
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
 }
 
 // readAuth reads the auth, audience, server and certificate-authority
