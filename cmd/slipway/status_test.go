@@ -84,6 +84,7 @@ type statusDoc struct {
 	Clusters []struct {
 		Path           string
 		Error          string
+		Reason         string
 		Deployed       struct{ Revision, By, Version, Outcome string }
 		Kustomizations []statusKustomization
 	}
@@ -195,6 +196,11 @@ func TestStatus(t *testing.T) {
 		r := runCLI(t, nil, "status", "--kubeconfig", c.Kubeconfig, "--path", "clusters/nowhere")
 		if r.code != exitFailed || !strings.Contains(r.out, "clusters/nowhere was never deployed") {
 			t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.err)
+		}
+		// JSON: the reason to branch on beside the message.
+		doc := decodeStatus(t, runCLI(t, nil, "status", "--kubeconfig", c.Kubeconfig, "--path", "clusters/nowhere", "-o", "json"))
+		if len(doc.Clusters) != 1 || doc.Clusters[0].Reason != "NotFound" || !strings.Contains(doc.Clusters[0].Error, "never deployed") {
+			t.Errorf("status -o json of a path never deployed: %+v", doc.Clusters)
 		}
 	})
 

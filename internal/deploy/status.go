@@ -157,13 +157,13 @@ func (r *statusReader) clusterPath(ctx context.Context, path string, lease *coor
 		cs.DeployingBy = activeHolder(lease, r.opts.Now())
 	}
 	if lease == nil && len(invs) == 0 {
-		cs.Err = &NotDeployedError{ClusterPath: path}
+		cs.Err, cs.Reason = &NotDeployedError{ClusterPath: path}, result.ReasonNotFound
 		return cs
 	}
 	for _, inv := range invs {
 		ks, err := r.kustomization(ctx, inv)
 		if err != nil {
-			cs.Err = err
+			cs.Err, cs.Reason = err, cluster.Reason(err, result.ReasonClusterUnavailable)
 			return cs
 		}
 		cs.Kustomizations = append(cs.Kustomizations, ks)
@@ -289,7 +289,7 @@ func (r *statusReader) release(e Entry) *result.ReleaseStatus {
 	rs := &result.ReleaseStatus{Ref: result.KustomizationRef{Namespace: id.Namespace, Name: id.Name}, Release: name, StorageNamespace: storageNS}
 	r.once.Do(func() { r.rel, r.relErr = helmrelease.New(r.c.Config, helmrelease.Options{}) })
 	if r.relErr != nil {
-		rs.State, rs.Err = result.ReleaseError, r.relErr
+		rs.State, rs.Err, rs.Reason = result.ReleaseError, r.relErr, cluster.Reason(r.relErr, result.ReasonClusterUnavailable)
 		return rs
 	}
 	info, ok, err := r.rel.Last(name, storageNS)
@@ -297,7 +297,7 @@ func (r *statusReader) release(e Entry) *result.ReleaseStatus {
 	case apierrors.IsForbidden(err):
 		rs.State = result.ReleaseNotReadable
 	case err != nil:
-		rs.State, rs.Err = result.ReleaseError, err
+		rs.State, rs.Err, rs.Reason = result.ReleaseError, err, cluster.Reason(err, result.ReasonClusterUnavailable)
 	case !ok:
 		rs.State = result.ReleaseNotInstalled
 	default:

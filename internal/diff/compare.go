@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/images"
 	"github.com/slipwayhq/slipway/internal/result"
 )
@@ -256,7 +257,9 @@ func (c *comparer) addKustomizations(t *tree, b, h *side) {
 			headErr = hk.Err
 		}
 		var failed bool
-		kd.Error, failed = failure(c.mask.Mask, baseErr, headErr, hk != nil)
+		kd.Err, kd.Error, failed = failure(c.mask.Mask, baseErr, headErr, hk != nil)
+		kd.Reason = build.ReasonOf(kd.Err, result.ReasonBuildFailed)
+		kd.Err = c.mask.Err(kd.Err) // printable: a chart's message may quote Secret values
 		if failed {
 			kd.Action = Failed
 		}
@@ -269,16 +272,16 @@ func (c *comparer) addKustomizations(t *tree, b, h *side) {
 // chart's fail message may quote values taken from Secrets), a failure
 // unless the base failed the same way, since failing the same way on both
 // sides is not a change; the base's error, a failure, when only the base
-// failed and the head has the unit.
-func failure(mask func(string) string, baseErr, headErr error, inHead bool) (msg string, failed bool) {
+// failed and the head has the unit. err is the error msg shows.
+func failure(mask func(string) string, baseErr, headErr error, inHead bool) (err error, msg string, failed bool) {
 	switch {
 	case headErr != nil:
 		msg = mask(headErr.Error())
-		return msg, baseErr == nil || mask(baseErr.Error()) != msg
+		return headErr, msg, baseErr == nil || mask(baseErr.Error()) != msg
 	case baseErr != nil && inHead:
-		return "base revision: " + mask(baseErr.Error()), true
+		return baseErr, "base revision: " + mask(baseErr.Error()), true
 	}
-	return "", false
+	return nil, "", false
 }
 
 // addReleases puts HelmReleases under the Kustomization that renders
@@ -320,7 +323,9 @@ func (c *comparer) addRelease(t *tree, b, h *side, ref, owner result.Kustomizati
 		rd.ValuesChanged = br.ValuesDigest != hr.ValuesDigest
 	}
 	var failed bool
-	rd.Error, failed = failure(c.mask.Mask, baseErr, headErr, hr != nil)
+	rd.Err, rd.Error, failed = failure(c.mask.Mask, baseErr, headErr, hr != nil)
+	rd.Reason = build.ReasonOf(rd.Err, result.ReasonRenderFailed)
+	rd.Err = c.mask.Err(rd.Err)
 	if failed {
 		rd.Action = Failed
 	}

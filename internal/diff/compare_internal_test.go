@@ -28,18 +28,19 @@ func TestFailure(t *testing.T) {
 		inHead           bool
 		wantMsg          string
 		wantFailed       bool
+		wantErr          error
 	}{
-		{"no errors", nil, nil, true, "", false},
-		{"head fails, masked", nil, boom, true, "boom ***", true},
-		{"same failure on both sides is no change", boom, boom, true, "boom ***", false},
-		{"another failure than the base's", other, boom, true, "boom ***", true},
-		{"only the base failed", boom, nil, true, "base revision: boom ***", true},
-		{"the base failed and the head removed it", boom, nil, false, "", false},
+		{"no errors", nil, nil, true, "", false, nil},
+		{"head fails, masked", nil, boom, true, "boom ***", true, boom},
+		{"same failure on both sides is no change", boom, boom, true, "boom ***", false, boom},
+		{"another failure than the base's", other, boom, true, "boom ***", true, boom},
+		{"only the base failed", boom, nil, true, "base revision: boom ***", true, boom},
+		{"the base failed and the head removed it", boom, nil, false, "", false, nil},
 	}
 	for _, tt := range tests {
-		msg, failed := failure(mask, tt.baseErr, tt.headErr, tt.inHead)
-		if msg != tt.wantMsg || failed != tt.wantFailed {
-			t.Errorf("%s: failure = %q, %v; want %q, %v", tt.name, msg, failed, tt.wantMsg, tt.wantFailed)
+		err, msg, failed := failure(mask, tt.baseErr, tt.headErr, tt.inHead)
+		if msg != tt.wantMsg || failed != tt.wantFailed || err != tt.wantErr {
+			t.Errorf("%s: failure = %v, %q, %v; want %v, %q, %v", tt.name, err, msg, failed, tt.wantErr, tt.wantMsg, tt.wantFailed)
 		}
 	}
 }

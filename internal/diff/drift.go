@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/slipwayhq/slipway/internal/build"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	redactpkg "github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/internal/result"
 )
@@ -36,35 +38,34 @@ type DriftCheck struct {
 // cannot be checked is unknown, not absent.
 func (c DriftCheck) Check(ctx context.Context, clusterPath, revision string) *result.DriftStatus {
 	ds := &result.DriftStatus{Revision: revision, Drifted: []result.ObjectID{}}
-	if revision == "" {
-		ds.Err = ErrNoRevision
+	fail := func(reason result.Reason, err error) *result.DriftStatus {
+		ds.Err, ds.Reason = err, reason
 		return ds
+	}
+	if revision == "" {
+		return fail(result.ReasonNotFound, ErrNoRevision)
 	}
 	opts := c.Run
 	opts.Paths, opts.Base = []string{clusterPath}, ""
 	builds, err := BuildRevision(ctx, opts, revision)
 	if err != nil {
-		ds.Err = fmt.Errorf("building %s at %s: %w", clusterPath, revision, err)
-		return ds
+		return fail(build.ReasonOf(err, result.ReasonBuildFailed), fmt.Errorf("building %s at %s: %w", clusterPath, revision, err))
 	}
 	if len(builds) != 1 {
-		ds.Err = fmt.Errorf("revision %s has no cluster path %s", revision, clusterPath)
-		return ds
+		return fail(result.ReasonNotFound, fmt.Errorf("revision %s has no cluster path %s", revision, clusterPath))
 	}
 	live, applied, err := c.Drifter(ctx, builds[0])
 	if err != nil {
-		ds.Err = fmt.Errorf("comparing %s with the cluster: %w", clusterPath, err)
-		return ds
+		return fail(cluster.Reason(err, result.ReasonClusterUnavailable), fmt.Errorf("comparing %s with the cluster: %w", clusterPath, err))
 	}
 	res, err := Compare([]*result.ClusterBuild{applied}, []*result.ClusterBuild{live}, Options{Base: revision, Head: "cluster"})
 	if err != nil {
-		ds.Err = fmt.Errorf("comparing %s with the cluster: %w", clusterPath, err)
-		return ds
+		return fail(result.ReasonBuildFailed, fmt.Errorf("comparing %s with the cluster: %w", clusterPath, err))
 	}
-	ds.Drifted, ds.Err = drifted(res, builds[0])
-	if ds.Err != nil {
+	ds.Drifted, err = drifted(res, builds[0])
+	if err != nil {
 		// A build error can quote a value substituted from a Secret.
-		ds.Err = errors.New(redactpkg.NewMasker(builds[0].Sensitive).Mask(ds.Err.Error()))
+		return fail(result.ReasonOf(err, result.ReasonBuildFailed), redactpkg.NewMasker(builds[0].Sensitive).Err(err))
 	}
 	return ds
 }
@@ -74,13 +75,15 @@ func (c DriftCheck) Check(ctx context.Context, clusterPath, revision string) *re
 func drifted(res *Result, cb *result.ClusterBuild) ([]result.ObjectID, error) {
 	for _, f := range cb.Findings {
 		if f.Severity == result.SeverityError {
-			return nil, fmt.Errorf("the deployed revision does not build: %s", f.Message)
+			return nil, result.Because(result.ReasonBuildFailed, fmt.Errorf("the deployed revision does not build: %s", f.Message))
 		}
 	}
 	ids := []result.ObjectID{}
 	for _, cd := range res.Clusters {
 		if len(cd.Errors) > 0 {
-			return nil, fmt.Errorf("%s", cd.Errors[0].Finding.Message)
+			// Errors of the comparison itself: the server refused a
+			// dry-run of the deployed revision.
+			return nil, result.Because(result.ReasonApplyFailed, fmt.Errorf("%s", cd.Errors[0].Finding.Message))
 		}
 		for _, kd := range cd.Kustomizations {
 			for _, od := range kd.Objects {

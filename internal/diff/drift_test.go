@@ -39,3 +39,21 @@ func TestDrifted(t *testing.T) {
 		t.Error("a build error is not an error of the drift check")
 	}
 }
+
+// Why drift is unknown is a reason as well as an error: no revision is
+// NotFound, a build error BuildFailed, a refused dry-run ApplyFailed.
+func TestDriftReasons(t *testing.T) {
+	ds := DriftCheck{}.Check(t.Context(), "clusters/x", "")
+	if ds.Reason != result.ReasonNotFound {
+		t.Errorf("no revision: reason %q", ds.Reason)
+	}
+	_, err := drifted(&Result{}, &result.ClusterBuild{Findings: []result.Finding{{Severity: result.SeverityError, Message: "kustomize failed"}}})
+	if got := result.ReasonOf(err, ""); got != result.ReasonBuildFailed {
+		t.Errorf("build error: reason %q", got)
+	}
+	refused := &Result{Clusters: []*ClusterDiff{{Errors: []BuildError{{Revision: "head", Finding: result.Finding{Severity: result.SeverityError, Check: "live", Message: "admission webhook denied"}}}}}}
+	_, err = drifted(refused, &result.ClusterBuild{})
+	if got := result.ReasonOf(err, ""); got != result.ReasonApplyFailed {
+		t.Errorf("refused dry-run: reason %q", got)
+	}
+}

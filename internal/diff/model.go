@@ -82,8 +82,13 @@ type KustomizationDiff struct {
 	Origin   result.Origin  `json:"origin,omitempty"`
 	Objects  []*ObjectDiff  `json:"objects,omitempty"`
 	Releases []*ReleaseDiff `json:"releases,omitempty"`
-	// Error says why it is Failed.
-	Error string `json:"error,omitempty"`
+	// Error says why it is Failed (masked text, for renderers and JSON);
+	// Err is the build's error behind it, its text masked as Error's (it
+	// unwraps to the build's error), and Reason its class (see
+	// build.ReasonOf); the three are set together.
+	Error  string        `json:"error,omitempty"`
+	Reason result.Reason `json:"reason,omitempty"`
+	Err    error         `json:"-"`
 }
 
 // ReleaseDiff is the difference of one HelmRelease's rendered objects.
@@ -96,7 +101,10 @@ type ReleaseDiff struct {
 	// ValuesChanged: the composed values differ (they are never shown).
 	ValuesChanged bool          `json:"valuesChanged,omitempty"`
 	Objects       []*ObjectDiff `json:"objects,omitempty"`
-	Error         string        `json:"error,omitempty"`
+	// Error, Reason and Err say why it is Failed, as KustomizationDiff's.
+	Error  string        `json:"error,omitempty"`
+	Reason result.Reason `json:"reason,omitempty"`
+	Err    error         `json:"-"`
 }
 
 // ObjectDiff is one object that differs.

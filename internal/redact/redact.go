@@ -163,3 +163,24 @@ func counterpart(desired, live any, m *Masker) any {
 	}
 	return live
 }
+
+// Err returns err with its text masked, nil for nil. The error it wraps
+// stays reachable (errors.As, errors.Is) so callers still classify it by
+// type; print only the returned error's Error(), never an unwrapped one.
+func (m *Masker) Err(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &MaskedError{msg: m.Mask(err.Error()), err: err}
+}
+
+// MaskedError is an error whose text had secret values masked.
+type MaskedError struct {
+	msg string
+	err error
+}
+
+func (e *MaskedError) Error() string { return e.msg }
+
+// Unwrap returns the unmasked error, for errors.As and errors.Is.
+func (e *MaskedError) Unwrap() error { return e.err }

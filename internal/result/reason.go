@@ -7,6 +7,7 @@ import (
 )
 
 // Reason classifies why a Kustomization or a cluster path did not deploy,
+// why a unit of a diff failed, or why a status could not be read,
 // so callers branch on a value and never on an error's text. Where Flux
 // has a condition reason for the same cause, it is Flux's
 // (fluxcd/pkg/apis/meta), so users and tools see the words they know.
@@ -49,6 +50,17 @@ const (
 	ReasonInventoryConflict Reason = "InventoryConflict"
 	// ReasonClusterUnavailable: the API server could not be used.
 	ReasonClusterUnavailable Reason = "ClusterUnavailable"
+	// ReasonArtifactFailed: a source (GitRepository, OCIRepository,
+	// Bucket, chart repository) could not be fetched or resolved.
+	ReasonArtifactFailed Reason = Reason(meta.ArtifactFailedReason)
+	// ReasonRenderFailed: a HelmRelease's chart did not render (values,
+	// templates, kubeVersion, spec).
+	ReasonRenderFailed Reason = "RenderFailed"
+	// ReasonNotFound: what was asked for does not exist: a chart version,
+	// a cluster path never deployed, a revision's cluster path.
+	ReasonNotFound Reason = "NotFound"
+	// ReasonForbidden: the credentials may not read or change it.
+	ReasonForbidden Reason = "Forbidden"
 )
 
 // Fail records a Kustomization's failure: its status, reason and error.

@@ -1,8 +1,10 @@
 package result_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/slipwayhq/slipway/internal/result"
@@ -45,5 +47,25 @@ func TestFailKeepsValueAndText(t *testing.T) {
 	cd.Fail(result.ReasonLockUnavailable, errors.New("held"))
 	if cd.OutOfOrder || !cd.Failed() {
 		t.Error("a lock refusal is a failure")
+	}
+}
+
+// Status results keep the error value and its reason; JSON has both the
+// reason and the error's text, as before.
+func TestStatusJSONHasReasonAndError(t *testing.T) {
+	cs := &result.ClusterStatus{Path: "clusters/a", Err: errors.New("never deployed"), Reason: result.ReasonNotFound,
+		Drift: &result.DriftStatus{Drifted: []result.ObjectID{}, Err: errors.New("no revision"), Reason: result.ReasonNotFound}}
+	data, err := json.Marshal(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"reason":"NotFound","error":"never deployed"`, `"drift":{"drifted":[],"reason":"NotFound","error":"no revision"}`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, data)
+		}
+	}
+	ok, _ := json.Marshal(&result.ClusterStatus{Path: "clusters/b"})
+	if strings.Contains(string(ok), "reason") || strings.Contains(string(ok), "error") {
+		t.Errorf("a healthy status has a reason or an error: %s", ok)
 	}
 }

@@ -24,8 +24,10 @@ type ClusterStatus struct {
 	Kustomizations []*KustomizationStatus `json:"kustomizations"`
 	// Drift is the drift check's answer; nil when it was not asked for.
 	Drift *DriftStatus `json:"drift,omitempty"`
-	// Err is why the cluster path could not be read completely.
-	Err error `json:"-"`
+	// Err is why the cluster path could not be read completely; Reason
+	// classifies it (NotFound: never deployed here).
+	Err    error  `json:"-"`
+	Reason Reason `json:"reason,omitempty"`
 }
 
 // DeployRecord is the cluster's record of a cluster path's last deploy.
@@ -125,7 +127,10 @@ type ReleaseStatus struct {
 	// Status is Helm's status of the newest revision (deployed, failed…).
 	Status string `json:"status,omitempty"`
 	Chart  string `json:"chart,omitempty"`
+	// Err is why the storage could not be read (State error); Reason
+	// classifies it.
 	Err    error  `json:"-"`
+	Reason Reason `json:"reason,omitempty"`
 }
 
 // Healthy reports whether the release is deployed, or cannot be read.
@@ -144,7 +149,9 @@ type DriftStatus struct {
 	// Revision is the commit built to compare with the cluster.
 	Revision string     `json:"revision,omitempty"`
 	Drifted  []ObjectID `json:"drifted"`
-	Err      error      `json:"-"`
+	// Err is why drift could not be checked; Reason classifies it.
+	Err    error  `json:"-"`
+	Reason Reason `json:"reason,omitempty"`
 }
 
 // Healthy reports whether the cluster path has no problem: its last deploy
