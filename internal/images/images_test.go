@@ -1,13 +1,13 @@
 package images
 
 import (
-	"errors"
 	"reflect"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -96,7 +96,7 @@ spec: {template: {spec: {containers: [{name: a, image: `+img+`}]}}}
 		{Ref: result.KustomizationRef{Namespace: "flux-system", Name: "apps"}, Objects: []result.Object{dep("b:1"), dep("a:1")},
 			Releases: []*result.ReleaseBuild{
 				{Ref: result.KustomizationRef{Namespace: "web", Name: "podinfo"}, Objects: []result.Object{dep("a:1")}},
-				{Ref: result.KustomizationRef{Namespace: "web", Name: "broken"}, Err: errors.New("chart not found")},
+				{Ref: result.KustomizationRef{Namespace: "web", Name: "broken"}, Err: &helm.ChartNotFoundError{Chart: "broken", Source: "HelmRepository web/charts"}},
 			}},
 		{Ref: result.KustomizationRef{Namespace: "flux-system", Name: "config"}},
 	}}
@@ -111,7 +111,7 @@ spec: {template: {spec: {containers: [{name: a, image: `+img+`}]}}}
 	if units[1].Kind != KindHelmRelease || units[1].Kustomization != "flux-system/apps" || !reflect.DeepEqual(units[1].Images, []string{"a:1"}) {
 		t.Errorf("release unit = %+v", units[1])
 	}
-	if units[2].Error == "" || len(units[2].Images) != 0 {
+	if units[2].Error == "" || units[2].Reason != result.ReasonNotFound || len(units[2].Images) != 0 {
 		t.Errorf("failed release = %+v, want its error and no image", units[2])
 	}
 }

@@ -3,6 +3,7 @@ package images
 import (
 	"strings"
 
+	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -24,7 +25,10 @@ type Unit struct {
 	// Images are sorted and deduplicated.
 	Images []string `json:"images"`
 	// Error says why the unit did not build: its images are unknown.
-	Error string `json:"error,omitempty"`
+	// Reason classifies it (build.ReasonOf) and Err is the value.
+	Error  string        `json:"error,omitempty"`
+	Reason result.Reason `json:"reason,omitempty"`
+	Err    error         `json:"-"`
 }
 
 // Ref is "namespace/name".
@@ -61,7 +65,7 @@ func FromBuilds(builds []*result.ClusterBuild) *List {
 		for _, kb := range cb.Kustomizations {
 			u := Unit{Kind: KindKustomization, Namespace: kb.Ref.Namespace, Name: kb.Ref.Name}
 			if kb.Err != nil {
-				u.Error = kb.Err.Error()
+				u.Err, u.Error, u.Reason = kb.Err, kb.Err.Error(), build.ReasonOf(kb.Err, result.ReasonBuildFailed)
 			}
 			u.Images = ofObjects(kb.Objects)
 			c.Units = appendUnit(c.Units, u)
@@ -71,7 +75,7 @@ func FromBuilds(builds []*result.ClusterBuild) *List {
 				}
 				ru := Unit{Kind: KindHelmRelease, Namespace: rb.Ref.Namespace, Name: rb.Ref.Name, Kustomization: kb.Ref.String()}
 				if rb.Err != nil {
-					ru.Error = rb.Err.Error()
+					ru.Err, ru.Error, ru.Reason = rb.Err, rb.Err.Error(), build.ReasonOf(rb.Err, result.ReasonRenderFailed)
 				}
 				ru.Images = ofObjects(rb.Objects)
 				c.Units = appendUnit(c.Units, ru)
