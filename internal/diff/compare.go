@@ -257,7 +257,7 @@ func (c *comparer) addKustomizations(t *tree, b, h *side) {
 			headErr = hk.Err
 		}
 		var failed bool
-		kd.Err, kd.Error, failed = failure(c.mask.Mask, baseErr, headErr, hk != nil)
+		kd.Error, failed, kd.Err = failure(c.mask.Mask, baseErr, headErr, hk != nil)
 		kd.Reason = build.ReasonOf(kd.Err, result.ReasonBuildFailed)
 		kd.Err = c.mask.Err(kd.Err) // printable: a chart's message may quote Secret values
 		if failed {
@@ -272,16 +272,16 @@ func (c *comparer) addKustomizations(t *tree, b, h *side) {
 // chart's fail message may quote values taken from Secrets), a failure
 // unless the base failed the same way, since failing the same way on both
 // sides is not a change; the base's error, a failure, when only the base
-// failed and the head has the unit. err is the error msg shows.
-func failure(mask func(string) string, baseErr, headErr error, inHead bool) (err error, msg string, failed bool) {
+// failed and the head has the unit. cause is the error msg shows.
+func failure(mask func(string) string, baseErr, headErr error, inHead bool) (msg string, failed bool, cause error) {
 	switch {
 	case headErr != nil:
 		msg = mask(headErr.Error())
-		return headErr, msg, baseErr == nil || mask(baseErr.Error()) != msg
+		return msg, baseErr == nil || mask(baseErr.Error()) != msg, headErr
 	case baseErr != nil && inHead:
-		return baseErr, "base revision: " + mask(baseErr.Error()), true
+		return "base revision: " + mask(baseErr.Error()), true, baseErr
 	}
-	return nil, "", false
+	return "", false, nil
 }
 
 // addReleases puts HelmReleases under the Kustomization that renders
@@ -323,7 +323,7 @@ func (c *comparer) addRelease(t *tree, b, h *side, ref, owner result.Kustomizati
 		rd.ValuesChanged = br.ValuesDigest != hr.ValuesDigest
 	}
 	var failed bool
-	rd.Err, rd.Error, failed = failure(c.mask.Mask, baseErr, headErr, hr != nil)
+	rd.Error, failed, rd.Err = failure(c.mask.Mask, baseErr, headErr, hr != nil)
 	rd.Reason = build.ReasonOf(rd.Err, result.ReasonRenderFailed)
 	rd.Err = c.mask.Err(rd.Err)
 	if failed {

@@ -38,7 +38,7 @@ func TestFailure(t *testing.T) {
 		{"the base failed and the head removed it", boom, nil, false, "", false, nil},
 	}
 	for _, tt := range tests {
-		err, msg, failed := failure(mask, tt.baseErr, tt.headErr, tt.inHead)
+		msg, failed, err := failure(mask, tt.baseErr, tt.headErr, tt.inHead)
 		if msg != tt.wantMsg || failed != tt.wantFailed || err != tt.wantErr {
 			t.Errorf("%s: failure = %v, %q, %v; want %v, %q, %v", tt.name, err, msg, failed, tt.wantErr, tt.wantMsg, tt.wantFailed)
 		}
