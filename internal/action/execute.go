@@ -35,8 +35,9 @@ type pathReport struct {
 	build  *result.ClusterBuild
 	full   *result.ClusterBuild
 	deploy *result.ClusterDeploy
-	// dryRun marks deploy as a live diff.
-	dryRun bool
+	// dryRun marks deploy as a live diff; wholePath says it covers the
+	// whole cluster path though a selection narrows the rest.
+	dryRun, wholePath bool
 	diff   *DiffResult
 	// notDeployed says why a path planned for deploy was not deployed.
 	notDeployed string
@@ -622,6 +623,7 @@ func (r *run) deployPath(ctx context.Context, p *plan, pr *pathReport, opts depl
 	pr.deploy = d.Deploy(ctx, pr.whole())
 	pr.drift = d.Drifted(pr.path)
 	pr.dryRun = opts.DryRun
+	pr.wholePath = opts.DryRun && !r.in.Select.Empty()
 	var out strings.Builder
 	_ = report.DeployText(&out, []*result.ClusterDeploy{pr.deploy}, masker)
 	r.rt.Logf("%s", strings.TrimRight(out.String(), "\n"))

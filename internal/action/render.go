@@ -161,7 +161,11 @@ func commentBody(pr *pathReport, m *report.Masker) (body string, known bool) {
 			if body == "" {
 				body = fmt.Sprintf("### slipway: changes to `%s`\n\n", pr.path)
 			}
-			body += "\n#### Live diff (server-side dry-run)\n\n" + report.ChangeTable(pr.deploy)
+			heading := "Live diff (server-side dry-run)"
+			if pr.wholePath {
+				heading = "Live diff (server-side dry-run) of the whole cluster path, not narrowed by the selection"
+			}
+			body += "\n#### " + heading + "\n\n" + report.ChangeTable(pr.deploy)
 		}
 	}
 	if body != "" {
