@@ -38,7 +38,7 @@ type pathReport struct {
 	// dryRun marks deploy as a live diff; wholePath says it covers the
 	// whole cluster path though a selection narrows the rest.
 	dryRun, wholePath bool
-	diff   *DiffResult
+	diff              *DiffResult
 	// notDeployed says why a path planned for deploy was not deployed.
 	notDeployed string
 	// drift are the objects that differed from their manifests before a
