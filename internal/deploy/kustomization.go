@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/slipwayhq/slipway/internal/build"
 	"github.com/slipwayhq/slipway/internal/result"
 )
 
@@ -88,7 +89,7 @@ func (d *Deployer) deployOne(ctx context.Context, clusterPath string, kb *result
 		return kd
 	}
 	if kb.Err != nil {
-		return fail(result.ReasonBuildFailed, fmt.Errorf("not deployed, the build failed: %w", kb.Err))
+		return fail(build.ReasonOf(kb.Err, result.ReasonBuildFailed), fmt.Errorf("not deployed, the build failed: %w", kb.Err))
 	}
 	if kb.Suspended {
 		kd.Status = result.StatusSuspended
