@@ -17,6 +17,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
 	"github.com/slipwayhq/slipway/internal/kube/cluster"
+	"github.com/slipwayhq/slipway/internal/reconcile"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -80,8 +81,8 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	r.defaultDiffer(ext)
 	// A reconcile or a rollback deploys other commits than the checkout:
 	// known before the checks start, since checks go on those commits.
-	revs := r.resolveTargets(ctx, p, repo, reports)
-	defer revs.Close()
+	targets := r.resolveTargets(ctx, p, repo, reports)
+	defer targets.Close()
 	r.connectGitHub()
 	r.startChecks(ctx, reports)
 	// Reporting outlives a cancellation, briefly: check runs left in
@@ -89,7 +90,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	rctx, stopReporting := reportingContext(ctx, cancelGrace)
 	defer stopReporting()
 
-	builds, masker, err := r.buildAll(ctx, repo, fromCheckout(reports, r.targets), ext, revs)
+	builds, masker, err := r.buildAll(ctx, repo, fromCheckout(reports, r.targets), ext, targets)
 	if err != nil {
 		if ctx.Err() != nil {
 			return r.cancelled(rctx, p, reports, nil)
@@ -294,7 +295,7 @@ func (r *run) publish(ctx context.Context, p *plan, reports []*pathReport, maske
 // secret value known to the run: values from Secrets, the token, the age
 // key and kubeconfig credentials. The runner masks the log, not the bodies
 // sent to the API, so everything sent goes through this masker too.
-func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []string, ext *build.External, revs *revisions) ([]*result.ClusterBuild, *report.Masker, error) {
+func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []string, ext *build.External, targets *reconcile.Targets) ([]*result.ClusterBuild, *report.Masker, error) {
 	checks, err := r.checks()
 	if err != nil {
 		return nil, nil, err
@@ -329,7 +330,7 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	builds, err := build.BuildPaths(ctx, paths, runOpts)
 	if err == nil {
 		var more []*result.ClusterBuild
-		more, err = r.buildTargets(ctx, revs, runOpts)
+		more, err = targets.Build(ctx, runOpts)
 		builds = append(builds, more...)
 	}
 	r.rt.Logf("built %d cluster path(s) in %s", len(builds), time.Since(start).Round(time.Millisecond))
