@@ -35,6 +35,10 @@ type Options struct {
 	// DryRun, DriftFields and Revision.Commit are set by Run.
 	// Revision.Ancestry defaults to the checkout's history.
 	Deploy deploy.Options
+	// Built, when set, is called once every path is built and validated,
+	// before anything is deployed: a front end registers the builds'
+	// secret values with its masker there, before progress is printed.
+	Built func([]*result.ClusterBuild)
 }
 
 // Run reconciles each cluster path of o.Paths: picks its commit, builds
@@ -94,12 +98,16 @@ func buildAll(ctx context.Context, o Options, ts *Targets) (map[string]*result.C
 	if err != nil {
 		return nil, err
 	}
+	builds = append(builds, more...)
 	byPath := map[string]*result.ClusterBuild{}
-	for _, cb := range append(builds, more...) {
+	for _, cb := range builds {
 		if o.Checks != nil {
 			validate.Run(cb, o.Checks)
 		}
 		byPath[cb.Path] = cb
+	}
+	if o.Built != nil {
+		o.Built(builds)
 	}
 	return byPath, nil
 }
