@@ -571,9 +571,6 @@ func (r *run) deployOptions(p *plan, masker *report.Masker) deploy.Options {
 	}
 	clean := func(msg string) string { return oneLine(masker.Mask(msg)) }
 	opts.Observer = deploy.ProgressLog(clean, func(line string) { r.rt.Logf("%s", line) })
-	// A reconcile reports which fields had drifted: read by the deploy
-	// before it reverts them.
-	opts.DriftFields = p.reconcile
 	return opts
 }
 
@@ -584,7 +581,13 @@ func (r *run) deployPath(ctx context.Context, p *plan, pr *pathReport, opts depl
 	if opts.DryRun {
 		verb = "Live diff (server-side dry-run)"
 	}
-	opts.Revision.Commit = r.commitOf(pr.path)
+	if p.reconcile {
+		// The reconcile engine's options: the target commit, and the
+		// fields that drifted read before they are reverted.
+		opts = reconcile.DeployOptions(opts, nil, r.commitOf(pr.path), opts.DryRun)
+	} else {
+		opts.Revision.Commit = r.commitOf(pr.path)
+	}
 	dep := r.startDeployment(ctx, p, pr)
 	r.rt.Group(verb + " " + pr.path)
 	// Progress names objects from the repository.
