@@ -116,6 +116,26 @@ func TestReconcileFrontEndsAgree(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "target "+b[:12]) || !strings.Contains(out, "no drift") {
 		t.Errorf("--drift-only after the reconcile: exit %d, want 0 and no drift:\n%s", code, out)
 	}
+
+	// The text output names the field, both values and the revert.
+	editByHand(t)
+	code, out = reconcileCLI(t, bin, c.f.Dir)
+	if code != 0 || !strings.Contains(out, `drifted: ConfigMap/app-a/settings data.version: "edited-by-hand" in the cluster, "B" in Git`) || !strings.Contains(out, "reverted") {
+		t.Errorf("reconcile text: exit %d\n%s", code, out)
+	}
+
+	// Another clone without B (here: another repository): that path
+	// fails, and nothing else is deployed in B's place.
+	editByHand(t)
+	other := actiontest.NewFleet(t)
+	other.Commit("unrelated")
+	code, out = reconcileCLI(t, bin, other.Dir)
+	if code != 1 || !strings.Contains(out, "commit "+b[:12]+" is not in the local repository") || !strings.Contains(out, "fetch-depth: 0") {
+		t.Errorf("reconcile without the recorded commit: exit %d, want 1 and how to fetch it:\n%s", code, out)
+	}
+	if v := liveVersion(t); v != "edited-by-hand" {
+		t.Errorf("something was deployed in place of the missing commit: version %q", v)
+	}
 }
 
 func containsLine(lines []string, want string) bool {
