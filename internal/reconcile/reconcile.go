@@ -43,9 +43,9 @@ type Options struct {
 
 // Run reconciles each cluster path of o.Paths: picks its commit, builds
 // it, validates it, and deploys it (or, DriftOnly, dry-runs it), noting
-// which fields had drifted. Failures of one path are in its result; the
-// error is for what stops the whole run (a build that could not start, a
-// cancelled context).
+// which fields had drifted. Failures of one path, cancellation included,
+// are in its result; the error is for what stops the whole run (no
+// cluster, a build that could not start).
 func Run(ctx context.Context, o Options) (*result.Reconcile, error) {
 	if o.Cluster == nil {
 		return nil, errors.New("reconcile: no cluster connection")
@@ -72,7 +72,9 @@ func Run(ctx context.Context, o Options) (*result.Reconcile, error) {
 			deployPath(ctx, o, pr)
 		}
 	}
-	return res, ctx.Err()
+	// A cancellation is in the paths not started: the result is still
+	// reported.
+	return res, nil
 }
 
 // buildAll builds and validates every path that has a target: from the
