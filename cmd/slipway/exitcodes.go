@@ -13,7 +13,8 @@ const (
 	exitFailed = 1
 	// exitUsage: the command line was wrong (bad flag value, missing flag).
 	exitUsage = 2
-	// exitChanges: diff --exit-code found changes.
+	// exitChanges: diff --exit-code found changes; reconcile --drift-only
+	// found drift.
 	exitChanges = 3
 	// exitOutOfOrder: apply refused a commit older than the one the cluster
 	// path runs (see --allow-rollback); nothing was changed.

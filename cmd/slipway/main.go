@@ -50,7 +50,7 @@ func stopGrace(args []string) time.Duration {
 	switch args[0] {
 	case "action":
 		return 7 * time.Second
-	case "apply", "uninstall", "bootstrap":
+	case "apply", "reconcile", "uninstall", "bootstrap":
 		return 5 * time.Second
 	}
 	return 2 * time.Second

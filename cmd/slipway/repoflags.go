@@ -172,19 +172,38 @@ func (f *repoFlags) cacheSubdir(name string) string {
 
 // buildAll opens the repository and builds the selected cluster paths.
 func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.ClusterBuild, error) {
-	repo, err := source.OpenWorktree(f.repo)
+	repo, paths, err := f.open()
 	if err != nil {
 		return nil, err
+	}
+	ro, err := f.runOptions(repo, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return build.BuildPaths(ctx, paths, ro)
+}
+
+// open opens the repository's worktree and lists the selected cluster
+// paths.
+func (f *repoFlags) open() (*source.Repository, []string, error) {
+	repo, err := source.OpenWorktree(f.repo)
+	if err != nil {
+		return nil, nil, err
 	}
 	repo.MaxFileSize = f.maxFileSize
 	repo.MaxDocuments = f.maxDocuments
 	paths, err := repo.ClusterPaths(f.paths)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	return repo, paths, nil
+}
+
+// runOptions are the build options of repo the flags ask for.
+func (f *repoFlags) runOptions(repo *source.Repository, getenv env) (build.RunOptions, error) {
 	dec, err := f.decryptor(getenv)
 	if err != nil {
-		return nil, err
+		return build.RunOptions{}, err
 	}
 	opts := build.DefaultOptions(repo)
 	opts.Decryptor = dec
@@ -194,17 +213,17 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	opts.Bucket = f.bucketFetcher(getenv)
 	opts.Helm = f.helmOptions(getenv)
 	if opts.External, err = f.external(dec); err != nil {
-		return nil, err
+		return build.RunOptions{}, err
 	}
 	// Connected (apply), a Secret a controller makes is read from the
 	// cluster, and missing there fails as in Flux.
 	opts.ExternalIsCluster = f.cluster != nil
 	if opts.RootSource, err = f.rootSourceOption(); err != nil {
-		return nil, err
+		return build.RunOptions{}, err
 	}
 	ro := build.RunOptions{Options: opts, Identity: build.BinaryIdentity(version)}
 	if !f.noBuildCache {
 		ro.CacheDir = f.cacheSubdir("builds")
 	}
-	return build.BuildPaths(ctx, paths, ro)
+	return ro, nil
 }

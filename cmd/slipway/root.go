@@ -71,6 +71,7 @@ func newRootCmd(s streams, getenv env) *cobra.Command {
 		newImagesCmd(s, getenv),
 		newValidateCmd(s, getenv),
 		newApplyCmd(s, getenv),
+		newReconcileCmd(s, getenv),
 		newUninstallCmd(s, getenv),
 		newStatusCmd(s, getenv),
 		newCheckCmd(s, getenv),

@@ -4,7 +4,8 @@
 # fresh local cluster and a generated fleet committed to Git:
 #   1. push (first deploy), 2. push again (today's no-op deploy through the
 #   action), 3. schedule (reconcile of the recorded revision, nothing drifted),
-#   4. `slipway apply` no-op (the CLI's no-op deploy, for reference).
+#   4. `slipway apply` no-op (the CLI's no-op deploy, for reference),
+#   5. `slipway reconcile` (the same engine as 3, from the CLI).
 # Wall time and API requests per step (the summary's deploy row: the deploy's
 # requests; a reconcile also reads the deploy record, one GET, not counted
 # there).
@@ -61,6 +62,15 @@ cli_noop() {
 	awk -v wall="$(awk "BEGIN { print $t1 - $t0 }")" -v req="$(echo "$out" | python3 -c "import json,sys;print(json.load(sys.stdin)[0]['apiRequests'])")" 'BEGIN { printf "%.2f %s", wall, req }'
 }
 
+cli_reconcile() {
+	local t0 t1 out
+	t0=$(date +%s.%N)
+	out=$("$tmp/slipway" reconcile --repo "$fleet" --kubeconfig "$kc" --cache-dir "$tmp/cache-cli" -o json "$path" 2>"$tmp/cli.log") ||
+		{ echo "$0: slipway reconcile failed:" >&2; tail -n 20 "$tmp/cli.log" >&2; exit 1; }
+	t1=$(date +%s.%N)
+	awk -v wall="$(awk "BEGIN { print $t1 - $t0 }")" -v req="$(echo "$out" | python3 -c "import json,sys;print(json.load(sys.stdin)['paths'][0]['deploy']['apiRequests'])")" 'BEGIN { printf "%.2f %s", wall, req }'
+}
+
 push='{"ref":"refs/heads/main","before":"'$head'","after":"'$head'"}'
 first='{"ref":"refs/heads/main","before":"0000000000000000000000000000000000000000","after":"'$head'"}'
 log "first deploy"
@@ -68,11 +78,12 @@ read -r w0 r0 <<<"$(step push "$first")"
 cli_noop >/dev/null # fills the CLI's build cache
 echo "Fleet: 1x${ks}x${objs}; machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at the start; first deploy ${w0} s (${r0} requests)."
 echo
-echo "| run | push no-op deploy (action) | scheduled reconcile, nothing drifted (action) | \`slipway apply\` no-op (CLI) |"
-echo "|---|---:|---:|---:|"
+echo "| run | push no-op deploy (action) | scheduled reconcile, nothing drifted (action) | \`slipway apply\` no-op (CLI) | \`slipway reconcile\`, nothing drifted (CLI) |"
+echo "|---|---:|---:|---:|---:|"
 for i in $(seq 1 "$repeats"); do
 	read -r pw pr <<<"$(step push "$push")"
 	read -r sw sr <<<"$(step schedule '{"schedule":"*/30 * * * *"}')"
 	read -r cw cr <<<"$(cli_noop)"
-	echo "| $i (load $(cut -d' ' -f1 /proc/loadavg)) | ${pw} s (${pr}) | ${sw} s (${sr}) | ${cw} s (${cr}) |"
+	read -r rw rr <<<"$(cli_reconcile)"
+	echo "| $i (load $(cut -d' ' -f1 /proc/loadavg)) | ${pw} s (${pr}) | ${sw} s (${sr}) | ${cw} s (${cr}) | ${rw} s (${rr}) |"
 done

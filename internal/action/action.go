@@ -500,26 +500,7 @@ func (r *run) writeWorkspaceFile(name, content string) string {
 
 // changedAny reports whether a deploy changed (or, dry-run, would change)
 // anything.
-func changedAny(cd *result.ClusterDeploy) bool {
-	if cd == nil {
-		return false
-	}
-	for _, k := range cd.Kustomizations {
-		for _, c := range k.Changes {
-			switch c.Action {
-			case result.ActionCreated, result.ActionConfigured, result.ActionDeleted:
-				return true
-			}
-		}
-		for _, rel := range k.Releases {
-			switch rel.Action {
-			case result.ReleaseInstalled, result.ReleaseUpgraded, result.ReleaseUninstalled, result.ReleaseRolledBack:
-				return true
-			}
-		}
-	}
-	return false
-}
+func changedAny(cd *result.ClusterDeploy) bool { return cd.Changed() }
 
 var errNoDiffer = errors.New("the offline diff is not available in this version of slipway")
 

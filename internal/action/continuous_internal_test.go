@@ -1,16 +1,12 @@
 package action
 
 import (
-	"errors"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/slipwayhq/slipway/internal/deploy"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
-	"github.com/slipwayhq/slipway/internal/source"
 )
 
 func TestEnvironmentName(t *testing.T) {
@@ -28,32 +24,6 @@ func TestEnvironmentName(t *testing.T) {
 		got, err := environmentName(tc.spec, tc.path)
 		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("environmentName(%q, %q) = %q, %v; want %q, %q", tc.spec, tc.path, got, err, tc.want, tc.err)
-		}
-	}
-}
-
-func TestReconcileTarget(t *testing.T) {
-	head := strings.Repeat("c", 40)
-	recorded := strings.Repeat("b", 40)
-	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	present := func(string) error { return nil }
-	missing := func(c string) error {
-		return &source.RevisionError{Repo: "/ws", Revision: c, Err: errors.New("object not found")}
-	}
-	for _, tc := range []struct {
-		name                 string
-		rec                  deploy.Record
-		open                 func(string) error
-		target, note, failed string
-	}{
-		{"nothing recorded", deploy.Record{}, present, head, "no deploy recorded", ""},
-		{"runs the head", deploy.Record{Revision: head, At: at, Outcome: "succeeded"}, present, head, "runs the checkout", ""},
-		{"recorded older", deploy.Record{Revision: recorded, At: at, Outcome: "succeeded"}, present, recorded, "reconciling to the recorded revision bbbbbbbbbbbb (deployed 2026-12-01T10:00:00Z, succeeded)", ""},
-		{"recorded missing", deploy.Record{Revision: recorded, At: at}, missing, "", "not in the local repository", "fetch-depth: 0"},
-	} {
-		note, target, failure := reconcileTarget("clusters/a", tc.rec, head, tc.open)
-		if target != tc.target || !strings.Contains(note, tc.note) || (tc.failed == "") != (failure == "") || !strings.Contains(failure, tc.failed) {
-			t.Errorf("%s: note %q target %q failure %q", tc.name, note, target, failure)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/helm"
 	"github.com/slipwayhq/slipway/internal/kube/auth"
 	"github.com/slipwayhq/slipway/internal/kube/cluster"
+	"github.com/slipwayhq/slipway/internal/reconcile"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -93,8 +94,8 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	r.defaultDiffer(ext)
 	// A reconcile or a rollback deploys other commits than the checkout:
 	// known before the checks start, since checks go on those commits.
-	revs := r.resolveTargets(ctx, p, repo, reports)
-	defer revs.Close()
+	targets := r.resolveTargets(ctx, p, repo, reports)
+	defer targets.Close()
 	r.connectGitHub()
 	r.startChecks(ctx, reports)
 	// Reporting outlives a cancellation, briefly: check runs left in
@@ -102,7 +103,7 @@ func (r *run) execute(ctx context.Context, p *plan) Outcome {
 	rctx, stopReporting := reportingContext(ctx, cancelGrace)
 	defer stopReporting()
 
-	builds, masker, err := r.buildAll(ctx, repo, fromCheckout(reports, r.targets), ext, revs)
+	builds, masker, err := r.buildAll(ctx, repo, fromCheckout(reports, r.targets), ext, targets)
 	if err != nil {
 		if ctx.Err() != nil {
 			return r.cancelled(rctx, p, reports, nil)
@@ -316,7 +317,7 @@ func (r *run) publish(ctx context.Context, p *plan, reports []*pathReport, maske
 // secret value known to the run: values from Secrets, the token, the age
 // key and kubeconfig credentials. The runner masks the log, not the bodies
 // sent to the API, so everything sent goes through this masker too.
-func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []string, ext *build.External, revs *revisions) ([]*result.ClusterBuild, *report.Masker, error) {
+func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []string, ext *build.External, targets *reconcile.Targets) ([]*result.ClusterBuild, *report.Masker, error) {
 	checks, err := r.checks()
 	if err != nil {
 		return nil, nil, err
@@ -351,7 +352,7 @@ func (r *run) buildAll(ctx context.Context, repo *source.Repository, paths []str
 	builds, err := build.BuildPaths(ctx, paths, runOpts)
 	if err == nil {
 		var more []*result.ClusterBuild
-		more, err = r.buildTargets(ctx, revs, runOpts)
+		more, err = targets.Build(ctx, runOpts)
 		builds = append(builds, more...)
 	}
 	r.rt.Logf("built %d cluster path(s) in %s", len(builds), time.Since(start).Round(time.Millisecond))
@@ -599,9 +600,6 @@ func (r *run) deployOptions(p *plan, masker *report.Masker) deploy.Options {
 	}
 	clean := func(msg string) string { return oneLine(masker.Mask(msg)) }
 	opts.Observer = deploy.ProgressLog(clean, func(line string) { r.rt.Logf("%s", line) })
-	// A reconcile reports which fields had drifted: read by the deploy
-	// before it reverts them.
-	opts.DriftFields = p.reconcile
 	return opts
 }
 
@@ -612,7 +610,13 @@ func (r *run) deployPath(ctx context.Context, p *plan, pr *pathReport, opts depl
 	if opts.DryRun {
 		verb = "Live diff (server-side dry-run)"
 	}
-	opts.Revision.Commit = r.commitOf(pr.path)
+	if p.reconcile {
+		// The reconcile engine's options: the target commit, and the
+		// fields that drifted read before they are reverted.
+		opts = reconcile.DeployOptions(opts, nil, r.commitOf(pr.path), opts.DryRun)
+	} else {
+		opts.Revision.Commit = r.commitOf(pr.path)
+	}
 	dep := r.startDeployment(ctx, p, pr)
 	r.rt.Group(verb + " " + pr.path)
 	// Progress names objects from the repository.

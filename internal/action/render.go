@@ -65,7 +65,7 @@ func pathSummary(pr *pathReport, m *report.Masker) string {
 	b.WriteString("\n")
 	if ran {
 		b.WriteString(report.ChangeTable(pr.deploy) + "\n")
-		b.WriteString(driftTable(pr))
+		b.WriteString(report.DriftMarkdown(pr.deploy, pr.drift, pr.dryRun))
 	}
 	return m.Mask(b.String())
 }

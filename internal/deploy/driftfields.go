@@ -17,26 +17,12 @@ import (
 // fast path), which fields of the manifests they no longer hold: no extra
 // request, no dry-run.
 
-// FieldDrift is one field of a manifest that the live object no longer
-// holds as applied. Values are left empty for Secrets.
-type FieldDrift struct {
-	// Path is the field, "data.version" or "spec.template.spec.containers[0].image".
-	Path string `json:"path"`
-	// Missing: the live object lacks the field.
-	Missing bool `json:"missing,omitempty"`
-	// Want is the manifest's value, Live the cluster's (shortened).
-	Want string `json:"want,omitempty"`
-	Live string `json:"live,omitempty"`
-}
-
-// ObjectDrift is one object whose live state differs from its manifest.
-type ObjectDrift struct {
-	ID result.ObjectID `json:"id"`
-	// Gone: the object is not in the cluster (deleted by hand, or never
-	// applied).
-	Gone   bool         `json:"gone,omitempty"`
-	Fields []FieldDrift `json:"fields,omitempty"`
-}
+// FieldDrift and ObjectDrift are the result model's: what a reconcile
+// reports, rendered by internal/report.
+type (
+	FieldDrift  = result.FieldDrift
+	ObjectDrift = result.ObjectDrift
+)
 
 // maxFieldValue bounds a value shown in a drift report.
 const maxFieldValue = 60
