@@ -45,7 +45,8 @@ type Options struct {
 	// Timeout bounds waiting for deletions.
 	Timeout time.Duration
 	// Holder, LockWait and LockTTL take each cluster path's lock, so no
-	// deploy runs while its inventory is taken apart.
+	// deploy runs while its inventory is taken apart; zero values take
+	// deploy.DefaultOptions's.
 	Holder            string
 	LockWait, LockTTL time.Duration
 	// Observer receives each step as it happens.
@@ -57,8 +58,20 @@ type Options struct {
 // slipway-system namespace. Deployed objects stay running unless Prune.
 func Run(ctx context.Context, c *cluster.Cluster, opts Options) *result.Uninstall {
 	start := time.Now()
+	// Zero values take the deploy's defaults: a zero lock TTL would be a
+	// Lease the API server refuses.
+	defaults := deploy.DefaultOptions()
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Minute
+	}
+	if opts.LockTTL <= 0 {
+		opts.LockTTL = defaults.LockTTL
+	}
+	if opts.LockWait <= 0 {
+		opts.LockWait = defaults.LockWait
+	}
+	if opts.Holder == "" {
+		opts.Holder = defaults.Holder
 	}
 	u := &uninstaller{c: c, opts: opts, out: &result.Uninstall{DryRun: opts.DryRun, ClusterPaths: opts.ClusterPaths}}
 	u.run(ctx)

@@ -6,11 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slipwayhq/slipway/internal/action/actiontest"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/github/githubtest"
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/testcluster"
+	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
 var (
@@ -44,7 +47,30 @@ func clusterSetup(t *testing.T) (kubeconfig string, srv *githubtest.Server) {
 	srv = githubtest.New(actiontest.Owner, actiontest.Repo)
 	t.Cleanup(srv.Close)
 	srv.AddToken(actiontest.Token, githubtest.WriteAll)
+	t.Cleanup(func() { resetCluster(t) })
 	return string(data), srv
+}
+
+// resetCluster removes what a test deployed to the shared cluster, with
+// slipway's own uninstall, so that every test starts from an empty
+// cluster whatever ran before it (a test run alone with -run behaves as in
+// the whole package).
+func resetCluster(t *testing.T) {
+	t.Helper()
+	cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Path: local.Kubeconfig}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cluster.Connect(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	u := uninstall.Run(context.Background(), c, uninstall.Options{Prune: true, Timeout: time.Minute})
+	t.Logf("reset in %s", time.Since(start))
+	if len(u.Errors) > 0 {
+		t.Errorf("resetting the cluster: %v", u.Errors)
+	}
 }
 
 // Pushes to main deploy clusters/a (clusters/b is another cluster: same
