@@ -11,6 +11,8 @@ import (
 	"github.com/slipwayhq/slipway/internal/kube/auth"
 	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/testcluster"
+	"github.com/slipwayhq/slipway/internal/testutil/fakeentra"
+	"github.com/slipwayhq/slipway/internal/testutil/fakegoogle"
 	"github.com/slipwayhq/slipway/internal/testutil/fakests"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
@@ -238,6 +240,8 @@ func TestAuthFlagsUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"status", "--auth", "ldap"}, "unknown auth"},
+		{[]string{"status", "--role-arn", "arn:aws:iam::123456789012:role/x"}, "are for --auth eks, not kubeconfig"},
+		{[]string{"status", "--auth", "eks", "--tenant-id", "t"}, "are for --auth aks, not eks"},
 		{[]string{"status", "--server", "https://127.0.0.1:1"}, "with auth kubeconfig"},
 		{[]string{"status", "--auth", "github-oidc", "--server", "https://127.0.0.1:1", "--certificate-authority", "/nonexistent/ca.crt"}, "neither a PEM certificate nor a readable file"},
 	} {
@@ -245,5 +249,86 @@ func TestAuthFlagsUsage(t *testing.T) {
 		if r.code != exitUsage || !strings.Contains(r.err, tc.want) {
 			t.Errorf("%v: exit %d, want %d and %q\n%s", tc.args, r.code, exitUsage, tc.want, r.err)
 		}
+	}
+}
+
+// --auth gke and --auth aks from a workflow step, against the fake Google
+// and Entra ID (reached and trusted through gcloud's and the Azure tools'
+// own variables) and a local API server authenticating through the
+// matching webhook, as GKE and AKS do: the prod job deploys, a staging job
+// is refused by the cloud and changes nothing.
+func TestCLIGKEAndAKSApply(t *testing.T) {
+	const (
+		provider = "projects/123456789/locations/global/workloadIdentityPools/github/providers/actions"
+		sa       = "slipway-deployer@acme-prod.iam.gserviceaccount.com"
+		tenant   = "11111111-2222-3333-4444-555555555555"
+		clientID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+	)
+	prod := oidcissuer.Claims{Repository: "acme/fleet", Environment: "prod", Ref: "refs/heads/main"}
+	for _, tc := range []struct {
+		mode string
+		// cloud starts the fake for the issuer and returns its webhook
+		// configuration, the identity it authenticates, the flags and the
+		// environment that reach it, and its refusal of another job.
+		cloud func(t *testing.T, iss *oidcissuer.Issuer) (webhook, user string, flags []string, env map[string]string, refusal string)
+	}{
+		{"gke", func(t *testing.T, iss *oidcissuer.Issuer) (string, string, []string, map[string]string, string) {
+			g := fakegoogle.New(t, provider, prod.Repository, sa, iss.Verify, prod.Subject())
+			ca := written(t, filepath.Join(t.TempDir(), "google-ca.pem"), string(g.CAPEM()))
+			return g.WebhookConfigFile(t), sa, []string{"--workload-identity-provider", provider, "--service-account", sa},
+				map[string]string{"CLOUDSDK_API_ENDPOINT_OVERRIDES_STS": g.URL, "CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS": g.URL, "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE": ca},
+				"PERMISSION_DENIED"
+		}},
+		{"aks", func(t *testing.T, iss *oidcissuer.Issuer) (string, string, []string, map[string]string, string) {
+			e := fakeentra.New(t, tenant, clientID, iss.Verify, prod.Subject())
+			ca := written(t, filepath.Join(t.TempDir(), "entra-ca.pem"), string(e.CAPEM()))
+			return e.WebhookConfigFile(t), clientID, []string{"--tenant-id", tenant, "--client-id", clientID},
+				map[string]string{"AZURE_AUTHORITY_HOST": e.URL, "REQUESTS_CA_BUNDLE": ca},
+				"AADSTS70021"
+		}},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			iss := oidcissuer.New(t)
+			runner := iss.NewRunner(t, prod, 10*time.Minute)
+			webhook, user, flags, env, refusal := tc.cloud(t, iss)
+			c := testcluster.ForTest(t, testcluster.Options{Nodes: -1, APIServerArgs: []string{
+				"authentication-token-webhook-config-file=" + webhook,
+				"authentication-token-webhook-version=v1",
+			}})
+			ctx := t.Context()
+			if err := c.Apply(ctx, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: cloud-deployer}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
+`); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.WaitCan(ctx, user, "create", "namespaces", ""); err != nil {
+				t.Fatal(err)
+			}
+			kubeconfig := written(t, filepath.Join(t.TempDir(), "kubeconfig"), oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig))
+			step := withEnv(runner.Env(), env, map[string]string{"GITHUB_ACTIONS": "true"})
+			args := append([]string{"--kubeconfig", kubeconfig, "--auth", tc.mode, "--cache-dir", t.TempDir()}, flags...)
+			version := func() string {
+				got, _ := c.Kubectl(ctx, "get", "configmap", "settings", "-n", "oidc-app", "-o", "jsonpath={.data.version}")
+				return got
+			}
+
+			r := runCLI(t, step, append([]string{"apply", "--repo", configMapRepo(t, "1")}, args...)...)
+			if r.code != 0 || version() != "1" {
+				t.Fatalf("apply with --auth %s: exit %d, version %q\n%s\n%s", tc.mode, r.code, version(), r.out, r.err)
+			}
+			if !strings.Contains(r.err, "as "+user) {
+				t.Errorf("stderr does not name %s:\n%s", user, r.err)
+			}
+			assertOnlyMasked(t, r, runner.Minted())
+
+			runner.SetClaims(oidcissuer.Claims{Repository: prod.Repository, Environment: "staging", Ref: prod.Ref})
+			r = runCLI(t, step, append([]string{"apply", "--repo", configMapRepo(t, "2")}, args...)...)
+			if r.code == 0 || version() != "1" || !strings.Contains(r.err, refusal) {
+				t.Errorf("staging job: exit %d, version %q, want %s\n%s\n%s", r.code, version(), refusal, r.out, r.err)
+			}
+		})
 	}
 }

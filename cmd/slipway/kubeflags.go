@@ -75,6 +75,9 @@ func (k *kubeFlags) options(s streams, getenv env) (auth.Options, error) {
 	if a.server != "" && mode == auth.ModeKubeconfig {
 		return auth.Options{}, &exitError{code: exitUsage, err: fmt.Errorf("--server: %w", auth.ErrServerWithKubeconfigAuth)}
 	}
+	if err := a.checkCloudFlags(mode); err != nil {
+		return auth.Options{}, &exitError{code: exitUsage, err: err}
+	}
 	o := auth.Options{
 		Mode:       mode,
 		Kubeconfig: cluster.KubeconfigOptions{Path: k.kubeconfig, Content: getenv("SLIPWAY_KUBECONFIG"), Context: k.context},
@@ -95,6 +98,26 @@ func (k *kubeFlags) options(s streams, getenv env) (auth.Options, error) {
 		o.OnToken = func(tok string) { fmt.Fprintf(s.err, "::add-mask::%s\n", tok) }
 	}
 	return o, nil
+}
+
+// checkCloudFlags refuses a cloud's settings given with another mode: a
+// forgotten --auth eks would otherwise fall back to the kubeconfig's own
+// credential without a word.
+func (a *authFlags) checkCloudFlags(mode auth.Mode) error {
+	for _, c := range []struct {
+		mode  auth.Mode
+		flags string
+		set   bool
+	}{
+		{auth.ModeEKS, "--role-arn, --aws-region and --cluster-name", a.roleARN != "" || a.region != "" || a.clusterName != ""},
+		{auth.ModeGKE, "--workload-identity-provider and --service-account", a.provider != "" || a.serviceAccount != ""},
+		{auth.ModeAKS, "--tenant-id and --client-id", a.tenantID != "" || a.clientID != ""},
+	} {
+		if c.set && mode != c.mode {
+			return fmt.Errorf("%s are for --auth %s, not %s", c.flags, c.mode, mode)
+		}
+	}
+	return nil
 }
 
 // readCertificateAuthority accepts the certificate itself, as the
