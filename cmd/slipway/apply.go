@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
-	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
@@ -42,7 +41,7 @@ a conflict without --adopt.`,
 				return &exitError{code: exitUsage, err: fmt.Errorf("--lock-ttl %s: want at least 1s", opts.LockTTL)}
 			}
 			ctx := cmd.Context()
-			cluster, err := kf.connect(getenv)
+			cluster, err := kf.connect(ctx, s, getenv)
 			if err != nil {
 				return err
 			}
@@ -147,22 +146,4 @@ func applyExit(deploys []*result.ClusterDeploy) error {
 		return &exitError{code: code}
 	}
 	return nil
-}
-
-// kubeFlags say how to reach the cluster.
-type kubeFlags struct {
-	kubeconfig, context string
-}
-
-func (k *kubeFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, then ~/.kube/config; $SLIPWAY_KUBECONFIG may hold the content)")
-	cmd.Flags().StringVar(&k.context, "context", "", "kubeconfig context")
-}
-
-func (k *kubeFlags) connect(getenv env) (*cluster.Cluster, error) {
-	cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Path: k.kubeconfig, Content: getenv("SLIPWAY_KUBECONFIG"), Context: k.context}, getenv)
-	if err != nil {
-		return nil, err
-	}
-	return cluster.Connect(cfg)
 }

@@ -42,7 +42,7 @@ check; exits 1 on any ✗.`,
 				return &exitError{code: exitUsage, err: fmt.Errorf("only the pre-flight checks exist: pass --pre")}
 			}
 			o := bootstrap.CheckOptions{Owner: owner, Repository: repository}
-			cluster, err := kf.connect(getenv)
+			cluster, err := kf.connect(cmd.Context(), s, getenv)
 			if err != nil {
 				return err
 			}
@@ -144,7 +144,7 @@ changes nothing and says so; a changed flag changes only what it must.`,
 				return &exitError{code: exitUsage, err: err}
 			}
 			o.GitHub = gh
-			cluster, err := kf.connect(getenv)
+			cluster, err := kf.connect(cmd.Context(), s, getenv)
 			if err != nil {
 				return err
 			}
@@ -176,7 +176,7 @@ changes nothing and says so; a changed flag changes only what it must.`,
 			return nil
 		},
 	}
-	kf.register(cmd)
+	kf.registerKubeconfig(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&o.Owner, "owner", "", "GitHub user or organisation")
 	fl.StringVar(&o.Repository, "repository", "", "GitHub repository name")

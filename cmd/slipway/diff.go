@@ -158,7 +158,7 @@ errors (a build error in either revision included).`,
 			ctx := cmd.Context()
 			var res *diff.Result
 			if live {
-				res, err = liveDiff(ctx, opts, &kf, getenv)
+				res, err = liveDiff(ctx, opts, &kf, s, getenv)
 			} else {
 				res, _, err = diff.Run(ctx, opts)
 			}
@@ -234,10 +234,10 @@ func writesToTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// liveDiff connects as the kubeconfig flags say and runs the live diff
+// liveDiff connects as the kubeconfig and --auth flags say and runs the live diff
 // engine (diff.RunLive) there.
-func liveDiff(ctx context.Context, opts diff.RunOptions, kf *kubeFlags, getenv env) (*diff.Result, error) {
-	cluster, err := kf.connect(getenv)
+func liveDiff(ctx context.Context, opts diff.RunOptions, kf *kubeFlags, s streams, getenv env) (*diff.Result, error) {
+	cluster, err := kf.connect(ctx, s, getenv)
 	if err != nil {
 		return nil, err
 	}

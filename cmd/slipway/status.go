@@ -48,7 +48,7 @@ not healthy, 2 on usage errors.`,
 			if output != "text" && output != "json" {
 				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text or json", output)}
 			}
-			cluster, err := kf.connect(getenv)
+			cluster, err := kf.connect(cmd.Context(), s, getenv)
 			if err != nil {
 				return err
 			}

@@ -63,7 +63,7 @@ lists everything it would do and changes nothing.`,
 					return &exitError{code: exitFailed, err: fmt.Errorf("uninstall cancelled: nothing was changed")}
 				}
 			}
-			cluster, err := kf.connect(getenv)
+			cluster, err := kf.connect(cmd.Context(), s, getenv)
 			if err != nil {
 				return err
 			}

@@ -16,72 +16,29 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/deploy/deploytest"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/testutil"
 )
 
-// webApp writes Kustomization <id>-app deploying namespace <id> with a
-// ConfigMap, a Deployment, a Service and a ClusterRole.
-func (e *env) webApp(settings string) {
-	ns := e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":                   e.ks("app", "apps/"+e.id),
-		"apps/" + e.id + "/kustomization.yaml": kustomize("namespace.yaml", "settings.yaml", "deployment.yaml", "service.yaml", "clusterrole.yaml"),
-		"apps/" + e.id + "/namespace.yaml":     namespaceYAML(ns),
-		"apps/" + e.id + "/settings.yaml":      configMapYAML(ns, "settings", map[string]string{"color": settings}),
-		"apps/" + e.id + "/deployment.yaml":    deploymentYAML(ns, "web", "web"),
-		"apps/" + e.id + "/service.yaml": `apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: ` + ns + `
-spec:
-  selector: {app: web}
-  ports:
-    - port: 80
-      targetPort: 8080
-`,
-		"apps/" + e.id + "/clusterrole.yaml": `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: ` + e.id + `-reader
-rules:
-  - apiGroups: [""]
-    resources: [configmaps]
-    verbs: [get]
-`,
-	})
-}
-
-// webAppObjects are the objects of webApp as [apiVersion kind, ns, name].
-func (e *env) webAppObjects() [][3]string {
-	return [][3]string{
-		{"v1 Namespace", "", e.id},
-		{"v1 ConfigMap", e.id, "settings"},
-		{"apps/v1 Deployment", e.id, "web"},
-		{"v1 Service", e.id, "web"},
-		{"rbac.authorization.k8s.io/v1 ClusterRole", "", e.id + "-reader"},
-	}
-}
-
 func (e *env) webAppIDs() []string {
 	return []string{
-		"Namespace/" + e.id,
-		"ConfigMap/" + e.id + "/settings",
-		"Deployment/" + e.id + "/web",
-		"Service/" + e.id + "/web",
-		"ClusterRole/" + e.id + "-reader",
+		"Namespace/" + e.ID,
+		"ConfigMap/" + e.ID + "/settings",
+		"Deployment/" + e.ID + "/web",
+		"Service/" + e.ID + "/web",
+		"ClusterRole/" + e.ID + "-reader",
 	}
 }
 
 func TestFirstDeploy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "first")
-	e.webApp("blue")
-	o := e.opts()
+	e.WebApp("blue")
+	o := e.Options()
 	o.Wait = true
-	cd := e.deploy(o)
-	e.mustSucceed(cd)
+	cd := e.Deploy(o)
+	e.MustSucceed(cd)
 
 	want := map[string]result.Action{}
 	for _, id := range e.webAppIDs() {
@@ -92,12 +49,12 @@ func TestFirstDeploy(t *testing.T) {
 	e.wantActions(e.kd(cd, ""), nil)
 
 	// The ApplySet parent.
-	ref := e.ref("app")
+	ref := e.Ref("app")
 	id := deploy.ApplySetID(ref)
 	if want := applySetID(deploy.ParentName(ref)); id != want {
 		t.Errorf("ApplySetID(%s) = %s, want %s (KEP-3659)", ref, id, want)
 	}
-	cm, _ := e.inventory("app")
+	cm, _ := e.Inventory("app")
 	if cm == nil {
 		t.Fatalf("no inventory ConfigMap %s/%s", deploy.SystemNamespace, deploy.ParentName(ref))
 	}
@@ -111,12 +68,12 @@ func TestFirstDeploy(t *testing.T) {
 	if got, want := cm.Annotations[deploy.AnnotationGroupKinds], "ClusterRole.rbac.authorization.k8s.io,ConfigMap,Deployment.apps,Namespace,Service"; got != want {
 		t.Errorf("parent annotation %s = %q, want %q", deploy.AnnotationGroupKinds, got, want)
 	}
-	if got := cm.Annotations[deploy.AnnotationAdditionalNSes]; got != e.id {
-		t.Errorf("parent annotation %s = %q, want %q", deploy.AnnotationAdditionalNSes, got, e.id)
+	if got := cm.Annotations[deploy.AnnotationAdditionalNSes]; got != e.ID {
+		t.Errorf("parent annotation %s = %q, want %q", deploy.AnnotationAdditionalNSes, got, e.ID)
 	}
 
 	// The members.
-	for _, o := range e.webAppObjects() {
+	for _, o := range e.WebAppObjects() {
 		u := mustGet(t, o[0], o[1], o[2])
 		l := u.GetLabels()
 		what := o[0] + " " + o[1] + "/" + o[2]
@@ -138,13 +95,13 @@ func TestFirstDeploy(t *testing.T) {
 			t.Errorf("%s: no server-side apply by field manager %q in managedFields %v", what, deploy.FieldManager, managers)
 		}
 	}
-	if got := mustGet(t, "v1 ConfigMap", e.id, "settings"); cmData(t, got, "color") != "blue" {
+	if got := mustGet(t, "v1 ConfigMap", e.ID, "settings"); cmData(t, got, "color") != "blue" {
 		t.Errorf("ConfigMap data %v", got.Object["data"])
 	}
-	if len(e.ev.matching("ready")) == 0 {
+	if len(e.Events.Matching("ready")) == 0 {
 		t.Errorf("no readiness event with --wait")
 	}
-	if !strings.Contains(deployText(cd), "created") {
+	if !strings.Contains(deploytest.DeployText(cd), "created") {
 		t.Errorf("report does not say what was created")
 	}
 }
@@ -152,17 +109,17 @@ func TestFirstDeploy(t *testing.T) {
 func TestNoOpRedeploy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "noop")
-	e.webApp("blue")
-	e.mustSucceed(e.deploy(e.opts()))
-	before := resourceVersions(t, e.webAppObjects())
-	depBefore := mustGet(t, "apps/v1 Deployment", e.id, "web")
-	parent, _ := e.inventory("app")
-	root, _ := e.inventory("")
+	e.WebApp("blue")
+	e.MustSucceed(e.Deploy(e.Options()))
+	before := resourceVersions(t, e.WebAppObjects())
+	depBefore := mustGet(t, "apps/v1 Deployment", e.ID, "web")
+	parent, _ := e.Inventory("app")
+	root, _ := e.Inventory("")
 
-	o := e.opts()
+	o := e.Options()
 	o.Wait = true
-	cd := e.deploy(o)
-	e.mustSucceed(cd)
+	cd := e.Deploy(o)
+	e.MustSucceed(cd)
 	for _, kd := range cd.Kustomizations {
 		for _, c := range kd.Changes {
 			if c.Action != result.ActionUnchanged {
@@ -170,10 +127,10 @@ func TestNoOpRedeploy(t *testing.T) {
 			}
 		}
 	}
-	if n := len(e.kd(cd, "app").Changes); n != len(e.webAppObjects()) {
-		t.Errorf("%d changes reported, want one per object (%d)", n, len(e.webAppObjects()))
+	if n := len(e.kd(cd, "app").Changes); n != len(e.WebAppObjects()) {
+		t.Errorf("%d changes reported, want one per object (%d)", n, len(e.WebAppObjects()))
 	}
-	after := resourceVersions(t, e.webAppObjects())
+	after := resourceVersions(t, e.WebAppObjects())
 	for k, v := range before {
 		// The Deployment's status may move on (the controller), which
 		// bumps its resourceVersion; compare its generation instead.
@@ -185,7 +142,7 @@ func TestNoOpRedeploy(t *testing.T) {
 		}
 	}
 	// Nothing of the Deployment's spec or metadata changed.
-	dep := mustGet(t, "apps/v1 Deployment", e.id, "web")
+	dep := mustGet(t, "apps/v1 Deployment", e.ID, "web")
 	if dep.GetGeneration() != depBefore.GetGeneration() {
 		t.Errorf("Deployment generation %d -> %d: its spec was changed", depBefore.GetGeneration(), dep.GetGeneration())
 	}
@@ -193,30 +150,30 @@ func TestNoOpRedeploy(t *testing.T) {
 		t.Errorf("Deployment: slipway's managedFields entry changed:\n%s\n%s", a, b)
 	}
 	// Inventories were not rewritten.
-	parent2, _ := e.inventory("app")
-	root2, _ := e.inventory("")
+	parent2, _ := e.Inventory("app")
+	root2, _ := e.Inventory("")
 	if parent2.ResourceVersion != parent.ResourceVersion {
-		t.Errorf("inventory of %s rewritten: resourceVersion %s -> %s", e.ref("app"), parent.ResourceVersion, parent2.ResourceVersion)
+		t.Errorf("inventory of %s rewritten: resourceVersion %s -> %s", e.Ref("app"), parent.ResourceVersion, parent2.ResourceVersion)
 	}
 	if root2.ResourceVersion != root.ResourceVersion {
-		t.Errorf("inventory of %s rewritten: resourceVersion %s -> %s", e.ref(""), root.ResourceVersion, root2.ResourceVersion)
+		t.Errorf("inventory of %s rewritten: resourceVersion %s -> %s", e.Ref(""), root.ResourceVersion, root2.ResourceVersion)
 	}
 }
 
 func TestChangeAndPrune(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "prune")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "b.yaml", "c.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"k": "1"}),
-		app + "/b.yaml":             configMapYAML(ns, "b", map[string]string{"k": "1"}),
-		app + "/c.yaml":             configMapYAML(ns, "c", map[string]string{"k": "1"}),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "a.yaml", "b.yaml", "c.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/a.yaml":             deploytest.ConfigMapYAML(ns, "a", map[string]string{"k": "1"}),
+		app + "/b.yaml":             deploytest.ConfigMapYAML(ns, "b", map[string]string{"k": "1"}),
+		app + "/c.yaml":             deploytest.ConfigMapYAML(ns, "c", map[string]string{"k": "1"}),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 	c := mustGet(t, "v1 ConfigMap", ns, "c")
 
 	// An object that is not part of the repository, in the same namespace.
@@ -229,13 +186,13 @@ data: {k: "1"}
 		t.Fatal(err)
 	}
 
-	e.write(map[string]string{
-		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "c.yaml"),
-		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"k": "2"}),
+	e.Write(map[string]string{
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "a.yaml", "c.yaml"),
+		app + "/a.yaml":             deploytest.ConfigMapYAML(ns, "a", map[string]string{"k": "2"}),
 		app + "/b.yaml":             "",
 	})
-	cd := e.deploy(e.opts())
-	e.mustSucceed(cd)
+	cd := e.Deploy(e.Options())
+	e.MustSucceed(cd)
 	e.wantActions(e.kd(cd, "app"), map[string]result.Action{
 		"Namespace/" + ns:        result.ActionUnchanged,
 		"ConfigMap/" + ns + "/a": result.ActionConfigured,
@@ -253,7 +210,7 @@ data: {k: "1"}
 	}
 	mustGet(t, "v1 ConfigMap", ns, "other")
 	e.wantInventory("app", "Namespace/"+ns, "ConfigMap/"+ns+"/a", "ConfigMap/"+ns+"/c")
-	if cm, _ := e.inventory("app"); cm.Annotations[deploy.AnnotationGroupKinds] != "ConfigMap,Namespace" {
+	if cm, _ := e.Inventory("app"); cm.Annotations[deploy.AnnotationGroupKinds] != "ConfigMap,Namespace" {
 		t.Errorf("contains-group-kinds %q", cm.Annotations[deploy.AnnotationGroupKinds])
 	}
 }
@@ -261,30 +218,30 @@ data: {k: "1"}
 func TestPruneDisabled(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "keep")
-	ns := e.id
-	a, b := "apps/"+e.id+"/annotated", "apps/"+e.id+"/noprune"
-	e.write(map[string]string{
-		e.path + "/ns.yaml":                       e.ks("ns", "apps/"+e.id+"/ns"),
-		"apps/" + e.id + "/ns/kustomization.yaml": kustomize("ns.yaml"),
-		"apps/" + e.id + "/ns/ns.yaml":            namespaceYAML(ns),
-		e.path + "/annotated.yaml":                e.ks("annotated", a, "dependsOn: [{name: "+e.name("ns")+"}]"),
-		a + "/kustomization.yaml":                 kustomize("keep.yaml", "plain.yaml", "stay.yaml"),
-		a + "/keep.yaml":                          configMapYAML(ns, "keep", nil, "kustomize.toolkit.fluxcd.io/prune: disabled"),
-		a + "/plain.yaml":                         configMapYAML(ns, "plain", nil),
-		a + "/stay.yaml":                          configMapYAML(ns, "stay", nil),
-		e.path + "/noprune.yaml":                  e.ks("noprune", b, "prune: false", "dependsOn: [{name: "+e.name("ns")+"}]"),
-		b + "/kustomization.yaml":                 kustomize("x.yaml", "y.yaml"),
-		b + "/x.yaml":                             configMapYAML(ns, "x", nil),
-		b + "/y.yaml":                             configMapYAML(ns, "y", nil),
+	ns := e.ID
+	a, b := "apps/"+e.ID+"/annotated", "apps/"+e.ID+"/noprune"
+	e.Write(map[string]string{
+		e.Path + "/ns.yaml":                       e.Kustomization("ns", "apps/"+e.ID+"/ns"),
+		"apps/" + e.ID + "/ns/kustomization.yaml": deploytest.Kustomize("ns.yaml"),
+		"apps/" + e.ID + "/ns/ns.yaml":            deploytest.NamespaceYAML(ns),
+		e.Path + "/annotated.yaml":                e.Kustomization("annotated", a, "dependsOn: [{name: "+e.Name("ns")+"}]"),
+		a + "/kustomization.yaml":                 deploytest.Kustomize("keep.yaml", "plain.yaml", "stay.yaml"),
+		a + "/keep.yaml":                          deploytest.ConfigMapYAML(ns, "keep", nil, "kustomize.toolkit.fluxcd.io/prune: disabled"),
+		a + "/plain.yaml":                         deploytest.ConfigMapYAML(ns, "plain", nil),
+		a + "/stay.yaml":                          deploytest.ConfigMapYAML(ns, "stay", nil),
+		e.Path + "/noprune.yaml":                  e.Kustomization("noprune", b, "prune: false", "dependsOn: [{name: "+e.Name("ns")+"}]"),
+		b + "/kustomization.yaml":                 deploytest.Kustomize("x.yaml", "y.yaml"),
+		b + "/x.yaml":                             deploytest.ConfigMapYAML(ns, "x", nil),
+		b + "/y.yaml":                             deploytest.ConfigMapYAML(ns, "y", nil),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 
-	e.write(map[string]string{
-		a + "/kustomization.yaml": kustomize("stay.yaml"),
-		b + "/kustomization.yaml": kustomize("x.yaml"),
+	e.Write(map[string]string{
+		a + "/kustomization.yaml": deploytest.Kustomize("stay.yaml"),
+		b + "/kustomization.yaml": deploytest.Kustomize("x.yaml"),
 	})
-	cd := e.deploy(e.opts())
-	e.mustSucceed(cd)
+	cd := e.Deploy(e.Options())
+	e.MustSucceed(cd)
 	got := actions(e.kd(cd, "annotated"))
 	if got["ConfigMap/"+ns+"/keep"] == result.ActionDeleted {
 		t.Errorf("ConfigMap keep reported deleted despite prune: disabled")
@@ -332,28 +289,28 @@ func slipwayFields(u *unstructured.Unstructured) string {
 func TestSSAIgnoreAndIfNotPresent(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "ssa")
-	ns := e.id
-	app := "apps/" + e.id
+	ns := e.ID
+	app := "apps/" + e.ID
 	// "pre" exists before slipway ever runs, with a value of its own.
-	if err := local.Apply(t.Context(), namespaceYAML(ns)+"---\n"+configMapYAML(ns, "pre", map[string]string{"v": "live"})); err != nil {
+	if err := local.Apply(t.Context(), deploytest.NamespaceYAML(ns)+"---\n"+deploytest.ConfigMapYAML(ns, "pre", map[string]string{"v": "live"})); err != nil {
 		t.Fatal(err)
 	}
 	pre := mustGet(t, "v1 ConfigMap", ns, "pre")
 	ignore := "kustomize.toolkit.fluxcd.io/ssa: Ignore"
 	ifNotPresent := "kustomize.toolkit.fluxcd.io/ssa: IfNotPresent"
-	e.write(map[string]string{
+	e.Write(map[string]string{
 		// wait: Flux checks the health of what it applied, not of what
 		// the ssa annotations told it to leave alone.
-		e.path + "/app.yaml":        e.ks("app", app, "wait: true", "timeout: 10s"),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "ignored.yaml", "pre.yaml", "once.yaml", "plain.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/ignored.yaml":       configMapYAML(ns, "ignored", map[string]string{"v": "repo"}, ignore),
-		app + "/pre.yaml":           configMapYAML(ns, "pre", map[string]string{"v": "repo"}, ignore),
-		app + "/once.yaml":          configMapYAML(ns, "once", map[string]string{"v": "1"}, ifNotPresent),
-		app + "/plain.yaml":         configMapYAML(ns, "plain", map[string]string{"v": "1"}),
+		e.Path + "/app.yaml":        e.Kustomization("app", app, "wait: true", "timeout: 10s"),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "ignored.yaml", "pre.yaml", "once.yaml", "plain.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/ignored.yaml":       deploytest.ConfigMapYAML(ns, "ignored", map[string]string{"v": "repo"}, ignore),
+		app + "/pre.yaml":           deploytest.ConfigMapYAML(ns, "pre", map[string]string{"v": "repo"}, ignore),
+		app + "/once.yaml":          deploytest.ConfigMapYAML(ns, "once", map[string]string{"v": "1"}, ifNotPresent),
+		app + "/plain.yaml":         deploytest.ConfigMapYAML(ns, "plain", map[string]string{"v": "1"}),
 	})
-	cd := e.deploy(e.opts())
-	e.mustSucceed(cd)
+	cd := e.Deploy(e.Options())
+	e.MustSucceed(cd)
 	e.wantActions(e.kd(cd, "app"), map[string]result.Action{
 		"Namespace/" + ns:              result.ActionConfigured, // taken over from kubectl
 		"ConfigMap/" + ns + "/ignored": result.ActionSkipped,
@@ -375,14 +332,14 @@ func TestSSAIgnoreAndIfNotPresent(t *testing.T) {
 	if _, err := local.Kubectl(t.Context(), "-n", ns, "patch", "configmap", "once", "--type=merge", "-p", `{"data":{"extra":"kept"}}`); err != nil {
 		t.Fatal(err)
 	}
-	e.write(map[string]string{
-		app + "/ignored.yaml": configMapYAML(ns, "ignored", map[string]string{"v": "repo2"}, ignore),
-		app + "/pre.yaml":     configMapYAML(ns, "pre", map[string]string{"v": "repo2"}, ignore),
-		app + "/once.yaml":    configMapYAML(ns, "once", map[string]string{"v": "2"}, ifNotPresent),
-		app + "/plain.yaml":   configMapYAML(ns, "plain", map[string]string{"v": "2"}),
+	e.Write(map[string]string{
+		app + "/ignored.yaml": deploytest.ConfigMapYAML(ns, "ignored", map[string]string{"v": "repo2"}, ignore),
+		app + "/pre.yaml":     deploytest.ConfigMapYAML(ns, "pre", map[string]string{"v": "repo2"}, ignore),
+		app + "/once.yaml":    deploytest.ConfigMapYAML(ns, "once", map[string]string{"v": "2"}, ifNotPresent),
+		app + "/plain.yaml":   deploytest.ConfigMapYAML(ns, "plain", map[string]string{"v": "2"}),
 	})
-	cd = e.deploy(e.opts())
-	e.mustSucceed(cd)
+	cd = e.Deploy(e.Options())
+	e.MustSucceed(cd)
 	e.wantActions(e.kd(cd, "app"), map[string]result.Action{
 		"Namespace/" + ns:              result.ActionUnchanged,
 		"ConfigMap/" + ns + "/ignored": result.ActionSkipped,
@@ -408,23 +365,23 @@ func TestSSAIgnoreAndIfNotPresent(t *testing.T) {
 func TestImmutableFieldNeedsForce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "immutable")
-	ns := e.id
-	app := "apps/" + e.id
+	ns := e.ID
+	app := "apps/" + e.ID
 	write := func(selector string, extra ...string) {
-		e.write(map[string]string{
-			e.path + "/app.yaml":        e.ks("app", app, extra...),
-			app + "/kustomization.yaml": kustomize("ns.yaml", "deployment.yaml"),
-			app + "/ns.yaml":            namespaceYAML(ns),
-			app + "/deployment.yaml":    deploymentYAML(ns, "web", selector),
+		e.Write(map[string]string{
+			e.Path + "/app.yaml":        e.Kustomization("app", app, extra...),
+			app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "deployment.yaml"),
+			app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+			app + "/deployment.yaml":    deploytest.DeploymentYAML(ns, "web", selector),
 		})
 	}
 	write("web-v1")
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 	uid := mustGet(t, "apps/v1 Deployment", ns, "web").GetUID()
 
 	// spec.selector is immutable.
 	write("web-v2")
-	cd := e.deploy(e.opts())
+	cd := e.Deploy(e.Options())
 	kd := e.kd(cd, "app")
 	if kd.Status != result.StatusFailed {
 		t.Fatalf("changing an immutable field without force: %s, want failed", kd.Status)
@@ -442,8 +399,8 @@ func TestImmutableFieldNeedsForce(t *testing.T) {
 
 	// spec.force: true recreates it.
 	write("web-v2", "force: true")
-	cd = e.deploy(e.opts())
-	e.mustSucceed(cd)
+	cd = e.Deploy(e.Options())
+	e.MustSucceed(cd)
 	dep = mustGet(t, "apps/v1 Deployment", ns, "web")
 	if dep.GetUID() == uid {
 		t.Errorf("spec.force: the Deployment was not recreated")
@@ -454,13 +411,13 @@ func TestImmutableFieldNeedsForce(t *testing.T) {
 	uid = dep.GetUID()
 
 	// The annotation recreates it, without spec.force.
-	e.write(map[string]string{
-		e.path + "/app.yaml": e.ks("app", app),
-		app + "/deployment.yaml": strings.Replace(deploymentYAML(ns, "web", "web-v3"), "  namespace: "+ns+"\n",
+	e.Write(map[string]string{
+		e.Path + "/app.yaml": e.Kustomization("app", app),
+		app + "/deployment.yaml": strings.Replace(deploytest.DeploymentYAML(ns, "web", "web-v3"), "  namespace: "+ns+"\n",
 			"  namespace: "+ns+"\n  annotations:\n    kustomize.toolkit.fluxcd.io/force: enabled\n", 1),
 	})
-	cd = e.deploy(e.opts())
-	e.mustSucceed(cd)
+	cd = e.Deploy(e.Options())
+	e.MustSucceed(cd)
 	dep = mustGet(t, "apps/v1 Deployment", ns, "web")
 	if dep.GetUID() == uid {
 		t.Errorf("force annotation: the Deployment was not recreated")
@@ -474,21 +431,21 @@ func TestImmutableFieldNeedsForce(t *testing.T) {
 func TestEmptyBuildRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "empty")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/ns.yaml":             e.ks("ns", app+"/ns"),
-		app + "/ns/kustomization.yaml":  kustomize("ns.yaml"),
-		app + "/ns/ns.yaml":             namespaceYAML(ns),
-		e.path + "/app.yaml":            e.ks("app", app+"/app", "dependsOn: [{name: "+e.name("ns")+"}]"),
-		app + "/app/kustomization.yaml": kustomize("a.yaml", "b.yaml"),
-		app + "/app/a.yaml":             configMapYAML(ns, "a", nil),
-		app + "/app/b.yaml":             configMapYAML(ns, "b", nil),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/ns.yaml":             e.Kustomization("ns", app+"/ns"),
+		app + "/ns/kustomization.yaml":  deploytest.Kustomize("ns.yaml"),
+		app + "/ns/ns.yaml":             deploytest.NamespaceYAML(ns),
+		e.Path + "/app.yaml":            e.Kustomization("app", app+"/app", "dependsOn: [{name: "+e.Name("ns")+"}]"),
+		app + "/app/kustomization.yaml": deploytest.Kustomize("a.yaml", "b.yaml"),
+		app + "/app/a.yaml":             deploytest.ConfigMapYAML(ns, "a", nil),
+		app + "/app/b.yaml":             deploytest.ConfigMapYAML(ns, "b", nil),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 
-	e.write(map[string]string{app + "/app/kustomization.yaml": kustomize()})
-	cd := e.deploy(e.opts())
+	e.Write(map[string]string{app + "/app/kustomization.yaml": deploytest.Kustomize()})
+	cd := e.Deploy(e.Options())
 	kd := e.kd(cd, "app")
 	if kd.Status != result.StatusFailed || kd.Reason != result.ReasonEmptyBuild {
 		t.Fatalf("empty build: %s (%s), want failed (EmptyBuild)", kd.Status, kd.Reason)
@@ -508,10 +465,10 @@ func TestEmptyBuildRefused(t *testing.T) {
 	}
 	e.wantInventory("app", "ConfigMap/"+ns+"/a", "ConfigMap/"+ns+"/b")
 
-	o := e.opts()
+	o := e.Options()
 	o.AllowEmpty = true
-	cd = e.deploy(o)
-	e.mustSucceed(cd)
+	cd = e.Deploy(o)
+	e.MustSucceed(cd)
 	e.wantActions(e.kd(cd, "app"), map[string]result.Action{
 		"ConfigMap/" + ns + "/a": result.ActionDeleted,
 		"ConfigMap/" + ns + "/b": result.ActionDeleted,
@@ -530,31 +487,31 @@ func TestEmptyBuildRefused(t *testing.T) {
 func TestVanishedKustomizationRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "vanish")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/keep.yaml":            e.ks("keep", app+"/keep"),
-		app + "/keep/kustomization.yaml": kustomize("ns.yaml", "k.yaml"),
-		app + "/keep/ns.yaml":            namespaceYAML(ns),
-		app + "/keep/k.yaml":             configMapYAML(ns, "k", map[string]string{"v": "1"}),
-		e.path + "/gone.yaml":            e.ks("gone", app+"/gone", "dependsOn: [{name: "+e.name("keep")+"}]"),
-		app + "/gone/kustomization.yaml": kustomize("g1.yaml", "g2.yaml"),
-		app + "/gone/g1.yaml":            configMapYAML(ns, "g1", nil),
-		app + "/gone/g2.yaml":            configMapYAML(ns, "g2", nil),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/keep.yaml":            e.Kustomization("keep", app+"/keep"),
+		app + "/keep/kustomization.yaml": deploytest.Kustomize("ns.yaml", "k.yaml"),
+		app + "/keep/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/keep/k.yaml":             deploytest.ConfigMapYAML(ns, "k", map[string]string{"v": "1"}),
+		e.Path + "/gone.yaml":            e.Kustomization("gone", app+"/gone", "dependsOn: [{name: "+e.Name("keep")+"}]"),
+		app + "/gone/kustomization.yaml": deploytest.Kustomize("g1.yaml", "g2.yaml"),
+		app + "/gone/g1.yaml":            deploytest.ConfigMapYAML(ns, "g1", nil),
+		app + "/gone/g2.yaml":            deploytest.ConfigMapYAML(ns, "g2", nil),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 
 	// Remove the Kustomization, and change the one that stays.
-	e.write(map[string]string{
-		e.path + "/gone.yaml": "",
-		app + "/keep/k.yaml":  configMapYAML(ns, "k", map[string]string{"v": "2"}),
+	e.Write(map[string]string{
+		e.Path + "/gone.yaml": "",
+		app + "/keep/k.yaml":  deploytest.ConfigMapYAML(ns, "k", map[string]string{"v": "2"}),
 	})
-	cd := e.deploy(e.opts())
+	cd := e.Deploy(e.Options())
 	if cd.Error == "" || !cd.Failed() {
 		t.Fatalf("a vanished Kustomization was not refused")
 	}
-	if !strings.Contains(cd.Error, e.ref("gone").String()) || !strings.Contains(cd.Error, "prune-removed") {
-		t.Errorf("error does not name %s and the way out: %s", e.ref("gone"), cd.Error)
+	if !strings.Contains(cd.Error, e.Ref("gone").String()) || !strings.Contains(cd.Error, "prune-removed") {
+		t.Errorf("error does not name %s and the way out: %s", e.Ref("gone"), cd.Error)
 	}
 	for _, n := range []string{"g1", "g2"} {
 		if gone(t, "v1 ConfigMap", ns, n) {
@@ -564,14 +521,14 @@ func TestVanishedKustomizationRefused(t *testing.T) {
 	if got := cmData(t, mustGet(t, "v1 ConfigMap", ns, "k"), "v"); got != "1" {
 		t.Errorf("the refused run still applied a change (k: v=%s)", got)
 	}
-	if cm, _ := e.inventory("gone"); cm == nil {
+	if cm, _ := e.Inventory("gone"); cm == nil {
 		t.Errorf("the inventory of the vanished Kustomization was removed")
 	}
 
-	o := e.opts()
+	o := e.Options()
 	o.PruneRemoved = true
-	cd = e.deploy(o)
-	e.mustSucceed(cd)
+	cd = e.Deploy(o)
+	e.MustSucceed(cd)
 	e.wantActions(e.kd(cd, "gone"), map[string]result.Action{
 		"ConfigMap/" + ns + "/g1": result.ActionDeleted,
 		"ConfigMap/" + ns + "/g2": result.ActionDeleted,
@@ -581,7 +538,7 @@ func TestVanishedKustomizationRefused(t *testing.T) {
 			t.Errorf("ConfigMap %s not deleted with PruneRemoved", n)
 		}
 	}
-	if cm, _ := e.inventory("gone"); cm != nil {
+	if cm, _ := e.Inventory("gone"); cm != nil {
 		t.Errorf("the inventory of the removed Kustomization is still there")
 	}
 	if got := cmData(t, mustGet(t, "v1 ConfigMap", ns, "k"), "v"); got != "2" {
@@ -591,37 +548,37 @@ func TestVanishedKustomizationRefused(t *testing.T) {
 		t.Errorf("namespace deleted")
 	}
 	// Redeploying is quiet now.
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 }
 
 func TestDependsOnOrder(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "order")
-	ns := e.id
-	app := "apps/" + e.id
+	ns := e.ID
+	app := "apps/" + e.ID
 	// A is healthy only once its Deployment was available for 3s: B,
 	// which depends on A, must not be applied before.
-	e.write(map[string]string{
-		e.path + "/b.yaml":            e.ks("b", app+"/b", "dependsOn: [{name: "+e.name("a")+"}]"),
-		app + "/b/kustomization.yaml": kustomize("b.yaml"),
-		app + "/b/b.yaml":             configMapYAML(ns, "b", nil),
-		e.path + "/a.yaml":            e.ks("a", app+"/a", "wait: true"),
-		app + "/a/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "deployment.yaml"),
-		app + "/a/ns.yaml":            namespaceYAML(ns),
-		app + "/a/a.yaml":             configMapYAML(ns, "a", nil),
-		app + "/a/deployment.yaml":    strings.Replace(deploymentYAML(ns, "slow", "slow"), "  replicas: 1\n", "  replicas: 1\n  minReadySeconds: 3\n", 1),
+	e.Write(map[string]string{
+		e.Path + "/b.yaml":            e.Kustomization("b", app+"/b", "dependsOn: [{name: "+e.Name("a")+"}]"),
+		app + "/b/kustomization.yaml": deploytest.Kustomize("b.yaml"),
+		app + "/b/b.yaml":             deploytest.ConfigMapYAML(ns, "b", nil),
+		e.Path + "/a.yaml":            e.Kustomization("a", app+"/a", "wait: true"),
+		app + "/a/kustomization.yaml": deploytest.Kustomize("ns.yaml", "a.yaml", "deployment.yaml"),
+		app + "/a/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/a/a.yaml":             deploytest.ConfigMapYAML(ns, "a", nil),
+		app + "/a/deployment.yaml":    strings.Replace(deploytest.DeploymentYAML(ns, "slow", "slow"), "  replicas: 1\n", "  replicas: 1\n  minReadySeconds: 3\n", 1),
 	})
-	cd := e.deploy(e.opts())
-	e.mustSucceed(cd)
+	cd := e.Deploy(e.Options())
+	e.MustSucceed(cd)
 
 	// Observer order: A created and ready, then B created.
 	idx := func(ks, msg string) int {
-		for i, ev := range e.ev.all() {
-			if ev.Kustomization != nil && *ev.Kustomization == e.ref(ks) && strings.Contains(ev.Message, msg) {
+		for i, ev := range e.Events.All() {
+			if ev.Kustomization != nil && *ev.Kustomization == e.Ref(ks) && strings.Contains(ev.Message, msg) {
 				return i
 			}
 		}
-		t.Fatalf("no event %q for %s", msg, e.ref(ks))
+		t.Fatalf("no event %q for %s", msg, e.Ref(ks))
 		return -1
 	}
 	aCreated, aReady, bCreated := idx("a", "ConfigMap/"+ns+"/a created"), idx("a", "ready"), idx("b", "ConfigMap/"+ns+"/b created")
@@ -638,7 +595,7 @@ func TestDependsOnOrder(t *testing.T) {
 	for _, kd := range cd.Kustomizations {
 		order = append(order, kd.Ref.Name)
 	}
-	if got, want := strings.Join(order, ","), e.id+","+e.name("a")+","+e.name("b"); got != want {
+	if got, want := strings.Join(order, ","), e.ID+","+e.Name("a")+","+e.Name("b"); got != want {
 		t.Errorf("result order %s, want %s", got, want)
 	}
 }
@@ -646,12 +603,12 @@ func TestDependsOnOrder(t *testing.T) {
 func TestDependencyFailureBlocks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "blocked")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/a.yaml":            e.ks("a", app+"/a"),
-		app + "/a/kustomization.yaml": kustomize("ns.yaml", "svc.yaml"),
-		app + "/a/ns.yaml":            namespaceYAML(ns),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/a.yaml":            e.Kustomization("a", app+"/a"),
+		app + "/a/kustomization.yaml": deploytest.Kustomize("ns.yaml", "svc.yaml"),
+		app + "/a/ns.yaml":            deploytest.NamespaceYAML(ns),
 		// The API server rejects the port.
 		app + "/a/svc.yaml": `apiVersion: v1
 kind: Service
@@ -660,17 +617,17 @@ spec:
   selector: {app: x}
   ports: [{port: 70000}]
 `,
-		e.path + "/b.yaml":               e.ks("b", app+"/b", "dependsOn: [{name: "+e.name("a")+"}]"),
-		app + "/b/kustomization.yaml":    kustomize("b.yaml"),
-		app + "/b/b.yaml":                configMapYAML(ns, "b", nil),
-		e.path + "/c.yaml":               e.ks("c", app+"/c", "dependsOn: [{name: "+e.name("b")+"}]"),
-		app + "/c/kustomization.yaml":    kustomize("c.yaml"),
-		app + "/c/c.yaml":                configMapYAML(ns, "c", nil),
-		e.path + "/free.yaml":            e.ks("free", app+"/free"),
-		app + "/free/kustomization.yaml": kustomize("free.yaml"),
-		app + "/free/free.yaml":          namespaceYAML(ns + "-free"),
+		e.Path + "/b.yaml":               e.Kustomization("b", app+"/b", "dependsOn: [{name: "+e.Name("a")+"}]"),
+		app + "/b/kustomization.yaml":    deploytest.Kustomize("b.yaml"),
+		app + "/b/b.yaml":                deploytest.ConfigMapYAML(ns, "b", nil),
+		e.Path + "/c.yaml":               e.Kustomization("c", app+"/c", "dependsOn: [{name: "+e.Name("b")+"}]"),
+		app + "/c/kustomization.yaml":    deploytest.Kustomize("c.yaml"),
+		app + "/c/c.yaml":                deploytest.ConfigMapYAML(ns, "c", nil),
+		e.Path + "/free.yaml":            e.Kustomization("free", app+"/free"),
+		app + "/free/kustomization.yaml": deploytest.Kustomize("free.yaml"),
+		app + "/free/free.yaml":          deploytest.NamespaceYAML(ns + "-free"),
 	})
-	cd := e.deploy(e.opts())
+	cd := e.Deploy(e.Options())
 	if !cd.Failed() {
 		t.Fatal("ClusterDeploy.Failed() is false")
 	}
@@ -692,7 +649,7 @@ spec:
 		if get(t, "v1 ConfigMap", ns, name) != nil {
 			t.Errorf("ConfigMap %s of blocked %s was applied", name, kd.Ref)
 		}
-		if cm, _ := e.inventory(name); cm != nil {
+		if cm, _ := e.Inventory(name); cm != nil {
 			t.Errorf("blocked %s has an inventory", kd.Ref)
 		}
 	}
@@ -709,21 +666,21 @@ spec:
 func TestHealthTimeoutReport(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "health")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app, "wait: true", "timeout: 10s"),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "cm.yaml", "stuck.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/cm.yaml":            configMapYAML(ns, "fine", nil),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app, "wait: true", "timeout: 10s"),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "cm.yaml", "stuck.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/cm.yaml":            deploytest.ConfigMapYAML(ns, "fine", nil),
 		// No node matches: the pod stays Pending, the Deployment never
 		// becomes available.
-		app + "/stuck.yaml": deploymentYAML(ns, "stuck", "stuck", "nodeSelector: {slipway.test/none: \"true\"}"),
+		app + "/stuck.yaml": deploytest.DeploymentYAML(ns, "stuck", "stuck", "nodeSelector: {slipway.test/none: \"true\"}"),
 	})
-	o := e.opts()
+	o := e.Options()
 	o.ProgressInterval = time.Second
 	start := time.Now()
-	cd := e.deploy(o)
+	cd := e.Deploy(o)
 	took := time.Since(start)
 	kd := e.kd(cd, "app")
 	if kd.Status != result.StatusFailed {
@@ -744,7 +701,7 @@ func TestHealthTimeoutReport(t *testing.T) {
 	}
 	// Everything was applied and is tracked, though.
 	e.wantInventory("app", "Namespace/"+ns, "ConfigMap/"+ns+"/fine", "Deployment/"+ns+"/stuck")
-	waiting := e.ev.matching("waiting for")
+	waiting := e.Events.Matching("waiting for")
 	if len(waiting) < 3 {
 		t.Errorf("%d progress events in 10s with ProgressInterval 1s, want at least 3", len(waiting))
 	}
@@ -754,45 +711,45 @@ func TestHealthTimeoutReport(t *testing.T) {
 		}
 	}
 	for i := 1; i < len(waiting); i++ {
-		if gap := waiting[i].at.Sub(waiting[i-1].at); gap < 900*time.Millisecond || gap > 5*time.Second {
+		if gap := waiting[i].At.Sub(waiting[i-1].At); gap < 900*time.Millisecond || gap > 5*time.Second {
 			t.Errorf("progress events %s apart, want about ProgressInterval (1s) to 2s", gap)
 		}
 	}
-	if !strings.Contains(deployText(cd), "stuck") {
-		t.Errorf("the report does not name the unhealthy Deployment:\n%s", deployText(cd))
+	if !strings.Contains(deploytest.DeployText(cd), "stuck") {
+		t.Errorf("the report does not name the unhealthy Deployment:\n%s", deploytest.DeployText(cd))
 	}
 }
 
 func TestConcurrentDeploysQueue(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "lock")
-	ns := e.id
-	app := "apps/" + e.id
+	ns := e.ID
+	app := "apps/" + e.ID
 	slow := func(rev string) string {
-		d := strings.Replace(deploymentYAML(ns, "slow", "slow"), "  replicas: 1\n", "  replicas: 1\n  minReadySeconds: 3\n", 1)
+		d := strings.Replace(deploytest.DeploymentYAML(ns, "slow", "slow"), "  replicas: 1\n", "  replicas: 1\n  minReadySeconds: 3\n", 1)
 		return strings.Replace(d, "      labels:\n        app: slow\n", "      labels:\n        app: slow\n      annotations:\n        rev: \""+rev+"\"\n", 1)
 	}
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app, "wait: true"),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "deployment.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app, "wait: true"),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "deployment.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
 		app + "/deployment.yaml":    slow("1"),
 	})
-	cb := e.build()
+	cb := e.Build()
 
 	type run struct {
 		holder string
-		ev     *recorder
+		ev     *deploytest.Recorder
 		cd     *result.ClusterDeploy
 		end    time.Time
 	}
 	runs := []*run{{holder: "test/lock-1"}, {holder: "test/lock-2"}}
 	var wg sync.WaitGroup
 	for _, r := range runs {
-		r.ev = &recorder{t: t}
-		o := e.opts()
+		r.ev = deploytest.NewRecorder(t)
+		o := e.Options()
 		o.Holder = r.holder
-		o.Observer = r.ev.observe
+		o.Observer = r.ev.Observe
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -803,10 +760,10 @@ func TestConcurrentDeploysQueue(t *testing.T) {
 	wg.Wait()
 	var waited []*run
 	for i, r := range runs {
-		t.Logf("run %s:\n%s", r.holder, deployText(r.cd))
-		e.mustSucceed(r.cd)
+		t.Logf("run %s:\n%s", r.holder, deploytest.DeployText(r.cd))
+		e.MustSucceed(r.cd)
 		other := runs[1-i]
-		if evs := r.ev.matching("waiting for the lock held by"); len(evs) > 0 {
+		if evs := r.ev.Matching("waiting for the lock held by"); len(evs) > 0 {
 			waited = append(waited, r)
 			if !strings.Contains(evs[0].Message, other.holder) {
 				t.Errorf("%s: %q does not name the holder %s", r.holder, evs[0].Message, other.holder)
@@ -830,7 +787,7 @@ func TestConcurrentDeploysQueue(t *testing.T) {
 		}
 	}
 	lease := &coordinationv1.Lease{}
-	key := client.ObjectKey{Namespace: deploy.SystemNamespace, Name: "lock-" + deploy.ClusterPathLabel(e.path)}
+	key := client.ObjectKey{Namespace: deploy.SystemNamespace, Name: "lock-" + deploy.ClusterPathLabel(e.Path)}
 	if err := kube.Client.Get(t.Context(), key, lease); err != nil {
 		t.Fatal(err)
 	}
@@ -839,11 +796,11 @@ func TestConcurrentDeploysQueue(t *testing.T) {
 	}
 
 	// A run that cannot wait long enough gives up, naming the holder.
-	e.write(map[string]string{app + "/deployment.yaml": slow("2")})
-	cb = e.build()
+	e.Write(map[string]string{app + "/deployment.yaml": slow("2")})
+	cb = e.Build()
 	first := make(chan *result.ClusterDeploy, 1)
 	go func() {
-		o := e.opts()
+		o := e.Options()
 		o.Holder = "test/lock-long"
 		first <- deploy.New(kube, o).Deploy(context.Background(), cb)
 	}()
@@ -851,12 +808,12 @@ func TestConcurrentDeploysQueue(t *testing.T) {
 		l := &coordinationv1.Lease{}
 		return kube.Client.Get(t.Context(), key, l) == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity == "test/lock-long"
 	})
-	o := e.opts()
+	o := e.Options()
 	o.Holder = "test/lock-short"
 	o.LockWait = time.Second
 	cd := deploy.New(kube, o).Deploy(context.Background(), cb)
-	t.Logf("impatient run:\n%s", deployText(cd))
-	want := (&deploy.LockError{ClusterPath: e.path, Holder: "test/lock-long"}).Error()
+	t.Logf("impatient run:\n%s", deploytest.DeployText(cd))
+	want := (&deploy.LockError{ClusterPath: e.Path, Holder: "test/lock-long"}).Error()
 	want = want[:strings.Index(want, "(since")]
 	if !strings.HasPrefix(cd.Error, want) || !strings.Contains(cd.Error, "gave up waiting") {
 		t.Errorf("error %q, want the LockError %q...", cd.Error, want)
@@ -864,15 +821,15 @@ func TestConcurrentDeploysQueue(t *testing.T) {
 	if len(cd.Kustomizations) != 0 || !cd.Failed() {
 		t.Errorf("a run without the lock did something: %+v", cd.Kustomizations)
 	}
-	e.mustSucceed(<-first)
+	e.MustSucceed(<-first)
 }
 
 func TestForeignApplySet(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "foreign")
-	ns := e.id
-	app := "apps/" + e.id
-	if err := local.Apply(t.Context(), namespaceYAML(ns)+`---
+	ns := e.ID
+	app := "apps/" + e.ID
+	if err := local.Apply(t.Context(), deploytest.NamespaceYAML(ns)+`---
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -894,14 +851,14 @@ data: {owner: flux}
 `); err != nil {
 		t.Fatal(err)
 	}
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("taken.yaml", "flux.yaml", "mine.yaml"),
-		app + "/taken.yaml":         configMapYAML(ns, "taken", map[string]string{"owner": "slipway"}),
-		app + "/flux.yaml":          configMapYAML(ns, "flux", map[string]string{"owner": "slipway"}),
-		app + "/mine.yaml":          configMapYAML(ns, "mine", nil),
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("taken.yaml", "flux.yaml", "mine.yaml"),
+		app + "/taken.yaml":         deploytest.ConfigMapYAML(ns, "taken", map[string]string{"owner": "slipway"}),
+		app + "/flux.yaml":          deploytest.ConfigMapYAML(ns, "flux", map[string]string{"owner": "slipway"}),
+		app + "/mine.yaml":          deploytest.ConfigMapYAML(ns, "mine", nil),
 	})
-	cd := e.deploy(e.opts())
+	cd := e.Deploy(e.Options())
 	kd := e.kd(cd, "app")
 	if kd.Status != result.StatusFailed || kd.Reason != result.ReasonOwnershipConflict {
 		t.Fatalf("status %s (%s), want failed (OwnershipConflict)", kd.Status, kd.Reason)
@@ -922,18 +879,18 @@ data: {owner: flux}
 		t.Errorf("the foreign object was changed: %v %v", taken.GetLabels(), taken.Object["data"])
 	}
 
-	o := e.opts()
+	o := e.Options()
 	o.Adopt = true
-	cd = e.deploy(o)
-	e.mustSucceed(cd)
-	id := deploy.ApplySetID(e.ref("app"))
+	cd = e.Deploy(o)
+	e.MustSucceed(cd)
+	id := deploy.ApplySetID(e.Ref("app"))
 	for _, n := range []string{"taken", "flux", "mine"} {
 		u := mustGet(t, "v1 ConfigMap", ns, n)
 		if got := u.GetLabels()[deploy.LabelApplySetPartOf]; got != id {
 			t.Errorf("ConfigMap %s: part-of %q, want ours %q", n, got, id)
 		}
-		if got := u.GetLabels()["kustomize.toolkit.fluxcd.io/name"]; got != e.name("app") {
-			t.Errorf("ConfigMap %s: kustomize.toolkit.fluxcd.io/name %q, want %s", n, got, e.name("app"))
+		if got := u.GetLabels()["kustomize.toolkit.fluxcd.io/name"]; got != e.Name("app") {
+			t.Errorf("ConfigMap %s: kustomize.toolkit.fluxcd.io/name %q, want %s", n, got, e.Name("app"))
 		}
 	}
 	if got := cmData(t, mustGet(t, "v1 ConfigMap", ns, "taken"), "owner"); got != "slipway" {
@@ -941,7 +898,7 @@ data: {owner: flux}
 	}
 	e.wantInventory("app", "ConfigMap/"+ns+"/taken", "ConfigMap/"+ns+"/flux", "ConfigMap/"+ns+"/mine")
 	// Adopted objects are ours now: no conflict without Adopt.
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 }
 
 // TestForeignOwnerAfterFailedRun: a run that failed records the objects it
@@ -950,23 +907,23 @@ data: {owner: flux}
 func TestForeignOwnerAfterFailedRun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "foreign2")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "web.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/web.yaml":           deploymentYAML(ns, "web", "web-v1"),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "web.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/web.yaml":           deploytest.DeploymentYAML(ns, "web", "web-v1"),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 
 	// x joins, but the run fails on an immutable field: x is not created.
-	e.write(map[string]string{
-		app + "/kustomization.yaml": kustomize("ns.yaml", "web.yaml", "x.yaml"),
-		app + "/web.yaml":           deploymentYAML(ns, "web", "web-v2"),
-		app + "/x.yaml":             configMapYAML(ns, "x", map[string]string{"owner": "slipway"}),
+	e.Write(map[string]string{
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "web.yaml", "x.yaml"),
+		app + "/web.yaml":           deploytest.DeploymentYAML(ns, "web", "web-v2"),
+		app + "/x.yaml":             deploytest.ConfigMapYAML(ns, "x", map[string]string{"owner": "slipway"}),
 	})
-	if kd := e.kd(e.deploy(e.opts()), "app"); kd.Status != result.StatusFailed {
+	if kd := e.kd(e.Deploy(e.Options()), "app"); kd.Status != result.StatusFailed {
 		t.Fatalf("status %s, want failed (immutable field)", kd.Status)
 	}
 	if get(t, "v1 ConfigMap", ns, "x") != nil {
@@ -983,8 +940,8 @@ data: {owner: other}
 `); err != nil {
 		t.Fatal(err)
 	}
-	e.write(map[string]string{app + "/web.yaml": deploymentYAML(ns, "web", "web-v1")})
-	cd := e.deploy(e.opts())
+	e.Write(map[string]string{app + "/web.yaml": deploytest.DeploymentYAML(ns, "web", "web-v1")})
+	cd := e.Deploy(e.Options())
 	x := mustGet(t, "v1 ConfigMap", ns, "x")
 	if owner := x.GetLabels()[deploy.LabelApplySetPartOf]; owner != "applyset-other-v1" || cmData(t, x, "owner") != "other" {
 		t.Errorf("the foreign ConfigMap x was taken over without --adopt (part-of %s, owner %s)", owner, cmData(t, x, "owner"))
@@ -998,31 +955,31 @@ data: {owner: other}
 func TestDryRun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "dryrun")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "b.yaml", "same.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"k": "1"}),
-		app + "/b.yaml":             configMapYAML(ns, "b", nil),
-		app + "/same.yaml":          configMapYAML(ns, "same", nil),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "a.yaml", "b.yaml", "same.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/a.yaml":             deploytest.ConfigMapYAML(ns, "a", map[string]string{"k": "1"}),
+		app + "/b.yaml":             deploytest.ConfigMapYAML(ns, "b", nil),
+		app + "/same.yaml":          deploytest.ConfigMapYAML(ns, "same", nil),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 	objs := [][3]string{{"v1 Namespace", "", ns}, {"v1 ConfigMap", ns, "a"}, {"v1 ConfigMap", ns, "b"}, {"v1 ConfigMap", ns, "same"}}
 	before := resourceVersions(t, objs)
-	inv, _ := e.inventory("app")
+	inv, _ := e.Inventory("app")
 
-	e.write(map[string]string{
-		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "c.yaml", "same.yaml"),
-		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"k": "2"}),
+	e.Write(map[string]string{
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "a.yaml", "c.yaml", "same.yaml"),
+		app + "/a.yaml":             deploytest.ConfigMapYAML(ns, "a", map[string]string{"k": "2"}),
 		app + "/b.yaml":             "",
-		app + "/c.yaml":             configMapYAML(ns, "c", nil),
+		app + "/c.yaml":             deploytest.ConfigMapYAML(ns, "c", nil),
 	})
-	o := e.opts()
+	o := e.Options()
 	o.DryRun = true
-	cd := e.deploy(o)
-	e.mustSucceed(cd)
+	cd := e.Deploy(o)
+	e.MustSucceed(cd)
 	if !cd.DryRun {
 		t.Errorf("ClusterDeploy.DryRun is false")
 	}
@@ -1045,13 +1002,13 @@ func TestDryRun(t *testing.T) {
 	if get(t, "v1 ConfigMap", ns, "c") != nil {
 		t.Errorf("dry run created c")
 	}
-	if inv2, _ := e.inventory("app"); inv2.ResourceVersion != inv.ResourceVersion {
+	if inv2, _ := e.Inventory("app"); inv2.ResourceVersion != inv.ResourceVersion {
 		t.Errorf("dry run rewrote the inventory")
 	}
 
 	// The real run does what the dry run said.
-	cd = e.deploy(e.opts())
-	e.mustSucceed(cd)
+	cd = e.Deploy(e.Options())
+	e.MustSucceed(cd)
 	e.wantActions(e.kd(cd, "app"), map[string]result.Action{
 		"Namespace/" + ns:           result.ActionUnchanged,
 		"ConfigMap/" + ns + "/a":    result.ActionConfigured,
@@ -1066,37 +1023,37 @@ func TestDryRun(t *testing.T) {
 func TestDryRunMatchesRealRun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "dryexact")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "keep.yaml", "once.yaml", "ignored.yaml", "web.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/keep.yaml":          configMapYAML(ns, "keep", nil, "kustomize.toolkit.fluxcd.io/prune: disabled"),
-		app + "/once.yaml":          configMapYAML(ns, "once", map[string]string{"k": "1"}, "kustomize.toolkit.fluxcd.io/ssa: IfNotPresent"),
-		app + "/ignored.yaml":       configMapYAML(ns, "ignored", nil, "kustomize.toolkit.fluxcd.io/ssa: Ignore"),
-		app + "/web.yaml":           deploymentYAML(ns, "web", "web-v1"),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "keep.yaml", "once.yaml", "ignored.yaml", "web.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/keep.yaml":          deploytest.ConfigMapYAML(ns, "keep", nil, "kustomize.toolkit.fluxcd.io/prune: disabled"),
+		app + "/once.yaml":          deploytest.ConfigMapYAML(ns, "once", map[string]string{"k": "1"}, "kustomize.toolkit.fluxcd.io/ssa: IfNotPresent"),
+		app + "/ignored.yaml":       deploytest.ConfigMapYAML(ns, "ignored", nil, "kustomize.toolkit.fluxcd.io/ssa: Ignore"),
+		app + "/web.yaml":           deploytest.DeploymentYAML(ns, "web", "web-v1"),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 	uid := mustGet(t, "apps/v1 Deployment", ns, "web").GetUID()
 
 	// keep leaves the repository, once changes, the Deployment's selector
 	// changes under spec.force.
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app, "force: true"),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "once.yaml", "ignored.yaml", "web.yaml"),
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app, "force: true"),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "once.yaml", "ignored.yaml", "web.yaml"),
 		app + "/keep.yaml":          "",
-		app + "/once.yaml":          configMapYAML(ns, "once", map[string]string{"k": "2"}, "kustomize.toolkit.fluxcd.io/ssa: IfNotPresent"),
-		app + "/web.yaml":           deploymentYAML(ns, "web", "web-v2"),
+		app + "/once.yaml":          deploytest.ConfigMapYAML(ns, "once", map[string]string{"k": "2"}, "kustomize.toolkit.fluxcd.io/ssa: IfNotPresent"),
+		app + "/web.yaml":           deploytest.DeploymentYAML(ns, "web", "web-v2"),
 	})
-	o := e.opts()
+	o := e.Options()
 	o.DryRun = true
-	dry := e.deploy(o)
+	dry := e.Deploy(o)
 	if mustGet(t, "apps/v1 Deployment", ns, "web").GetUID() != uid || gone(t, "v1 ConfigMap", ns, "keep") {
 		t.Fatalf("the dry run changed the cluster")
 	}
-	real := e.deploy(e.opts())
-	e.mustSucceed(real)
+	real := e.Deploy(e.Options())
+	e.MustSucceed(real)
 	want := map[string]result.Action{
 		"Namespace/" + ns:              result.ActionUnchanged,
 		"ConfigMap/" + ns + "/keep":    result.ActionSkipped,
@@ -1112,8 +1069,9 @@ func TestDryRunMatchesRealRun(t *testing.T) {
 		if kd := e.kd(dry, "app"); kd.Status != result.StatusApplied {
 			t.Errorf("dry run: %s (%s), but the real run succeeded", kd.Status, kd.Error)
 		}
-		dryEnv := *e
-		dryEnv.t = t
+		inner := *e.Env
+		inner.T = t
+		dryEnv := env{&inner}
 		dryEnv.wantActions(e.kd(dry, "app"), want)
 	})
 }
@@ -1122,23 +1080,23 @@ func TestDryRunMatchesRealRun(t *testing.T) {
 func TestDryRunFirstDeploy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "dryfresh")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/a.yaml":             configMapYAML(ns, "a", nil),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "a.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/a.yaml":             deploytest.ConfigMapYAML(ns, "a", nil),
 	})
-	o := e.opts()
+	o := e.Options()
 	o.DryRun = true
-	cd := e.deploy(o)
+	cd := e.Deploy(o)
 	if kd := e.kd(cd, "app"); kd.Status == result.StatusFailed && strings.Contains(kd.Error, `namespaces "`+ns+`" not found`) {
 		// Objects are dry-run one by one; the namespace the same build
 		// creates does not exist for the server. Flux's own `flux diff`
 		// has the same limitation (fluxcd/flux2#3270).
 	}
-	e.mustSucceed(cd)
+	e.MustSucceed(cd)
 	e.wantActions(e.kd(cd, "app"), map[string]result.Action{
 		"Namespace/" + ns:        result.ActionCreated,
 		"ConfigMap/" + ns + "/a": result.ActionCreated,
@@ -1146,11 +1104,11 @@ func TestDryRunFirstDeploy(t *testing.T) {
 	if get(t, "v1 Namespace", "", ns) != nil {
 		t.Errorf("dry run created the namespace")
 	}
-	if cm, _ := e.inventory("app"); cm != nil {
+	if cm, _ := e.Inventory("app"); cm != nil {
 		t.Errorf("dry run wrote an inventory")
 	}
 	l := &coordinationv1.Lease{}
-	if err := kube.Client.Get(t.Context(), client.ObjectKey{Namespace: deploy.SystemNamespace, Name: "lock-" + deploy.ClusterPathLabel(e.path)}, l); err == nil {
+	if err := kube.Client.Get(t.Context(), client.ObjectKey{Namespace: deploy.SystemNamespace, Name: "lock-" + deploy.ClusterPathLabel(e.Path)}, l); err == nil {
 		t.Errorf("dry run took the lock")
 	}
 }
@@ -1158,26 +1116,26 @@ func TestDryRunFirstDeploy(t *testing.T) {
 func TestEncryptedSecretWithoutKey(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "sops")
-	ns := e.id
-	app := "apps/" + e.id
+	ns := e.ID
+	app := "apps/" + e.ID
 	secret, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "testdata", "fleet", "clusters", "staging", "cluster-secrets.sops.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.write(map[string]string{
-		e.path + "/ns.yaml":               e.ks("ns", app+"/ns"),
-		app + "/ns/kustomization.yaml":    kustomize("ns.yaml"),
-		app + "/ns/ns.yaml":               namespaceYAML(ns),
-		e.path + "/app.yaml":              e.ks("app", app+"/app", "dependsOn: [{name: "+e.name("ns")+"}]", "decryption: {provider: sops}"),
+	e.Write(map[string]string{
+		e.Path + "/ns.yaml":               e.Kustomization("ns", app+"/ns"),
+		app + "/ns/kustomization.yaml":    deploytest.Kustomize("ns.yaml"),
+		app + "/ns/ns.yaml":               deploytest.NamespaceYAML(ns),
+		e.Path + "/app.yaml":              e.Kustomization("app", app+"/app", "dependsOn: [{name: "+e.Name("ns")+"}]", "decryption: {provider: sops}"),
 		app + "/app/kustomization.yaml":   "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: " + ns + "\nresources:\n  - before.yaml\n  - secret.sops.yaml\n",
-		app + "/app/before.yaml":          configMapYAML(ns, "before", nil),
+		app + "/app/before.yaml":          deploytest.ConfigMapYAML(ns, "before", nil),
 		app + "/app/secret.sops.yaml":     string(secret),
-		e.path + "/after.yaml":            e.ks("after", app+"/after", "dependsOn: [{name: "+e.name("app")+"}]"),
-		app + "/after/kustomization.yaml": kustomize("after.yaml"),
-		app + "/after/after.yaml":         configMapYAML(ns, "after", nil),
+		e.Path + "/after.yaml":            e.Kustomization("after", app+"/after", "dependsOn: [{name: "+e.Name("app")+"}]"),
+		app + "/after/kustomization.yaml": deploytest.Kustomize("after.yaml"),
+		app + "/after/after.yaml":         deploytest.ConfigMapYAML(ns, "after", nil),
 	})
-	cb := e.build()
-	cd := e.deployBuild(context.Background(), e.opts(), cb)
+	cb := e.Build()
+	cd := e.DeployBuild(context.Background(), e.Options(), cb)
 	kd := e.kd(cd, "app")
 	if kd.Status != result.StatusFailed {
 		t.Fatalf("status %s, want failed", kd.Status)
@@ -1196,7 +1154,7 @@ func TestEncryptedSecretWithoutKey(t *testing.T) {
 	if get(t, "v1 Secret", ns, "cluster-secrets") != nil {
 		t.Errorf("the encrypted Secret was applied")
 	}
-	if cm, _ := e.inventory("app"); cm != nil {
+	if cm, _ := e.Inventory("app"); cm != nil {
 		t.Errorf("an inventory was written for the failed Kustomization")
 	}
 	if s := e.kd(cd, "after").Status; s != result.StatusBlocked {

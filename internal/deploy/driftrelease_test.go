@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/deploy/deploytest"
 	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/result"
 )
@@ -16,21 +17,21 @@ import (
 // untouched release is not.
 func TestDriftHelmReleaseObjects(t *testing.T) {
 	e := newEnv(t, "helmdrift")
-	ns := e.id
+	ns := e.ID
 	files := map[string]string{
-		e.path + "/apps.yaml":                  e.ks("apps", "apps-"+e.id),
-		"apps-" + e.id + "/kustomization.yaml": kustomize("ns.yaml", "first.yaml"),
-		"apps-" + e.id + "/ns.yaml":            namespaceYAML(ns),
-		"apps-" + e.id + "/first.yaml":         helmReleaseYAML(ns, "first", "values:", "  message: from Git"),
+		e.Path + "/apps.yaml":                  e.Kustomization("apps", "apps-"+e.ID),
+		"apps-" + e.ID + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "first.yaml"),
+		"apps-" + e.ID + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		"apps-" + e.ID + "/first.yaml":         deploytest.HelmReleaseYAML(ns, "first", "values:", "  message: from Git"),
 	}
-	for k, v := range helloChart {
+	for k, v := range deploytest.HelloChart {
 		files[k] = v
 	}
-	e.write(files)
-	applied := e.buildHelm(false)
-	e.mustSucceed(e.deployBuild(context.Background(), e.opts(), applied))
+	e.Write(files)
+	applied := e.BuildHelm(false)
+	e.MustSucceed(e.DeployBuild(context.Background(), e.Options(), applied))
 
-	d := deploy.New(kube, e.opts())
+	d := deploy.New(kube, e.Options())
 	drifted := func() []result.ObjectID {
 		t.Helper()
 		st, err := d.Drift(t.Context(), applied)
@@ -56,7 +57,7 @@ func TestDriftHelmReleaseObjects(t *testing.T) {
 	if ids := drifted(); len(ids) != 0 {
 		t.Fatalf("before any edit, release objects drifted: %v", ids)
 	}
-	cm, ok := e.configMap(ns, "first")
+	cm, ok := e.ConfigMap(ns, "first")
 	if !ok {
 		t.Fatal("the release did not create its ConfigMap")
 	}

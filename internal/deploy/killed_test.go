@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/deploy/deploytest"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/testcluster"
 )
@@ -85,7 +86,7 @@ func members(t *testing.T, ns string) map[string]string {
 	out := map[string]string{}
 	for _, k := range []string{"v1 ConfigMapList", "apps/v1 DeploymentList"} {
 		list := &unstructured.UnstructuredList{}
-		list.SetGroupVersionKind(gvk(k))
+		list.SetGroupVersionKind(deploytest.GVK(k))
 		if err := kube.Client.List(context.Background(), list, client.InNamespace(ns), client.HasLabels{deploy.LabelApplySetPartOf}); err != nil {
 			t.Fatal(err)
 		}
@@ -107,23 +108,23 @@ func TestKilledMidwayThenRerun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "killed")
 	bin := buildCLI(t)
-	ns := e.id
-	app := "apps/" + e.id
+	ns := e.ID
+	app := "apps/" + e.ID
 	// Not part of the repository: must survive everything.
-	if err := local.Apply(t.Context(), namespaceYAML(ns)+"---\n"+configMapYAML(ns, "unrelated", nil)); err != nil {
+	if err := local.Apply(t.Context(), deploytest.NamespaceYAML(ns)+"---\n"+deploytest.ConfigMapYAML(ns, "unrelated", nil)); err != nil {
 		t.Fatal(err)
 	}
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "b.yaml", "stuck.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/a.yaml":             configMapYAML(ns, "a", nil),
-		app + "/b.yaml":             configMapYAML(ns, "b", nil),
-		app + "/stuck.yaml":         deploymentYAML(ns, "stuck", "stuck", "nodeSelector: {slipway.test/none: \"true\"}"),
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "a.yaml", "b.yaml", "stuck.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/a.yaml":             deploytest.ConfigMapYAML(ns, "a", nil),
+		app + "/b.yaml":             deploytest.ConfigMapYAML(ns, "b", nil),
+		app + "/stuck.yaml":         deploytest.DeploymentYAML(ns, "stuck", "stuck", "nodeSelector: {slipway.test/none: \"true\"}"),
 	})
 
 	var out bytes.Buffer
-	cmd := exec.Command(bin, "apply", "--repo", e.dir, "--path", e.path, "--kubeconfig", local.Kubeconfig,
+	cmd := exec.Command(bin, "apply", "--repo", e.Dir, "--path", e.Path, "--kubeconfig", local.Kubeconfig,
 		"--wait", "--timeout", "2m", "--lock-ttl", "3s")
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Env = append(os.Environ(), "SLIPWAY_KUBECONFIG=", "GITHUB_RUN_ID=")
@@ -157,7 +158,7 @@ func TestKilledMidwayThenRerun(t *testing.T) {
 
 	// The dead run still holds the lock.
 	lease := &coordinationv1.Lease{}
-	if err := kube.Client.Get(t.Context(), client.ObjectKey{Namespace: deploy.SystemNamespace, Name: "lock-" + deploy.ClusterPathLabel(e.path)}, lease); err != nil {
+	if err := kube.Client.Get(t.Context(), client.ObjectKey{Namespace: deploy.SystemNamespace, Name: "lock-" + deploy.ClusterPathLabel(e.Path)}, lease); err != nil {
 		t.Fatal(err)
 	}
 	if h := lease.Spec.HolderIdentity; h == nil || !strings.HasSuffix(*h, "/pid-"+strconv.Itoa(pid)) {
@@ -171,18 +172,18 @@ func TestKilledMidwayThenRerun(t *testing.T) {
 	}
 
 	// Change the repository: a goes, c comes, the Deployment is fixed.
-	e.write(map[string]string{
-		app + "/kustomization.yaml": kustomize("ns.yaml", "b.yaml", "c.yaml", "stuck.yaml"),
+	e.Write(map[string]string{
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "b.yaml", "c.yaml", "stuck.yaml"),
 		app + "/a.yaml":             "",
-		app + "/c.yaml":             configMapYAML(ns, "c", nil),
-		app + "/stuck.yaml":         deploymentYAML(ns, "stuck", "stuck"),
+		app + "/c.yaml":             deploytest.ConfigMapYAML(ns, "c", nil),
+		app + "/stuck.yaml":         deploytest.DeploymentYAML(ns, "stuck", "stuck"),
 	})
-	o := e.opts()
+	o := e.Options()
 	o.Wait = true
 	start := time.Now()
-	cd := e.deploy(o)
-	e.mustSucceed(cd)
-	if w := e.ev.matching("waiting for the lock held by"); len(w) != 1 || !strings.Contains(w[0].Message, "/pid-"+strconv.Itoa(pid)) {
+	cd := e.Deploy(o)
+	e.MustSucceed(cd)
+	if w := e.Events.Matching("waiting for the lock held by"); len(w) != 1 || !strings.Contains(w[0].Message, "/pid-"+strconv.Itoa(pid)) {
 		t.Errorf("lock events %v, want one naming the killed run", w)
 	}
 	if took := time.Since(start); took > 20*time.Second {
@@ -200,13 +201,13 @@ func TestKilledMidwayThenRerun(t *testing.T) {
 	mustGet(t, "v1 ConfigMap", ns, "unrelated")
 	mustGet(t, "apps/v1 Deployment", ns, "stuck")
 	e.wantInventory("app", "Namespace/"+ns, "ConfigMap/"+ns+"/b", "ConfigMap/"+ns+"/c", "Deployment/"+ns+"/stuck")
-	id := deploy.ApplySetID(e.ref("app"))
+	id := deploy.ApplySetID(e.Ref("app"))
 	for obj, owner := range members(t, ns) {
 		if owner == id && !containsID(e, "app", obj) {
 			t.Errorf("%s carries our ApplySet label but is not tracked", obj)
 		}
 	}
-	if h := getLease(t, e.path).Spec.HolderIdentity; h != nil && *h != "" {
+	if h := getLease(t, e.Path).Spec.HolderIdentity; h != nil && *h != "" {
 		t.Errorf("lock still held by %s", *h)
 	}
 }
@@ -218,32 +219,32 @@ func TestKilledMidwayThenRerun(t *testing.T) {
 func TestInterruptedAfterApply(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "interrupted")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "old.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/old.yaml":           configMapYAML(ns, "old", nil),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "old.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/old.yaml":           deploytest.ConfigMapYAML(ns, "old", nil),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 
 	// v2 replaces old by new; the run is cancelled once new is applied.
-	e.write(map[string]string{
-		app + "/kustomization.yaml": kustomize("ns.yaml", "new.yaml"),
+	e.Write(map[string]string{
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "new.yaml"),
 		app + "/old.yaml":           "",
-		app + "/new.yaml":           configMapYAML(ns, "new", nil),
+		app + "/new.yaml":           deploytest.ConfigMapYAML(ns, "new", nil),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	o := e.opts()
+	o := e.Options()
 	o.Observer = func(ev deploy.Event) {
-		e.ev.observe(ev)
+		e.Events.Observe(ev)
 		if strings.Contains(ev.Message, "ConfigMap/"+ns+"/new created") {
 			cancel()
 		}
 	}
-	cd := e.deployBuild(ctx, o, e.build())
+	cd := e.DeployBuild(ctx, o, e.Build())
 	if !cd.Failed() {
 		t.Fatalf("the interrupted run did not fail")
 	}
@@ -254,13 +255,13 @@ func TestInterruptedAfterApply(t *testing.T) {
 	e.wantInventory("app", "Namespace/"+ns, "ConfigMap/"+ns+"/old", "ConfigMap/"+ns+"/new")
 
 	// v3: neither old nor new.
-	e.write(map[string]string{
-		app + "/kustomization.yaml": kustomize("ns.yaml", "newer.yaml"),
+	e.Write(map[string]string{
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "newer.yaml"),
 		app + "/new.yaml":           "",
-		app + "/newer.yaml":         configMapYAML(ns, "newer", nil),
+		app + "/newer.yaml":         deploytest.ConfigMapYAML(ns, "newer", nil),
 	})
-	cd = e.deploy(e.opts())
-	e.mustSucceed(cd)
+	cd = e.Deploy(e.Options())
+	e.MustSucceed(cd)
 	e.wantActions(e.kd(cd, "app"), map[string]result.Action{
 		"Namespace/" + ns:            result.ActionUnchanged,
 		"ConfigMap/" + ns + "/old":   result.ActionDeleted,
@@ -285,7 +286,7 @@ func getLease(t *testing.T, path string) *coordinationv1.Lease {
 }
 
 func containsID(e *env, ks, id string) bool {
-	_, ids := e.inventory(ks)
+	_, ids := e.Inventory(ks)
 	for _, x := range ids {
 		if x == id {
 			return true

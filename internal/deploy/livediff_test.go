@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/deploy/deploytest"
 	"github.com/slipwayhq/slipway/internal/diff"
 	"github.com/slipwayhq/slipway/internal/report"
 	"github.com/slipwayhq/slipway/internal/result"
@@ -22,26 +23,26 @@ import (
 func TestLiveDiff(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "livediff")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "b.yaml", "web.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"k": "1"}),
-		app + "/b.yaml":             configMapYAML(ns, "b", map[string]string{"k": "1"}),
-		app + "/web.yaml":           deploymentYAML(ns, "web", "web"),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "a.yaml", "b.yaml", "web.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/a.yaml":             deploytest.ConfigMapYAML(ns, "a", map[string]string{"k": "1"}),
+		app + "/b.yaml":             deploytest.ConfigMapYAML(ns, "b", map[string]string{"k": "1"}),
+		app + "/web.yaml":           deploytest.DeploymentYAML(ns, "web", "web"),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 
-	e.write(map[string]string{
-		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "c.yaml", "web.yaml"),
-		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"k": "2"}),
+	e.Write(map[string]string{
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "a.yaml", "c.yaml", "web.yaml"),
+		app + "/a.yaml":             deploytest.ConfigMapYAML(ns, "a", map[string]string{"k": "2"}),
 		app + "/b.yaml":             "",
-		app + "/c.yaml":             configMapYAML(ns, "c", map[string]string{"k": "1"}),
+		app + "/c.yaml":             deploytest.ConfigMapYAML(ns, "c", map[string]string{"k": "1"}),
 	})
-	d := deploy.New(kube, e.opts())
-	st, err := d.LiveDiff(t.Context(), e.build())
+	d := deploy.New(kube, e.Options())
+	st, err := d.LiveDiff(t.Context(), e.Build())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,20 +96,20 @@ func TestLiveDiff(t *testing.T) {
 func TestDrift(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "drift")
-	ns := e.id
-	app := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "a.yaml", "b.yaml", "web.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"k": "1"}),
-		app + "/b.yaml":             configMapYAML(ns, "b", map[string]string{"k": "1"}),
-		app + "/web.yaml":           deploymentYAML(ns, "web", "web"),
+	ns := e.ID
+	app := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "a.yaml", "b.yaml", "web.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/a.yaml":             deploytest.ConfigMapYAML(ns, "a", map[string]string{"k": "1"}),
+		app + "/b.yaml":             deploytest.ConfigMapYAML(ns, "b", map[string]string{"k": "1"}),
+		app + "/web.yaml":           deploytest.DeploymentYAML(ns, "web", "web"),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
-	applied := e.build()
+	e.MustSucceed(e.Deploy(e.Options()))
+	applied := e.Build()
 
-	d := deploy.New(kube, e.opts())
+	d := deploy.New(kube, e.Options())
 	drifted := func() map[string]*diff.ObjectDiff {
 		t.Helper()
 		st, err := d.Drift(t.Context(), applied)
@@ -167,23 +168,23 @@ func TestDrift(t *testing.T) {
 func TestLiveDiffHelmRelease(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "livehelm")
-	ns := e.id
-	app := "apps/" + e.id
+	ns := e.ID
+	app := "apps/" + e.ID
 	files := map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "hello.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
-		app + "/hello.yaml":         helmReleaseYAML(ns, "hello", "values:", "  message: one"),
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "hello.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		app + "/hello.yaml":         deploytest.HelmReleaseYAML(ns, "hello", "values:", "  message: one"),
 	}
-	for k, v := range helloChart {
+	for k, v := range deploytest.HelloChart {
 		files[k] = v
 	}
-	e.write(files)
-	e.mustSucceed(e.deployBuild(t.Context(), e.opts(), e.buildHelm(false)))
+	e.Write(files)
+	e.MustSucceed(e.DeployBuild(t.Context(), e.Options(), e.BuildHelm(false)))
 
 	releases := func() map[string]*diff.ObjectDiff {
 		t.Helper()
-		st, err := deploy.New(kube, e.opts()).LiveDiff(t.Context(), e.buildHelm(false))
+		st, err := deploy.New(kube, e.Options()).LiveDiff(t.Context(), e.BuildHelm(false))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +211,7 @@ func TestLiveDiffHelmRelease(t *testing.T) {
 		}
 	}
 
-	e.write(map[string]string{app + "/hello.yaml": helmReleaseYAML(ns, "hello", "values:", "  message: two")})
+	e.Write(map[string]string{app + "/hello.yaml": deploytest.HelmReleaseYAML(ns, "hello", "values:", "  message: two")})
 	got := releases()
 	od := got[ns+"/hello ConfigMap/"+ns+"/hello"]
 	if od == nil || od.Action != diff.Changed || !strings.Contains(od.Diff, "-  message: one") || !strings.Contains(od.Diff, "+  message: two") {
@@ -229,19 +230,19 @@ func TestLiveDiffHelmRelease(t *testing.T) {
 func TestLiveDiffHelmReleaseRemovals(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "liveremove")
-	ns := e.id
-	app := "apps/" + e.id
+	ns := e.ID
+	app := "apps/" + e.ID
 	const oldSecret, newSecret = "Old_S3cret_Value", "New_S3cret_Value"
 	secretYAML := func(v string) string {
 		return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: release-secret\n  namespace: %s\nstringData:\n  values.yaml: |\n    password: %s\n", ns, v)
 	}
-	chart := "charts/removal-" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", app),
-		app + "/kustomization.yaml": kustomize("ns.yaml", "secret.yaml", "release.yaml"),
-		app + "/ns.yaml":            namespaceYAML(ns),
+	chart := "charts/removal-" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", app),
+		app + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "secret.yaml", "release.yaml"),
+		app + "/ns.yaml":            deploytest.NamespaceYAML(ns),
 		app + "/secret.yaml":        secretYAML(oldSecret),
-		app + "/release.yaml": strings.Replace(helmReleaseYAML(ns, "rel", "valuesFrom:", "  - kind: Secret", "    name: release-secret"),
+		app + "/release.yaml": strings.Replace(deploytest.HelmReleaseYAML(ns, "rel", "valuesFrom:", "  - kind: Secret", "    name: release-secret"),
 			"./charts/hello", "./"+chart, 1),
 		chart + "/Chart.yaml":  "apiVersion: v2\nname: removal\nversion: 0.1.0\n",
 		chart + "/values.yaml": "name: first\nkeep: true\npassword: none\n",
@@ -250,19 +251,19 @@ func TestLiveDiffHelmReleaseRemovals(t *testing.T) {
 		chart + "/templates/kept.yaml": "{{- if .Values.keep }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n" +
 			"  annotations:\n    helm.sh/resource-policy: keep\ndata:\n  password: {{ .Values.password | quote }}\n{{- end }}\n",
 	})
-	e.mustSucceed(e.deployBuild(t.Context(), e.opts(), e.buildHelm(false)))
-	if cm, ok := e.configMap(ns, "first"); !ok || cm.Data["password"] != oldSecret {
+	e.MustSucceed(e.DeployBuild(t.Context(), e.Options(), e.BuildHelm(false)))
+	if cm, ok := e.ConfigMap(ns, "first"); !ok || cm.Data["password"] != oldSecret {
 		t.Fatalf("premise: the release's ConfigMap holds the value from the Secret: %v", cm)
 	}
 
 	// The object renamed, the kept one dropped, the Secret's value changed.
-	e.write(map[string]string{
+	e.Write(map[string]string{
 		app + "/secret.yaml": secretYAML(newSecret),
-		app + "/release.yaml": strings.Replace(helmReleaseYAML(ns, "rel", "valuesFrom:", "  - kind: Secret", "    name: release-secret",
+		app + "/release.yaml": strings.Replace(deploytest.HelmReleaseYAML(ns, "rel", "valuesFrom:", "  - kind: Secret", "    name: release-secret",
 			"values:", "  name: second", "  keep: false"), "./charts/hello", "./"+chart, 1),
 	})
-	cb := e.buildHelm(false)
-	st, err := deploy.New(kube, e.opts()).LiveDiff(t.Context(), cb)
+	cb := e.BuildHelm(false)
+	st, err := deploy.New(kube, e.Options()).LiveDiff(t.Context(), cb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,30 +322,30 @@ func TestLiveDiffHelmReleaseRemovals(t *testing.T) {
 func TestLiveDiffHidesLiveSecretValues(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "livesecret")
-	ns := e.id
-	app := "apps/" + e.id
+	ns := e.ID
+	app := "apps/" + e.ID
 	const oldValue, newValue = "old-live-s3cret-1111", "new-repo-s3cret-2222"
 	vars := func(v string) string {
 		return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: vars\n  namespace: %s\nstringData:\n  TOKEN: %s\n", ns, v)
 	}
 	// The app's Kustomization lives in the test's namespace, with the
 	// Secret it substitutes from; the root creates both.
-	appKs := strings.Replace(e.ks("app", app, "dependsOn:", "  - name: "+e.id, "    namespace: flux-system",
+	appKs := strings.Replace(e.Kustomization("app", app, "dependsOn:", "  - name: "+e.ID, "    namespace: flux-system",
 		"postBuild:", "  substituteFrom:", "    - kind: Secret", "      name: vars"), "namespace: flux-system\nspec", "namespace: "+ns+"\nspec", 1)
 	appKs = strings.Replace(appKs, "    name: flux-system\n", "    name: flux-system\n    namespace: flux-system\n", 1)
-	e.write(map[string]string{
-		e.path + "/ns.yaml":         namespaceYAML(ns),
-		e.path + "/vars.yaml":       vars(oldValue),
-		e.path + "/app.yaml":        appKs,
-		app + "/kustomization.yaml": kustomize("a.yaml"),
-		app + "/a.yaml":             configMapYAML(ns, "a", map[string]string{"auth": "Bearer ${TOKEN}", "plain": "1"}),
+	e.Write(map[string]string{
+		e.Path + "/ns.yaml":         deploytest.NamespaceYAML(ns),
+		e.Path + "/vars.yaml":       vars(oldValue),
+		e.Path + "/app.yaml":        appKs,
+		app + "/kustomization.yaml": deploytest.Kustomize("a.yaml"),
+		app + "/a.yaml":             deploytest.ConfigMapYAML(ns, "a", map[string]string{"auth": "Bearer ${TOKEN}", "plain": "1"}),
 	})
-	e.mustSucceed(e.deploy(e.opts()))
-	e.write(map[string]string{
-		e.path + "/vars.yaml": vars(newValue),
-		app + "/a.yaml":       configMapYAML(ns, "a", map[string]string{"auth": "Bearer ${TOKEN}", "plain": "2"}),
+	e.MustSucceed(e.Deploy(e.Options()))
+	e.Write(map[string]string{
+		e.Path + "/vars.yaml": vars(newValue),
+		app + "/a.yaml":       deploytest.ConfigMapYAML(ns, "a", map[string]string{"auth": "Bearer ${TOKEN}", "plain": "2"}),
 	})
-	st, err := deploy.New(kube, e.opts()).LiveDiff(t.Context(), e.build())
+	st, err := deploy.New(kube, e.Options()).LiveDiff(t.Context(), e.Build())
 	if err != nil {
 		t.Fatal(err)
 	}

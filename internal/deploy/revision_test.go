@@ -12,23 +12,24 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/deploy/deploytest"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/source"
 )
 
 // commitAll commits the test repository as it is and returns the commit.
 func (e *env) commitAll(g *git.Repository, msg string) string {
-	e.t.Helper()
+	e.T.Helper()
 	wt, err := g.Worktree()
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	if err := wt.AddGlob("."); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	h, err := wt.Commit(msg, &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@example.test", When: time.Now()}})
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return h.String()
 }
@@ -39,40 +40,40 @@ func (e *env) commitAll(g *git.Repository, msg string) string {
 // explicit rollback.
 func TestOutOfOrderDeployRefused(t *testing.T) {
 	e := newEnv(t, "ooo")
-	ns := e.id
-	e.write(map[string]string{
-		e.path + "/apps.yaml":                  e.ks("apps", "apps-"+e.id),
-		"apps-" + e.id + "/kustomization.yaml": kustomize("ns.yaml", "cm.yaml"),
-		"apps-" + e.id + "/ns.yaml":            namespaceYAML(ns),
-		"apps-" + e.id + "/cm.yaml":            configMapYAML(ns, "settings", map[string]string{"version": "1"}),
+	ns := e.ID
+	e.Write(map[string]string{
+		e.Path + "/apps.yaml":                  e.Kustomization("apps", "apps-"+e.ID),
+		"apps-" + e.ID + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "cm.yaml"),
+		"apps-" + e.ID + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		"apps-" + e.ID + "/cm.yaml":            deploytest.ConfigMapYAML(ns, "settings", map[string]string{"version": "1"}),
 	})
-	g, err := git.PlainInit(e.dir, false)
+	g, err := git.PlainInit(e.Dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	older := e.commitAll(g, "version 1")
-	olderBuild := e.build()
-	e.write(map[string]string{"apps-" + e.id + "/cm.yaml": configMapYAML(ns, "settings", map[string]string{"version": "2"})})
+	olderBuild := e.Build()
+	e.Write(map[string]string{"apps-" + e.ID + "/cm.yaml": deploytest.ConfigMapYAML(ns, "settings", map[string]string{"version": "2"})})
 	newer := e.commitAll(g, "version 2")
-	newerBuild := e.build()
+	newerBuild := e.Build()
 
 	opts := func(commit string, rollback bool) deploy.Options {
-		o := e.opts()
+		o := e.Options()
 		o.Version = "test"
-		o.Revision = deploy.Revision{Commit: commit, Ancestry: source.NewAncestry(e.dir), Rollback: rollback}
+		o.Revision = deploy.Revision{Commit: commit, Ancestry: source.NewAncestry(e.Dir), Rollback: rollback}
 		return o
 	}
-	e.mustSucceed(e.deployBuild(context.Background(), opts(newer, false), newerBuild))
+	e.MustSucceed(e.DeployBuild(context.Background(), opts(newer, false), newerBuild))
 	lease := &coordinationv1.Lease{}
-	if err := kube.Client.Get(context.Background(), client.ObjectKey{Namespace: deploy.SystemNamespace, Name: "lock-" + deploy.ClusterPathLabel(e.path)}, lease); err != nil {
+	if err := kube.Client.Get(context.Background(), client.ObjectKey{Namespace: deploy.SystemNamespace, Name: "lock-" + deploy.ClusterPathLabel(e.Path)}, lease); err != nil {
 		t.Fatal(err)
 	}
-	if a := lease.Annotations; a[deploy.AnnotationDeployedRevision] != newer || a[deploy.AnnotationDeployedOutcome] != deploy.OutcomeSucceeded || a[deploy.AnnotationDeployedBy] != "test/"+e.id {
+	if a := lease.Annotations; a[deploy.AnnotationDeployedRevision] != newer || a[deploy.AnnotationDeployedOutcome] != deploy.OutcomeSucceeded || a[deploy.AnnotationDeployedBy] != "test/"+e.ID {
 		t.Errorf("lease record: %v", a)
 	}
 
 	// The slow run of the older commit gets the lock afterwards.
-	cd := e.deployBuild(context.Background(), opts(older, false), olderBuild)
+	cd := e.DeployBuild(context.Background(), opts(older, false), olderBuild)
 	if !cd.OutOfOrder || cd.Reason != result.ReasonOutOfOrder || cd.Failed() || !strings.Contains(cd.Error, "already runs "+newer[:12]) {
 		t.Fatalf("older commit: outOfOrder %v failed %v error %q", cd.OutOfOrder, cd.Failed(), cd.Error)
 	}
@@ -81,16 +82,16 @@ func TestOutOfOrderDeployRefused(t *testing.T) {
 	}
 
 	// An explicit rollback goes through and is recorded.
-	e.mustSucceed(e.deployBuild(context.Background(), opts(older, true), olderBuild))
+	e.MustSucceed(e.DeployBuild(context.Background(), opts(older, true), olderBuild))
 	if got := cmData(t, mustGet(t, "v1 ConfigMap", ns, "settings"), "version"); got != "1" {
 		t.Errorf("rollback: version %s, want 1", got)
 	}
-	if err := kube.Client.Get(context.Background(), client.ObjectKey{Namespace: deploy.SystemNamespace, Name: "lock-" + deploy.ClusterPathLabel(e.path)}, lease); err != nil {
+	if err := kube.Client.Get(context.Background(), client.ObjectKey{Namespace: deploy.SystemNamespace, Name: "lock-" + deploy.ClusterPathLabel(e.Path)}, lease); err != nil {
 		t.Fatal(err)
 	}
 	if lease.Annotations[deploy.AnnotationDeployedRevision] != older {
 		t.Errorf("rollback not recorded: %v", lease.Annotations)
 	}
 	// After a rollback the newer commit deploys again (it is not older).
-	e.mustSucceed(e.deployBuild(context.Background(), opts(newer, false), newerBuild))
+	e.MustSucceed(e.DeployBuild(context.Background(), opts(newer, false), newerBuild))
 }

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/slipwayhq/slipway/internal/deploy/deploytest"
 )
 
 // `slipway apply` validates before it touches the cluster: a Kustomization
@@ -16,25 +18,25 @@ func TestApplyValidatesFirst(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "gate")
 	bin := buildCLI(t)
-	ns := e.id
-	good, bad := "apps/"+e.id+"/good", "apps/"+e.id+"/bad"
-	e.write(map[string]string{
-		e.path + "/good.yaml":        e.ks("good", good),
-		good + "/kustomization.yaml": kustomize("ns.yaml", "cm.yaml"),
-		good + "/ns.yaml":            namespaceYAML(ns),
-		good + "/cm.yaml":            configMapYAML(ns, "fine", nil),
-		e.path + "/bad.yaml":         e.ks("bad", bad, "dependsOn: [{name: "+e.name("good")+"}]"),
-		bad + "/kustomization.yaml":  kustomize("cm.yaml", "deploy.yaml"),
-		bad + "/cm.yaml":             configMapYAML(ns, "would-be-created", nil),
+	ns := e.ID
+	good, bad := "apps/"+e.ID+"/good", "apps/"+e.ID+"/bad"
+	e.Write(map[string]string{
+		e.Path + "/good.yaml":        e.Kustomization("good", good),
+		good + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "cm.yaml"),
+		good + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		good + "/cm.yaml":            deploytest.ConfigMapYAML(ns, "fine", nil),
+		e.Path + "/bad.yaml":         e.Kustomization("bad", bad, "dependsOn: [{name: "+e.Name("good")+"}]"),
+		bad + "/kustomization.yaml":  deploytest.Kustomize("cm.yaml", "deploy.yaml"),
+		bad + "/cm.yaml":             deploytest.ConfigMapYAML(ns, "would-be-created", nil),
 		// replicas misspelt: the API server would reject it (strict field
 		// validation) after the ConfigMap of the same Kustomization was
 		// created; slipway refuses the whole Kustomization up front.
-		bad + "/deploy.yaml": strings.Replace(deploymentYAML(ns, "web", "web"), "replicas: 1", "replcas: 1", 1),
+		bad + "/deploy.yaml": strings.Replace(deploytest.DeploymentYAML(ns, "web", "web"), "replicas: 1", "replcas: 1", 1),
 	})
 	run := func(args ...string) (string, int) {
 		t.Helper()
 		var out bytes.Buffer
-		cmd := exec.Command(bin, append([]string{"apply", "--repo", e.dir, "--path", e.path, "--kubeconfig", local.Kubeconfig, "--lock-ttl", "3s"}, args...)...)
+		cmd := exec.Command(bin, append([]string{"apply", "--repo", e.Dir, "--path", e.Path, "--kubeconfig", local.Kubeconfig, "--lock-ttl", "3s"}, args...)...)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		cmd.Env = append(os.Environ(), "SLIPWAY_KUBECONFIG=", "GITHUB_RUN_ID=")
 		err := cmd.Run()

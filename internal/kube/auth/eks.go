@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -64,15 +62,15 @@ type EKSOptions struct {
 // AWS_CA_BUNDLE (a file).
 func EKSFromEnv(e EKSOptions, getenv func(string) string) (EKSOptions, error) {
 	if e.STSEndpoint == "" {
-		e.STSEndpoint = getenv("AWS_ENDPOINT_URL_STS")
+		e.STSEndpoint = getenv(EnvAWSEndpointSTS)
 	}
 	if e.STSEndpoint == "" {
-		e.STSEndpoint = getenv("AWS_ENDPOINT_URL")
+		e.STSEndpoint = getenv(EnvAWSEndpoint)
 	}
-	if f := getenv("AWS_CA_BUNDLE"); f != "" && e.CABundle == nil {
+	if f := getenv(EnvAWSCABundle); f != "" && e.CABundle == nil {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return e, fmt.Errorf("AWS_CA_BUNDLE: %w", err)
+			return e, fmt.Errorf("%s: %w", EnvAWSCABundle, err)
 		}
 		e.CABundle = data
 	}
@@ -83,16 +81,7 @@ func (e EKSOptions) httpClient() (*http.Client, error) {
 	if e.HTTPClient != nil || len(e.CABundle) == 0 {
 		return e.HTTPClient, nil
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(e.CABundle) {
-		return nil, errors.New("AWS_CA_BUNDLE holds no PEM certificate")
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return &http.Client{Transport: tr, Timeout: idTokenTimeout}, nil
+	return clientTrusting(e.CABundle, EnvAWSCABundle)
 }
 
 var sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)

@@ -114,7 +114,14 @@ var ErrCredentialInKubeconfig = errors.New("with auth github-oidc the kubeconfig
 // RESTConfig returns a rest.Config for the cluster. For ModeGitHubOIDC it
 // requests the first token now, so that a missing permission is reported
 // before any work starts; ctx bounds every later token request too.
+//
+// Settings o leaves empty are read from the variables the clouds' own
+// tools honour (see EnvAWSEndpointSTS and the others), with o.Getenv.
 func RESTConfig(ctx context.Context, o Options) (*rest.Config, error) {
+	o, err := fromEnvironment(o)
+	if err != nil {
+		return nil, err
+	}
 	switch o.Mode {
 	case ModeKubeconfig, "":
 		return cluster.RESTConfig(o.Kubeconfig, o.Getenv)

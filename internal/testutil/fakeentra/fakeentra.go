@@ -70,6 +70,11 @@ func (e *Entra) discovery(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// CAPEM is the fake's certificate (its own CA), for REQUESTS_CA_BUNDLE (what the Azure CLI trusts).
+func (e *Entra) CAPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.srv.Certificate().Raw})
+}
+
 // token: client_credentials with client_id, scope, client_assertion_type
 // jwt-bearer and the GitHub token as client_assertion (audience
 // api://AzureADTokenExchange, subject one of the federated credential's).

@@ -104,6 +104,11 @@ func (g *Google) exchange(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"access_token": tok, "issued_token_type": "urn:ietf:params:oauth:token-type:access_token", "token_type": "Bearer", "expires_in": 3600})
 }
 
+// CAPEM is the fake's certificate (its own CA), for CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE (gcloud's core/custom_ca_certs_file).
+func (g *Google) CAPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: g.srv.Certificate().Raw})
+}
+
 // generateAccessToken is IAM credentials' projects.serviceAccounts.generateAccessToken.
 func (g *Google) generateAccessToken(w http.ResponseWriter, r *http.Request) {
 	sa, ok := strings.CutSuffix(r.PathValue("sa"), ":generateAccessToken")

@@ -1,4 +1,4 @@
-package deploy_test
+package uninstall_test
 
 import (
 	"context"
@@ -6,25 +6,52 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/slipwayhq/slipway/internal/deploy"
+	"github.com/slipwayhq/slipway/internal/deploy/deploytest"
 	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/uninstall"
 )
 
-// The uninstall engine lives in internal/uninstall; its cluster tests stay
-// here because they need a cluster path deployed first, which this
-// package's test env (a git repo, builds, deploys) provides.
-//
-// The uninstall tests limit themselves to their own cluster path: the
-// package's tests share one cluster and run in parallel. The full uninstall
-// (slipway-system itself) is covered by the bootstrap tests.
+// The tests deploy a cluster path first (deploytest's repository, built
+// and deployed by the deploy engine), then uninstall it. They limit
+// themselves to their own cluster path: the package's tests share one
+// cluster and run in parallel. The full uninstall (slipway-system itself)
+// is covered by the bootstrap tests.
 
+// env is one test's deployed repository and cluster path.
+type env struct{ *deploytest.Env }
+
+// newEnv starts a test's repository for the package's cluster, skipping
+// the test when there is none.
+func newEnv(t *testing.T, id string) *env {
+	t.Helper()
+	if local == nil {
+		t.Skip(skipReason)
+	}
+	return &env{deploytest.New(t, kube, id)}
+}
+
+func mustGet(t *testing.T, apiVersionKind, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	return deploytest.MustGet(t, kube, apiVersionKind, ns, name)
+}
+
+func gone(t *testing.T, apiVersionKind, ns, name string) bool {
+	t.Helper()
+	return deploytest.Gone(t, kube, apiVersionKind, ns, name)
+}
+
+// uninstall runs the engine on the test's cluster path.
 func (e *env) uninstall(o uninstall.Options) *result.Uninstall {
-	e.t.Helper()
-	o.ClusterPaths = []string{e.path}
-	o.Holder = "test/" + e.id
+	e.T.Helper()
+	o.ClusterPaths = []string{e.Path}
+	o.Holder = "test/" + e.ID
 	o.LockWait, o.LockTTL = 30*time.Second, 6*time.Second
-	o.Observer = e.ev.observe
+	o.Observer = e.Events.Observe
 	if o.Timeout == 0 {
 		o.Timeout = 45 * time.Second
 	}
@@ -46,22 +73,22 @@ func changesOf(u *result.Uninstall) map[string]result.Change {
 func TestUninstallKeepsWorkloadsRunning(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "uninst")
-	e.webApp("blue")
-	e.mustSucceed(e.deploy(e.opts()))
-	setID := deploy.ApplySetID(e.ref("app"))
+	e.WebApp("blue")
+	e.MustSucceed(e.Deploy(e.Options()))
+	setID := deploy.ApplySetID(e.Ref("app"))
 
 	// A dry run reports and changes nothing.
 	dry := e.uninstall(uninstall.Options{DryRun: true})
 	if dry.Failed() {
 		t.Fatalf("dry-run failed: %v %+v", dry.Errors, dry.Sections)
 	}
-	if c := changesOf(dry)["Deployment/"+e.id+"/web"]; c.Action != result.ActionUnmanaged {
+	if c := changesOf(dry)["Deployment/"+e.ID+"/web"]; c.Action != result.ActionUnmanaged {
 		t.Errorf("dry-run: Deployment %+v, want unmanaged", c)
 	}
-	if cm, _ := e.inventory("app"); cm == nil {
+	if cm, _ := e.Inventory("app"); cm == nil {
 		t.Fatalf("dry-run deleted the inventory")
 	}
-	if l := mustGet(t, "apps/v1 Deployment", e.id, "web").GetLabels(); l[deploy.LabelApplySetPartOf] != setID {
+	if l := mustGet(t, "apps/v1 Deployment", e.ID, "web").GetLabels(); l[deploy.LabelApplySetPartOf] != setID {
 		t.Fatalf("dry-run removed the ApplySet label: %v", l)
 	}
 
@@ -69,20 +96,20 @@ func TestUninstallKeepsWorkloadsRunning(t *testing.T) {
 	if u.Failed() {
 		t.Fatalf("uninstall failed: %v %+v", u.Errors, u.Sections)
 	}
-	for _, o := range e.webAppObjects() {
+	for _, o := range e.WebAppObjects() {
 		live := mustGet(t, o[0], o[1], o[2])
 		l := live.GetLabels()
 		if _, ok := l[deploy.LabelApplySetPartOf]; ok {
 			t.Errorf("%s %s/%s still labelled %s", o[0], o[1], o[2], deploy.LabelApplySetPartOf)
 		}
-		if l["kustomize.toolkit.fluxcd.io/name"] != e.name("app") {
+		if l["kustomize.toolkit.fluxcd.io/name"] != e.Name("app") {
 			t.Errorf("%s %s/%s lost its other labels: %v", o[0], o[1], o[2], l)
 		}
 	}
-	if cm, _ := e.inventory("app"); cm != nil {
+	if cm, _ := e.Inventory("app"); cm != nil {
 		t.Errorf("inventory %s still exists", cm.Name)
 	}
-	if !gone(t, "coordination.k8s.io/v1 Lease", deploy.SystemNamespace, "lock-"+deploy.ClusterPathLabel(e.path)) {
+	if !gone(t, "coordination.k8s.io/v1 Lease", deploy.SystemNamespace, "lock-"+deploy.ClusterPathLabel(e.Path)) {
 		t.Errorf("the cluster path's lock still exists")
 	}
 	if gone(t, "v1 Namespace", "", deploy.SystemNamespace) {
@@ -97,20 +124,20 @@ func TestUninstallKeepsWorkloadsRunning(t *testing.T) {
 	// Deploying again adopts nothing by surprise: the objects are unowned
 	// now, and slipway takes unowned objects that carry its Kustomization's
 	// labels back without --adopt.
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 }
 
 func TestUninstallPruneOrderAndFinalizers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "unprune")
-	ns := e.id
-	group := e.id + ".example.com"
-	dir := "apps/" + e.id
-	e.write(map[string]string{
-		e.path + "/app.yaml":        e.ks("app", dir),
-		dir + "/kustomization.yaml": kustomize("ns.yaml", "ns-keep.yaml", "crd.yaml", "widget.yaml", "web.yaml", "keep.yaml", "held.yaml"),
-		dir + "/ns.yaml":            namespaceYAML(ns),
-		dir + "/ns-keep.yaml":       namespaceYAML(ns + "-keep"),
+	ns := e.ID
+	group := e.ID + ".example.com"
+	dir := "apps/" + e.ID
+	e.Write(map[string]string{
+		e.Path + "/app.yaml":        e.Kustomization("app", dir),
+		dir + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "ns-keep.yaml", "crd.yaml", "widget.yaml", "web.yaml", "keep.yaml", "held.yaml"),
+		dir + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		dir + "/ns-keep.yaml":       deploytest.NamespaceYAML(ns + "-keep"),
 		dir + "/crd.yaml": `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
@@ -129,11 +156,11 @@ spec:
           x-kubernetes-preserve-unknown-fields: true
 `,
 		dir + "/widget.yaml": "apiVersion: " + group + "/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: " + ns + "\n",
-		dir + "/web.yaml":    deploymentYAML(ns, "web", "web"),
-		dir + "/keep.yaml":   configMapYAML(ns+"-keep", "keep", nil, "kustomize.toolkit.fluxcd.io/prune: disabled"),
+		dir + "/web.yaml":    deploytest.DeploymentYAML(ns, "web", "web"),
+		dir + "/keep.yaml":   deploytest.ConfigMapYAML(ns+"-keep", "keep", nil, "kustomize.toolkit.fluxcd.io/prune: disabled"),
 		dir + "/held.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  namespace: " + ns + "\n  finalizers: [example.com/hold]\n",
 	})
-	e.mustSucceed(e.deploy(e.opts()))
+	e.MustSucceed(e.Deploy(e.Options()))
 
 	// The finalizer holds one object: uninstall says so, keeps the
 	// inventory, and exits as failed.
@@ -145,7 +172,7 @@ spec:
 	if held.Action != result.ActionFailed || !strings.Contains(held.Message, "example.com/hold") || !strings.Contains(held.Message, "--force-finalizers") {
 		t.Errorf("held ConfigMap: %+v, want failed naming the finalizer and --force-finalizers", held)
 	}
-	if cm, _ := e.inventory("app"); cm == nil {
+	if cm, _ := e.Inventory("app"); cm == nil {
 		t.Fatalf("inventory deleted although an object could not be removed")
 	}
 	// prune: disabled is honoured, and so is the namespace holding such an
@@ -179,7 +206,7 @@ spec:
 
 	// Order: workloads, then namespaces, custom resource definitions last.
 	var order []string
-	for _, r := range e.ev.all() {
+	for _, r := range e.Events.All() {
 		if strings.HasPrefix(r.Message, "✔ ") && strings.HasSuffix(r.Message, " deleted") {
 			order = append(order, strings.TrimSuffix(strings.TrimPrefix(r.Message, "✔ "), " deleted"))
 		}
@@ -204,19 +231,19 @@ spec:
 func TestUninstallHelmReleases(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "unhelm")
-	ns := e.id
+	ns := e.ID
 	files := map[string]string{
-		e.path + "/apps.yaml":                  e.ks("apps", "apps-"+e.id),
-		"apps-" + e.id + "/kustomization.yaml": kustomize("ns.yaml", "hello.yaml"),
-		"apps-" + e.id + "/ns.yaml":            namespaceYAML(ns),
-		"apps-" + e.id + "/hello.yaml":         helmReleaseYAML(ns, "hello"),
+		e.Path + "/apps.yaml":                  e.Kustomization("apps", "apps-"+e.ID),
+		"apps-" + e.ID + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "hello.yaml"),
+		"apps-" + e.ID + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+		"apps-" + e.ID + "/hello.yaml":         deploytest.HelmReleaseYAML(ns, "hello"),
 	}
-	for k, v := range helloChart {
+	for k, v := range deploytest.HelloChart {
 		files[k] = v
 	}
-	e.write(files)
-	e.mustSucceed(e.deployBuild(context.Background(), e.opts(), e.buildHelm(false)))
-	if _, ok := e.configMap(ns, "hello"); !ok {
+	e.Write(files)
+	e.MustSucceed(e.DeployBuild(context.Background(), e.Options(), e.BuildHelm(false)))
+	if _, ok := e.ConfigMap(ns, "hello"); !ok {
 		t.Fatal("the release was not installed")
 	}
 
@@ -224,7 +251,7 @@ func TestUninstallHelmReleases(t *testing.T) {
 	if c := changesOf(dry)["HelmRelease/"+ns+"/hello"]; c.Action != result.ActionDeleted || !strings.Contains(c.Message, "would be uninstalled") {
 		t.Errorf("dry-run: HelmRelease %+v, want would be uninstalled", c)
 	}
-	if _, ok := e.configMap(ns, "hello"); !ok {
+	if _, ok := e.ConfigMap(ns, "hello"); !ok {
 		t.Fatal("a dry-run uninstalled the release")
 	}
 
@@ -235,10 +262,59 @@ func TestUninstallHelmReleases(t *testing.T) {
 	if c := changesOf(u)["HelmRelease/"+ns+"/hello"]; c.Action != result.ActionDeleted {
 		t.Errorf("HelmRelease: %+v, want uninstalled", c)
 	}
-	if _, ok := e.configMap(ns, "hello"); ok {
+	if _, ok := e.ConfigMap(ns, "hello"); ok {
 		t.Errorf("the release's ConfigMap is still there after uninstall --prune")
 	}
 	if !gone(t, "v1 Namespace", "", ns) {
 		t.Errorf("namespace %s is still there after uninstall --prune", ns)
+	}
+}
+
+// A release renamed while its HelmRelease was suspended is remembered as
+// former in the inventory (the deploy engine's TestHelmReleaseRename):
+// uninstall --prune finds it through that list and uninstalls it too.
+func TestUninstallFormerRelease(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "unformer")
+	ns := e.ID
+	hrFile := "apps-" + e.ID + "/app.yaml"
+	release := func(name string, extra ...string) {
+		e.Write(map[string]string{hrFile: deploytest.HelmReleaseYAML(ns, "app", append([]string{"releaseName: " + name, "values:", "  name: shared"}, extra...)...)})
+	}
+	files := map[string]string{
+		e.Path + "/apps.yaml":                  e.Kustomization("apps", "apps-"+e.ID),
+		"apps-" + e.ID + "/kustomization.yaml": deploytest.Kustomize("ns.yaml", "app.yaml"),
+		"apps-" + e.ID + "/ns.yaml":            deploytest.NamespaceYAML(ns),
+	}
+	for k, v := range deploytest.HelloChart {
+		files[k] = v
+	}
+	e.Write(files)
+	release("old")
+	e.MustSucceed(e.DeployBuild(context.Background(), e.Options(), e.BuildHelm(false)))
+	release("new", "suspend: true")
+	e.MustSucceed(e.DeployBuild(context.Background(), e.Options(), e.BuildHelm(false)))
+	if cm, _ := e.ConfigMap(ns, "shared"); cm == nil || cm.Annotations["meta.helm.sh/release-name"] != "old" {
+		t.Fatal("a suspended HelmRelease was reconciled, or the first release is missing")
+	}
+	if cm, _ := e.Inventory("apps"); cm == nil || !strings.Contains(cm.Data["inventory"], `"fr":"`+ns+`/old"`) {
+		t.Fatalf("the inventory does not remember release old as former: %v", cm)
+	}
+	helmSecrets := func(name string) int {
+		list := &corev1.SecretList{}
+		if err := kube.Client.List(context.Background(), list, client.InNamespace(ns), client.MatchingLabels{"name": name, "owner": "helm"}); err != nil {
+			t.Fatal(err)
+		}
+		return len(list.Items)
+	}
+	if helmSecrets("old") == 0 {
+		t.Fatal("release old is not stored")
+	}
+	u := e.uninstall(uninstall.Options{Prune: true})
+	if u.Failed() {
+		t.Fatalf("uninstall failed: %+v", u)
+	}
+	if n := helmSecrets("old"); n != 0 {
+		t.Errorf("uninstall --prune left the former release old (%d Secrets)", n)
 	}
 }
