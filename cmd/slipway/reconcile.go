@@ -53,7 +53,7 @@ runs a newer commit than --to-head would deploy.`,
 				return &exitError{code: exitUsage, err: fmt.Errorf("--lock-ttl %s: want at least 1s", opts.LockTTL)}
 			}
 			rf.paths = append(rf.paths, args...)
-			ro, err := reconcileOptions(cmd, &rf, &kf, getenv)
+			ro, err := reconcileOptions(cmd, s, &rf, &kf, getenv)
 			if err != nil {
 				return err
 			}
@@ -113,9 +113,9 @@ runs a newer commit than --to-head would deploy.`,
 // does: HelmReleases rendered for the cluster's version and API versions,
 // objects the repository lacks read from the cluster, validation against
 // the cluster's version.
-func reconcileOptions(cmd *cobra.Command, rf *repoFlags, kf *kubeFlags, getenv env) (reconcile.Options, error) {
+func reconcileOptions(cmd *cobra.Command, s streams, rf *repoFlags, kf *kubeFlags, getenv env) (reconcile.Options, error) {
 	var o reconcile.Options
-	cluster, err := kf.connect(getenv)
+	cluster, err := kf.connect(cmd.Context(), s, getenv)
 	if err != nil {
 		return o, err
 	}

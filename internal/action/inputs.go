@@ -286,21 +286,14 @@ func readAuth(rt *github.Runtime, in *Inputs) error {
 	in.Audience = strings.TrimSpace(rt.Input("audience"))
 	in.Server = strings.TrimSpace(rt.Input("server"))
 	in.CertificateAuthority = rt.Input("certificate-authority")
+	// The clouds' endpoint, CA and session-name variables are read by
+	// auth.RESTConfig, for the CLI and the action alike.
 	in.EKS = auth.EKSOptions{
 		RoleARN: strings.TrimSpace(rt.Input("role-arn")), Region: strings.TrimSpace(rt.Input("aws-region")),
-		ClusterName: strings.TrimSpace(rt.Input("cluster-name")), SessionName: "slipway-" + rt.Getenv("GITHUB_RUN_ID"),
-	}
-	if in.EKS.SessionName == "slipway-" {
-		in.EKS.SessionName = "slipway"
+		ClusterName: strings.TrimSpace(rt.Input("cluster-name")),
 	}
 	in.GKE = auth.GKEOptions{Provider: strings.TrimSpace(rt.Input("workload-identity-provider")), ServiceAccount: strings.TrimSpace(rt.Input("service-account"))}
-	// AZURE_AUTHORITY_HOST is azidentity's own variable for another cloud.
-	in.AKS = auth.AKSOptions{TenantID: strings.TrimSpace(rt.Input("tenant-id")), ClientID: strings.TrimSpace(rt.Input("client-id")), AuthorityHost: rt.Getenv("AZURE_AUTHORITY_HOST")}
-	if mode == auth.ModeEKS {
-		if in.EKS, err = auth.EKSFromEnv(in.EKS, rt.Getenv); err != nil {
-			return &InputError{Name: "auth", Value: string(mode), Reason: err.Error()}
-		}
-	}
+	in.AKS = auth.AKSOptions{TenantID: strings.TrimSpace(rt.Input("tenant-id")), ClientID: strings.TrimSpace(rt.Input("client-id"))}
 	switch {
 	case in.Server != "" && mode == auth.ModeKubeconfig:
 		return &InputError{Name: "server", Value: in.Server, Reason: "the server input is for auth github-oidc, eks, gke or aks; with auth kubeconfig the kubeconfig names the cluster"}
