@@ -137,6 +137,11 @@ func (b *Builder) tempDir() (string, error) {
 
 // BuildAll builds the cluster paths concurrently, in the given order.
 func (b *Builder) BuildAll(ctx context.Context, paths []string) []*result.ClusterBuild {
+	if b.buildsAll() {
+		// Parsed while the roots' sources are resolved and their
+		// kustomizations generated, which do not touch it.
+		go loadSchema()
+	}
 	out := make([]*result.ClusterBuild, len(paths))
 	var wg sync.WaitGroup
 	for i, p := range paths {
@@ -148,6 +153,14 @@ func (b *Builder) BuildAll(ctx context.Context, paths []string) []*result.Cluste
 	}
 	wg.Wait()
 	return out
+}
+
+// buildsAll reports whether this builder has no earlier build to reuse,
+// so every Kustomization it meets is built (a first run, an empty build
+// cache, --no-build-cache).
+func (b *Builder) buildsAll() bool {
+	r := b.opts.Reuse
+	return r == nil || r.Previous.empty()
 }
 
 // RootKustomization is the Kustomization Flux's bootstrap creates for a

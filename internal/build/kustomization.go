@@ -266,7 +266,7 @@ func (o *oneBuild) kustomize(gen *generated, dirAbs string) (resmap.ResMap, erro
 	run := func(g *source.GuardedFS, exclusive bool) (resmap.ResMap, error) {
 		g.AddKustomization(gen.kfile, gen.manifest)
 		g.RefuseOpenAPI = !exclusive
-		return runKustomize(newGeneratedKustomization(g, gen.kfile, gen.manifest), dirAbs, exclusive, g.CustomOpenAPI)
+		return runKustomize(newGeneratedKustomization(g, gen.kfile, gen.manifest), dirAbs, exclusive, o.b.buildsAll(), g.CustomOpenAPI)
 	}
 	resMap, err := run(gen.guard, gen.exclusive)
 	if err != nil && !gen.exclusive && errors.Is(gen.guard.Err(), source.ErrCustomOpenAPI) {
