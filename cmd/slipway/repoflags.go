@@ -172,6 +172,12 @@ func (f *repoFlags) cacheSubdir(name string) string {
 
 // buildAll opens the repository and builds the selected cluster paths.
 func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.ClusterBuild, error) {
+	return f.buildAllThen(ctx, getenv, nil)
+}
+
+// buildAllThen is buildAll, running then on each cluster path's build as
+// soon as it is built (see build.RunOptions.Then).
+func (f *repoFlags) buildAllThen(ctx context.Context, getenv env, then func(*result.ClusterBuild)) ([]*result.ClusterBuild, error) {
 	repo, err := source.OpenWorktree(f.repo)
 	if err != nil {
 		return nil, err
@@ -202,7 +208,7 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	if opts.RootSource, err = f.rootSourceOption(); err != nil {
 		return nil, err
 	}
-	ro := build.RunOptions{Options: opts, Identity: build.BinaryIdentity(version)}
+	ro := build.RunOptions{Options: opts, Identity: build.BinaryIdentity(version), Then: then}
 	if !f.noBuildCache {
 		ro.CacheDir = f.cacheSubdir("builds")
 	}

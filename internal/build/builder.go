@@ -137,6 +137,12 @@ func (b *Builder) tempDir() (string, error) {
 
 // BuildAll builds the cluster paths concurrently, in the given order.
 func (b *Builder) BuildAll(ctx context.Context, paths []string) []*result.ClusterBuild {
+	return b.buildAll(ctx, paths, nil)
+}
+
+// buildAll is BuildAll, running then (when not nil) on each cluster
+// path's build as soon as it is built, while the others still build.
+func (b *Builder) buildAll(ctx context.Context, paths []string, then func(*result.ClusterBuild)) []*result.ClusterBuild {
 	if b.buildsAll() {
 		// Parsed while the roots' sources are resolved and their
 		// kustomizations generated, which do not touch it.
@@ -145,11 +151,12 @@ func (b *Builder) BuildAll(ctx context.Context, paths []string) []*result.Cluste
 	out := make([]*result.ClusterBuild, len(paths))
 	var wg sync.WaitGroup
 	for i, p := range paths {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			out[i] = b.BuildClusterPath(ctx, p)
-		}()
+			if then != nil {
+				then(out[i])
+			}
+		})
 	}
 	wg.Wait()
 	return out
