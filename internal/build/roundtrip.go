@@ -2,7 +2,10 @@ package build
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
+
+	yamlv2 "go.yaml.in/yaml/v2"
 
 	"sigs.k8s.io/kustomize/api/resource"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
@@ -26,6 +29,10 @@ import (
 // made those literal, as Flux's round trip does. A null written as
 // nothing inside a flow collection comes back as "".) Other trees take
 // kyaml's path.
+//
+// sigs.k8s.io/yaml then reads the JSON with yaml.v2 and writes what it
+// read; for maps of plain types and ASCII strings, jsonYAMLValue gives
+// what yaml.v2 reads without writing and reading the JSON.
 func resourceYAML(res *resource.Resource) ([]byte, error) {
 	if !blockTree(res.YNode()) {
 		return res.AsYAML()
@@ -34,11 +41,81 @@ func resourceYAML(res *resource.Resource) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if v, ok := jsonYAMLValue(m); ok {
+		return yamlv2.Marshal(v)
+	}
 	js, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
 	}
 	return yaml.JSONToYAML(js)
+}
+
+// jsonYAMLValue is what yaml.v2 reads from json.Marshal(v), for v made
+// of maps with string keys, slices, strings of ASCII characters other
+// than DEL (JSON escapes the control characters; yaml.v2 refuses some
+// others written as they are), booleans, nulls and finite numbers; ok is
+// false for anything else. JSON writes a float64 as a plain integer
+// ("1000000") when it is one and 1e-6 <= |f| < 1e21, which yaml.v2 reads
+// as an int (or uint64); any other number reads back as itself.
+func jsonYAMLValue(v any) (any, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[any]any, len(x))
+		for k, e := range x {
+			c, ok := jsonYAMLValue(e)
+			if !ok || !jsonASCII(k) {
+				return nil, false
+			}
+			out[k] = c
+		}
+		return out, true
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			c, ok := jsonYAMLValue(e)
+			if !ok {
+				return nil, false
+			}
+			out[i] = c
+		}
+		return out, true
+	case string:
+		return x, jsonASCII(x)
+	case nil, bool, int, uint64:
+		return x, true
+	case int64:
+		return int(x), true
+	case float64:
+		return jsonFloat(x)
+	}
+	return nil, false
+}
+
+func jsonFloat(f float64) (any, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, false // json.Marshal fails: left to it
+	}
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		return f, true // written with an exponent
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return int(i), true
+	}
+	if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return u, true
+	}
+	return f, true
+}
+
+func jsonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // blockTree reports whether n is made of block collections (or empty
