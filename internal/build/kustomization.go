@@ -292,7 +292,7 @@ func (o *oneBuild) objects(resMap resmap.ResMap, gen *generated, dirAbs string, 
 	if !repo.FS.Exists(gen.kfile) {
 		fallback = result.Origin{File: repo.Rel(dirAbs)}
 	}
-	origins := newOriginIndex(repo, gen.guard.Kustomizations(), fallback)
+	origins := newOriginIndex(repo, gen.guard.Kustomizations(), gen.guard.ReadAsFile, fallback)
 	stage := &objectStage{b: o.b, ks: o.u.ks, src: o.src, origins: origins, vars: vars, finding: o.finding}
 	objects, err := stage.run(resMap)
 	if err != nil {
