@@ -172,6 +172,12 @@ func (f *repoFlags) cacheSubdir(name string) string {
 
 // buildAll opens the repository and builds the selected cluster paths.
 func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.ClusterBuild, error) {
+	return f.buildAllThen(ctx, getenv, nil)
+}
+
+// buildAllThen is buildAll, running then on each cluster path's build as
+// soon as it is built (see build.RunOptions.Then).
+func (f *repoFlags) buildAllThen(ctx context.Context, getenv env, then func(*result.ClusterBuild)) ([]*result.ClusterBuild, error) {
 	repo, paths, err := f.open()
 	if err != nil {
 		return nil, err
@@ -180,6 +186,7 @@ func (f *repoFlags) buildAll(ctx context.Context, getenv env) ([]*result.Cluster
 	if err != nil {
 		return nil, err
 	}
+	ro.Then = then
 	return build.BuildPaths(ctx, paths, ro)
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipwayhq/slipway/internal/report"
+	"github.com/slipwayhq/slipway/internal/result"
 	"github.com/slipwayhq/slipway/internal/validate"
 )
 
@@ -34,14 +35,12 @@ Exits 1 when any error is found.`,
 			if err != nil {
 				return err
 			}
-			builds, err := rf.buildAll(cmd.Context(), getenv)
+			// Checks see everything (dependsOn targets, duplicates across
+			// Kustomizations); the report is then restricted. Each cluster
+			// path is checked as soon as it is built.
+			builds, err := rf.buildAllThen(cmd.Context(), getenv, func(cb *result.ClusterBuild) { validate.Run(cb, checks) })
 			if err != nil {
 				return err
-			}
-			// Checks see everything (dependsOn targets, duplicates across
-			// Kustomizations); the report is then restricted.
-			for _, cb := range builds {
-				validate.Run(cb, checks)
 			}
 			if builds, err = selectBuilds(sel, builds); err != nil {
 				return err

@@ -137,17 +137,37 @@ func (b *Builder) tempDir() (string, error) {
 
 // BuildAll builds the cluster paths concurrently, in the given order.
 func (b *Builder) BuildAll(ctx context.Context, paths []string) []*result.ClusterBuild {
+	return b.buildAll(ctx, paths, nil)
+}
+
+// buildAll is BuildAll, running then (when not nil) on each cluster
+// path's build as soon as it is built, while the others still build.
+func (b *Builder) buildAll(ctx context.Context, paths []string, then func(*result.ClusterBuild)) []*result.ClusterBuild {
+	if b.buildsAll() {
+		// Parsed while the roots' sources are resolved and their
+		// kustomizations generated, which do not touch it.
+		go loadSchema()
+	}
 	out := make([]*result.ClusterBuild, len(paths))
 	var wg sync.WaitGroup
 	for i, p := range paths {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			out[i] = b.BuildClusterPath(ctx, p)
-		}()
+			if then != nil {
+				then(out[i])
+			}
+		})
 	}
 	wg.Wait()
 	return out
+}
+
+// buildsAll reports whether this builder has no earlier build to reuse,
+// so every Kustomization it meets is built (a first run, an empty build
+// cache, --no-build-cache).
+func (b *Builder) buildsAll() bool {
+	r := b.opts.Reuse
+	return r == nil || r.Previous.empty()
 }
 
 // RootKustomization is the Kustomization Flux's bootstrap creates for a

@@ -266,7 +266,7 @@ func (o *oneBuild) kustomize(gen *generated, dirAbs string) (resmap.ResMap, erro
 	run := func(g *source.GuardedFS, exclusive bool) (resmap.ResMap, error) {
 		g.AddKustomization(gen.kfile, gen.manifest)
 		g.RefuseOpenAPI = !exclusive
-		return runKustomize(newGeneratedKustomization(g, gen.kfile, gen.manifest), dirAbs, exclusive, g.CustomOpenAPI)
+		return runKustomize(newGeneratedKustomization(g, gen.kfile, gen.manifest), dirAbs, exclusive, o.b.buildsAll(), g.CustomOpenAPI)
 	}
 	resMap, err := run(gen.guard, gen.exclusive)
 	if err != nil && !gen.exclusive && errors.Is(gen.guard.Err(), source.ErrCustomOpenAPI) {
@@ -292,7 +292,7 @@ func (o *oneBuild) objects(resMap resmap.ResMap, gen *generated, dirAbs string, 
 	if !repo.FS.Exists(gen.kfile) {
 		fallback = result.Origin{File: repo.Rel(dirAbs)}
 	}
-	origins := newOriginIndex(repo, gen.guard.Kustomizations(), fallback)
+	origins := newOriginIndex(repo, gen.guard.Kustomizations(), gen.guard.ReadAsFile, fallback)
 	stage := &objectStage{b: o.b, ks: o.u.ks, src: o.src, origins: origins, vars: vars, finding: o.finding}
 	objects, err := stage.run(resMap)
 	if err != nil {

@@ -37,8 +37,11 @@ var (
 
 // aloneBuildLimit is how many builds run alone, the schema not loaded,
 // before it is loaded for concurrent builds: enough for the few
-// Kustomizations an incremental diff rebuilds, few enough that a full
-// build loses next to no parallelism (a build takes milliseconds).
+// Kustomizations an incremental diff rebuilds. A run that will build
+// everything (no earlier build to reuse) loads it from the start instead
+// (see Builder.BuildAll): its first builds are the cluster paths' roots,
+// the largest of a fleet, and running them one at a time left a core
+// idle for a tenth of a cold validate.
 const aloneBuildLimit = 4
 
 // loadSchema loads the built-in schema for concurrent builds. The caller
@@ -66,8 +69,11 @@ func (sharedKustomize) Unlock() { kustomizeMu.RUnlock() }
 // after a build whose kustomizations declared their own `openapi:` schema,
 // which is the only thing that changes it. Options are Flux's: load files
 // from anywhere under the (locked) root, plugins disabled, panics recovered.
-func runKustomize(fs filesys.FileSystem, dirPath string, exclusive bool, customOpenAPI func() bool) (res resmap.ResMap, err error) {
-	if !exclusive && !schemaShared.Load() && aloneBuilds.Add(1) > aloneBuildLimit {
+//
+// shared says the run builds every Kustomization: the schema is loaded
+// (or its loading awaited) rather than this build run alone.
+func runKustomize(fs filesys.FileSystem, dirPath string, exclusive, shared bool, customOpenAPI func() bool) (res resmap.ResMap, err error) {
+	if !exclusive && !schemaShared.Load() && (shared || aloneBuilds.Add(1) > aloneBuildLimit) {
 		loadSchema()
 	}
 	if exclusive || !schemaShared.Load() {

@@ -212,7 +212,7 @@ func (st *objectStage) substitute(d decoded) (result.Object, error) {
 	if st.ks.Spec.PostBuild == nil || !hasDollar(o.Object.Object) {
 		return o, nil
 	}
-	missing, err := substitute(st.ks, st.vars, d.res)
+	obj, missing, err := substitute(st.ks, st.vars, d.res)
 	if err != nil {
 		return o, fmt.Errorf("%s: substituting variables in %s: %w", o.Origin, d.id, err)
 	}
@@ -223,7 +223,9 @@ func (st *objectStage) substitute(d decoded) (result.Object, error) {
 		}
 		st.finding(result.SeverityError, "substitution", d.id, at, fmt.Sprintf("variable ${%s} is not set and has no default (Flux would substitute an empty string)", n))
 	}
-	if o.Object, err = toObject(d.res); err != nil {
+	if obj != nil {
+		o.Object = &unstructured.Unstructured{Object: obj}
+	} else if o.Object, err = toObject(d.res); err != nil {
 		return o, err
 	}
 	*d.id = o.ID()

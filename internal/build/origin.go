@@ -34,8 +34,9 @@ type kustomizationRefs struct {
 }
 
 // newOriginIndex indexes the resource files listed by the kustomization
-// files a build read (abs path -> content).
-func newOriginIndex(repo *source.Repository, kfiles map[string][]byte, fallback result.Origin) *originIndex {
+// files a build read (abs path -> content); readAsFile says which paths
+// the build read as files (the others are asked of the filesystem).
+func newOriginIndex(repo *source.Repository, kfiles map[string][]byte, readAsFile func(string) bool, fallback result.Origin) *originIndex {
 	idx := &originIndex{repo: repo, byKey: map[string]result.Origin{}, byName: map[string]result.Origin{}, fallback: fallback}
 	for kfile, data := range kfiles {
 		var k kustomizationRefs
@@ -52,7 +53,7 @@ func newOriginIndex(repo *source.Repository, kfiles map[string][]byte, fallback 
 				if !filepath.IsAbs(p) {
 					p = filepath.Join(dir, r)
 				}
-				if repo.FS.IsDir(p) {
+				if !readAsFile(p) && repo.FS.IsDir(p) {
 					continue // its own kustomization file is indexed
 				}
 				idx.addFile(p)

@@ -101,6 +101,16 @@ func (rec *Recorded) get(key string) *recordedBuild {
 	return rec.m[key]
 }
 
+// empty reports whether rec holds no build.
+func (rec *Recorded) empty() bool {
+	if rec == nil {
+		return true
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return len(rec.m) == 0
+}
+
 func (rec *Recorded) put(key string, rb *recordedBuild) {
 	if rec == nil {
 		return

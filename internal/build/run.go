@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/slipwayhq/slipway/internal/result"
 )
@@ -18,6 +19,11 @@ type RunOptions struct {
 	// Identity names the binary: a cache written by another one is ignored
 	// (see BinaryIdentity).
 	Identity string
+	// Then, when set, runs on each cluster path's build as soon as it is
+	// built (validation), concurrently with the other paths' builds and
+	// with the cache being written; it must not modify the objects.
+	// BuildPaths returns once every call has returned.
+	Then func(*result.ClusterBuild)
 }
 
 // BuildPaths builds the cluster paths of opts.Repo, reusing what the build
@@ -37,13 +43,23 @@ func BuildPaths(ctx context.Context, paths []string, o RunOptions) ([]*result.Cl
 		return nil, err
 	}
 	defer b.Close()
-	builds := b.BuildAll(ctx, paths)
+	// Each cluster path's cache file is written, and o.Then run, as soon
+	// as the path is built: the last paths' builds, writing the cache and
+	// validating, one after another, left a core idle at the end of a
+	// cold validate.
+	builds := b.buildAll(ctx, paths, func(cb *result.ClusterBuild) {
+		var wg sync.WaitGroup
+		if cache != nil && ctx.Err() == nil {
+			// The cache only saves time: failing to write it fails nothing.
+			wg.Go(func() { _ = cache.save(opts.Reuse.Record, cb.Path) })
+		}
+		if o.Then != nil {
+			o.Then(cb)
+		}
+		wg.Wait()
+	})
 	if err := ctx.Err(); err != nil {
 		return builds, fmt.Errorf("interrupted: %w", err)
-	}
-	if cache != nil {
-		// The cache only saves time: failing to write it fails nothing.
-		_ = cache.Save(opts.Reuse, paths)
 	}
 	return builds, nil
 }

@@ -173,22 +173,26 @@ func varsFromOwnOutput(ks *kustomizev1.Kustomization, vars varsResult, own []res
 // Flux's non-strict mode blanks them, which slipway mirrors. Expressions
 // over names whose values are merely unknown (encrypted source, no key)
 // are left exactly as written, defaults and operators included.
-func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Resource) ([]string, error) {
+//
+// It returns the substituted object as toObject gives it; nil when the
+// resource was left alone. res is updated only when the object does not
+// come straight from the JSON (see objectFromJSON).
+func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Resource) (map[string]any, []string, error) {
 	if res.GetLabels()[substituteDisabled] == kustomize.DisabledValue || res.GetAnnotations()[substituteDisabled] == kustomize.DisabledValue {
-		return nil, nil
+		return nil, nil, nil
 	}
 	always := ks.Spec.PostBuild.SubstituteStrategy == kustomizev1.SubstituteStrategyAlways
 	if len(vars.vars) == 0 && len(vars.unknown) == 0 && len(vars.promised) == 0 && !always {
-		return nil, nil
+		return nil, nil, nil
 	}
 	for name := range vars.vars {
 		if !varName.MatchString(name) {
-			return nil, fmt.Errorf("'%s' var name is invalid, must match '%s'", name, varName.String())
+			return nil, nil, fmt.Errorf("'%s' var name is invalid, must match '%s'", name, varName.String())
 		}
 	}
-	data, err := res.AsYAML()
+	data, err := resourceYAML(res)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	text := string(data)
 	if len(vars.unknownNames) > 0 {
@@ -220,14 +224,14 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 		grown, overflow = len(text), ""
 		out, err = envsubst.Eval(text, lookup)
 		if overflow != "" {
-			return nil, &SubstitutionSizeError{Variable: overflow, Limit: MaxSubstitutedBytes}
+			return nil, nil, &SubstitutionSizeError{Variable: overflow, Limit: MaxSubstitutedBytes}
 		}
 		if err == nil {
 			break
 		}
 		name, ok := strictMissingName(err)
 		if !ok || i > len(text) {
-			return nil, fmt.Errorf("variable substitution failed: %w", err)
+			return nil, nil, fmt.Errorf("variable substitution failed: %w", err)
 		}
 		if vars.open {
 			// A Secret only the cluster holds may set it: keep it as
@@ -239,17 +243,28 @@ func substitute(ks *kustomizev1.Kustomization, vars varsResult, res *resource.Re
 	}
 	jsonData, err := yaml.YAMLToJSON([]byte(out))
 	if err != nil {
-		return nil, fmt.Errorf("YAMLToJSON: %w", err)
+		return nil, nil, fmt.Errorf("YAMLToJSON: %w", err)
 	}
-	if err := res.UnmarshalJSON(jsonData); err != nil {
-		return nil, fmt.Errorf("UnmarshalJSON: %w", err)
+	obj, direct, err := objectFromJSON(jsonData)
+	if err != nil {
+		return nil, nil, fmt.Errorf("UnmarshalJSON: %w", err)
+	}
+	if !direct {
+		if err := res.UnmarshalJSON(jsonData); err != nil {
+			return nil, nil, fmt.Errorf("UnmarshalJSON: %w", err)
+		}
+		u, err := toObject(res)
+		if err != nil {
+			return nil, nil, err
+		}
+		obj = u.Object
 	}
 	names := make([]string, 0, len(missing))
 	for n := range missing {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return names, nil
+	return obj, names, nil
 }
 
 // MaxSubstitutedBytes bounds one object's YAML after substitution: the

@@ -70,14 +70,13 @@ func TestUnknownNamesOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	missing, err := substitute(ks, vars, rs[0])
+	m, missing, err := substitute(ks, vars, rs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(missing) != 1 || missing[0] != "TYPO" {
 		t.Errorf("reported %v, want [TYPO]", missing)
 	}
-	m, _ := rs[0].Map()
 	data := m["data"].(map[string]any)
 	for k, want := range map[string]string{"d": "${DOMAIN:=x.org}", "r": "eu-1", "t": "ab"} {
 		if data[k] != want {

@@ -41,6 +41,8 @@ type GuardedFS struct {
 
 	mu   sync.Mutex
 	read map[string]struct{}
+	// files are the paths read as files (cleaned): no directories.
+	files map[string]bool
 	// docs counts the YAML documents of the distinct files read.
 	docs     int
 	counted  map[string]bool
@@ -62,6 +64,15 @@ func (g *GuardedFS) Kustomizations() map[string][]byte {
 		out[k] = v
 	}
 	return out
+}
+
+// ReadAsFile reports whether path was read through g as a file (whether
+// or not its YAML then passed the checks), so is no directory: asking the locked filesystem again costs a handful of
+// system calls per path (it resolves every symlink of the path first).
+func (g *GuardedFS) ReadAsFile(path string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.files[filepath.Clean(path)]
 }
 
 // AddKustomization records a kustomization file content the build uses
@@ -108,7 +119,7 @@ func (r *Repository) Guard(fs filesys.FileSystem) *GuardedFS {
 	if fs == nil {
 		fs = r.FS
 	}
-	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}, kfiles: map[string][]byte{}, counted: map[string]bool{}, dataFiles: map[string]bool{}, manifestFiles: map[string]bool{}}
+	return &GuardedFS{FileSystem: fs, repo: r, read: map[string]struct{}{}, files: map[string]bool{}, kfiles: map[string][]byte{}, counted: map[string]bool{}, dataFiles: map[string]bool{}, manifestFiles: map[string]bool{}}
 }
 
 // ErrOutsideRepository is a path a kustomization names outside the
@@ -219,6 +230,9 @@ func (g *GuardedFS) ReadFile(path string) ([]byte, error) {
 		return nil, g.viaSymlink("open", path, err)
 	}
 	g.record(path)
+	g.mu.Lock()
+	g.files[filepath.Clean(path)] = true
+	g.mu.Unlock()
 	if isYAMLFile(path) && !g.isDataFile(path) {
 		docs, err := g.repo.checkYAML(path, data)
 		if err != nil {
