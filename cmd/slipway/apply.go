@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,11 +33,8 @@ Kustomization that vanished from the repository is an error without
 a conflict without --adopt.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text or json", output)}
-			}
-			if opts.LockTTL < time.Second {
-				return &exitError{code: exitUsage, err: fmt.Errorf("--lock-ttl %s: want at least 1s", opts.LockTTL)}
+			if err := checkDeployFlags(opts, output); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			cluster, err := kf.connect(ctx, s, getenv)
@@ -116,17 +112,13 @@ a conflict without --adopt.`,
 	kf.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
-	fl.BoolVar(&opts.Prune, "prune", opts.Prune, "delete objects removed from a Kustomization (when its spec.prune allows)")
-	fl.BoolVar(&opts.Wait, "wait", opts.Wait, "wait for every applied object to be ready (default: as spec.wait and spec.healthChecks say)")
-	fl.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "per-Kustomization timeout when spec.timeout is not set")
+	registerDeployFlags(fl, &opts)
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "server-side dry-run: report what would change, change nothing")
 	fl.BoolVar(&opts.AllowEmpty, "allow-empty", false, "let a Kustomization that builds to nothing prune what it deployed")
 	fl.BoolVar(&opts.Adopt, "adopt", false, "take over objects owned by another ApplySet, Kustomization or Helm")
 	fl.BoolVar(&opts.PruneRemoved, "prune-removed", false, "delete what vanished Kustomizations deployed (otherwise an error)")
-	fl.DurationVar(&opts.LockWait, "lock-wait", opts.LockWait, "how long to wait for another deploy of the same cluster path")
 	fl.BoolVar(&allowRollback, "allow-rollback", false, "deploy even when the cluster path runs a newer commit than the one checked out (a rollback)")
 	fl.BoolVar(&skipValidation, "skip-validation", false, "deploy without validating first (an invalid Kustomization is otherwise not deployed)")
-	fl.DurationVar(&opts.LockTTL, "lock-ttl", opts.LockTTL, "how long the lock of a run that died without releasing it blocks other runs (at least 1s)")
 	return cmd
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -46,11 +45,8 @@ Exit 0 when every path is reconciled (drift reverted or none), 1 when one
 failed, 2 on usage errors, 3 when --drift-only found drift, 4 when a path
 runs a newer commit than --to-head would deploy.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return &exitError{code: exitUsage, err: fmt.Errorf("-o %s: want text or json", output)}
-			}
-			if opts.LockTTL < time.Second {
-				return &exitError{code: exitUsage, err: fmt.Errorf("--lock-ttl %s: want at least 1s", opts.LockTTL)}
+			if err := checkDeployFlags(opts, output); err != nil {
+				return err
 			}
 			rf.paths = append(rf.paths, args...)
 			ro, err := reconcileOptions(cmd, s, &rf, &kf, getenv)
@@ -99,13 +95,9 @@ runs a newer commit than --to-head would deploy.`,
 	fl := cmd.Flags()
 	fl.Lookup("path").Usage = "a cluster path to reconcile (repeatable, as the arguments; default: every directory under clusters/)"
 	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	registerDeployFlags(fl, &opts)
 	fl.BoolVar(&driftOnly, "drift-only", false, "report what differs from the recorded commit; change nothing (exit 3 when something does)")
 	fl.BoolVar(&toHead, "to-head", false, "reconcile to the commit checked out, not the one the cluster records as deployed")
-	fl.BoolVar(&opts.Prune, "prune", opts.Prune, "delete objects removed from a Kustomization (when its spec.prune allows)")
-	fl.BoolVar(&opts.Wait, "wait", opts.Wait, "wait for every applied object to be ready (default: as spec.wait and spec.healthChecks say)")
-	fl.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "per-Kustomization timeout when spec.timeout is not set")
-	fl.DurationVar(&opts.LockWait, "lock-wait", opts.LockWait, "how long to wait for another deploy of the same cluster path")
-	fl.DurationVar(&opts.LockTTL, "lock-ttl", opts.LockTTL, "how long the lock of a run that died without releasing it blocks other runs (at least 1s)")
 	return cmd
 }
 
