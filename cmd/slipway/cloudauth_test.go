@@ -87,15 +87,7 @@ func TestCLIGitHubOIDCApply(t *testing.T) {
 	c := testcluster.ForTest(t, testcluster.Options{Nodes: -1, AuthenticationConfig: string(authn)})
 	ctx := t.Context()
 	user := auth.GitHubUsername("", "acme/fleet", "prod")
-	if err := c.Apply(ctx, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: github-prod}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
-`); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WaitCan(ctx, user, "create", "namespaces", ""); err != nil {
+	if err := c.BindUser(ctx, "github-prod", user, "cluster-admin"); err != nil {
 		t.Fatal(err)
 	}
 	prod := oidcissuer.Claims{Repository: "acme/fleet", Environment: "prod", Ref: "refs/heads/main"}
@@ -186,22 +178,8 @@ func TestCLIEKSApply(t *testing.T) {
 	runner := iss.NewRunner(t, prod, 10*time.Minute)
 	sts := fakests.NewSTS(t, "eu-west-1", role, iss.Verify, prod.Subject())
 	webhook := fakests.NewAuthenticator(t, sts, "prod-cluster")
-	c := testcluster.ForTest(t, testcluster.Options{Nodes: -1, APIServerArgs: []string{
-		"authentication-token-webhook-config-file=" + webhook.ConfigFile(t),
-		"authentication-token-webhook-version=v1",
-	}})
+	c := testcluster.ForWebhookAuth(t, webhook.ConfigFile(t), role, "cluster-admin")
 	ctx := t.Context()
-	if err := c.Apply(ctx, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: eks-deployer}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+role+`"}]
-`); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WaitCan(ctx, role, "create", "namespaces", ""); err != nil {
-		t.Fatal(err)
-	}
 	kubeconfig := written(t, filepath.Join(t.TempDir(), "kubeconfig"), oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig))
 	bundle := written(t, filepath.Join(t.TempDir(), "sts-ca.pem"), string(sts.CAPEM()))
 	step := withEnv(runner.Env(), map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_RUN_ID": "4242", "AWS_ENDPOINT_URL_STS": sts.URL, "AWS_CA_BUNDLE": bundle})
@@ -291,22 +269,8 @@ func TestCLIGKEAndAKSApply(t *testing.T) {
 			iss := oidcissuer.New(t)
 			runner := iss.NewRunner(t, prod, 10*time.Minute)
 			webhook, user, flags, env, refusal := tc.cloud(t, iss)
-			c := testcluster.ForTest(t, testcluster.Options{Nodes: -1, APIServerArgs: []string{
-				"authentication-token-webhook-config-file=" + webhook,
-				"authentication-token-webhook-version=v1",
-			}})
+			c := testcluster.ForWebhookAuth(t, webhook, user, "cluster-admin")
 			ctx := t.Context()
-			if err := c.Apply(ctx, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: cloud-deployer}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
-`); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.WaitCan(ctx, user, "create", "namespaces", ""); err != nil {
-				t.Fatal(err)
-			}
 			kubeconfig := written(t, filepath.Join(t.TempDir(), "kubeconfig"), oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig))
 			step := withEnv(runner.Env(), env, map[string]string{"GITHUB_ACTIONS": "true"})
 			args := append([]string{"--kubeconfig", kubeconfig, "--auth", tc.mode, "--cache-dir", t.TempDir()}, flags...)

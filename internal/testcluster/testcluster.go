@@ -336,6 +336,37 @@ func (c *Cluster) Apply(ctx context.Context, manifest string) error {
 	return err
 }
 
+// BindUser binds user to the ClusterRole clusterRole with a
+// ClusterRoleBinding named name, and waits until the API server's
+// authorizer lets the user act on it.
+func (c *Cluster) BindUser(ctx context.Context, name, user, clusterRole string) error {
+	err := c.Apply(ctx, fmt.Sprintf(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: %q}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: %q}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: %q}]
+`, name, clusterRole, user))
+	if err != nil {
+		return err
+	}
+	return c.WaitCan(ctx, user, "list", "configmaps", "kube-system")
+}
+
+// ForWebhookAuth starts a test cluster whose API server asks the token
+// webhook of configFile who a bearer token belongs to (as EKS, GKE and
+// AKS clusters do), with user bound to clusterRole.
+func ForWebhookAuth(t testing.TB, configFile, user, clusterRole string) *Cluster {
+	t.Helper()
+	c := ForTest(t, Options{Nodes: -1, APIServerArgs: []string{
+		"authentication-token-webhook-config-file=" + configFile,
+		"authentication-token-webhook-version=v1",
+	}})
+	if err := c.BindUser(context.Background(), "webhook-user", user, clusterRole); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // WaitCan waits until the API server's authorizer lets user do verb on
 // resource in namespace ("" for cluster scope). RBAC objects reach the
 // authorizer through an informer, so a binding applied a moment ago may not

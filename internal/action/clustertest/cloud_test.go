@@ -38,24 +38,7 @@ var prodJob = oidcissuer.Claims{Repository: actiontest.Owner + "/" + actiontest.
 
 func newCloudWorld(t *testing.T, runner *oidcissuer.Runner, webhookConfig, user string, env map[string]string) *cloudWorld {
 	t.Helper()
-	c := testcluster.ForTest(t, testcluster.Options{Nodes: -1, APIServerArgs: []string{
-		"authentication-token-webhook-config-file=" + webhookConfig,
-		"authentication-token-webhook-version=v1",
-	}})
-	ctx := context.Background()
-	if err := c.Apply(ctx, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: cloud-deployer}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
-`); err != nil {
-		t.Fatal(err)
-	}
-	// The binding reaches the authorizer through an informer: acting as
-	// the user before it has is a 403.
-	if err := c.WaitCan(ctx, user, "create", "namespaces", ""); err != nil {
-		t.Fatal(err)
-	}
+	c := testcluster.ForWebhookAuth(t, webhookConfig, user, "cluster-admin")
 	srv := githubtest.New(actiontest.Owner, actiontest.Repo)
 	t.Cleanup(srv.Close)
 	srv.AddToken(actiontest.Token, githubtest.WriteAll)

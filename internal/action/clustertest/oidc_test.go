@@ -38,15 +38,7 @@ func TestGitHubOIDCDeploys(t *testing.T) {
 	c := testcluster.ForTest(t, testcluster.Options{Nodes: -1, AuthenticationConfig: string(authn)})
 	ctx := context.Background()
 	user := auth.GitHubUsername("", actiontest.Owner+"/"+actiontest.Repo, "prod")
-	if err := c.Apply(ctx, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: github-prod}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
-`); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WaitCan(ctx, user, "create", "namespaces", ""); err != nil {
+	if err := c.BindUser(ctx, "github-prod", user, "cluster-admin"); err != nil {
 		t.Fatal(err)
 	}
 	kubeconfig := oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig)

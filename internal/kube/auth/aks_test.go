@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/testutil/fakeentra"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
@@ -77,7 +78,7 @@ func TestAKSTokenExchange(t *testing.T) {
 // Entra's tokens, the application bound by RBAC reads.
 func TestAKSAgainstAPIServer(t *testing.T) {
 	w := newAKSWorld(t)
-	c := webhookCluster(t, w.entra.WebhookConfigFile(t), "aks-deployer", aksClient)
+	c := testcluster.ForWebhookAuth(t, w.entra.WebhookConfigFile(t), aksClient, "view")
 	ctx := t.Context()
 	o := w.options("", "")
 	o.Kubeconfig.Content = oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig)

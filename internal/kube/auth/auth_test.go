@@ -9,7 +9,6 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/kube/auth"
 	"github.com/slipwayhq/slipway/internal/kube/cluster"
-	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
 
@@ -120,27 +119,4 @@ func TestAuthenticationConfiguration(t *testing.T) {
 
 func testCA(t *testing.T) string {
 	return oidcissuer.New(t).CAPEM()
-}
-
-// webhookCluster starts a local API server whose webhook token
-// authenticator is configured by configFile (a cloud's fake), with user
-// bound to the view ClusterRole by the binding name.
-func webhookCluster(t *testing.T, configFile, name, user string) *testcluster.Cluster {
-	t.Helper()
-	c := testcluster.ForTest(t, testcluster.Options{Nodes: -1, APIServerArgs: []string{
-		"authentication-token-webhook-config-file=" + configFile,
-		"authentication-token-webhook-version=v1",
-	}})
-	if err := c.Apply(t.Context(), `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: `+name+`}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "`+user+`"}]
-`); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WaitCan(t.Context(), user, "list", "configmaps", "kube-system"); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }

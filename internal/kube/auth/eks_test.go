@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/testutil/fakests"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
@@ -106,7 +107,7 @@ func TestEKSTokenVerifiesAgainstSTS(t *testing.T) {
 // bound to.
 func TestEKSAgainstAPIServer(t *testing.T) {
 	w := newEKSWorld(t)
-	c := webhookCluster(t, w.authn.ConfigFile(t), "eks-deployer", roleARN)
+	c := testcluster.ForWebhookAuth(t, w.authn.ConfigFile(t), roleARN, "view")
 	ctx := t.Context()
 	kc := oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig)
 	o := w.options("", "")

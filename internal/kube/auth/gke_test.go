@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/slipwayhq/slipway/internal/kube/auth"
+	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/testutil/fakegoogle"
 	"github.com/slipwayhq/slipway/internal/testutil/oidcissuer"
 )
@@ -91,7 +92,7 @@ func TestGKETokenExchange(t *testing.T) {
 // not write.
 func TestGKEAgainstAPIServer(t *testing.T) {
 	w := newGKEWorld(t)
-	c := webhookCluster(t, w.google.WebhookConfigFile(t), "gke-deployer", gkeSA)
+	c := testcluster.ForWebhookAuth(t, w.google.WebhookConfigFile(t), gkeSA, "view")
 	ctx := t.Context()
 	o := w.options("", "")
 	o.Kubeconfig.Content = oidcissuer.KubeconfigWithoutCredentials(t, c.Kubeconfig)
