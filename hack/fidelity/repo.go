@@ -311,12 +311,15 @@ func sourceRef(ks map[string]any) string {
 
 // local: slipway read the Kustomization's source from this repository's
 // tree (the root source, one of its URL and ref, or any source slipway
-// built from the checkout), so the Flux CLI can be given the same tree.
+// built from the checkout: it names every other tree in kb.Source, so a
+// build without error and without a source name read the checkout, e.g.
+// the OCIRepository a FluxInstance syncs, this repository as pushed), so
+// the Flux CLI can be given the same tree.
 func local(kb slipwayKustomization, ref, root string, objects []compare.Object) bool {
 	if kb.Source != "" {
 		return false
 	}
-	return sameSource(ref, root, objects) || (kb.Error == "" && strings.HasPrefix(ref, "GitRepository/"))
+	return kb.Error == "" || sameSource(ref, root, objects)
 }
 
 // sameSource: ref is the root source, or a GitRepository of the same URL

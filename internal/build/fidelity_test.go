@@ -172,3 +172,22 @@ func TestEmptyBuildsAreFindings(t *testing.T) {
 		t.Errorf("clusters/empty: want one error saying it builds no object, got:\n%s", findingsText(empty))
 	}
 }
+
+// TestNullLabelsGetOwnerLabels: an object written with an empty
+// "labels:" (null) gets the owner labels, as kustomize-controller gives
+// them (it sets them on the decoded object); the Flux CLI's build output
+// keeps the null, which the fidelity harness explains.
+func TestNullLabelsGetOwnerLabels(t *testing.T) {
+	cb := buildOne(t, fidelityRepo(t, "null-labels"), "clusters/dev", buildConfig{})
+	if errs := errorFindings(cb); len(errs) > 0 {
+		t.Fatalf("errors:\n%s", findingsText(cb))
+	}
+	kb := mustKustomization(t, cb, "flux-system", "agent")
+	for kind, name := range map[string]string{"ServiceAccount": "agent-access", "ConfigMap": "agent-settings"} {
+		o := mustObject(t, kb, kind, "agent", name)
+		l := o.Object.GetLabels()
+		if l["kustomize.toolkit.fluxcd.io/name"] != "agent" || l["kustomize.toolkit.fluxcd.io/namespace"] != "flux-system" || len(l) != 2 {
+			t.Errorf("%s labels %v, want the two owner labels", kind, l)
+		}
+	}
+}

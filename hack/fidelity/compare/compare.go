@@ -73,7 +73,15 @@ const (
 	// Operator's ResourceSets; slipway prints what the operator would
 	// apply from one.
 	ReasonResourceSetRendered Reason = "resourceset-rendered-by-slipway"
+	// ReasonCLINullLabels: an object written with an empty `labels:`
+	// (null) gets no owner labels from the Flux CLI (kyaml's SetLabel
+	// does not replace a null node), while kustomize-controller sets
+	// them on the decoded object (ssa SetOwnerLabels), as slipway does.
+	ReasonCLINullLabels Reason = "cli-skips-owner-labels-on-null-labels"
 )
+
+// ownerLabelKeys are the labels kustomize-controller puts on every object.
+var ownerLabelKeys = []string{"kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.fluxcd.io/namespace"}
 
 // Pair is one object both tools built that differs.
 type Pair struct {
@@ -171,13 +179,41 @@ func classifyPair(f, s Object, c Context) Item {
 	}
 	leaves := diffLeaves(fb, sb, "")
 	it.Pair.Fields = describe(leaves, secret)
+	leaves, nullLabels := withoutNullLabels(leaves)
 	switch {
+	case nullLabels && len(leaves) == 0:
+		it.Reason = ReasonCLINullLabels
 	case allURLCredentials(leaves):
 		it.Reason = ReasonURLCredentials
 	case c.SecretVariables && allUnresolvedSecretVariables(leaves):
 		it.Reason = ReasonSecretVariables
 	}
 	return it
+}
+
+// withoutNullLabels drops the difference the Flux CLI makes on an object
+// whose labels are null: there Flux has null and slipway exactly the owner
+// labels. It reports whether it dropped one.
+func withoutNullLabels(leaves []leaf) ([]leaf, bool) {
+	for i, l := range leaves {
+		if l.path != ".metadata.labels" || !l.inFlux || l.flux != nil {
+			continue
+		}
+		m, ok := l.slipway.(map[string]any)
+		if !ok || len(m) != len(ownerLabelKeys) {
+			continue
+		}
+		owner := true
+		for _, k := range ownerLabelKeys {
+			if _, ok := m[k].(string); !ok {
+				owner = false
+			}
+		}
+		if owner {
+			return append(leaves[:i:i], leaves[i+1:]...), true
+		}
+	}
+	return leaves, false
 }
 
 // unpaired classifies objects only one tool built. With variables from

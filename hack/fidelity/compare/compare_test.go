@@ -189,3 +189,27 @@ func TestURLCredentialsRedacted(t *testing.T) {
 		t.Errorf("another difference next to the redaction was explained: %+v", it)
 	}
 }
+
+// An object written with `labels:` (null) keeps null in the Flux CLI's
+// output; slipway, as kustomize-controller, gives it the owner labels.
+// Any other label, or another difference, is not explained by that.
+func TestNullLabels(t *testing.T) {
+	withLabels := func(labels any) Object {
+		return NewObject(map[string]any{"apiVersion": "talos.dev/v1alpha1", "kind": "ServiceAccount",
+			"metadata": map[string]any{"name": "a", "namespace": "kube-system", "labels": labels}})
+	}
+	owner := map[string]any{"kustomize.toolkit.fluxcd.io/name": "ks", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}
+	if it := only(t, Compare([]Object{withLabels(nil)}, []Object{withLabels(owner)}, Context{})); it.Reason != ReasonCLINullLabels {
+		t.Errorf("owner labels only: got %+v", it)
+	}
+	more := map[string]any{"app": "x"}
+	for k, v := range owner {
+		more[k] = v
+	}
+	if it := only(t, Compare([]Object{withLabels(nil)}, []Object{withLabels(more)}, Context{})); it.Reason != "" {
+		t.Errorf("another label: got %+v", it)
+	}
+	if it := only(t, Compare([]Object{withLabels(map[string]any{})}, []Object{withLabels(owner)}, Context{})); it.Reason != "" {
+		t.Errorf("empty, not null: got %+v", it)
+	}
+}
