@@ -126,7 +126,8 @@ func TestBuildFluxOperatorRoot(t *testing.T) {
 		t.Errorf("the root is not named after spec.sync.name:\n%s", r.out)
 	}
 	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/edge", "--cache-dir", t.TempDir())
-	if r.code != 1 || !strings.Contains(r.err, "no such GitRepository") {
+	// Nothing names the root: the error says which flag would.
+	if r.code != 1 || !strings.Contains(r.err, "no such GitRepository") || !strings.Contains(r.err, "name it with --root-source GitRepository/flux-system/infra") {
 		t.Fatalf("without --root-source: exit %d\n%s", r.code, r.err)
 	}
 	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/edge", "--cache-dir", t.TempDir(), "--root-source", "GitRepository/flux-system/infra")

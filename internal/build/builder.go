@@ -400,7 +400,7 @@ func (b *Builder) sortWave(ctx context.Context, st *clusterState, pending []*uni
 			waiting = append(waiting, u)
 			continue
 		}
-		j := buildJob{u: u, tree: r.tree, err: r.err}
+		j := buildJob{u: u, tree: r.tree, err: rootHint(st, r)}
 		if u.ks.Spec.PostBuild != nil {
 			j.vars = loadVarsPromised(u.ks, st.varsLookup(b.opts.External, final), st.promiseLookup(b), final)
 			if len(j.vars.pending) > 0 && !final {
@@ -417,6 +417,22 @@ func (b *Builder) sortWave(ctx context.Context, st *clusterState, pending []*uni
 		ready = append(ready, j)
 	}
 	return ready, deferred, waiting
+}
+
+// rootHint adds to a source the cluster path does not declare, when
+// nothing names the root source either (no gotk-sync.yaml, FluxInstance
+// or --root-source), that it may be the root under another name: a
+// cluster bootstrapped outside the repository (a FluxInstance installed
+// with helmfile, its sync in a values file) names it nowhere slipway can
+// read before building the path.
+func rootHint(st *clusterState, r resolution) error {
+	var se *SourceError
+	if !r.pending || !errors.As(r.err, &se) || st.synced || st.rootFixed || st.reg.gitRepos[st.reg.rootRef] != nil {
+		return r.err
+	}
+	return &SourceError{Kind: se.Kind, Namespace: se.Namespace, Name: se.Name, Reason: fmt.Sprintf(
+		"%s, and no gotk-sync.yaml or FluxInstance in the repository names the source Flux syncs %s from: if it is this one, name it with --root-source %s/%s/%s",
+		se.Reason, st.path, se.Kind, se.Namespace, se.Name)}
 }
 
 // emptyClusterPath is an error when a cluster path builds no object and

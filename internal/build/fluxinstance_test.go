@@ -77,7 +77,8 @@ func TestFluxInstanceChartValues(t *testing.T) {
 // --root-source; without it the Kustomizations' source is missing.
 func TestRootSourceFlag(t *testing.T) {
 	cb := buildOne(t, fidelityRepo(t, "flux-operator"), "clusters/edge", buildConfig{})
-	if kb := mustKustomization(t, cb, "flux-system", "apps"); kb.Err == nil || !strings.Contains(kb.Err.Error(), "no such GitRepository") {
+	if kb := mustKustomization(t, cb, "flux-system", "apps"); kb.Err == nil || !strings.Contains(kb.Err.Error(), "no such GitRepository") ||
+		!strings.Contains(kb.Err.Error(), "name it with --root-source GitRepository/flux-system/infra") {
 		t.Fatalf("without --root-source: %v", kb.Err)
 	}
 	rs, err := build.ParseRootSource("GitRepository/flux-system/infra")
