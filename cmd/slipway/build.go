@@ -77,9 +77,10 @@ func buildRevisionOrWorktree(ctx context.Context, rf *repoFlags, getenv env, rev
 	return diff.BuildRevision(ctx, opts, revision)
 }
 
-// buildFailures reports Kustomizations that failed to build and
-// HelmReleases that could not be rendered on stderr, and turns them into
-// exit code 1: the output printed is then incomplete. Warnings the build
+// buildFailures reports Kustomizations that failed to build,
+// HelmReleases and ResourceSets that could not be rendered and Flux
+// objects that could not be read (every error a build finds) on stderr,
+// and turns them into exit code 1: the output printed is then incomplete. Warnings the build
 // raised, and a count of its info findings, go to stderr too: the objects
 // alone do not say that a Kustomization built nothing or kept encrypted
 // values.
@@ -89,7 +90,7 @@ func buildFailures(s streams, builds []*result.ClusterBuild) error {
 		m := report.NewMasker(cb.Sensitive)
 		for _, f := range cb.Findings {
 			switch {
-			case f.Severity == result.SeverityError && (f.Check == "build" || f.Check == "source" || f.Check == "helm"):
+			case f.Severity == result.SeverityError:
 				fmt.Fprintln(s.err, m.Mask(report.FindingLine(f)))
 				failed++
 			case f.Severity == result.SeverityWarning:
@@ -101,7 +102,7 @@ func buildFailures(s streams, builds []*result.ClusterBuild) error {
 		}
 	}
 	if failed > 0 {
-		return &exitError{code: exitFailed, err: fmt.Errorf("%d kustomization(s) or HelmRelease(s) failed to build", failed)}
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d kustomization(s), HelmRelease(s) or ResourceSet(s) failed to build", failed)}
 	}
 	return nil
 }

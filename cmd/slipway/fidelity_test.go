@@ -234,3 +234,20 @@ func TestBuildGeneratorDataFiles(t *testing.T) {
 		t.Errorf("a tag in a manifest: exit %d\n%s", r.code, r.err)
 	}
 }
+
+// TestBuildResourceSetCopyFromMissing: a ResourceSet the operator cannot
+// render (its copyFrom Secret is made outside the repository) fails the
+// build on stderr with its file and line, exit 1, not only in -o json;
+// --external-objects gives the Secret.
+func TestBuildResourceSetCopyFromMissing(t *testing.T) {
+	dir := fidelityCase(t, "resourceset-copyfrom")
+	repo := filepath.Join(dir, "repo")
+	r := runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/staging", "--cache-dir", t.TempDir())
+	if r.code != 1 || !strings.Contains(r.err, "clusters/staging/tenants.yaml:3 [resourceset]") || !strings.Contains(r.err, "Secret flux-system/git-auth") {
+		t.Fatalf("exit %d\n%s", r.code, r.err)
+	}
+	r = runCLI(t, nil, "build", "--repo", repo, "--path", "clusters/staging", "--cache-dir", t.TempDir(), "--external-objects", filepath.Join(dir, "external.yaml"))
+	if r.code != 0 || !strings.Contains(r.out, "  name: git-auth\n  namespace: team-c\n") {
+		t.Fatalf("with --external-objects: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}

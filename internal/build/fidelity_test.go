@@ -191,3 +191,54 @@ func TestNullLabelsGetOwnerLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceSetCopyFrom: the ConfigMaps and Secrets a ResourceSet
+// generates with fluxcd.controlplane.io/copyFrom get the data of the
+// object named (Flux Operator copies it), so a generated Kustomization
+// substitutes the tenant copy's variables instead of blanking them; a
+// source a later Kustomization builds is waited for. A source found
+// nowhere fails the ResourceSet (the operator applies nothing of it)
+// until --external-objects gives it.
+func TestResourceSetCopyFrom(t *testing.T) {
+	cb := buildOne(t, fidelityRepo(t, "resourceset-copyfrom"), "clusters/dev", buildConfig{})
+	if errs := errorFindings(cb); len(errs) > 0 {
+		t.Fatalf("errors:\n%s", findingsText(cb))
+	}
+	root := mustKustomization(t, cb, "flux-system", "flux-system")
+	for _, tenant := range []string{"team-a", "team-b"} {
+		cm := mustObject(t, root, "ConfigMap", tenant, "runtime-info")
+		if got := str(t, cm.Object, "data", "REGION"); got != "eu-west-1" {
+			t.Errorf("%s: copied REGION = %q", tenant, got)
+		}
+		s := mustObject(t, root, "Secret", tenant, "registry-auth")
+		if got := str(t, s.Object, "type"); got != "kubernetes.io/dockerconfigjson" {
+			t.Errorf("%s: copied type = %q", tenant, got)
+		}
+		if got := str(t, s.Object, "stringData", ".dockerconfigjson"); !strings.Contains(got, "registry.example.org") {
+			t.Errorf("%s: copied value %q", tenant, got)
+		}
+		app := mustObject(t, mustKustomization(t, cb, tenant, "app"), "ConfigMap", tenant, "app-settings")
+		if got, want := str(t, app.Object, "data", "endpoint"), "https://app.eu-west-1.example.org"; got != want {
+			t.Errorf("%s: endpoint = %q, want %q", tenant, got, want)
+		}
+	}
+
+	repo := fidelityRepo(t, "resourceset-copyfrom")
+	cb = buildOne(t, repo, "clusters/staging", buildConfig{})
+	errs := errorFindings(cb)
+	if len(errs) != 1 || errs[0].Check != "resourceset" || errs[0].Origin.File != "clusters/staging/tenants.yaml" ||
+		!strings.Contains(errs[0].Message, "copies its data from Secret flux-system/git-auth") {
+		t.Fatalf("want one error at the ResourceSet:\n%s", findingsText(cb))
+	}
+	if o := object(mustKustomization(t, cb, "flux-system", "flux-system"), "Namespace", "", "team-c"); o != nil {
+		t.Errorf("a ResourceSet the operator cannot render generated %s", o.Origin)
+	}
+	cb = buildOne(t, repo, "clusters/staging", buildConfig{external: []string{filepath.Join(filepath.Dir(repo), "external.yaml")}})
+	if errs := errorFindings(cb); len(errs) > 0 {
+		t.Fatalf("with the external Secret:\n%s", findingsText(cb))
+	}
+	s := mustObject(t, mustKustomization(t, cb, "flux-system", "flux-system"), "Secret", "team-c", "git-auth")
+	if got := str(t, s.Object, "type"); got != "Opaque" {
+		t.Errorf("type %q, want Opaque (the source has none, the template neither)", got)
+	}
+}

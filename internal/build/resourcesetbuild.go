@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/slipwayhq/slipway/internal/flux"
 	"github.com/slipwayhq/slipway/internal/kube"
 	"github.com/slipwayhq/slipway/internal/result"
@@ -46,7 +48,10 @@ func (b *Builder) expandResourceSets(st *clusterState, kb *result.KustomizationB
 			st.waitingSets = append(st.waitingSets, waitingSet{rs: rs, o: o, kb: kb, u: u})
 			continue
 		}
-		st.renderInto(kb, o, rs, providers)
+		if !st.renderInto(kb, o, rs, providers, st.lookup, false) {
+			// A copyFrom source not built yet: a later Kustomization may.
+			st.waitingSets = append(st.waitingSets, waitingSet{rs: rs, o: o, kb: kb, u: u})
+		}
 	}
 }
 
@@ -61,7 +66,9 @@ type waitingSet struct {
 
 // renderWaitingSets renders the waiting ResourceSets whose named providers
 // all exist now (selectors take what exists), or, when none is ready, all
-// of them (a missing provider is then an error at its ResourceSet). It
+// of them (a missing provider is then an error at its ResourceSet). The
+// sources of copyFrom are then looked for among the external objects too
+// (the cluster's), and one found nowhere is an error. It
 // returns the Kustomizations their objects declare, still to be built, and
 // whether it rendered anything.
 func (b *Builder) renderWaitingSets(ctx context.Context, st *clusterState) ([]*unit, bool) {
@@ -84,7 +91,7 @@ func (b *Builder) renderWaitingSets(ctx context.Context, st *clusterState) ([]*u
 	var next []*unit
 	for _, w := range ready {
 		before := len(w.kb.Objects)
-		st.renderInto(w.kb, w.o, w.rs, providers)
+		st.renderInto(w.kb, w.o, w.rs, providers, st.secretLookup(b.opts.External), true)
 		added := &result.KustomizationBuild{Ref: w.kb.Ref, Objects: w.kb.Objects[before:]}
 		st.indexVars(added)
 		next = append(next, b.discover(ctx, st, w.u, added)...)
@@ -104,12 +111,23 @@ func namedProvidersExist(rs *flux.ResourceSet, providers []*flux.ResourceSetInpu
 }
 
 // renderInto renders one ResourceSet and appends what it generates to
-// kb's output, or records why it cannot be rendered.
-func (st *clusterState) renderInto(kb *result.KustomizationBuild, o result.Object, rs *flux.ResourceSet, providers []*flux.ResourceSetInputProvider) {
+// kb's output, or records why it cannot be rendered. copySource finds the
+// objects copyFrom annotations name; before the final attempt a missing
+// one is not an error yet (a later Kustomization may build it): it
+// returns false, nothing done.
+func (st *clusterState) renderInto(kb *result.KustomizationBuild, o result.Object, rs *flux.ResourceSet, providers []*flux.ResourceSetInputProvider,
+	copySource func(kind, namespace, name string) (*unstructured.Unstructured, bool), final bool) bool {
 	if len(rs.Spec.InputsFrom) > 0 {
 		providers = st.inputProviders(kb)
 	}
 	rendered, err := renderResourceSet(rs, providers)
+	if err == nil {
+		err = copyData(rendered, copySource)
+		var ce *CopyFromError
+		if errors.As(err, &ce) && !ce.Invalid && !final {
+			return false
+		}
+	}
 	if err != nil {
 		f := objFinding(st.path, kb, o, "resourceset", fmt.Sprintf("rendering ResourceSet %s/%s: %v", rs.Namespace, rs.Name, err))
 		var pe *ProviderInputsError
@@ -120,7 +138,7 @@ func (st *clusterState) renderInto(kb *result.KustomizationBuild, o result.Objec
 			f.Message += "; the objects it generates are not part of this build"
 		}
 		st.findings = append(st.findings, f)
-		return
+		return true
 	}
 	by := flux.ResourceSetKind + "/" + rs.Namespace + "/" + rs.Name
 	for _, u := range rendered {
@@ -133,6 +151,7 @@ func (st *clusterState) renderInto(kb *result.KustomizationBuild, o result.Objec
 			}
 		}
 	}
+	return true
 }
 
 // forgetResourceSets drops the ResourceSets of a build about to be
