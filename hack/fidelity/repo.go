@@ -33,6 +33,9 @@ type (
 		Kustomization *struct {
 			Namespace, Name string
 		} `json:"kustomization"`
+		Object *struct {
+			Group, Kind, Namespace, Name string
+		} `json:"object"`
 		Message string `json:"message"`
 	}
 	slipwayKustomization struct {
@@ -167,6 +170,11 @@ func checkClusterPath(ctx context.Context, o options, repo, tmp string, cp slipw
 	for _, f := range cp.Findings {
 		if f.Severity == "error" && f.Check == "build" && f.Kustomization == nil {
 			rep.AddFailure(cp.Path, "", compare.SlipwayFails, f.Message, exp)
+		}
+		// A Kustomization slipway cannot read (an API version Flux no
+		// longer serves) is built by neither tool here: not silently.
+		if o := f.Object; f.Severity == "error" && f.Check == "flux" && o != nil && o.Group == "kustomize.toolkit.fluxcd.io" && o.Kind == "Kustomization" {
+			rep.AddFailure(cp.Path, o.Namespace+"/"+o.Name, compare.SlipwayFails, f.Message, exp)
 		}
 	}
 	if len(cp.Kustomizations) == 0 {
