@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -427,7 +428,8 @@ func (b *Builder) sortWave(ctx context.Context, st *clusterState, pending []*uni
 // read before building the path.
 func rootHint(st *clusterState, r resolution) error {
 	var se *SourceError
-	if !r.pending || !errors.As(r.err, &se) || st.synced || st.rootFixed || st.reg.gitRepos[st.reg.rootRef] != nil {
+	if !r.pending || !errors.As(r.err, &se) || !slices.Contains(rootSourceKinds, se.Kind) ||
+		st.synced || st.rootFixed || st.reg.gitRepos[st.reg.rootRef] != nil {
 		return r.err
 	}
 	return &SourceError{Kind: se.Kind, Namespace: se.Namespace, Name: se.Name, Reason: fmt.Sprintf(
