@@ -176,6 +176,11 @@ func checkClusterPath(ctx context.Context, o options, repo, tmp string, cp slipw
 		if o := f.Object; f.Severity == "error" && f.Check == "flux" && o != nil && o.Group == "kustomize.toolkit.fluxcd.io" && o.Kind == "Kustomization" {
 			rep.AddFailure(cp.Path, o.Namespace+"/"+o.Name, compare.SlipwayFails, f.Message, exp)
 		}
+		// Nor is a ResourceSet slipway cannot render: the CLI renders none,
+		// so its objects would be missing from both without a word.
+		if f.Severity == "error" && f.Check == "resourceset" && f.Kustomization != nil {
+			rep.AddFailure(cp.Path, f.Kustomization.Namespace+"/"+f.Kustomization.Name, compare.SlipwayFails, f.Message, exp)
+		}
 	}
 	if len(cp.Kustomizations) == 0 {
 		rep.AddFailure(cp.Path, "", compare.SlipwayFails, "no Kustomization built", exp)
