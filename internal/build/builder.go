@@ -551,6 +551,7 @@ func (st *clusterState) indexVars(kb *result.KustomizationBuild) {
 // Kustomizations in it that are still to be built.
 func (b *Builder) discover(ctx context.Context, st *clusterState, parent *unit, kb *result.KustomizationBuild) []*unit {
 	var next []*unit
+	st.findings = append(st.findings, unservedVersionFindings(st.path, kb)...)
 	// Sources first: whether a Kustomization is the root depends on its
 	// GitRepository, which may come later in the output.
 	objects := make([]result.Object, 0, len(kb.Objects))

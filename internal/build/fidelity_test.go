@@ -242,3 +242,27 @@ func TestResourceSetCopyFrom(t *testing.T) {
 		t.Errorf("type %q, want Opaque (the source has none, the template neither)", got)
 	}
 }
+
+// TestRetiredFluxVersions: Flux objects of versions Flux v2.9's CRDs no
+// longer serve (v1beta2 GitRepository, Alert, Kustomization) are errors at
+// their lines, the API server would refuse them; a served one (Provider
+// v1beta3, Kustomization v1) passes and builds.
+func TestRetiredFluxVersions(t *testing.T) {
+	cb := buildOne(t, fidelityRepo(t, "retired-versions"), "clusters/dev", buildConfig{})
+	want := map[string]int{"GitRepository/legacy-charts": 4, "Alert/on-call": 15, "Kustomization/legacy": 36}
+	for _, f := range errorFindings(cb) {
+		if f.Object == nil || f.Check != "flux" {
+			t.Errorf("unexpected error: %s", f.Message)
+			continue
+		}
+		key := f.Object.Kind + "/" + f.Object.Name
+		if line, ok := want[key]; !ok || f.Origin.Line != line || !strings.Contains(f.Message, "v1beta2") {
+			t.Errorf("unexpected error at %s: %s", f.Origin, f.Message)
+		}
+		delete(want, key)
+	}
+	if len(want) > 0 {
+		t.Errorf("no error for %v:\n%s", want, findingsText(cb))
+	}
+	mustObject(t, mustKustomization(t, cb, "flux-system", "current"), "ConfigMap", "default", "current")
+}
