@@ -23,9 +23,11 @@ var servedFluxVersions = map[string]map[string]string{
 	"image.toolkit.fluxcd.io":        {"ImageRepository": "v1", "ImagePolicy": "v1", "ImageUpdateAutomation": "v1"},
 }
 
-// unservedVersionFindings are errors for the Flux objects of a build whose
-// apiVersion Flux no longer serves: slipway would read them as the current
-// version, where the cluster refuses them.
+// unservedVersionFindings are warnings for the Flux objects of a build
+// whose apiVersion Flux v2.9 no longer serves: slipway reads them as the
+// current version, where such a cluster refuses them. Warnings, not
+// errors: a cluster still running an older Flux (2.5 serves HelmRelease
+// v2beta2) applies them, and its version is not known offline.
 func unservedVersionFindings(clusterPath string, kb *result.KustomizationBuild) []result.Finding {
 	var out []result.Finding
 	for _, o := range kb.Objects {
@@ -34,9 +36,11 @@ func unservedVersionFindings(clusterPath string, kb *result.KustomizationBuild) 
 		if !ok || gvk.Version == served {
 			continue
 		}
-		out = append(out, objFinding(clusterPath, kb, o, "flux", fmt.Sprintf(
-			"apiVersion %s is not served by Flux v2.9 (use %s/%s): the API server refuses it, and with it the whole apply of Kustomization %s/%s",
-			o.Object.GetAPIVersion(), gvk.Group, served, kb.Ref.Namespace, kb.Ref.Name)))
+		f := objFinding(clusterPath, kb, o, "flux", fmt.Sprintf(
+			"apiVersion %s is not served by Flux v2.9 (use %s/%s): a cluster running Flux v2.9 or later refuses it, and with it the whole apply of Kustomization %s/%s",
+			o.Object.GetAPIVersion(), gvk.Group, served, kb.Ref.Namespace, kb.Ref.Name))
+		f.Severity = result.SeverityWarning
+		out = append(out, f)
 	}
 	return out
 }
