@@ -80,10 +80,10 @@ func buildRevisionOrWorktree(ctx context.Context, rf *repoFlags, getenv env, rev
 // buildFailures reports Kustomizations that failed to build,
 // HelmReleases and ResourceSets that could not be rendered and Flux
 // objects that could not be read (every error a build finds) on stderr,
-// and turns them into exit code 1: the output printed is then incomplete. Warnings the build
-// raised, and a count of its info findings, go to stderr too: the objects
-// alone do not say that a Kustomization built nothing or kept encrypted
-// values.
+// and turns them into exit code 1: the output printed is then incomplete.
+// Warnings the build raised, and a count of its info findings, go to
+// stderr too: the objects alone do not say that a Kustomization built
+// nothing or kept encrypted values.
 func buildFailures(s streams, builds []*result.ClusterBuild) error {
 	failed := 0
 	for _, cb := range builds {
