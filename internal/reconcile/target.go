@@ -50,6 +50,18 @@ func (e *NotCheckoutError) Error() string {
 
 func (e *NotCheckoutError) Unwrap() error { return e.Err }
 
+// NotRootError: the repository is a directory below a Git checkout's root
+// (a fleet kept in a subdirectory). Its commit is the checkout's, as apply
+// records it, but another commit's tree is the whole repository's, not
+// this directory's, so only the checkout itself can be reconciled.
+type NotRootError struct {
+	Dir, Commit string
+}
+
+func (e *NotRootError) Error() string {
+	return fmt.Sprintf("commit %s cannot be built: %s is below its Git checkout's root, and only the commit checked out can be built from a subdirectory; give the checkout's root as the repository (or reconcile to the checkout). Nothing was deployed in its place.", Short(e.Commit), e.Dir)
+}
+
 // selectTarget picks the commit a reconcile deploys for one cluster path
 // from its deploy record: the recorded one, which must be in the local
 // repository (open checks it); the checkout (head) when nothing is
@@ -66,11 +78,21 @@ func selectTarget(rec deploy.Record, head string, open func(commit string) error
 	}
 	t.Reason = result.TargetRecorded
 	if err := open(rec.Revision); err != nil {
-		t.Err = &MissingCommitError{Commit: rec.Revision, Err: err}
+		t.Err = missing(rec.Revision, err)
 		return t
 	}
 	t.Commit = rec.Revision
 	return t
+}
+
+// missing is the error of a commit that cannot be opened: not below the
+// checkout's root, else not in the local repository.
+func missing(commit string, err error) error {
+	var nr *NotRootError
+	if errors.As(err, &nr) {
+		return err
+	}
+	return &MissingCommitError{Commit: commit, Err: err}
 }
 
 // recordOf is the result model's copy of a record; nil when none.

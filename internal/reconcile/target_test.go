@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +108,37 @@ func TestResolveWithoutRecords(t *testing.T) {
 	}
 	if err := Resolve(ctx, TargetOptions{Checkout: checkout, Paths: paths}).ByPath["clusters/a"].Err; err == nil {
 		t.Errorf("no cluster and no revision: no error")
+	}
+}
+
+// A repository below a checkout's root (a fleet kept in a subdirectory):
+// the checkout's commit is known, as apply records it, and can be
+// reconciled; another commit cannot be built for the subdirectory and
+// says why instead of claiming there is no checkout or no commit.
+func TestResolveBelowCheckoutRoot(t *testing.T) {
+	g := testutil.NewGitRepo(t, t.TempDir(), "https://example.invalid/mono.git")
+	g.Write("fleet/clusters/a/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n  namespace: default\n")
+	first := g.Commit("one").String()
+	g.Write("fleet/clusters/a/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\n  namespace: default\n")
+	head := g.Commit("two").String()
+	sub, err := source.OpenWorktree(filepath.Join(g.Dir, "fleet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	paths := []string{"clusters/a"}
+
+	toHead := Resolve(ctx, TargetOptions{Checkout: sub, Paths: paths, ToHead: true})
+	defer toHead.Close()
+	if rt := toHead.ByPath["clusters/a"]; toHead.Head != head || rt.Err != nil || !toHead.FromCheckout("clusters/a") {
+		t.Errorf("to head below the root: head %s, %+v", toHead.Head, rt)
+	}
+	var nr *NotRootError
+	if err := Resolve(ctx, TargetOptions{Checkout: sub, Paths: paths, Revision: first}).ByPath["clusters/a"].Err; !errors.As(err, &nr) || !strings.Contains(err.Error(), "below its Git checkout's root") {
+		t.Errorf("another commit below the root: %v", err)
+	}
+	rt := selectTarget(deploy.Record{Revision: first}, head, func(c string) error { return &NotRootError{Dir: sub.Root, Commit: c} })
+	if !errors.As(rt.Err, &nr) {
+		t.Errorf("a recorded commit below the root: %v, want NotRootError", rt.Err)
 	}
 }

@@ -48,19 +48,30 @@ type Targets struct {
 func Resolve(ctx context.Context, o TargetOptions) *Targets {
 	t := &Targets{ByPath: map[string]result.ReconcileTarget{}, paths: o.Paths}
 	head, err := o.Checkout.HeadCommit()
-	if err != nil || o.Checkout.GitDir == "" || head == "" {
+	gitDir := o.Checkout.GitDir
+	if err == nil && gitDir == "" {
+		// Below a checkout's root: the checkout's commit, as apply
+		// records it (source.HeadCommit looks upwards for .git).
+		head = source.HeadCommit(o.Checkout.Root)
+	}
+	if err != nil || head == "" {
 		t.failAll(&NotCheckoutError{Err: err})
 		return t
 	}
 	t.Head = head
-	gitDir := o.Checkout.GitDir
+	open := func(rev string) (string, error) {
+		if gitDir == "" {
+			return "", &NotRootError{Dir: o.Checkout.Root, Commit: rev}
+		}
+		return t.revs.open(gitDir, rev)
+	}
 	switch {
 	case o.Revision != "":
-		commit, err := t.revs.open(gitDir, o.Revision)
+		commit, err := open(o.Revision)
 		for _, p := range o.Paths {
 			rt := result.ReconcileTarget{Commit: commit, Reason: result.TargetRevision}
 			if err != nil {
-				rt = result.ReconcileTarget{Reason: result.TargetRevision, Err: &MissingCommitError{Commit: o.Revision, Err: err}}
+				rt = result.ReconcileTarget{Reason: result.TargetRevision, Err: missing(o.Revision, err)}
 			}
 			t.ByPath[p] = rt
 		}
@@ -78,7 +89,7 @@ func Resolve(ctx context.Context, o TargetOptions) *Targets {
 				continue
 			}
 			t.ByPath[p] = selectTarget(rec, head, func(c string) error {
-				_, err := t.revs.open(gitDir, c)
+				_, err := open(c)
 				return err
 			})
 		}
