@@ -11,17 +11,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
+	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
+	"github.com/slipwayhq/slipway/internal/testutil/tokenwebhook"
 )
 
 // AKSScope is the AKS server application's scope.
@@ -130,33 +128,12 @@ func (e *Entra) Authenticate(token string) (string, bool) {
 // --authentication-token-webhook-config-file.
 func (e *Entra) WebhookConfigFile(t testing.TB) string {
 	t.Helper()
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var review authenticationv1.TokenReview
-		if err := json.NewDecoder(r.Body).Decode(&review); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+	return tokenwebhook.ConfigFile(t, "aks-authenticator", func(token string) (string, error) {
+		if user, ok := e.Authenticate(token); ok {
+			return user, nil
 		}
-		id, ok := e.Authenticate(review.Spec.Token)
-		review.Status = authenticationv1.TokenReviewStatus{Authenticated: ok}
-		if ok {
-			review.Status.User = authenticationv1.UserInfo{Username: id, Groups: []string{"system:authenticated"}}
-		}
-		writeJSON(w, review)
-	}))
-	t.Cleanup(srv.Close)
-	ca := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
-	cfg := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: aks-authenticator, cluster: {server: "%s/authenticate", certificate-authority-data: "%s"}}]
-users: [{name: apiserver, user: {}}]
-contexts: [{name: webhook, context: {cluster: aks-authenticator, user: apiserver}}]
-current-context: webhook
-`, srv.URL, ca)
-	path := filepath.Join(t.TempDir(), "aks-webhook.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+		return "", errors.New("not a token this fake issued")
+	})
 }
 
 func aadError(w http.ResponseWriter, code, desc string) {

@@ -8,21 +8,18 @@ package fakegoogle
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
+	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
+	"github.com/slipwayhq/slipway/internal/testutil/tokenwebhook"
 )
 
 // Verifier checks a subject token for the audience and returns its claims.
@@ -155,33 +152,12 @@ func (g *Google) Authenticate(token string) (string, bool) {
 // for --authentication-token-webhook-config-file.
 func (g *Google) WebhookConfigFile(t testing.TB) string {
 	t.Helper()
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var review authenticationv1.TokenReview
-		if err := json.NewDecoder(r.Body).Decode(&review); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+	return tokenwebhook.ConfigFile(t, "gke-authenticator", func(token string) (string, error) {
+		if user, ok := g.Authenticate(token); ok {
+			return user, nil
 		}
-		sa, ok := g.Authenticate(review.Spec.Token)
-		review.Status = authenticationv1.TokenReviewStatus{Authenticated: ok}
-		if ok {
-			review.Status.User = authenticationv1.UserInfo{Username: sa, Groups: []string{"system:authenticated"}}
-		}
-		writeJSON(w, review)
-	}))
-	t.Cleanup(srv.Close)
-	ca := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
-	cfg := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: gke-authenticator, cluster: {server: "%s/authenticate", certificate-authority-data: "%s"}}]
-users: [{name: apiserver, user: {}}]
-contexts: [{name: webhook, context: {cluster: gke-authenticator, user: apiserver}}]
-current-context: webhook
-`, srv.URL, ca)
-	path := filepath.Join(t.TempDir(), "gke-webhook.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+		return "", errors.New("not a token this fake issued")
+	})
 }
 
 func oauthError(w http.ResponseWriter, status int, code, desc string) {

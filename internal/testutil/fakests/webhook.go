@@ -2,20 +2,15 @@ package fakests
 
 import (
 	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
+	"github.com/slipwayhq/slipway/internal/testutil/tokenwebhook"
 )
 
 // Authenticator is a webhook token authenticator for kube-apiserver
@@ -25,56 +20,20 @@ import (
 // cluster's x-k8s-aws-id; the caller's role becomes the username
 // arn:aws:iam::ACCOUNT:role/ROLE.
 type Authenticator struct {
-	URL     string
 	Cluster string
 	sts     *STS
-	srv     *httptest.Server
 }
 
-// NewAuthenticator starts the webhook over TLS on loopback.
+// NewAuthenticator is the authenticator of cluster, trusting s.
 func NewAuthenticator(t testing.TB, s *STS, cluster string) *Authenticator {
-	t.Helper()
-	a := &Authenticator{Cluster: cluster, sts: s}
-	a.srv = httptest.NewTLSServer(http.HandlerFunc(a.serve))
-	a.URL = a.srv.URL
-	t.Cleanup(a.srv.Close)
-	return a
+	return &Authenticator{Cluster: cluster, sts: s}
 }
 
-// ConfigFile writes the kubeconfig-format file kube-apiserver reads to
-// reach the webhook, and returns its path.
+// ConfigFile starts the webhook over TLS on loopback and returns the
+// kubeconfig-format file kube-apiserver reads to reach it.
 func (a *Authenticator) ConfigFile(t testing.TB) string {
 	t.Helper()
-	ca := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.srv.Certificate().Raw}))
-	cfg := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: eks-authenticator, cluster: {server: "%s/authenticate", certificate-authority-data: "%s"}}]
-users: [{name: apiserver, user: {}}]
-contexts: [{name: webhook, context: {cluster: eks-authenticator, user: apiserver}}]
-current-context: webhook
-`, a.URL, ca)
-	path := filepath.Join(t.TempDir(), "eks-webhook.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func (a *Authenticator) serve(w http.ResponseWriter, r *http.Request) {
-	var review authenticationv1.TokenReview
-	if err := json.NewDecoder(r.Body).Decode(&review); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	user, err := a.Authenticate(review.Spec.Token)
-	review.Status = authenticationv1.TokenReviewStatus{Authenticated: err == nil}
-	if err != nil {
-		review.Status.Error = err.Error()
-	} else {
-		review.Status.User = authenticationv1.UserInfo{Username: user, Groups: []string{"system:authenticated"}}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(review)
+	return tokenwebhook.ConfigFile(t, "eks-authenticator", a.Authenticate)
 }
 
 // Authenticate verifies an EKS token and returns the username.
