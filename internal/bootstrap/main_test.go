@@ -23,11 +23,8 @@ func TestMain(m *testing.M) {
 			skipReason = reason
 			return nil
 		}
-		cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Path: c.Kubeconfig}, nil)
-		if err != nil {
-			return err
-		}
-		if admin, err = cluster.Connect(cfg); err != nil {
+		var err error
+		if admin, err = c.Connect(); err != nil {
 			return err
 		}
 		local = c

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/kube/cluster"
 )
 
 // HTTPClient returns an HTTP client authenticated as the kubeconfig's user
@@ -117,4 +119,14 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return b.next.RoundTrip(r)
+}
+
+// Connect is slipway's connection to the cluster as its administrator
+// (the kubeconfig's user), as the CLI makes it from a kubeconfig.
+func (c *Cluster) Connect() (*cluster.Cluster, error) {
+	cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Path: c.Kubeconfig}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return cluster.Connect(cfg)
 }

@@ -27,11 +27,8 @@ func TestMain(m *testing.M) {
 			skipReason = reason
 			return nil
 		}
-		cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Path: c.Kubeconfig}, nil)
-		if err != nil {
-			return err
-		}
-		if kube, err = cluster.Connect(cfg); err != nil {
+		var err error
+		if kube, err = c.Connect(); err != nil {
 			return err
 		}
 		local = c

@@ -11,7 +11,6 @@ import (
 	"github.com/slipwayhq/slipway/internal/action/actiontest"
 	"github.com/slipwayhq/slipway/internal/github"
 	"github.com/slipwayhq/slipway/internal/github/githubtest"
-	"github.com/slipwayhq/slipway/internal/kube/cluster"
 	"github.com/slipwayhq/slipway/internal/testcluster"
 	"github.com/slipwayhq/slipway/internal/uninstall"
 )
@@ -57,11 +56,7 @@ func clusterSetup(t *testing.T) (kubeconfig string, srv *githubtest.Server) {
 // the whole package).
 func resetCluster(t *testing.T) {
 	t.Helper()
-	cfg, err := cluster.RESTConfig(cluster.KubeconfigOptions{Path: local.Kubeconfig}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cluster.Connect(cfg)
+	c, err := local.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}
